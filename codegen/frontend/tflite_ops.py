@@ -1,0 +1,137 @@
+"""Frontend handlers: TFLite builtin options -> typed IR operators. One handler per builtin operator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from codegen import ir
+
+Handler = Callable[[Any, dict[str, Any]], ir.Operator]
+HANDLERS: dict[str, Handler] = {}
+
+_PADDING = {0: ir.Padding.SAME, 1: ir.Padding.VALID}
+_ACTIVATION = {
+    0: ir.Activation.NONE,
+    1: ir.Activation.RELU,
+    2: ir.Activation.RELU_N1_TO_1,
+    3: ir.Activation.RELU6,
+    4: ir.Activation.TANH,
+    5: ir.Activation.SIGN_BIT,
+}
+
+
+def handler(*names: str) -> Callable[[Handler], Handler]:
+    """Register a handler for one or more TFLite builtin operator names; registering a name twice is an error."""
+
+    def deco(fn: Handler) -> Handler:
+        for name in names:
+            if name in HANDLERS:
+                raise TypeError(f"frontend handler for {name} registered twice")
+            HANDLERS[name] = fn
+        return fn
+
+    return deco
+
+
+def _pad(opts: Any) -> ir.Padding:
+    return _PADDING.get(getattr(opts, "padding", 0), ir.Padding.SAME)
+
+
+def _act(opts: Any) -> ir.Activation:
+    return _ACTIVATION.get(getattr(opts, "fusedActivationFunction", 0) if opts else 0, ir.Activation.NONE)
+
+
+@handler("CONV_2D")
+def _conv2d(o: Any, common: dict[str, Any]) -> ir.Operator:
+    return ir.Conv2D(
+        stride_h=o.strideH, stride_w=o.strideW, dilation_h=o.dilationHFactor or 1,
+        dilation_w=o.dilationWFactor or 1, padding=_pad(o), activation=_act(o), **common,
+    )
+
+
+@handler("DEPTHWISE_CONV_2D")
+def _dwconv2d(o: Any, common: dict[str, Any]) -> ir.Operator:
+    return ir.DepthwiseConv2D(
+        stride_h=o.strideH, stride_w=o.strideW, dilation_h=o.dilationHFactor or 1,
+        dilation_w=o.dilationWFactor or 1, depth_multiplier=o.depthMultiplier or 1, padding=_pad(o),
+        activation=_act(o), **common,
+    )
+
+
+@handler("FULLY_CONNECTED")
+def _fc(o: Any, common: dict[str, Any]) -> ir.Operator:
+    keep = bool(getattr(o, "keepNumDims", False)) if o else False
+    return ir.FullyConnected(activation=_act(o), keep_num_dims=keep, **common)
+
+
+@handler("AVERAGE_POOL_2D", "MAX_POOL_2D")
+def _pool(o: Any, common: dict[str, Any]) -> ir.Operator:
+    cls = ir.AveragePool2D if common.pop("_name") == "AVERAGE_POOL_2D" else ir.MaxPool2D
+    return cls(
+        filter_h=o.filterHeight, filter_w=o.filterWidth, stride_h=o.strideH, stride_w=o.strideW,
+        padding=_pad(o), activation=_act(o), **common,
+    )
+
+
+@handler("MEAN")
+def _mean(o: Any, common: dict[str, Any]) -> ir.Operator:
+    return ir.Mean(keep_dims=bool(o.keepDims) if o else False, **common)
+
+
+@handler("ADD", "SUB", "MUL")
+def _binary(o: Any, common: dict[str, Any]) -> ir.Operator:
+    cls = {"ADD": ir.Add, "SUB": ir.Sub, "MUL": ir.Mul}[common.pop("_name")]
+    return cls(activation=_act(o), **common)
+
+
+@handler("CONCATENATION")
+def _concat(o: Any, common: dict[str, Any]) -> ir.Operator:
+    return ir.Concatenation(axis=o.axis, activation=_act(o), **common)
+
+
+@handler("SOFTMAX")
+def _softmax(o: Any, common: dict[str, Any]) -> ir.Operator:
+    return ir.Softmax(beta=float(o.beta) if o else 1.0, **common)
+
+
+@handler("LEAKY_RELU")
+def _leaky(o: Any, common: dict[str, Any]) -> ir.Operator:
+    return ir.LeakyRelu(alpha=float(o.alpha) if o else 0.2, **common)
+
+
+@handler("RESHAPE")
+def _reshape(o: Any, common: dict[str, Any]) -> ir.Operator:
+    shape = tuple(int(d) for d in o.newShape) if o is not None and o.newShape is not None else ()
+    return ir.Reshape(new_shape=shape, **common)
+
+
+@handler("SQUEEZE")
+def _squeeze(o: Any, common: dict[str, Any]) -> ir.Operator:
+    dims = tuple(int(d) for d in o.squeezeDims) if o is not None and o.squeezeDims is not None else ()
+    return ir.Squeeze(squeeze_dims=dims, **common)
+
+
+_SIMPLE = {
+    "LOGISTIC": ir.Logistic, "TANH": ir.Tanh, "RELU": ir.Relu, "RELU6": ir.Relu6, "HARD_SWISH": ir.HardSwish,
+    "PAD": ir.Pad, "QUANTIZE": ir.Quantize, "DEQUANTIZE": ir.Dequantize,
+}
+
+
+def _simple(o: Any, common: dict[str, Any]) -> ir.Operator:
+    return _SIMPLE[common.pop("_name")](**common)
+
+
+for _name in _SIMPLE:
+    handler(_name)(_simple)
+
+
+def build_operator(name: str, options: Any, common: dict[str, Any]) -> ir.Operator:
+    """Make the typed IR operator for TFLite builtin ``name``; unknown builtins become :class:`ir.UnknownOp`."""
+    fn = HANDLERS.get(name)
+    if fn is None:
+        return ir.UnknownOp(builtin=name, **common)
+    return fn(options, {**common, "_name": name} if name in _NEEDS_NAME else dict(common))
+
+
+_NEEDS_NAME = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "SUB", "MUL", *_SIMPLE}

@@ -1,0 +1,16 @@
+"""Typed operator classes, one module per op family, all registered in :data:`OP_REGISTRY`."""
+
+from codegen.ir.ops.activation import HardSwish, LeakyRelu, Logistic, Relu, Relu6, Softmax, Tanh
+from codegen.ir.ops.base import OP_REGISTRY, Activation, Operator, Padding, UnknownOp, register_op
+from codegen.ir.ops.conv import Conv2D, DepthwiseConv2D, FullyConnected
+from codegen.ir.ops.elementwise import Add, Concatenation, Mul, Sub
+from codegen.ir.ops.pool import AveragePool2D, MaxPool2D, Mean, Pool2D
+from codegen.ir.ops.quant import Dequantize, Quantize
+from codegen.ir.ops.shape import Pad, Reshape, Squeeze
+
+__all__ = [
+    "OP_REGISTRY", "Activation", "Add", "AveragePool2D", "Concatenation", "Conv2D", "DepthwiseConv2D",
+    "Dequantize", "FullyConnected", "HardSwish", "LeakyRelu", "Logistic", "MaxPool2D", "Mean", "Mul", "Operator",
+    "Pad", "Padding", "Pool2D", "Quantize", "Relu", "Relu6", "Reshape", "Softmax", "Squeeze", "Sub", "Tanh",
+    "UnknownOp", "register_op",
+]
