@@ -107,3 +107,18 @@ def test_constant_data_matches_buffer_contents():
     w = g.tensors[fc.inputs[1]]
     assert w.data.shape == w.shape and w.data.dtype == np.int8
     assert int(np.abs(w.data.astype(np.int32)).sum()) > 0
+
+
+def test_keras_h5_model_reads_through_float32_conversion():
+    g = load_model(shared_model("resnet8_cifar10.h5"))
+    assert g.input_tensors[0].dtype is ir.DType.FLOAT32
+    assert sum(op.macs(g) for op in g.operators) == 12_501_632
+
+
+def test_broken_keras_file_is_a_model_error(tmp_path):
+    from codegen.errors import ModelError
+
+    bad = tmp_path / "broken.h5"
+    bad.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
+    with pytest.raises(ModelError, match="cannot be loaded as a Keras model"):
+        load_model(bad)
