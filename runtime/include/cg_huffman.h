@@ -2,7 +2,7 @@
  *
  * Blob format version 1 is specified in docs/huffman-blob.md; the encoder is codegen/compress/huffman.py.
  * Codes are canonical, at most CG_HUFFMAN_MAX_CODE_LEN bits long, packed MSB first. The decoder builds a
- * CG_HUFFMAN_PRIMARY_BITS-bit lookup table in caller-provided scratch; no malloc, no recursion.
+ * lookup table in caller-provided scratch; no malloc, no recursion.
  *
  * Every function is memory-safe for arbitrary (adversarial) input: it never reads outside
  * blob[0, blob_len) and never writes outside out[0, out_len) or the scratch. */
@@ -17,17 +17,18 @@
 #define CG_HUFFMAN_VERSION 1u
 #define CG_HUFFMAN_HEADER_BYTES 24u
 #define CG_HUFFMAN_MAX_CODE_LEN 12u   /* longest code the encoder emits and the decoder accepts */
-#define CG_HUFFMAN_PRIMARY_BITS 9u    /* codes up to this length decode with one table lookup */
-#define CG_HUFFMAN_MAX_RUNS 32u       /* zero-run symbols: runs of 2..33 fill values */
-#define CG_HUFFMAN_MAX_SYMBOLS (256u + CG_HUFFMAN_MAX_RUNS)
+#define CG_HUFFMAN_LIT_BITS 9u        /* literal codes up to this length decode with one table lookup */
+#define CG_HUFFMAN_GAP_BITS 7u        /* gap codes up to this length decode with one table lookup */
+#define CG_HUFFMAN_MAX_GAP_SYMBOLS 33u /* gaps 0..G-1 plus the escape G, G <= 32 */
 
 /* Header flags (byte 9). */
 #define CG_HUFFMAN_FLAG_CONST 0x01u   /* every element equals the fill byte; no table, no payload */
-#define CG_HUFFMAN_FLAG_RUNS 0x02u    /* alphabet has run symbols that repeat the fill byte */
+#define CG_HUFFMAN_FLAG_GAPS 0x02u    /* a gap code (number of fill bytes) precedes every literal */
+#define CG_HUFFMAN_FLAG_SIGNMAG 0x04u /* literals are magnitudes, each non-zero one followed by a sign bit */
 
 /* Bytes of scratch cg_huffman_decode_s8 needs (4-byte aligned). Same value as
  * cg_huffman_get_scratch_size() and codegen.compress.huffman.SCRATCH_BYTES. */
-#define CG_HUFFMAN_SCRATCH_SIZE 1680u
+#define CG_HUFFMAN_SCRATCH_SIZE 1728u
 
 /* Scratch bytes the decoders need; a constant (CG_HUFFMAN_SCRATCH_SIZE). */
 uint32_t cg_huffman_get_scratch_size(void);

@@ -1,0 +1,98 @@
+"""CLI commands of the native backend: ``codegen verify`` and ``codegen emit-c``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from codegen.errors import OverwriteError
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("verify", help="compare the generated C (host build) with the TFLM reference",
+                              description="Run random inputs through the generated C compiled for this machine "
+                                          "and through TFLM; exit 1 unless an int8 model matches bit for bit.")
+    p.add_argument("--model", required=True, type=Path, help=".tflite model")
+    p.add_argument("--samples", type=int, default=100, help="random inputs to compare (default 100)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--sanitize", action="store_true", help="build with -fsanitize=address,undefined")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=run_verify)
+
+    e = subparsers.add_parser("emit-c", help="write the generated C sources of a model (native backend)",
+                              description="Write <prefix>.h, <prefix>.c, <prefix>_weights.c and the runtime "
+                                          "kernels the model uses into one folder.")
+    e.add_argument("--model", required=True, type=Path, help=".tflite model")
+    e.add_argument("--out", required=True, type=Path, help="output folder")
+    e.add_argument("--prefix", default="cg_net", help="C symbol prefix (default cg_net)")
+    e.add_argument("--force", action="store_true", help="overwrite files in a non-empty output folder")
+    e.add_argument("--json", action="store_true", help="print a summary as JSON")
+    e.set_defaults(func=run_emit_c)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from codegen.verify import FLOAT_ATOL, FLOAT_RTOL, verify
+
+    if args.samples < 1:
+        from codegen.errors import CodegenError
+
+        raise CodegenError(f"--samples must be at least 1, got {args.samples}", hint="pass --samples 100")
+    report = verify(args.model, samples=args.samples, seed=args.seed, sanitize=args.sanitize)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        kind = "int8 (bit-exact required)" if report.quantized else \
+            f"float32 (tolerance {FLOAT_ATOL:g} + {FLOAT_RTOL:g}*|ref|)"
+        rows = [
+            ("model", report.model, ""),
+            ("check", kind, ""),
+            ("samples", str(report.samples), f"seed {report.seed}"),
+            ("exact match", f"{report.exact_rate * 100:.1f} %", f"{report.exact_matches}/{report.samples}"),
+            ("within tolerance", f"{report.within_tolerance}/{report.samples}", ""),
+            ("max abs diff", f"{report.max_abs_diff:g}", ""),
+        ]
+        for name, value, note in rows:
+            print(f"{name:<18}{value:<32}{note}")
+        tflm = report.arena_tflm
+        print(f"{'arena bytes':<18}{'ours':>10}{'TFLM':>12}")
+        print(f"{'':<18}{report.arena_ours:>10}{(tflm if tflm is not None else '-'):>12}")
+        print("PASS" if report.passed else "FAIL")
+    return 0 if report.passed else 1
+
+
+def run_emit_c(args: argparse.Namespace) -> int:
+    from codegen.backend.native import generate
+    from codegen.frontend import load_model
+
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        raise OverwriteError(f"{out} exists and is not a folder", hint="choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not args.force:
+        raise OverwriteError(f"output folder {out} is not empty", hint="pass --force to overwrite, or pick a new --out")
+    sources = generate(load_model(args.model), prefix=args.prefix)
+    written = sources.write(out)
+    summary = {"out": str(out), "files": [p.name for p in written], "arena_bytes": sources.arena_bytes,
+               "weight_bytes": sources.weight_bytes, "layers": sources.num_layers, "kernels": list(sources.kernels)}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"wrote {len(written)} files to {out}: arena {sources.arena_bytes} B, weights {sources.weight_bytes} B, "
+              f"{sources.num_layers} layers, kernels {', '.join(sources.kernels)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry for these two commands (the project CLI registers them through ``register``)."""
+    parser = argparse.ArgumentParser(prog="codegen")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

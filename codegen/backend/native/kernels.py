@@ -1,0 +1,106 @@
+"""Registry: IR operator -> lowering function, and kernel name -> runtime source file.
+
+Each op family has one module under ``codegen.backend.native.lower`` whose functions register themselves
+with :func:`lowering`. A lowering does TFLite's Prepare work in Python and returns a :class:`Layer`. Kernel
+names follow ``cg_<op>[_<variant>]_<s8|f32>`` and each lives in ``runtime/src/<family>/<name>.c``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from codegen import ir
+from codegen.backend.native.layers import Layer
+from codegen.resources import resource_path
+
+
+class Unsupported(Exception):
+    """Raised by a lowering when this operator instance cannot be generated; the message says why."""
+
+
+@dataclass(frozen=True)
+class LowerContext:
+    graph: ir.Graph
+
+    def tensor(self, index: int) -> ir.Tensor:
+        return self.graph.tensors[index]
+
+    def input(self, op: ir.Operator, i: int) -> ir.Tensor | None:
+        if i >= len(op.inputs) or op.inputs[i] < 0:
+            return None
+        return self.graph.tensors[op.inputs[i]]
+
+    def output(self, op: ir.Operator, i: int = 0) -> ir.Tensor:
+        return self.graph.tensors[op.outputs[i]]
+
+
+LowerFn = Callable[[LowerContext, ir.Operator], Layer]
+
+
+@dataclass(frozen=True)
+class OpSupport:
+    op: str
+    dtypes: tuple[str, ...]
+    kernels: tuple[str, ...]
+    fn: LowerFn
+
+
+LOWERINGS: dict[str, OpSupport] = {}
+
+
+def lowering(op: str, dtypes: tuple[str, ...], kernels: tuple[str, ...]) -> Callable[[LowerFn], LowerFn]:
+    """Register the lowering of TFLite builtin ``op``; registering an op twice is an error."""
+
+    def deco(fn: LowerFn) -> LowerFn:
+        if op in LOWERINGS:
+            raise TypeError(f"native lowering for {op} registered twice")
+        LOWERINGS[op] = OpSupport(op, dtypes, kernels, fn)
+        return fn
+
+    return deco
+
+
+def load_lowerings() -> dict[str, OpSupport]:
+    """Import every lowering module (they register on import) and return the registry."""
+    from codegen.backend.native import lower  # noqa: F401
+
+    return LOWERINGS
+
+
+def runtime_dir() -> Path:
+    return resource_path("runtime")
+
+
+@cache
+def _kernel_files() -> dict[str, Path]:
+    root = runtime_dir() / "src"
+    files: dict[str, Path] = {}
+    for path in sorted(root.rglob("cg_*.c")):
+        if path.stem in files:
+            raise RuntimeError(f"kernel {path.stem} defined twice: {files[path.stem]} and {path}")
+        files[path.stem] = path
+    return files
+
+
+def kernel_source(name: str) -> Path:
+    """The runtime ``.c`` file that defines kernel ``name``."""
+    files = _kernel_files()
+    if name not in files:
+        raise KeyError(f"no runtime source for kernel {name}")
+    return files[name]
+
+
+def all_kernel_sources() -> list[Path]:
+    return list(_kernel_files().values())
+
+
+RUNTIME_HEADERS = ("cg_types.h", "cg_status.h", "cg_nn.h", "cg_nn_support.h")
+COMMON_SOURCES = ("cg_status_str",)
+
+
+def supported_ops() -> list[str]:
+    """Sorted TFLite builtin names the native backend can generate (used by ``codegen ops``)."""
+    return sorted(load_lowerings())

@@ -1,0 +1,213 @@
+"""CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: per-channel requantization and folded biases."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from codegen import ir
+from codegen.backend.native import prepare
+from codegen.backend.native.kernels import LowerContext, Unsupported, lowering
+from codegen.backend.native.layers import CFloat, ConstArray, ConstRef, KernelCall, Layer, ScratchRef, TensorRef
+from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
+
+
+def _act(op: ir.Operator) -> ir.Activation:
+    act = op.activation  # type: ignore[attr-defined]
+    require(act in (ir.Activation.NONE, ir.Activation.RELU, ir.Activation.RELU6, ir.Activation.RELU_N1_TO_1),
+            f"fused activation {act.value} is not implemented")
+    return act
+
+
+def _filter_scales(filt: ir.Tensor, channels: int) -> list[float]:
+    require(filt.quant is not None, f"filter tensor {filt.index} has no quantization parameters")
+    assert filt.quant is not None
+    require(all(z == 0 for z in filt.quant.zero_point), f"filter tensor {filt.index} has a non-zero zero point")
+    if filt.quant.per_channel:
+        require(len(filt.quant.scale) == channels,
+                f"filter tensor {filt.index} has {len(filt.quant.scale)} scales for {channels} channels")
+        return [float(s) for s in filt.quant.scale]
+    return [float(filt.quant.scale[0])] * channels
+
+
+def _multipliers(idx: int, in_scale: float, filter_scales: list[float], out_scale: float
+                 ) -> tuple[ConstArray, ConstArray]:
+    pairs = [prepare.quantize_multiplier(in_scale * fs / out_scale) for fs in filter_scales]
+    mult = np.array([m for m, _ in pairs], dtype=np.int32)
+    shift = np.array([s for _, s in pairs], dtype=np.int32)
+    return (ConstArray(f"l{idx}_mult", mult, weight=False), ConstArray(f"l{idx}_shift", shift, weight=False))
+
+
+def _const_data(ctx: LowerContext, t: ir.Tensor | None, what: str) -> np.ndarray:
+    require(t is not None and t.is_constant, f"{what} must be a constant tensor")
+    assert t is not None and t.data is not None
+    return t.data
+
+
+def _folded_bias(idx: int, weights: np.ndarray, bias: np.ndarray | None, input_offset: int) -> ConstArray:
+    """bias[c] + input_offset * sum(weights[c]): the kernels then multiply raw int8 values."""
+    rows = weights.reshape(weights.shape[0], -1).astype(np.int64)
+    folded = rows.sum(axis=1) * input_offset
+    if bias is not None:
+        folded = folded + bias.astype(np.int64)
+    if folded.min(initial=0) < prepare.INT32_MIN or folded.max(initial=0) > prepare.INT32_MAX:
+        raise Unsupported("bias plus input offset times the filter sum overflows int32")
+    return ConstArray(f"l{idx}_bias", folded.astype(np.int32), weight=True)
+
+
+def _int_bias(ctx: LowerContext, op: ir.Operator, n: int) -> np.ndarray | None:
+    b = ctx.input(op, 2)
+    if b is None:
+        return None
+    data = _const_data(ctx, b, "bias")
+    require(b.dtype is ir.DType.INT32, f"int8 kernels need an int32 bias, got {b.dtype.value}")
+    require(data.size == n, f"bias has {data.size} values for {n} channels")
+    return data.reshape(-1)
+
+
+def _f32_act(op: ir.Operator) -> tuple[tuple[str, CFloat], tuple[str, CFloat]]:
+    lo, hi = prepare.activation_range_f32(_act(op))
+    return ("act_min", CFloat(lo)), ("act_max", CFloat(hi))
+
+
+def _geometry(op: ir.Conv2D | ir.DepthwiseConv2D, inp: ir.Tensor, filt: ir.Tensor, out: ir.Tensor):
+    i, f, o = nhwc(inp.shape, "input"), nhwc(filt.shape, "filter"), nhwc(out.shape, "output")
+    pad_h = prepare.padding_before(op.padding, i.h, f.h, op.stride_h, op.dilation_h, o.h)
+    pad_w = prepare.padding_before(op.padding, i.w, f.w, op.stride_w, op.dilation_w, o.w)
+    for axis, size, k, s, d, osz in (("height", i.h, f.h, op.stride_h, op.dilation_h, o.h),
+                                     ("width", i.w, f.w, op.stride_w, op.dilation_w, o.w)):
+        require(prepare.out_size(op.padding, size, k, s, d) == osz,
+                f"output {axis} {osz} does not match the convolution geometry")
+    common = (("stride_h", op.stride_h), ("stride_w", op.stride_w), ("dilation_h", op.dilation_h),
+              ("dilation_w", op.dilation_w), ("pad_h", pad_h), ("pad_w", pad_w))
+    return i, f, o, common
+
+
+@lowering("CONV_2D", dtypes=("int8", "float32"), kernels=("cg_conv2d_s8", "cg_conv2d_f32"))
+def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
+    assert isinstance(op, ir.Conv2D)
+    inp, filt, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
+    assert inp is not None and filt is not None
+    dt = same_dtype("CONV_2D", inp, filt, out)
+    i, f, o, geo = _geometry(op, inp, filt, out)
+    require(f.c == i.c, f"grouped convolution ({i.c} input channels, filter depth {f.c}) is not implemented")
+    require(f.n == o.c, "filter count does not match the output channels")
+    w = _const_data(ctx, filt, "filter")
+    x = op.index
+    if dt == "f32":
+        b = ctx.input(op, 2)
+        consts = [ConstArray(f"l{x}_filter", w.astype(np.float32), source_tensor=filt.index)]
+        bias_ref = None
+        if b is not None:
+            consts.append(ConstArray(f"l{x}_bias", _const_data(ctx, b, "bias").astype(np.float32).reshape(-1),
+                                     source_tensor=b.index))
+            bias_ref = ConstRef(f"l{x}_bias")
+        call = KernelCall("cg_conv2d_f32", "cg_conv2d_f32_params",
+                          (("input", i), ("filter", f), ("output", o), *geo, *_f32_act(op)),
+                          (("const float *", TensorRef(inp.index)), ("const float *", ConstRef(f"l{x}_filter")),
+                           ("const float *", bias_ref), ("float *", TensorRef(out.index))))
+        return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
+    in_s, in_zp = scale_zp(inp)
+    out_s, out_zp = scale_zp(out)
+    mult, shift = _multipliers(x, in_s, _filter_scales(filt, f.n), out_s)
+    bias = _folded_bias(x, w, _int_bias(ctx, op, f.n), -in_zp)
+    lo, hi = prepare.activation_range_int8(op.activation, out_s, out_zp)
+    direct = f.h == 1 and f.w == 1 and dict(geo)["pad_h"] == 0 and dict(geo)["pad_w"] == 0
+    scratch = 0 if direct else 2 * f.h * f.w * i.c
+    params = (("input", i), ("filter", f), ("output", o), *geo, ("input_offset", -in_zp),
+              ("output_offset", out_zp), ("act_min", lo), ("act_max", hi),
+              ("multiplier", ConstRef(mult.name)), ("shift", ConstRef(shift.name)))
+    call = KernelCall("cg_conv2d_s8", "cg_conv2d_s8_params", params,
+                      (("const int8_t *", TensorRef(inp.index)), ("const int8_t *", ConstRef(f"l{x}_filter")),
+                       ("const int32_t *", ConstRef(bias.name)), ("int8_t *", TensorRef(out.index)),
+                       ("int8_t *", ScratchRef() if scratch else None)))
+    consts = (ConstArray(f"l{x}_filter", w.astype(np.int8), source_tensor=filt.index), bias, mult, shift)
+    return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=scratch, output=out.index)
+
+
+@lowering("DEPTHWISE_CONV_2D", dtypes=("int8", "float32"),
+          kernels=("cg_depthwise_conv2d_s8", "cg_depthwise_conv2d_f32"))
+def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
+    assert isinstance(op, ir.DepthwiseConv2D)
+    inp, filt, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
+    assert inp is not None and filt is not None
+    dt = same_dtype("DEPTHWISE_CONV_2D", inp, filt, out)
+    i, f, o, geo = _geometry(op, inp, filt, out)
+    mult_d = o.c // max(i.c, 1)
+    require(o.c == i.c * mult_d and f.c == o.c, "depthwise channel counts do not match")
+    w = _const_data(ctx, filt, "filter")
+    x = op.index
+    b = ctx.input(op, 2)
+    if dt == "f32":
+        consts = [ConstArray(f"l{x}_filter", w.astype(np.float32), source_tensor=filt.index)]
+        bias_ref = None
+        if b is not None:
+            consts.append(ConstArray(f"l{x}_bias", _const_data(ctx, b, "bias").astype(np.float32).reshape(-1),
+                                     source_tensor=b.index))
+            bias_ref = ConstRef(f"l{x}_bias")
+        call = KernelCall("cg_depthwise_conv2d_f32", "cg_depthwise_conv2d_f32_params",
+                          (("input", i), ("filter", f), ("output", o), *geo, ("depth_multiplier", mult_d),
+                           *_f32_act(op)),
+                          (("const float *", TensorRef(inp.index)), ("const float *", ConstRef(f"l{x}_filter")),
+                           ("const float *", bias_ref), ("float *", TensorRef(out.index))))
+        return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
+    in_s, in_zp = scale_zp(inp)
+    out_s, out_zp = scale_zp(out)
+    mult, shift = _multipliers(x, in_s, _filter_scales(filt, o.c), out_s)
+    lo, hi = prepare.activation_range_int8(op.activation, out_s, out_zp)
+    bias_data = _int_bias(ctx, op, o.c)
+    consts = [ConstArray(f"l{x}_filter", w.astype(np.int8), source_tensor=filt.index), mult, shift]
+    bias_ref = None
+    if bias_data is not None:
+        assert b is not None
+        consts.append(ConstArray(f"l{x}_bias", bias_data.astype(np.int32), source_tensor=b.index))
+        bias_ref = ConstRef(f"l{x}_bias")
+    params = (("input", i), ("filter", f), ("output", o), *geo, ("depth_multiplier", mult_d),
+              ("input_offset", -in_zp), ("output_offset", out_zp), ("act_min", lo), ("act_max", hi),
+              ("multiplier", ConstRef(mult.name)), ("shift", ConstRef(shift.name)))
+    scratch = 4 * o.c
+    call = KernelCall("cg_depthwise_conv2d_s8", "cg_depthwise_conv2d_s8_params", params,
+                      (("const int8_t *", TensorRef(inp.index)), ("const int8_t *", ConstRef(f"l{x}_filter")),
+                       ("const int32_t *", bias_ref), ("int8_t *", TensorRef(out.index)),
+                       ("int32_t *", ScratchRef())))
+    return Layer(op.index, op.op, dt, (call,), tuple(consts), scratch_bytes=scratch, output=out.index)
+
+
+@lowering("FULLY_CONNECTED", dtypes=("int8", "float32"),
+          kernels=("cg_fully_connected_s8", "cg_fully_connected_f32"))
+def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
+    assert isinstance(op, ir.FullyConnected)
+    inp, filt, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
+    assert inp is not None and filt is not None
+    dt = same_dtype("FULLY_CONNECTED", inp, filt, out)
+    require(len(filt.shape) == 2, f"weights must be 2-D, got shape {list(filt.shape)}")
+    units, depth = filt.shape
+    require(depth > 0 and inp.size % depth == 0, "input size is not a multiple of the weights depth")
+    batches = inp.size // depth
+    require(out.size == batches * units, "output size does not match batches x units")
+    w = _const_data(ctx, filt, "weights")
+    x = op.index
+    sizes = (("batches", batches), ("in_depth", depth), ("out_depth", units))
+    b = ctx.input(op, 2)
+    if dt == "f32":
+        consts = [ConstArray(f"l{x}_filter", w.astype(np.float32), source_tensor=filt.index)]
+        bias_ref = None
+        if b is not None:
+            consts.append(ConstArray(f"l{x}_bias", _const_data(ctx, b, "bias").astype(np.float32).reshape(-1),
+                                     source_tensor=b.index))
+            bias_ref = ConstRef(f"l{x}_bias")
+        call = KernelCall("cg_fully_connected_f32", "cg_fully_connected_f32_params", (*sizes, *_f32_act(op)),
+                          (("const float *", TensorRef(inp.index)), ("const float *", ConstRef(f"l{x}_filter")),
+                           ("const float *", bias_ref), ("float *", TensorRef(out.index))))
+        return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
+    in_s, in_zp = scale_zp(inp)
+    out_s, out_zp = scale_zp(out)
+    mult, shift = _multipliers(x, in_s, _filter_scales(filt, units), out_s)
+    bias = _folded_bias(x, w, _int_bias(ctx, op, units), -in_zp)
+    lo, hi = prepare.activation_range_int8(op.activation, out_s, out_zp)
+    params = (*sizes, ("input_offset", -in_zp), ("output_offset", out_zp), ("act_min", lo), ("act_max", hi),
+              ("multiplier", ConstRef(mult.name)), ("shift", ConstRef(shift.name)))
+    call = KernelCall("cg_fully_connected_s8", "cg_fully_connected_s8_params", params,
+                      (("const int8_t *", TensorRef(inp.index)), ("const int8_t *", ConstRef(f"l{x}_filter")),
+                       ("const int32_t *", ConstRef(bias.name)), ("int8_t *", TensorRef(out.index))))
+    consts = (ConstArray(f"l{x}_filter", w.astype(np.int8), source_tensor=filt.index), bias, mult, shift)
+    return Layer(op.index, op.op, dt, (call,), consts, output=out.index)

@@ -1,0 +1,115 @@
+"""ADD and MUL with broadcasting, and CONCATENATION."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from codegen import ir
+from codegen.backend.native import prepare
+from codegen.backend.native.kernels import LowerContext, lowering
+from codegen.backend.native.layers import CFloat, ConstArray, ConstRef, KernelCall, Layer, TensorRef
+from codegen.backend.native.lower.common import require, same_dtype, scale_zp, size
+
+
+def broadcast_params(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...]) -> tuple:
+    """``cg_broadcast_params`` for inputs ``a`` and ``b`` broadcast to ``out`` (up to 4-D)."""
+    require(max(len(a), len(b), len(out)) <= 4, "broadcasting over more than 4 dimensions is not implemented")
+    if a == b == out:
+        return (("out_dims", (1, 1, 1, 1)), ("in1_stride", (0, 0, 0, 0)), ("in2_stride", (0, 0, 0, 0)),
+                ("broadcast", 0), ("size", size(out)))
+    o4 = (1,) * (4 - len(out)) + tuple(out)
+
+    def strides(s: tuple[int, ...]) -> tuple[int, ...]:
+        s4 = (1,) * (4 - len(s)) + tuple(s)
+        st, acc = [0, 0, 0, 0], 1
+        for d in range(3, -1, -1):
+            require(s4[d] in (1, o4[d]), f"shape {list(s)} does not broadcast to {list(out)}")
+            st[d] = acc if s4[d] != 1 else 0
+            acc *= s4[d]
+        return tuple(st)
+
+    return (("out_dims", o4), ("in1_stride", strides(a)), ("in2_stride", strides(b)), ("broadcast", 1),
+            ("size", size(out)))
+
+
+def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
+    a, b, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
+    assert a is not None and b is not None
+    dt = same_dtype(op.op, a, b, out)
+    act = op.activation  # type: ignore[attr-defined]
+    shape = broadcast_params(a.shape, b.shape, out.shape)
+    if dt == "f32":
+        lo, hi = prepare.activation_range_f32(act)
+        params: tuple = (("shape", shape), ("act_min", CFloat(lo)), ("act_max", CFloat(hi)))
+        ptype, ctype = "cg_binary_f32_params", "float"
+    else:
+        (s1, z1), (s2, z2), (so, zo) = scale_zp(a), scale_zp(b), scale_zp(out)
+        lo, hi = prepare.activation_range_int8(act, so, zo)
+        if kind == "add":
+            left_shift = 20
+            twice_max = 2 * max(s1, s2)
+            m1, sh1 = prepare.quantize_multiplier(s1 / twice_max)
+            m2, sh2 = prepare.quantize_multiplier(s2 / twice_max)
+            mo, sho = prepare.quantize_multiplier(twice_max / ((1 << left_shift) * so))
+            params = (("shape", shape), ("input1_offset", -z1), ("input2_offset", -z2), ("output_offset", zo),
+                      ("left_shift", left_shift), ("input1_multiplier", m1), ("input1_shift", sh1),
+                      ("input2_multiplier", m2), ("input2_shift", sh2), ("output_multiplier", mo),
+                      ("output_shift", sho), ("act_min", lo), ("act_max", hi))
+            ptype = "cg_add_s8_params"
+        else:
+            mo, sho = prepare.quantize_multiplier(s1 * s2 / so)
+            params = (("shape", shape), ("input1_offset", -z1), ("input2_offset", -z2), ("output_offset", zo),
+                      ("output_multiplier", mo), ("output_shift", sho), ("act_min", lo), ("act_max", hi))
+            ptype = "cg_mul_s8_params"
+        ctype = "int8_t"
+    consts = []
+    operands = []
+    for k, t in enumerate((a, b)):
+        if t.is_constant:
+            assert t.data is not None
+            c = ConstArray(f"l{op.index}_in{k}", np.ascontiguousarray(t.data).astype(t.dtype.np).reshape(-1),
+                           source_tensor=t.index)
+            consts.append(c)
+            operands.append(ConstRef(c.name))
+        else:
+            operands.append(TensorRef(t.index))
+    call = KernelCall(f"cg_{kind}_{dt}", ptype, params,
+                      ((f"const {ctype} *", operands[0]), (f"const {ctype} *", operands[1]),
+                       (f"{ctype} *", TensorRef(out.index))))
+    return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
+
+
+@lowering("ADD", dtypes=("int8", "float32"), kernels=("cg_add_s8", "cg_add_f32"))
+def add(ctx: LowerContext, op: ir.Operator) -> Layer:
+    return _binary(ctx, op, "add")
+
+
+@lowering("MUL", dtypes=("int8", "float32"), kernels=("cg_mul_s8", "cg_mul_f32"))
+def mul(ctx: LowerContext, op: ir.Operator) -> Layer:
+    return _binary(ctx, op, "mul")
+
+
+@lowering("CONCATENATION", dtypes=("int8", "float32"), kernels=("cg_concatenation_s8", "cg_concatenation_f32"))
+def concatenation(ctx: LowerContext, op: ir.Operator) -> Layer:
+    assert isinstance(op, ir.Concatenation)
+    out = ctx.output(op)
+    ins = [ctx.input(op, k) for k in range(len(op.inputs))]
+    dt = same_dtype("CONCATENATION", *ins, out)
+    require(op.activation is ir.Activation.NONE, "CONCATENATION with a fused activation is not implemented")
+    rank = len(out.shape)
+    axis = op.axis % rank
+    inner = size(out.shape[axis + 1:])
+    outer = size(out.shape[:axis])
+    ctype = "float" if dt == "f32" else "int8_t"
+    calls, offset = [], 0
+    for t in ins:
+        assert t is not None
+        require(len(t.shape) == rank, "CONCATENATION inputs differ in rank")
+        require(not t.is_constant, "CONCATENATION of a constant tensor is not implemented")
+        params = (("outer", outer), ("copy_size", t.shape[axis] * inner), ("out_stride", out.shape[axis] * inner),
+                  ("out_offset", offset))
+        offset += t.shape[axis] * inner
+        calls.append(KernelCall(f"cg_concatenation_{dt}", "cg_concatenation_params", params,
+                                ((f"const {ctype} *", TensorRef(t.index)), (f"{ctype} *", TensorRef(out.index)))))
+    require(offset == out.shape[axis] * inner, "CONCATENATION input sizes do not add up to the output")
+    return Layer(op.index, op.op, dt, tuple(calls), output=out.index)

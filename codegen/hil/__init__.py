@@ -1,0 +1,1 @@
+"""Hardware in the loop: serial protocol, client, validation against the host, noisy-link proxy."""

@@ -1,0 +1,183 @@
+"""`codegen validate`: run a model on a board through serial and compare with the host, bit for bit.
+
+    codegen validate --port /dev/ttyACM0 --model m.tflite --samples 100
+    codegen validate --port socket://127.0.0.1:5555 --model m.tflite --dataset digits --float-model f.tflite
+    codegen validate --project generated/m-emulated_stm32f405 --samples 50
+
+With ``--project`` (an emulated-board project made by ``codegen generate``), the firmware is built if needed, the
+emulator is started, the run validated and the emulator stopped again, also on errors and Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from codegen.errors import CodegenError
+
+log = logging.getLogger(__name__)
+
+EXIT_MISMATCH = 1
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "validate",
+        help="run a model on a board (or the emulator) and compare every output with the host",
+        description=__doc__.split("\n\n")[0],
+    )
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--port", help="serial port or URL: /dev/ttyACM0, COM3, socket://127.0.0.1:5555")
+    where.add_argument("--project", type=Path,
+                       help="generated emulated-board project: build, start the emulator, validate, stop")
+    p.add_argument("--model", type=Path, help="the int8 .tflite the firmware was generated from "
+                   "(default with --project: the project's model)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--samples", type=int, default=None, help="number of inputs (default 100)")
+    src.add_argument("--dataset", help="use test samples of a dataset (e.g. digits) instead of random inputs")
+    p.add_argument("--limit", type=int, default=100, help="with --dataset: number of samples (default 100)")
+    p.add_argument("--board", help="board name, for the clock used to convert counts to ms")
+    p.add_argument("--float-model", type=Path, help="float .tflite, to measure the accuracy drop float -> int8")
+    p.add_argument("--out", type=Path, help="folder for validation.json, CSV files and PNG plots")
+    p.add_argument("--cooldown", type=float, default=0.0, metavar="S", help="pause between inferences (s)")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="timeout per inference (s)")
+    p.add_argument("--boot-timeout", type=float, default=10.0, metavar="S",
+                   help="how long to wait for the board to announce READY (s)")
+    p.add_argument("--on-reset", choices=("abort", "resume"), default="abort",
+                   help="what to do when the board resets mid-run (default abort)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    p.add_argument("--no-host-c", action="store_true", help="skip the generated C compiled for the host")
+    p.add_argument("--no-plots", action="store_true", help="do not write PNG plots")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from codegen.boards import load_board
+    from codegen.frontend import load_model
+    from codegen.hil import sources
+    from codegen.hil.validate import (
+        ValidationConfig,
+        dataset_inputs,
+        format_report,
+        random_inputs,
+        validate,
+        write_report,
+    )
+
+    project = _project_facts(args.project) if args.project else None
+    model_path = args.model or (project.model if project else None)
+    if model_path is None:
+        raise CodegenError("no model given", hint="pass --model M.tflite (the model the firmware was built from)")
+    graph = load_model(model_path)
+    board_name = args.board or (project.board if project else None)
+    board = load_board(board_name) if board_name else None
+
+    samples = args.limit if args.dataset else (args.samples if args.samples is not None else 100)
+    config = ValidationConfig(samples=samples, seed=args.seed, cooldown_s=args.cooldown, on_reset=args.on_reset,
+                              progress=sys.stderr.isatty() and not args.json)
+    inputs = (dataset_inputs(graph, args.dataset, samples, args.seed) if args.dataset
+              else random_inputs(graph, samples, args.seed))
+    reference = sources.reference_fn(graph)
+    host_c = host_layers = None
+    if not args.no_host_c:
+        try:
+            host_c, host_layers = sources.host_c_fns(graph)
+        except CodegenError as exc:
+            log.warning("%s; comparing with the TFLM reference only", exc)
+    float_model = sources.float_fn(args.float_model) if args.float_model else None
+
+    with _device_url(args, project) as url:
+        from codegen.hil.device import open_target
+
+        with open_target(url, timeout=args.timeout, boot_timeout=args.boot_timeout) as target:
+            report = validate(target, graph, inputs, reference=reference, host_c=host_c, float_model=float_model,
+                              host_layers=host_layers, layer_names=sources.layer_names(graph), config=config,
+                              board=board.name if board else "", clock_hz=board.clock_hz if board else 0)
+    if args.out:
+        report = write_report(report, args.out, plots=not args.no_plots)
+    if args.json:
+        from codegen.hil.validate import _jsonable
+
+        print(json.dumps(_jsonable(report.to_json()), indent=2, sort_keys=True))
+    else:
+        print(format_report(report))
+    return 0 if report.passed else EXIT_MISMATCH
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# --project: find model and board, build, start and stop the emulator
+
+
+class ProjectFacts:
+    """What validation needs to know about a generated project."""
+
+    def __init__(self, root: Path, board: str, model: Path | None) -> None:
+        self.root = root
+        self.board = board
+        self.model = model
+
+
+def _project_facts(root: Path) -> ProjectFacts:
+    if not (root / "platformio.ini").is_file():
+        raise CodegenError(f"{root} is not a generated project (no platformio.ini)",
+                           hint="pass the folder `codegen generate` wrote, or use --port")
+    board = ""
+    model: Path | None = None
+    manifest = root / ".codegen-manifest.json"
+    if manifest.is_file():
+        data = json.loads(manifest.read_text())
+        board = str(data.get("board") or data.get("board_name") or "")
+        m = data.get("model_path") or data.get("model")
+        if isinstance(m, dict):
+            m = m.get("path") or m.get("file")
+        if m:
+            candidate = Path(m)
+            model = candidate if candidate.is_absolute() else (root / candidate)
+            if not model.is_file():
+                model = None
+    config = root / "test" / "cg_test_config.json"
+    if not board and config.is_file():
+        board = json.loads(config.read_text()).get("board", "")
+    if not board:
+        for line in (root / "platformio.ini").read_text().splitlines():
+            if line.strip().startswith("[env:"):
+                board = line.strip()[5:-1]
+                break
+    return ProjectFacts(root, board, model)
+
+
+@contextlib.contextmanager
+def _device_url(args: argparse.Namespace, project: ProjectFacts | None) -> Iterator[str]:
+    if project is None:
+        yield args.port
+        return
+    from codegen.boards import load_board
+
+    board = load_board(project.board)
+    if not board.is_emulated:
+        raise CodegenError(f"--project starts an emulator, but {project.root} targets the real board {board.name}",
+                           hint="flash it with `codegen flash` and pass --port")
+    with emulated_project(project.root, board) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def emulated_project(root: Path, board) -> Iterator[str]:  # noqa: ANN001 - Board
+    """Build ``root`` if needed, start its emulator, yield the serial URL, stop the emulator whatever happens."""
+    from codegen.project import emulator as emu_mod
+    from codegen.project import pio
+
+    elf = pio.build(root) if hasattr(pio, "build") else None
+    elf_path = getattr(elf, "elf", elf)
+    emu = emu_mod.start(root, board=board, elf=elf_path) if elf_path is not None else emu_mod.start(root,
+                                                                                                     board=board)
+    try:
+        yield emu.url
+    finally:
+        emu.stop()

@@ -1,0 +1,135 @@
+"""The host-side computations a device is compared with, as plain ``bytes -> bytes`` callables.
+
+* :func:`reference_fn` - the TFLite Micro reference interpreter on the int8 model (``codegen.reference`` when it
+  is available, the ``tflite_micro`` package directly otherwise);
+* :func:`host_c_fns` - the generated C compiled for the host (``codegen.host.compile``), plus its per-layer
+  outputs when the host model exposes them;
+* :func:`float_fn` - a float model (``.tflite``) for the accuracy-drop measurement.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from codegen.errors import CodegenError, ModelError
+from codegen.ir import Graph
+
+log = logging.getLogger(__name__)
+
+ARENA_BYTES = 4 * 1024 * 1024
+
+
+def _tflm(buf: bytes):
+    from tflite_micro.python.tflite_micro import runtime
+
+    return runtime.Interpreter.from_bytes(buf, arena_size=ARENA_BYTES)
+
+
+def reference_fn(graph: Graph) -> Callable[[bytes], bytes]:
+    """TFLM reference on raw input bytes -> raw output bytes (of the first output)."""
+    tin, tout = graph.input_tensors[0], graph.output_tensors[0]
+    shape = tuple(max(int(d), 1) for d in tin.shape)
+    path = Path(graph.source)
+    if not path.is_file():
+        raise ModelError(f"model file {graph.source!r} not found for the TFLM reference",
+                         hint="load the graph with codegen.frontend.load_model(path)")
+    try:
+        from codegen.reference import ReferenceModel
+    except ImportError:
+        interp = _tflm(path.read_bytes())
+
+        def predict(x: np.ndarray) -> np.ndarray:
+            interp.set_input(x, 0)
+            interp.invoke()
+            return np.asarray(interp.get_output(0))
+    else:
+        model = ReferenceModel(path.read_bytes())
+
+        def predict(x: np.ndarray) -> np.ndarray:
+            return model.predict(x)[0]
+
+    def run(data: bytes) -> bytes:
+        x = np.frombuffer(data, dtype=tin.dtype.np).reshape(shape)
+        return np.asarray(predict(x), dtype=tout.dtype.np).tobytes()
+
+    return run
+
+
+def host_c_fns(graph: Graph) -> tuple[Callable[[bytes], bytes], Callable[[bytes], tuple[bytes, ...]] | None]:
+    """(predict, per-layer outputs or None) from the generated C compiled for the host."""
+    try:
+        from codegen import host
+    except ImportError as exc:
+        raise CodegenError("the host build of the generated C (codegen.host) is not available",
+                           hint="install the native backend, or run with --no-host-c") from exc
+    model = host.compile(graph)
+    tin, tout = graph.input_tensors[0], graph.output_tensors[0]
+    shape = tuple(max(int(d), 1) for d in tin.shape)
+
+    def predict(data: bytes) -> bytes:
+        x = np.frombuffer(data, dtype=tin.dtype.np).reshape(shape)
+        return np.asarray(model.predict(x)[0], dtype=tout.dtype.np).tobytes()
+
+    return predict, _layer_dumper(model, predict)
+
+
+def _layer_dumper(model: object, predict: Callable[[bytes], bytes]) -> Callable[[bytes], tuple[bytes, ...]] | None:
+    """Per-layer outputs of the host build through the network API's layer hook (P_set_layer_hook)."""
+    import ctypes
+
+    lib = getattr(model, "_lib", None)
+    prefix = getattr(getattr(model, "sources", None), "prefix", None)
+    if lib is None or prefix is None or not hasattr(lib, f"{prefix}_set_layer_hook"):
+        return None
+    hook_type = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p)
+    layer_output = getattr(lib, f"{prefix}_layer_output")
+    layer_output.restype = ctypes.c_void_p
+    layer_output.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_uint32)]
+    set_hook = getattr(lib, f"{prefix}_set_layer_hook")
+    set_hook.restype = None
+    set_hook.argtypes = [hook_type, ctypes.c_void_p]
+
+    def dump(data: bytes) -> tuple[bytes, ...]:
+        captured: list[bytes] = []
+
+        def on_layer(layer: int, _user: object) -> None:
+            n = ctypes.c_uint32(0)
+            ptr = layer_output(layer, ctypes.byref(n))
+            captured.append(ctypes.string_at(ptr, n.value) if ptr else b"")
+
+        hook = hook_type(on_layer)
+        set_hook(hook, None)
+        try:
+            predict(data)
+        finally:
+            set_hook(hook_type(), None)
+        return tuple(captured)
+
+    return dump
+
+
+def float_fn(path: Path) -> Callable[[np.ndarray], np.ndarray]:
+    """A float .tflite model: float32 input batch (1, ...) -> float output."""
+    if not path.is_file():
+        raise ModelError(f"float model {path} not found", hint="give the float32 .tflite the int8 model came from")
+    interp = _tflm(path.read_bytes())
+    details = interp.get_input_details(0)
+    if np.dtype(details["dtype"]) != np.float32:
+        raise ModelError(f"{path} is not a float model (input is {np.dtype(details['dtype']).name})",
+                         hint="pass the float32 .tflite with --float-model")
+    shape = tuple(int(d) for d in details["shape"])
+
+    def run(x: np.ndarray) -> np.ndarray:
+        interp.set_input(np.asarray(x, dtype=np.float32).reshape(shape), 0)
+        interp.invoke()
+        return np.asarray(interp.get_output(0))
+
+    return run
+
+
+def layer_names(graph: Graph) -> tuple[str, ...]:
+    return tuple(op.op for op in graph.operators)

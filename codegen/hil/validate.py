@@ -1,0 +1,659 @@
+"""Hardware-in-the-loop validation: does the board compute what the host computes, and how fast?
+
+One run sends N inputs to a device (real board on a serial port, or the emulated STM32F405 on a TCP socket),
+and compares every device output with two host computations of the same int8 model: the TFLite Micro reference
+interpreter and the generated C compiled for the host. With a float model it also measures the accuracy lost by
+quantization, so one report carries the four-way chain float -> int8 reference -> generated C on host -> device.
+
+The device is reached through the small :class:`Target` interface (``info``, ``infer``, ``profile``,
+``layer_outputs``); :mod:`codegen.hil.device` adapts the serial client to it, tests use in-process fakes.
+Host computations are plain callables ``bytes -> bytes`` so that they can be swapped as well.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from codegen import __version__
+from codegen.errors import CodegenError, DeviceError
+from codegen.ir import DType, Graph
+
+log = logging.getLogger(__name__)
+
+TOOL_VERSION = f"codegen {__version__}"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# What the device tells us
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """Answer to INFO: which model and tool the firmware was built from, and how it counts time."""
+
+    model_sha256: str
+    tool_version: str
+    board: str = ""
+    counter_kind: str = "cycles"          # "cycles" or "instructions (QEMU icount)"
+    counter_hz: int = 0                   # rate of the counter; 0 = unknown
+    num_layers: int = 0
+    input_bytes: int = 0
+    output_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Inference:
+    """One INFER answer: raw output bytes and the counter ticks the inference took."""
+
+    output: bytes
+    cycles: int
+
+
+@dataclass(frozen=True)
+class LinkStats:
+    """Link health seen by the client: frames rejected by CRC, retries, resets (READY seen mid-run)."""
+
+    crc_errors: int = 0
+    retries: int = 0
+    timeouts: int = 0
+    resets: int = 0
+
+
+class DeviceResetError(DeviceError):
+    """The device announced READY in the middle of a run: it rebooted and lost its state."""
+
+
+class Target(Protocol):
+    """What validation needs from a device."""
+
+    def info(self) -> DeviceInfo: ...
+
+    def infer(self, data: bytes) -> Inference: ...
+
+    def profile(self, data: bytes) -> tuple[tuple[str, int], ...]:
+        """(layer name, counter ticks) per layer for one inference on ``data``."""
+        ...
+
+    def layer_outputs(self, data: bytes) -> tuple[bytes, ...]:
+        """Raw output of every layer for one inference on ``data``."""
+        ...
+
+    def link_stats(self) -> LinkStats: ...
+
+
+HostFn = Callable[[bytes], bytes]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Configuration and results
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    samples: int = 100
+    seed: int = 0
+    cooldown_s: float = 0.0
+    on_reset: str = "abort"               # "abort" or "resume"
+    profile: bool = True
+    max_divergence_checks: int = 3        # samples for which per-layer dumps are compared
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.samples < 1:
+            raise CodegenError(f"--samples must be at least 1, got {self.samples}", hint="e.g. --samples 100")
+        if self.on_reset not in ("abort", "resume"):
+            raise CodegenError(f"unknown reset policy {self.on_reset!r}", hint="use 'abort' or 'resume'")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How well two sources agree over all samples (``b`` is compared against ``a``)."""
+
+    a: str
+    b: str
+    samples: int
+    exact: int
+    max_abs_diff: int | float
+    top1_agree: int
+
+    @property
+    def exact_rate(self) -> float:
+        return self.exact / self.samples if self.samples else 0.0
+
+    @property
+    def top1_rate(self) -> float:
+        return self.top1_agree / self.samples if self.samples else 0.0
+
+    def to_json(self) -> dict[str, object]:
+        return {**asdict(self), "exact_rate": self.exact_rate, "top1_rate": self.top1_rate}
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    count: int
+    unit: str                             # "cycles" or "instructions"
+    counter_hz: int
+    mean: float
+    min: int
+    max: int
+    p50: float
+    p99: float
+
+    def ms(self, ticks: float) -> float | None:
+        return ticks * 1000.0 / self.counter_hz if self.counter_hz else None
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = asdict(self)
+        out["ms"] = {k: self.ms(getattr(self, k)) for k in ("mean", "min", "max", "p50", "p99")}
+        return out
+
+
+@dataclass(frozen=True)
+class LayerProfile:
+    index: int
+    name: str
+    cycles: int
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """First layer whose device output differs from the host generated C, for one sample."""
+
+    sample: int
+    layer: int | None                     # None: layers agree, only the final output differs
+    layer_name: str
+    differing_bytes: int
+    max_abs_diff: int
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    index: int
+    label: int | None
+    device_top1: int
+    reference_top1: int | None
+    host_c_top1: int | None
+    float_top1: int | None
+    exact_vs_reference: bool | None
+    exact_vs_host_c: bool | None
+    max_abs_diff: int
+    cycles: int
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    model: str
+    model_sha256: str
+    board: str
+    device: DeviceInfo
+    input_source: str
+    samples: tuple[SampleResult, ...]
+    comparisons: tuple[Comparison, ...]
+    accuracy: tuple[tuple[str, float], ...]        # (source, accuracy against labels)
+    latency: LatencyStats
+    layers: tuple[LayerProfile, ...]
+    divergences: tuple[Divergence, ...]
+    link: LinkStats
+    resets_resumed: int = 0
+    files: tuple[str, ...] = field(default=())
+
+    @property
+    def device_exact_rate(self) -> float:
+        """Exact-match rate of the device against the strictest host source available."""
+        rates = [c.exact_rate for c in self.comparisons if c.b == "device"]
+        return min(rates) if rates else 0.0
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.samples) and all(c.exact == c.samples for c in self.comparisons if c.b == "device")
+
+    def comparison(self, a: str, b: str) -> Comparison | None:
+        return next((c for c in self.comparisons if c.a == a and c.b == b), None)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "tool_version": TOOL_VERSION,
+            "model": self.model,
+            "model_sha256": self.model_sha256,
+            "board": self.board,
+            "device": asdict(self.device),
+            "input_source": self.input_source,
+            "passed": self.passed,
+            "device_exact_rate": self.device_exact_rate,
+            "comparisons": [c.to_json() for c in self.comparisons],
+            "accuracy": dict(self.accuracy),
+            "latency": self.latency.to_json(),
+            "layers": [lp.to_json() for lp in self.layers],
+            "divergences": [d.to_json() for d in self.divergences],
+            "link": asdict(self.link),
+            "resets_resumed": self.resets_resumed,
+            "samples": [asdict(s) for s in self.samples],
+            "files": list(self.files),
+        }
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Inputs
+
+
+@dataclass(frozen=True)
+class InputSet:
+    """Quantized inputs (raw bytes as the device expects them), optional labels and float inputs."""
+
+    source: str
+    data: tuple[bytes, ...]
+    labels: tuple[int, ...] | None = None
+    floats: np.ndarray | None = None      # float32 inputs for a float model, one row per sample
+
+
+def _single_io(graph: Graph) -> tuple:
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        raise CodegenError(
+            f"validation handles models with one input and one output; {graph.name} has "
+            f"{len(graph.inputs)} inputs and {len(graph.outputs)} outputs",
+            hint="validate a single-input, single-output model",
+        )
+    return graph.input_tensors[0], graph.output_tensors[0]
+
+
+def random_inputs(graph: Graph, n: int, seed: int = 0) -> InputSet:
+    """``n`` inputs drawn uniformly over the input type's range (seeded, so runs repeat)."""
+    tin, _ = _single_io(graph)
+    rng = np.random.default_rng(seed)
+    dt = tin.dtype.np
+    shape = (n, *[max(int(d), 1) for d in tin.shape])
+    if tin.dtype is DType.FLOAT32:
+        arr = rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+        floats = arr
+    else:
+        info = np.iinfo(dt)
+        arr = rng.integers(info.min, int(info.max) + 1, size=shape, dtype=np.int64).astype(dt)
+        floats = dequantize(arr, tin.quant) if tin.quant else None
+    return InputSet(f"random (seed {seed})", tuple(a.tobytes() for a in arr), None, floats)
+
+
+def quantize(x: np.ndarray, quant, dtype: np.dtype) -> np.ndarray:
+    scale, zp = quant.scale[0], quant.zero_point[0]
+    info = np.iinfo(dtype)
+    return np.clip(np.round(x / scale) + zp, info.min, info.max).astype(dtype)
+
+
+def dequantize(q: np.ndarray, quant) -> np.ndarray:
+    return ((q.astype(np.float32) - quant.zero_point[0]) * quant.scale[0]).astype(np.float32)
+
+
+def dataset_inputs(graph: Graph, spec: str, n: int, seed: int = 0) -> InputSet:
+    """``n`` test samples of a dataset (see :mod:`codegen.train.datasets`), shaped and quantized for the model."""
+    from codegen.train.datasets import Preprocess, Subset, load_dataset
+
+    tin, _ = _single_io(graph)
+    shape = [int(d) for d in tin.shape]
+    if len(shape) != 4:
+        raise CodegenError(f"--dataset needs an image model (NHWC input); {graph.name} takes shape {tin.shape}",
+                           hint="use --samples N for random inputs")
+    pre = Preprocess(size=(shape[1], shape[2]), channels=shape[3])
+    ds = load_dataset(spec, pre, Subset(train=1, test=n, seed=seed))
+    x = ds.x_test[:n].astype(np.float32).reshape(-1, *shape[1:])
+    y = tuple(int(v) for v in ds.y_test[:n])
+    if tin.dtype is DType.FLOAT32:
+        q = x
+    elif tin.quant is None:
+        raise CodegenError(f"input tensor {tin.name} is {tin.dtype.value} without quantization parameters",
+                           hint="use --samples N for random inputs")
+    else:
+        q = quantize(x, tin.quant, tin.dtype.np)
+    return InputSet(f"dataset {spec} (test split, {len(y)} samples)", tuple(r.tobytes() for r in q), y, x)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The run
+
+
+def _as_values(raw: bytes, dtype: np.dtype) -> np.ndarray:
+    return np.frombuffer(raw, dtype=dtype)
+
+
+def _max_abs(a: np.ndarray, b: np.ndarray) -> int | float:
+    if a.shape != b.shape:
+        return math.inf
+    diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
+    m = float(diff.max()) if diff.size else 0.0
+    return int(m) if np.issubdtype(a.dtype, np.integer) else m
+
+
+def latency_stats(cycles: Sequence[int], counter_kind: str, counter_hz: int) -> LatencyStats:
+    arr = np.asarray(cycles, dtype=np.float64)
+    unit = "instructions" if "instruction" in counter_kind else "cycles"
+    if arr.size == 0:
+        return LatencyStats(0, unit, counter_hz, 0.0, 0, 0, 0.0, 0.0)
+    return LatencyStats(
+        count=int(arr.size), unit=unit, counter_hz=counter_hz, mean=float(arr.mean()), min=int(arr.min()),
+        max=int(arr.max()), p50=float(np.percentile(arr, 50)), p99=float(np.percentile(arr, 99)),
+    )
+
+
+def check_identity(info: DeviceInfo, graph: Graph, tool_version: str = TOOL_VERSION) -> None:
+    """Refuse a device whose firmware was built from another model or another tool version."""
+    if info.model_sha256.lower() != graph.sha256.lower():
+        raise DeviceError(
+            f"the device runs a different model: device sha256 {info.model_sha256}, "
+            f"{Path(graph.source).name or graph.name} sha256 {graph.sha256}",
+            hint="flash firmware generated from this model (codegen generate + codegen flash), or pass the "
+            "model the firmware was built from",
+        )
+    if info.tool_version != tool_version:
+        raise DeviceError(
+            f"the firmware was generated by {info.tool_version!r}, this is {tool_version!r}",
+            hint="regenerate and reflash the project with this codegen version",
+        )
+
+
+class _Progress:
+    def __init__(self, total: int, enabled: bool) -> None:
+        self._bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc="validate", unit="inf", leave=False)
+
+    def update(self, **postfix: object) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+            if postfix:
+                self._bar.set_postfix(postfix, refresh=False)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _infer_with_policy(target: Target, data: bytes, graph: Graph, config: ValidationConfig,
+                       resumed: list[int], index: int) -> Inference:
+    while True:
+        try:
+            return target.infer(data)
+        except DeviceResetError as exc:
+            if config.on_reset != "resume" or resumed[0] >= 3:
+                raise DeviceResetError(
+                    f"the device reset during inference {index + 1} ({exc.message})",
+                    hint="check the power supply and the stack/arena size, or rerun with --on-reset resume",
+                ) from exc
+            resumed[0] += 1
+            log.warning("device reset during inference %d; checking INFO and resuming", index + 1)
+            check_identity(target.info(), graph)
+
+
+def validate(
+    target: Target,
+    graph: Graph,
+    inputs: InputSet,
+    *,
+    reference: HostFn | None = None,
+    host_c: HostFn | None = None,
+    float_model: Callable[[np.ndarray], np.ndarray] | None = None,
+    host_layers: Callable[[bytes], tuple[bytes, ...]] | None = None,
+    layer_names: Sequence[str] = (),
+    config: ValidationConfig | None = None,
+    board: str = "",
+    clock_hz: int = 0,
+    sleep: Callable[[float], None] | None = None,
+) -> ValidationReport:
+    """Run every input on ``target`` and compare with the host sources given; see the module docstring."""
+    import time
+
+    config = config or ValidationConfig(samples=len(inputs.data))
+    sleep = sleep or time.sleep
+    _, tout = _single_io(graph)
+    odt = tout.dtype.np
+
+    info = target.info()
+    check_identity(info, graph)
+    counter_hz = info.counter_hz or clock_hz
+
+    names = ["device"] + (["reference"] if reference else []) + (["host_c"] if host_c else [])
+    outputs: dict[str, list[np.ndarray]] = {k: [] for k in names}
+    cycles: list[int] = []
+    float_top1: list[int] | None = [] if float_model is not None and inputs.floats is not None else None
+    results: list[SampleResult] = []
+    resumed = [0]
+    progress = _Progress(len(inputs.data), config.progress)
+    mismatches = 0
+    try:
+        for i, data in enumerate(inputs.data):
+            inf = _infer_with_policy(target, data, graph, config, resumed, i)
+            dev = _as_values(inf.output, odt)
+            outputs["device"].append(dev)
+            cycles.append(inf.cycles)
+            ref = _as_values(reference(data), odt) if reference else None
+            hc = _as_values(host_c(data), odt) if host_c else None
+            if ref is not None:
+                outputs["reference"].append(ref)
+            if hc is not None:
+                outputs["host_c"].append(hc)
+            ft = None
+            if float_top1 is not None and float_model is not None and inputs.floats is not None:
+                ft = int(np.argmax(float_model(inputs.floats[i : i + 1]).reshape(-1)))
+                float_top1.append(ft)
+            strict = hc if hc is not None else ref
+            mad = _max_abs(strict, dev) if strict is not None else 0
+            exact_ref = None if ref is None else bool(np.array_equal(ref, dev))
+            exact_hc = None if hc is None else bool(np.array_equal(hc, dev))
+            if exact_ref is False or exact_hc is False:
+                mismatches += 1
+            results.append(SampleResult(
+                index=i, label=inputs.labels[i] if inputs.labels else None, device_top1=int(np.argmax(dev)),
+                reference_top1=None if ref is None else int(np.argmax(ref)),
+                host_c_top1=None if hc is None else int(np.argmax(hc)), float_top1=ft,
+                exact_vs_reference=exact_ref, exact_vs_host_c=exact_hc,
+                max_abs_diff=int(mad) if not isinstance(mad, float) or math.isfinite(mad) else -1,
+                cycles=inf.cycles,
+            ))
+            progress.update(mismatches=mismatches)
+            if config.cooldown_s > 0:
+                sleep(config.cooldown_s)
+    finally:
+        progress.close()
+
+    comparisons = []
+    for a, b in (("reference", "host_c"), ("reference", "device"), ("host_c", "device")):
+        if a in outputs and b in outputs:
+            comparisons.append(_compare(a, b, outputs[a], outputs[b]))
+
+    accuracy: list[tuple[str, float]] = []
+    if inputs.labels:
+        labels = np.asarray(inputs.labels)
+        if float_top1:
+            accuracy.append(("float", float(np.mean(np.asarray(float_top1) == labels))))
+        for k in ("reference", "host_c", "device"):
+            if k in outputs:
+                top = np.asarray([int(np.argmax(o)) for o in outputs[k]])
+                accuracy.append((k, float(np.mean(top == labels))))
+    if float_top1 and "reference" in outputs:
+        top = [int(np.argmax(o)) for o in outputs["reference"]]
+        comparisons.insert(0, Comparison("float", "reference", len(top), 0, math.nan,
+                                         sum(int(a == b) for a, b in zip(float_top1, top, strict=True))))
+
+    layers: tuple[LayerProfile, ...] = ()
+    if config.profile:
+        layers = _profile(target, inputs.data[0], layer_names)
+
+    names = tuple(lp.name for lp in layers) or tuple(layer_names)
+    divergences = _find_divergences(target, inputs.data, results, host_layers, names, config)
+
+    return ValidationReport(
+        model=graph.source or graph.name, model_sha256=graph.sha256, board=board or info.board, device=info,
+        input_source=inputs.source, samples=tuple(results), comparisons=tuple(comparisons),
+        accuracy=tuple(accuracy), latency=latency_stats(cycles, info.counter_kind, counter_hz), layers=layers,
+        divergences=divergences, link=target.link_stats(), resets_resumed=resumed[0],
+    )
+
+
+def _compare(a: str, b: str, xs: list[np.ndarray], ys: list[np.ndarray]) -> Comparison:
+    exact = sum(int(np.array_equal(x, y)) for x, y in zip(xs, ys, strict=True))
+    mad = max((_max_abs(x, y) for x, y in zip(xs, ys, strict=True)), default=0)
+    top1 = sum(int(np.argmax(x) == np.argmax(y)) for x, y in zip(xs, ys, strict=True))
+    return Comparison(a, b, len(xs), exact, mad, top1)
+
+
+def _profile(target: Target, data: bytes, layer_names: Sequence[str]) -> tuple[LayerProfile, ...]:
+    try:
+        per_layer = target.profile(data)
+    except DeviceResetError:
+        raise
+    except DeviceError as exc:
+        log.warning("per-layer profile unavailable: %s", exc)
+        return ()
+    return tuple(LayerProfile(i, name or (layer_names[i] if i < len(layer_names) else f"layer{i}"), int(c))
+                 for i, (name, c) in enumerate(per_layer))
+
+
+def _find_divergences(target: Target, data: Sequence[bytes], results: Sequence[SampleResult],
+                      host_layers: Callable[[bytes], tuple[bytes, ...]] | None, layer_names: Sequence[str],
+                      config: ValidationConfig) -> tuple[Divergence, ...]:
+    bad = [r.index for r in results if r.exact_vs_host_c is False or r.exact_vs_reference is False]
+    if not bad or host_layers is None:
+        return ()
+    found = []
+    for i in bad[: config.max_divergence_checks]:
+        dev_layers = target.layer_outputs(data[i])
+        host = host_layers(data[i])
+        found.append(first_divergence(i, dev_layers, host, layer_names))
+    return tuple(found)
+
+
+def first_divergence(sample: int, device: Sequence[bytes], host: Sequence[bytes],
+                     layer_names: Sequence[str] = ()) -> Divergence:
+    """The first layer whose raw output differs between device and host (byte-wise, int8 differences)."""
+    for layer, (d, h) in enumerate(zip(device, host, strict=False)):
+        if d != h:
+            da = np.frombuffer(d, dtype=np.int8)
+            ha = np.frombuffer(h, dtype=np.int8)
+            n = min(da.size, ha.size)
+            diff = np.abs(da[:n].astype(np.int16) - ha[:n].astype(np.int16))
+            differing = int(np.count_nonzero(diff)) + abs(da.size - ha.size)
+            name = layer_names[layer] if layer < len(layer_names) else f"layer{layer}"
+            return Divergence(sample, layer, name, differing, int(diff.max()) if n else 0)
+    return Divergence(sample, None, "", 0, 0)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Report files and text
+
+
+def write_report(report: ValidationReport, out_dir: Path, plots: bool = True) -> ValidationReport:
+    """Write validation.json, samples.csv, layers.csv and PNG plots; returns the report listing the files."""
+    from dataclasses import replace
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    samples_csv = out_dir / "samples.csv"
+    with samples_csv.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["index", "label", "device_top1", "reference_top1", "host_c_top1", "float_top1",
+                    "exact_vs_reference", "exact_vs_host_c", "max_abs_diff", report.latency.unit, "ms"])
+        for s in report.samples:
+            ms = report.latency.ms(s.cycles)
+            w.writerow([s.index, _blank(s.label), s.device_top1, _blank(s.reference_top1), _blank(s.host_c_top1),
+                        _blank(s.float_top1), _blank(s.exact_vs_reference), _blank(s.exact_vs_host_c),
+                        s.max_abs_diff, s.cycles, "" if ms is None else f"{ms:.4f}"])
+    files.append(samples_csv)
+    if report.layers:
+        layers_csv = out_dir / "layers.csv"
+        with layers_csv.open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["layer", "op", report.latency.unit, "ms", "share"])
+            total = sum(lp.cycles for lp in report.layers) or 1
+            for lp in report.layers:
+                ms = report.latency.ms(lp.cycles)
+                w.writerow([lp.index, lp.name, lp.cycles, "" if ms is None else f"{ms:.4f}",
+                            f"{lp.cycles / total:.4f}"])
+        files.append(layers_csv)
+    if plots:
+        from codegen.hil.plots import write_plots
+
+        files.extend(write_plots(report, out_dir))
+    json_path = out_dir / "validation.json"
+    files.append(json_path)
+    report = replace(report, files=tuple(str(f) for f in files))
+    json_path.write_text(json.dumps(_jsonable(report.to_json()), indent=2, sort_keys=True) + "\n")
+    return report
+
+
+def _blank(v: object) -> object:
+    return "" if v is None else v
+
+
+def _jsonable(obj: object) -> object:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+def format_report(report: ValidationReport) -> str:
+    """A human-readable summary (tables as plain text)."""
+    lat = report.latency
+    lines = [
+        f"model   {report.model}  (sha256 {report.model_sha256[:16]}...)",
+        f"board   {report.board}  firmware {report.device.tool_version}",
+        f"inputs  {report.input_source}",
+        "",
+        f"{'check':<24}{'exact':>14}{'max|diff|':>11}{'top-1 agree':>14}",
+    ]
+    for c in report.comparisons:
+        exact = "-" if c.a == "float" else f"{c.exact}/{c.samples} {100 * c.exact_rate:5.1f}%"
+        mad = "-" if c.a == "float" else str(c.max_abs_diff)
+        lines.append(f"{c.a + ' -> ' + c.b:<24}{exact:>14}{mad:>11}{100 * c.top1_rate:>13.1f}%")
+    if report.accuracy:
+        lines.append("")
+        acc = dict(report.accuracy)
+        lines.append("accuracy vs labels: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in report.accuracy))
+        if "float" in acc and "reference" in acc:
+            lines.append(f"accuracy drop float -> int8: {100 * (acc['float'] - acc['reference']):.2f} points")
+    lines.append("")
+    unit = lat.unit + (" (QEMU icount, not real cycles)" if lat.unit == "instructions" else "")
+    lines.append(f"latency per inference ({lat.count} runs), {unit}:")
+    hdr = f"  {'':<6}{'mean':>14}{'min':>14}{'max':>14}{'p50':>14}{'p99':>14}"
+    lines.append(hdr)
+    lines.append(f"  {lat.unit[:6]:<6}" + "".join(f"{getattr(lat, k):>14,.0f}" for k in ("mean", "min", "max",
+                                                                                           "p50", "p99")))
+    if lat.counter_hz:
+        lines.append(f"  {'ms':<6}" + "".join(f"{lat.ms(getattr(lat, k)):>14.3f}"  # type: ignore[str-format]
+                                              for k in ("mean", "min", "max", "p50", "p99"))
+                     + f"   at {lat.counter_hz / 1e6:g} MHz")
+    if report.layers:
+        total = sum(lp.cycles for lp in report.layers) or 1
+        lines += ["", f"per-layer {lat.unit}:", f"  {'#':>3} {'op':<22}{lat.unit:>14}{'share':>8}"]
+        for lp in report.layers:
+            lines.append(f"  {lp.index:>3} {lp.name:<22}{lp.cycles:>14,}{100 * lp.cycles / total:>7.1f}%")
+    for d in report.divergences:
+        where = (f"layer {d.layer} ({d.layer_name}): {d.differing_bytes} bytes differ, max |diff| "
+                 f"{d.max_abs_diff}") if d.layer is not None else "no layer differs; only the final output"
+        lines.append(f"sample {d.sample}: first divergence at {where}")
+    link = report.link
+    lines.append("")
+    lines.append(f"link: {link.crc_errors} CRC errors, {link.retries} retries, {link.timeouts} timeouts, "
+                 f"{link.resets + report.resets_resumed} resets")
+    lines.append("result: " + ("PASS (device matches the host bit for bit)" if report.passed else "FAIL"))
+    if report.files:
+        lines.append("wrote " + ", ".join(report.files))
+    return "\n".join(lines)
+

@@ -1,0 +1,155 @@
+"""SCons build script of codegen's emulated STM32F405 platform.
+
+Targets: the default builds the ELF with the system arm-none-eabi toolchain and our own startup code and linker
+script (src/port/); ``upload`` starts QEMU (netduinoplus2) on the ELF in the background with USART1 on a TCP
+socket (``upload_port = HOST:PORT``, default 127.0.0.1:5555) and returns; ``stop`` stops that QEMU.
+The QEMU process id is kept in $BUILD_DIR/qemu.pid.
+"""
+
+import os
+import signal
+import subprocess
+import time
+
+from SCons.Script import AlwaysBuild, Default, DefaultEnvironment  # noqa: F401 - SCons provides these
+
+env = DefaultEnvironment()
+board = env.BoardConfig()
+
+ARCH_FLAGS = [
+    "-mcpu=%s" % board.get("build.cpu", "cortex-m4"),
+    "-mthumb",
+    "-mfpu=%s" % board.get("build.fpu", "fpv4-sp-d16"),
+    "-mfloat-abi=hard",
+]
+
+env.Replace(
+    AR="arm-none-eabi-gcc-ar",
+    AS="arm-none-eabi-as",
+    CC="arm-none-eabi-gcc",
+    CXX="arm-none-eabi-g++",
+    GDB="arm-none-eabi-gdb",
+    OBJCOPY="arm-none-eabi-objcopy",
+    RANLIB="arm-none-eabi-gcc-ranlib",
+    SIZETOOL="arm-none-eabi-size",
+    ARFLAGS=["rc"],
+    PROGNAME="firmware",
+    PROGSUFFIX=".elf",
+)
+
+env.Append(
+    ASFLAGS=ARCH_FLAGS + ["-x", "assembler-with-cpp"],
+    CCFLAGS=ARCH_FLAGS + ["-O2", "-ffunction-sections", "-fdata-sections", "-Wall"],
+    CFLAGS=["-std=gnu11"],
+    CXXFLAGS=["-fno-rtti", "-fno-exceptions"],
+    LINKFLAGS=ARCH_FLAGS + [
+        "-nostartfiles",
+        "--specs=nano.specs",
+        "--specs=nosys.specs",
+        "-Wl,--gc-sections",
+        "-Wl,-Map,%s" % os.path.join("$BUILD_DIR", "firmware.map"),
+    ],
+    LIBS=["c", "m", "gcc"],
+    CPPDEFINES=[("F_CPU", "$BOARD_F_CPU"), "CG_EMULATED_STM32F405"],
+)
+
+if "LDSCRIPT_PATH" in env and not os.path.isabs(env.subst("$LDSCRIPT_PATH")):
+    env.Replace(LDSCRIPT_PATH=os.path.join("$PROJECT_DIR", env.subst("$LDSCRIPT_PATH")))
+
+target_elf = env.BuildProgram()
+
+
+def _pidfile():
+    return env.subst(os.path.join("$BUILD_DIR", "qemu.pid"))
+
+
+def _upload_address():
+    raw = env.subst("$UPLOAD_PORT").strip()
+    if raw.startswith("socket://"):
+        raw = raw[len("socket://"):]
+    host, port = "127.0.0.1", 5555
+    if raw:
+        if ":" in raw:
+            host, _, p = raw.rpartition(":")
+            port = int(p)
+        else:
+            port = int(raw)
+    return host or "127.0.0.1", port
+
+
+def _running_pid():
+    try:
+        with open(_pidfile(), encoding="ascii") as fp:
+            pid = int(fp.read().strip() or 0)
+    except (OSError, ValueError):
+        return None
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as fp:
+            cmdline = fp.read()
+    except OSError:
+        return None
+    return pid if b"qemu" in cmdline else None
+
+
+def stop_qemu(target, source, env):  # noqa: ARG001 - SCons action signature
+    pid = _running_pid()
+    if pid is None:
+        print("No emulator running for this project")
+    else:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(50):
+            if _running_pid() is None:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        print("Stopped QEMU (pid %d)" % pid)
+    if os.path.exists(_pidfile()):
+        os.remove(_pidfile())
+    return 0
+
+
+def start_qemu(target, source, env):  # noqa: ARG001 - SCons action signature
+    stop_qemu(target, source, env)
+    host, port = _upload_address()
+    extra = []
+    skip = False
+    for arg in (board.get("upload.qemu_extra_args", "") or "").split():
+        if skip:
+            skip = False
+            continue
+        if arg == "-monitor":
+            skip = True
+            continue
+        if arg != "-nographic":
+            extra.append(arg)
+    cmd = [
+        board.get("upload.qemu_program", "qemu-system-arm"),
+        "-M", board.get("upload.qemu_machine", "netduinoplus2"),
+        "-cpu", board.get("upload.qemu_cpu", "cortex-m4"),
+        "-display", "none",
+        "-monitor", "none",
+        "-icount", "shift=%d" % int(board.get("upload.qemu_icount_shift", 3)),
+        "-kernel", str(source[0]),
+        "-chardev", "socket,id=s0,host=%s,port=%d,server=on,wait=off,nodelay=on" % (host, port),
+        "-serial", "chardev:s0",
+        "-daemonize", "-pidfile", _pidfile(),
+    ] + extra
+    print(" ".join(cmd))
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+    if result.returncode != 0:
+        print(result.stderr.strip() or result.stdout.strip())
+        print("QEMU failed to start (exit code %d)" % result.returncode)
+        return 1
+    print("QEMU running (pid file %s); serial on socket://%s:%d" % (_pidfile(), host, port))
+    print("Stop it with: pio run -t stop")
+    return 0
+
+
+env.AddPlatformTarget("upload", target_elf, env.VerboseAction(start_qemu, "Starting QEMU"), "Upload")
+env.AddPlatformTarget("stop", None, env.VerboseAction(stop_qemu, "Stopping QEMU"), "Stop emulator")
+env.AddPlatformTarget(
+    "size", target_elf, env.VerboseAction("$SIZETOOL -B -d $SOURCES", "Calculating size $SOURCE"), "Program Size"
+)
+
+Default([target_elf])

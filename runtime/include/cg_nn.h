@@ -1,0 +1,318 @@
+/* codegen runtime: public kernel API.
+ *
+ * Naming: cg_<op>[_<variant>]_<s8|f32>.  Every kernel takes a parameter struct that the code generator
+ * fills at generation time (TFLite "Prepare" work: multipliers, shifts, clamps, padding) and plain data
+ * pointers.  Kernels that need scratch memory have a cg_<op>_<dtype>_get_scratch_size() companion.
+ * No kernel allocates memory.
+ *
+ * int8 conventions (TFLite quantization): input_offset = -input_zero_point, output_offset =
+ * output_zero_point, per-channel Q31 multipliers with signed shifts (positive = left), activation
+ * clamps already folded into act_min / act_max. */
+#ifndef CG_NN_H
+#define CG_NN_H
+
+#include <stdint.h>
+
+#include "cg_status.h"
+#include "cg_types.h"
+
+/* ----------------------------------------------------------------------------------------- conv */
+
+typedef struct {
+    cg_dims input;   /* NHWC */
+    cg_dims filter;  /* n = output channels, h, w, c = input channels (OHWI) */
+    cg_dims output;  /* NHWC */
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_h, pad_w;        /* padding before the first row / column */
+    int32_t input_offset;        /* -input zero point */
+    int32_t output_offset;       /* output zero point */
+    int32_t act_min, act_max;
+    const int32_t *multiplier;   /* [output channels] */
+    const int32_t *shift;        /* [output channels] */
+} cg_conv2d_s8_params;
+
+/* `bias` is the folded bias: bias[c] + input_offset * sum(filter[c]) (computed by the generator);
+ * padded input positions are read as the input zero point, which contributes exactly zero. */
+cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
+                       const int32_t *bias, int8_t *output, int8_t *scratch);
+int32_t cg_conv2d_s8_get_scratch_size(const cg_conv2d_s8_params *p);
+
+typedef struct {
+    cg_dims input;
+    cg_dims filter;
+    cg_dims output;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_h, pad_w;
+    float act_min, act_max;
+} cg_conv2d_f32_params;
+
+cg_status cg_conv2d_f32(const cg_conv2d_f32_params *p, const float *input, const float *filter,
+                        const float *bias, float *output);
+
+/* ------------------------------------------------------------------------------------ depthwise */
+
+typedef struct {
+    cg_dims input;   /* NHWC */
+    cg_dims filter;  /* n = 1, h, w, c = input channels * depth_multiplier */
+    cg_dims output;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_h, pad_w;
+    int32_t depth_multiplier;
+    int32_t input_offset;
+    int32_t output_offset;
+    int32_t act_min, act_max;
+    const int32_t *multiplier;   /* [output channels] */
+    const int32_t *shift;
+} cg_depthwise_conv2d_s8_params;
+
+/* `bias` may be NULL. */
+cg_status cg_depthwise_conv2d_s8(const cg_depthwise_conv2d_s8_params *p, const int8_t *input,
+                                 const int8_t *filter, const int32_t *bias, int8_t *output,
+                                 int32_t *scratch);
+int32_t cg_depthwise_conv2d_s8_get_scratch_size(const cg_depthwise_conv2d_s8_params *p);
+
+typedef struct {
+    cg_dims input;
+    cg_dims filter;
+    cg_dims output;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_h, pad_w;
+    int32_t depth_multiplier;
+    float act_min, act_max;
+} cg_depthwise_conv2d_f32_params;
+
+cg_status cg_depthwise_conv2d_f32(const cg_depthwise_conv2d_f32_params *p, const float *input,
+                                  const float *filter, const float *bias, float *output);
+
+/* ------------------------------------------------------------------------------ fully connected */
+
+typedef struct {
+    int32_t batches;
+    int32_t in_depth;    /* accumulation depth */
+    int32_t out_depth;   /* units */
+    int32_t input_offset;
+    int32_t output_offset;
+    int32_t act_min, act_max;
+    const int32_t *multiplier;   /* [out_depth] (per-tensor models repeat one value) */
+    const int32_t *shift;
+} cg_fully_connected_s8_params;
+
+/* `bias` is folded like cg_conv2d_s8: bias[u] + input_offset * sum(filter[u]). Filter zero point 0. */
+cg_status cg_fully_connected_s8(const cg_fully_connected_s8_params *p, const int8_t *input,
+                                const int8_t *filter, const int32_t *bias, int8_t *output);
+
+typedef struct {
+    int32_t batches;
+    int32_t in_depth;
+    int32_t out_depth;
+    float act_min, act_max;
+} cg_fully_connected_f32_params;
+
+/* `bias` may be NULL. */
+cg_status cg_fully_connected_f32(const cg_fully_connected_f32_params *p, const float *input,
+                                 const float *filter, const float *bias, float *output);
+
+/* -------------------------------------------------------------------------------------- pooling */
+
+typedef struct {
+    cg_dims input;
+    cg_dims output;
+    int32_t filter_h, filter_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_h, pad_w;
+    int32_t act_min, act_max;
+} cg_pool_s8_params;
+
+cg_status cg_avgpool_s8(const cg_pool_s8_params *p, const int8_t *input, int8_t *output);
+cg_status cg_maxpool_s8(const cg_pool_s8_params *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    cg_dims input;
+    cg_dims output;
+    int32_t filter_h, filter_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_h, pad_w;
+    float act_min, act_max;
+} cg_pool_f32_params;
+
+cg_status cg_avgpool_f32(const cg_pool_f32_params *p, const float *input, float *output);
+cg_status cg_maxpool_f32(const cg_pool_f32_params *p, const float *input, float *output);
+
+/* MEAN over H and W of an NHWC tensor (global average pooling). */
+typedef struct {
+    cg_dims input;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t multiplier;   /* input_scale / output_scale, already divided by H*W as TFLM does */
+    int32_t shift;
+    int32_t same_quant;   /* 1: input and output quantization equal: rounded integer division */
+} cg_mean_s8_params;
+
+cg_status cg_mean_s8(const cg_mean_s8_params *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    cg_dims input;
+} cg_mean_f32_params;
+
+cg_status cg_mean_f32(const cg_mean_f32_params *p, const float *input, float *output);
+
+/* ---------------------------------------------------------------------------------- elementwise */
+
+/* Broadcasting over up to 4 dimensions: in*_stride[d] is 0 along broadcast dimensions. */
+typedef struct {
+    int32_t out_dims[4];
+    int32_t in1_stride[4];
+    int32_t in2_stride[4];
+    int32_t broadcast;   /* 0: same shapes, flat loop over `size` elements */
+    int32_t size;
+} cg_broadcast_params;
+
+typedef struct {
+    cg_broadcast_params shape;
+    int32_t input1_offset, input2_offset, output_offset;
+    int32_t left_shift;
+    int32_t input1_multiplier, input1_shift;
+    int32_t input2_multiplier, input2_shift;
+    int32_t output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} cg_add_s8_params;
+
+cg_status cg_add_s8(const cg_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+typedef struct {
+    cg_broadcast_params shape;
+    int32_t input1_offset, input2_offset, output_offset;
+    int32_t output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} cg_mul_s8_params;
+
+cg_status cg_mul_s8(const cg_mul_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+typedef struct {
+    cg_broadcast_params shape;
+    float act_min, act_max;
+} cg_binary_f32_params;
+
+cg_status cg_add_f32(const cg_binary_f32_params *p, const float *input1, const float *input2, float *output);
+cg_status cg_mul_f32(const cg_binary_f32_params *p, const float *input1, const float *input2, float *output);
+
+/* ------------------------------------------------------------------------------ data movement */
+
+/* Copies one input of a concatenation into its slot of the output; called once per input. */
+typedef struct {
+    int32_t outer;        /* product of the dimensions before the axis */
+    int32_t copy_size;    /* input axis size * product of the dimensions after the axis */
+    int32_t out_stride;   /* output axis size * product of the dimensions after the axis */
+    int32_t out_offset;   /* elements before this input along the axis * inner size */
+} cg_concatenation_params;
+
+cg_status cg_concatenation_s8(const cg_concatenation_params *p, const int8_t *input, int8_t *output);
+cg_status cg_concatenation_f32(const cg_concatenation_params *p, const float *input, float *output);
+
+/* PAD over 4 dimensions (lower ranks are padded with leading 1s). */
+typedef struct {
+    int32_t in_dims[4];
+    int32_t before[4];
+    int32_t after[4];
+} cg_pad_params;
+
+cg_status cg_pad_s8(const cg_pad_params *p, int8_t pad_value, const int8_t *input, int8_t *output);
+cg_status cg_pad_f32(const cg_pad_params *p, float pad_value, const float *input, float *output);
+
+/* ---------------------------------------------------------------------------------- activations */
+
+typedef struct {
+    int32_t rows;
+    int32_t depth;
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+    int32_t diff_min;
+} cg_softmax_s8_params;
+
+/* Output quantization is fixed: scale 1/256, zero point -128. */
+cg_status cg_softmax_s8(const cg_softmax_s8_params *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t rows;
+    int32_t depth;
+    float beta;
+} cg_softmax_f32_params;
+
+cg_status cg_softmax_f32(const cg_softmax_f32_params *p, const float *input, float *output);
+
+typedef struct {
+    int32_t size;
+    int32_t input_zero_point;
+    int32_t input_range_radius;
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+} cg_logistic_s8_params;
+
+/* Output quantization is fixed: scale 1/256, zero point -128. */
+cg_status cg_logistic_s8(const cg_logistic_s8_params *p, const int8_t *input, int8_t *output);
+
+/* Element-wise unary op on `size` floats. */
+typedef struct {
+    int32_t size;
+    float alpha;     /* LEAKY_RELU slope */
+} cg_unary_f32_params;
+
+cg_status cg_logistic_f32(const cg_unary_f32_params *p, const float *input, float *output);
+cg_status cg_relu_f32(const cg_unary_f32_params *p, const float *input, float *output);
+cg_status cg_relu6_f32(const cg_unary_f32_params *p, const float *input, float *output);
+cg_status cg_leaky_relu_f32(const cg_unary_f32_params *p, const float *input, float *output);
+cg_status cg_hard_swish_f32(const cg_unary_f32_params *p, const float *input, float *output);
+
+/* RELU / RELU6 (and requantizing identity): out = clamp(out_zp + requant(in - in_zp)). */
+typedef struct {
+    int32_t size;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t multiplier, shift;
+    int32_t act_min, act_max;
+} cg_requant_s8_params;
+
+cg_status cg_relu_s8(const cg_requant_s8_params *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t size;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t multiplier_alpha, shift_alpha;
+    int32_t multiplier_identity, shift_identity;
+} cg_leaky_relu_s8_params;
+
+cg_status cg_leaky_relu_s8(const cg_leaky_relu_s8_params *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t size;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int16_t reluish_multiplier_fixedpoint_int16;
+    int32_t reluish_multiplier_exponent;
+    int16_t output_multiplier_fixedpoint_int16;
+    int32_t output_multiplier_exponent;
+} cg_hard_swish_s8_params;
+
+cg_status cg_hard_swish_s8(const cg_hard_swish_s8_params *p, const int8_t *input, int8_t *output);
+
+/* --------------------------------------------------------------------------------- quantization */
+
+typedef struct {
+    int32_t size;
+    float scale;
+    int32_t zero_point;
+} cg_affine_params;
+
+/* QUANTIZE float32 -> int8 and DEQUANTIZE int8 -> float32. */
+cg_status cg_quantize_s8(const cg_affine_params *p, const float *input, int8_t *output);
+cg_status cg_dequantize_s8(const cg_affine_params *p, const int8_t *input, float *output);
+
+/* QUANTIZE int8 -> int8 (change of scale / zero point): uses act_min = -128, act_max = 127. */
+cg_status cg_requantize_s8(const cg_requant_s8_params *p, const int8_t *input, int8_t *output);
+
+#endif /* CG_NN_H */

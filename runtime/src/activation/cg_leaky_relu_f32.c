@@ -1,0 +1,12 @@
+/* codegen runtime: float32 LEAKY_RELU: x, or alpha * x for negative x. */
+#include "cg_nn.h"
+
+cg_status cg_leaky_relu_f32(const cg_unary_f32_params *p, const float *input, float *output)
+{
+    int32_t i;
+    for (i = 0; i < p->size; i++) {
+        const float x = input[i];
+        output[i] = x > 0.0f ? x : x * p->alpha;
+    }
+    return CG_OK;
+}

@@ -1,0 +1,40 @@
+/* Fake network for the host test of the self-test source: out[i] = (sum of inputs + 7 i) mod 256.
+ * port_write goes to stdout; the endless loop at the end of the self-test is left by exit() in port_write
+ * once the summary went out (written in one piece). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cg_app_config.h"
+#include "port.h"
+
+static uint8_t in_buf[STUB_IN];
+static uint8_t out_buf[STUB_OUT];
+static const cg_tensor_info in_info = {0, 2, {1, STUB_IN}, 1.0f, 0, STUB_IN};
+static const cg_tensor_info out_info = {0, 2, {1, STUB_OUT}, 1.0f, 0, STUB_OUT};
+
+cg_status stub_init(void) { return CG_OK; }
+
+cg_status stub_run(void)
+{
+    unsigned sum = 0, i;
+    for (i = 0; i < STUB_IN; i++) sum += in_buf[i];
+    for (i = 0; i < STUB_OUT; i++) out_buf[i] = (uint8_t)(sum + 7u * i);
+    return CG_OK;
+}
+
+void *stub_input(int i) { return i == 0 ? in_buf : NULL; }
+void *stub_output(int i) { return i == 0 ? out_buf : NULL; }
+const cg_tensor_info *stub_input_info(int i) { return i == 0 ? &in_info : NULL; }
+const cg_tensor_info *stub_output_info(int i) { return i == 0 ? &out_info : NULL; }
+
+void port_init(void) {}
+
+void port_write(const uint8_t *buf, uint32_t n)
+{
+    fwrite(buf, 1, n, stdout);
+    if (n > 8 && strstr((const char *)buf, " Ignored\n") != NULL) {
+        fflush(stdout);
+        exit(0);
+    }
+}
