@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "codegen.project.cli",          # generate, build, flash
     "codegen.hil.cli",              # validate
     "codegen.train.cli",            # train, bench
+    "codegen.compress.cli",         # compress
 )
 
 _GENERATE_FLAGS = ("--board", "--model")

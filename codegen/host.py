@@ -28,7 +28,12 @@ from codegen.errors import CodegenError
 log = logging.getLogger(__name__)
 
 CFLAGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
-SANITIZE_FLAGS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g")
+SANITIZE_FLAGS = (
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=all",
+    "-fno-omit-frame-pointer",
+    "-g",
+)
 
 _RUNNER = r"""/* Host runner for sanitizer builds: reads N input sets from stdin, writes N output sets to stdout. */
 #include <stdio.h>
@@ -128,7 +133,9 @@ class HostModel:
     def _outputs_from(self, blob: bytes) -> list[np.ndarray]:
         res, pos = [], 0
         for spec in self.outputs:
-            res.append(np.frombuffer(blob[pos:pos + spec.nbytes], dtype=spec.dtype.np).reshape(spec.shape).copy())
+            res.append(
+                np.frombuffer(blob[pos : pos + spec.nbytes], dtype=spec.dtype.np).reshape(spec.shape).copy()
+            )
             pos += spec.nbytes
         return res
 
@@ -143,21 +150,24 @@ class HostModel:
         status = getattr(self._lib, f"{p}_run")()
         if status != 0:
             raise RuntimeError(f"{p}_run failed with status {status}")
-        blob = b"".join(ctypes.string_at(getattr(self._lib, f"{p}_output")(i), s.nbytes)
-                        for i, s in enumerate(self.outputs))
+        blob = b"".join(
+            ctypes.string_at(getattr(self._lib, f"{p}_output")(i), s.nbytes)
+            for i, s in enumerate(self.outputs)
+        )
         return self._outputs_from(blob)
 
     def predict_many(self, xs: list) -> list[list[np.ndarray]]:
         if not self.sanitize:
             return [self.predict(x) for x in xs]
         data = b"".join(b for x in xs for b in self._input_bytes(x))
-        proc = subprocess.run([str(self.path), str(len(xs))], input=data, capture_output=True, timeout=600,
-                              check=False)
+        proc = subprocess.run(
+            [str(self.path), str(len(xs))], input=data, capture_output=True, timeout=600, check=False
+        )
         if proc.returncode != 0:
             err = proc.stderr.decode(errors="replace")
             raise RuntimeError(f"sanitized run failed (exit {proc.returncode}):\n{err}")
         per = sum(s.nbytes for s in self.outputs)
-        return [self._outputs_from(proc.stdout[k * per:(k + 1) * per]) for k in range(len(xs))]
+        return [self._outputs_from(proc.stdout[k * per : (k + 1) * per]) for k in range(len(xs))]
 
     def time_run(self, repeats: int = 20) -> float:
         """Seconds per ``run()`` on the current inputs (host library builds only)."""
@@ -178,8 +188,14 @@ def _as_graph(model: ir.Graph | str | Path) -> ir.Graph:
     return load_model(model)
 
 
-def build(sources: NativeSources, *, sanitize: bool = False, opt: str = "-O2", cache_dir: str | Path | None = None,
-          extra_cflags: tuple[str, ...] = ()) -> Path:
+def build(
+    sources: NativeSources,
+    *,
+    sanitize: bool = False,
+    opt: str = "-O2",
+    cache_dir: str | Path | None = None,
+    extra_cflags: tuple[str, ...] = (),
+) -> Path:
     """Compile ``sources``; returns the shared library (or the sanitized executable). Cached by content."""
     gcc = _gcc()
     flags = (*CFLAGS, opt, *(SANITIZE_FLAGS if sanitize else ("-fPIC", "-shared")), *extra_cflags)
@@ -205,15 +221,24 @@ def build(sources: NativeSources, *, sanitize: bool = False, opt: str = "-O2", c
     log.debug("host build: %s", " ".join(cmd))
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise CodegenError(f"host compilation of the generated C failed:\n{proc.stderr.strip()}",
-                           hint="this is a bug in the native backend; please report it with the model")
+        raise CodegenError(
+            f"host compilation of the generated C failed:\n{proc.stderr.strip()}",
+            hint="this is a bug in the native backend; please report it with the model",
+        )
     tmp.replace(out)
     return out
 
 
-def compile(model: ir.Graph | str | Path, prefix: str = "cg_net", *, sanitize: bool = False, opt: str = "-O2",
-            cache_dir: str | Path | None = None, options: NativeOptions | None = None,
-            extra_cflags: tuple[str, ...] = ()) -> HostModel:
+def compile(
+    model: ir.Graph | str | Path,
+    prefix: str = "cg_net",
+    *,
+    sanitize: bool = False,
+    opt: str = "-O2",
+    cache_dir: str | Path | None = None,
+    options: NativeOptions | None = None,
+    extra_cflags: tuple[str, ...] = (),
+) -> HostModel:
     """Generate C for ``model`` (a Graph or a .tflite path), compile it for the host and load it."""
     sources = generate(_as_graph(model), prefix=prefix, options=options)
     path = build(sources, sanitize=sanitize, opt=opt, cache_dir=cache_dir, extra_cflags=extra_cflags)

@@ -21,8 +21,10 @@ def _runtime():  # noqa: ANN202 - tflite_micro has no type hints
     try:
         from tflite_micro.python.tflite_micro import runtime
     except ImportError as exc:  # pragma: no cover - environment problem
-        raise CodegenError("the tflite-micro package is not installed",
-                           hint="pip install tflite-micro to compare with the TFLM reference") from exc
+        raise CodegenError(
+            "the tflite-micro package is not installed",
+            hint="pip install tflite-micro to compare with the TFLM reference",
+        ) from exc
     return runtime
 
 
@@ -90,8 +92,10 @@ def minimal_arena_size(model: bytes | str | Path, upper: int = DEFAULT_ARENA, gr
     """Smallest ``arena_size`` (to ``granularity`` bytes) with which TFLM allocates and invokes the model."""
     data = _model_bytes(model)
     if not _fits(data, upper):
-        raise CodegenError(f"TFLM cannot run the model even with a {upper}-byte arena",
-                           hint="check that the model only uses operators TFLM supports")
+        raise CodegenError(
+            f"TFLM cannot run the model even with a {upper}-byte arena",
+            hint="check that the model only uses operators TFLM supports",
+        )
     lo, hi = 0, upper
     while hi - lo > granularity:
         mid = (lo + hi) // 2 // granularity * granularity

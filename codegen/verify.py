@@ -30,8 +30,8 @@ class VerifyReport:
     samples: int
     seed: int
     quantized: bool
-    exact_matches: int           # samples whose outputs are bitwise identical
-    within_tolerance: int        # samples within the float tolerance (== exact_matches for int8)
+    exact_matches: int  # samples whose outputs are bitwise identical
+    within_tolerance: int  # samples within the float tolerance (== exact_matches for int8)
     max_abs_diff: float
     arena_ours: int
     arena_tflm: int | None
@@ -47,10 +47,19 @@ class VerifyReport:
         return self.within_tolerance == self.samples
 
     def as_dict(self) -> dict[str, object]:
-        return {"model": self.model, "samples": self.samples, "seed": self.seed, "quantized": self.quantized,
-                "exact_matches": self.exact_matches, "exact_match_rate": self.exact_rate,
-                "within_tolerance": self.within_tolerance, "max_abs_diff": self.max_abs_diff,
-                "arena_bytes_ours": self.arena_ours, "arena_bytes_tflm": self.arena_tflm, "passed": self.passed}
+        return {
+            "model": self.model,
+            "samples": self.samples,
+            "seed": self.seed,
+            "quantized": self.quantized,
+            "exact_matches": self.exact_matches,
+            "exact_match_rate": self.exact_rate,
+            "within_tolerance": self.within_tolerance,
+            "max_abs_diff": self.max_abs_diff,
+            "arena_bytes_ours": self.arena_ours,
+            "arena_bytes_tflm": self.arena_tflm,
+            "passed": self.passed,
+        }
 
 
 def random_input(shape: tuple[int, ...], dtype: DType, rng: np.random.Generator) -> np.ndarray:
@@ -62,8 +71,15 @@ def random_input(shape: tuple[int, ...], dtype: DType, rng: np.random.Generator)
     raise ValueError(f"no random inputs for {dtype.value}")
 
 
-def verify(model: str | Path, samples: int = 100, seed: int = 0, *, tflm_arena: bool = True,
-           cache_dir: Path | None = None, sanitize: bool = False) -> VerifyReport:
+def verify(
+    model: str | Path,
+    samples: int = 100,
+    seed: int = 0,
+    *,
+    tflm_arena: bool = True,
+    cache_dir: Path | None = None,
+    sanitize: bool = False,
+) -> VerifyReport:
     """Run ``samples`` random inputs through our generated C and through TFLM and compare the outputs."""
     path = Path(model)
     graph = load_model(path)
@@ -90,5 +106,6 @@ def verify(model: str | Path, samples: int = 100, seed: int = 0, *, tflm_arena: 
         exact += same
         within += close
     arena_tflm = minimal_arena_size(path) if tflm_arena else None
-    return VerifyReport(path.name, samples, seed, quantized, exact, within, max_diff, ours.sources.arena_bytes,
-                        arena_tflm)
+    return VerifyReport(
+        path.name, samples, seed, quantized, exact, within, max_diff, ours.sources.arena_bytes, arena_tflm
+    )

@@ -44,8 +44,10 @@ def code_bytes(sources) -> int | None:  # noqa: ANN001
                 continue
             obj = d / (name + ".o")
             subprocess.run([cc, *ARM, "-I", str(d), str(d / name), "-o", str(obj)], check=True)
-            out = subprocess.run([size, str(obj)], capture_output=True, text=True, check=True).stdout.splitlines()
-            total += int(out[1].split()[0])   # text (code + read-only parameter data)
+            out = subprocess.run(
+                [size, str(obj)], capture_output=True, text=True, check=True
+            ).stdout.splitlines()
+            total += int(out[1].split()[0])  # text (code + read-only parameter data)
     return total
 
 
@@ -66,16 +68,25 @@ def main() -> int:
         ours = host.compile(graph)
         ref = ReferenceModel(path)
         x = random_input(graph.input_tensors[0].shape, graph.input_tensors[0].dtype, np.random.default_rng(0))
-        exact = all(np.array_equal(a, np.asarray(b).reshape(a.shape)) for a, b in zip(ours.predict(x), ref.predict(x),
-                                                                                     strict=True))
+        exact = all(
+            np.array_equal(a, np.asarray(b).reshape(a.shape))
+            for a, b in zip(ours.predict(x), ref.predict(x), strict=True)
+        )
         t_ours = best_of(lambda: ours.time_run(args.repeats))  # noqa: B023
         t_tflm = best_of(lambda: ref.time_invoke(max(args.repeats // 3, 3)))  # noqa: B023
-        rows.append({
-            "model": name, "exact": exact, "ours_ms": t_ours * 1e3, "tflm_ms": t_tflm * 1e3,
-            "speedup": t_tflm / t_ours, "arena_ours": ours.sources.arena_bytes,
-            "arena_tflm": minimal_arena_size(path), "weights": ours.sources.weight_bytes,
-            "code": code_bytes(ours.sources),
-        })
+        rows.append(
+            {
+                "model": name,
+                "exact": exact,
+                "ours_ms": t_ours * 1e3,
+                "tflm_ms": t_tflm * 1e3,
+                "speedup": t_tflm / t_ours,
+                "arena_ours": ours.sources.arena_bytes,
+                "arena_tflm": minimal_arena_size(path),
+                "weights": ours.sources.weight_bytes,
+                "code": code_bytes(ours.sources),
+            }
+        )
         print(rows[-1], flush=True)
     lines = [
         "# Native backend vs TFLM (MLPerf Tiny int8 models)",
@@ -90,9 +101,11 @@ def main() -> int:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        lines.append(f"| {r['model']} | {'yes' if r['exact'] else 'NO'} | {r['ours_ms']:.3f} | {r['tflm_ms']:.3f} | "
-                     f"{r['speedup']:.1f}x | {r['arena_ours']} | {r['arena_tflm']} | {r['weights']} | "
-                     f"{r['code'] if r['code'] is not None else '-'} |")
+        lines.append(
+            f"| {r['model']} | {'yes' if r['exact'] else 'NO'} | {r['ours_ms']:.3f} | {r['tflm_ms']:.3f} | "
+            f"{r['speedup']:.1f}x | {r['arena_ours']} | {r['arena_tflm']} | {r['weights']} | "
+            f"{r['code'] if r['code'] is not None else '-'} |"
+        )
     lines += ["", "Reproduce: `PYTHONPATH=. /tmp/venv/bin/python benchmarks/native/bench.py`.", ""]
     args.out.write_text("\n".join(lines))
     print("\n".join(lines))

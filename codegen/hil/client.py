@@ -34,8 +34,8 @@ from codegen.hil.protocol import (
     Status,
     encode_frame,
     parse_dump,
-    parse_info,
     parse_infer,
+    parse_info,
     parse_profile,
 )
 
@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 
 RETRYABLE = (Status.BAD_HEADER, Status.BAD_CRC, Status.TIMEOUT)
 SWALLOWED_GRACE = 1.0  # seconds to wait for our reply after an error about someone else's frame
+
+
+def _name(cmd: int) -> str:
+    return Command(cmd).name if cmd in Command._value2member_map_ else f"command 0x{cmd:02x}"
 
 
 class ProtocolError(DeviceError):
@@ -77,8 +81,15 @@ class DumpResult:
 class DeviceClient:
     """A connection to a device running the codegen firmware."""
 
-    def __init__(self, url: str, *, baud: int = 115200, timeout: float = 30.0, retries: int = 3,
-                 connect_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        baud: int = 115200,
+        timeout: float = 30.0,
+        retries: int = 3,
+        connect_timeout: float = 10.0,
+    ) -> None:
         self.url = url
         self.timeout = timeout
         self.retries = retries
@@ -91,7 +102,7 @@ class DeviceClient:
         self._text = bytearray()
         self._port = self._open(url, baud, connect_timeout)
 
-    # ---- connection ----------------------------------------------------------------------------------------
+    # ---- connection -----------------------------------------------------------------------------
 
     @staticmethod
     def _open(url: str, baud: int, connect_timeout: float) -> serial.SerialBase:
@@ -102,8 +113,10 @@ class DeviceClient:
                 break
             except (serial.SerialException, OSError, ValueError) as exc:
                 if time.monotonic() > deadline:
-                    raise DeviceError(f"cannot open {url}: {exc}",
-                                      hint="check the port name / that the emulator is running (codegen flash)")
+                    raise DeviceError(
+                        f"cannot open {url}: {exc}",
+                        hint="check the port name / that the emulator is running (codegen flash)",
+                    ) from None
                 time.sleep(0.1)
         sock = getattr(port, "_socket", None)
         if isinstance(sock, socket.socket):  # no Nagle delay on the emulator's TCP link
@@ -120,8 +133,9 @@ class DeviceClient:
     def __enter__(self) -> DeviceClient:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def _read_some(self) -> bytes:
@@ -131,7 +145,9 @@ class DeviceClient:
             n = max(1, self._port.in_waiting)
             return self._port.read(n)
         except (serial.SerialException, OSError) as exc:
-            raise DeviceError(f"reading from {self.url} failed: {exc}", hint="is the device still connected?") from None
+            raise DeviceError(
+                f"reading from {self.url} failed: {exc}", hint="is the device still connected?"
+            ) from None
 
     def write_raw(self, data: bytes) -> None:
         """Send bytes as they are (tests use it for garbage and truncated frames)."""
@@ -141,7 +157,9 @@ class DeviceClient:
             self._port.write(data)
             self._port.flush()
         except (serial.SerialException, OSError) as exc:
-            raise DeviceError(f"writing to {self.url} failed: {exc}", hint="is the device still connected?") from None
+            raise DeviceError(
+                f"writing to {self.url} failed: {exc}", hint="is the device still connected?"
+            ) from None
 
     def _check_text(self) -> None:
         self._text += self._decoder.take_text()
@@ -184,7 +202,7 @@ class DeviceClient:
             got.append(ev)
         return got
 
-    # ---- handshake ------------------------------------------------------------------------------------------
+    # ---- handshake ------------------------------------------------------------------------------
 
     def wait_ready(self, timeout: float = 30.0) -> str:
         """Wait until the device answers: a READY line or a PING reply (bytes sent before the firmware enables
@@ -202,12 +220,14 @@ class DeviceClient:
                     return self.ready_line or "PING"
                 ev = self._next_event(0.05)
         if self.ready_line is None:
-            raise DeviceError(f"no READY line or PING reply from {self.url} within {timeout:.0f} s",
-                              hint="is the firmware flashed and running (codegen flash), and the port right?")
+            raise DeviceError(
+                f"no READY line or PING reply from {self.url} within {timeout:.0f} s",
+                hint="is the firmware flashed and running (codegen flash), and the port right?",
+            )
         self.drain(quiet=0.1)
         return self.ready_line
 
-    # ---- requests -------------------------------------------------------------------------------------------
+    # ---- requests -------------------------------------------------------------------------------
 
     def _next_seq(self) -> int:
         self._seq = (self._seq + 1) & 0xFF
@@ -224,7 +244,7 @@ class DeviceClient:
         for attempt in range(self.retries + 1):
             if attempt:
                 self.stats.retries += 1
-                log.info("retrying %s (attempt %d): %s", Command(cmd).name, attempt + 1, last)
+                log.info("retrying %s (attempt %d): %s", _name(cmd), attempt + 1, last)
             seq = self._next_seq()
             self.write_raw(encode_frame(cmd, seq, payload))
             frames: list[Frame] = []
@@ -260,24 +280,31 @@ class DeviceClient:
                     self.stats.stale += 1
                     continue
                 if ev.status != Status.OK:
-                    name = Status(ev.status).name if ev.status in Status._value2member_map_ else str(ev.status)
-                    raise ProtocolError(f"{Command(cmd).name} failed on the device: {name} "
-                                        f"(detail {ev.error_detail}) {ev.error_text}".strip(), int(ev.status),
-                                        hint="check the request matches the model (codegen INFO) and the firmware")
+                    name = (
+                        Status(ev.status).name if ev.status in Status._value2member_map_ else str(ev.status)
+                    )
+                    raise ProtocolError(
+                        f"{_name(cmd)} failed on the device: {name} "
+                        f"(detail {ev.error_detail}) {ev.error_text}".strip(),
+                        int(ev.status),
+                        hint="check the request matches the model (codegen INFO) and the firmware",
+                    )
                 frames.append(ev)
                 if not multi or self._dump_finished(ev):
                     return frames
                 deadline = time.monotonic() + timeout
             if retry:
                 self.drain(quiet=0.05, limit=1.0)
-        raise DeviceError(f"{Command(cmd).name} to {self.url} failed after {self.retries + 1} attempts: {last}",
-                          hint="check the link (cable, baud rate, emulator running) and retry")
+        raise DeviceError(
+            f"{_name(cmd)} to {self.url} failed after {self.retries + 1} attempts: {last}",
+            hint="check the link (cable, baud rate, emulator running) and retry",
+        )
 
     @staticmethod
     def _dump_finished(frame: Frame) -> bool:
         return isinstance(parse_dump(frame.payload), tuple)
 
-    # ---- commands -------------------------------------------------------------------------------------------
+    # ---- commands -------------------------------------------------------------------------------
 
     def ping(self, payload: bytes = b"") -> bytes:
         return self.request(Command.PING, payload).payload[1:]
@@ -301,17 +328,22 @@ class DeviceClient:
         return tobytes()
 
     def infer(self, inputs: bytes | object, *, timeout: float | None = None) -> InferResult:
-        """One inference: inputs (bytes, a numpy array, or a list of them) -> output bytes and counter ticks."""
+        """One inference: inputs (bytes, numpy array, or a list of them) -> output bytes and ticks."""
         info = self._device_info()
         data = self._as_bytes(inputs)
         if len(data) != info.input_bytes:
-            raise DeviceError(f"input has {len(data)} bytes, the model on the device takes {info.input_bytes}",
-                              hint="send the quantized input tensor(s) exactly")
-        cycles, outputs = parse_infer(self.request(Command.INFER, data, timeout=timeout).payload, info.outputs)
+            raise DeviceError(
+                f"input has {len(data)} bytes, the model on the device takes {info.input_bytes}",
+                hint="send the quantized input tensor(s) exactly",
+            )
+        cycles, outputs = parse_infer(
+            self.request(Command.INFER, data, timeout=timeout).payload, info.outputs
+        )
         return InferResult(outputs=outputs, cycles=cycles)
 
-    def profile(self, inputs: bytes | object | None = None, *, timeout: float | None = None
-                ) -> tuple[LayerProfile, ...]:
+    def profile(
+        self, inputs: bytes | object | None = None, *, timeout: float | None = None
+    ) -> tuple[LayerProfile, ...]:
         """Counter ticks per layer of the last inference, or of a new one on ``inputs``."""
         data = b"" if inputs is None else self._as_bytes(inputs)
         return parse_profile(self.request(Command.PROFILE, data, timeout=timeout).payload)
@@ -325,8 +357,9 @@ class DeviceClient:
         return DumpResult(layers=tuple(layers), cycles=cycles)
 
 
-def connect(url: str, *, baud: int = 115200, timeout: float = 30.0, boot_timeout: float = 30.0,
-            retries: int = 3) -> DeviceClient:
+def connect(
+    url: str, *, baud: int = 115200, timeout: float = 30.0, boot_timeout: float = 30.0, retries: int = 3
+) -> DeviceClient:
     """Open a client and wait until the device answers (READY line or PING reply)."""
     client = DeviceClient(url, baud=baud, timeout=timeout, retries=retries)
     try:

@@ -111,7 +111,7 @@ class CorruptFrame:
 
 
 class FrameDecoder:
-    """Incremental decoder: feed bytes, get frames; skips anything that is not a frame (text such as READY lines
+    """Incremental decoder: feed bytes, get frames; skips anything that is not a frame (text, e.g. READY,
     is collected in :attr:`text`), reports corrupt frames and resynchronises on the next sync bytes."""
 
     def __init__(self, max_payload: int = 1 << 24) -> None:
@@ -165,7 +165,7 @@ class FrameDecoder:
         self.text.clear()
 
 
-# ---- payloads ------------------------------------------------------------------------------------------------
+# ---- payloads ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -254,11 +254,25 @@ def parse_info(payload: bytes) -> DeviceInfo:
     strings = [r.string() for _ in range(6)]
     inputs = tuple(_tensor(r) for _ in range(n_in))
     outputs = tuple(_tensor(r) for _ in range(n_out))
-    return DeviceInfo(protocol_version=version, num_inputs=n_in, num_outputs=n_out, num_layers=n_layers,
-                      net_ok=flags == 0, arena_bytes=arena, clock_hz=clock, counter_hz=counter_hz,
-                      max_payload=max_payload, model_sha256=strings[0], tool_version=strings[1],
-                      firmware_version=strings[2], board=strings[3], model_name=strings[4],
-                      counter_kind=strings[5], inputs=inputs, outputs=outputs)
+    return DeviceInfo(
+        protocol_version=version,
+        num_inputs=n_in,
+        num_outputs=n_out,
+        num_layers=n_layers,
+        net_ok=flags == 0,
+        arena_bytes=arena,
+        clock_hz=clock,
+        counter_hz=counter_hz,
+        max_payload=max_payload,
+        model_sha256=strings[0],
+        tool_version=strings[1],
+        firmware_version=strings[2],
+        board=strings[3],
+        model_name=strings[4],
+        counter_kind=strings[5],
+        inputs=inputs,
+        outputs=outputs,
+    )
 
 
 def parse_infer(payload: bytes, outputs: tuple[TensorInfo, ...]) -> tuple[int, tuple[bytes, ...]]:

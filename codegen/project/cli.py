@@ -1,4 +1,4 @@
-"""Commands ``generate``, ``build`` and ``flash``: thin wrappers over the writer and the PlatformIO helpers."""
+"""Commands ``generate``, ``build`` and ``flash``: thin wrappers over the writer and PlatformIO."""
 
 from __future__ import annotations
 
@@ -12,37 +12,53 @@ from codegen.project.writer import generate_project
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("generate", help="write a PlatformIO project for a model on a board",
-                       description="Write generated/<model>-<board>/ (or --out): platformio.ini, firmware, network C, "
-                       "tests and a README. Refuses to overwrite folders it did not write or files you edited.")
+    p = sub.add_parser(
+        "generate",
+        help="write a PlatformIO project for a model on a board",
+        description="Write generated/<model>-<board>/ (or --out): platformio.ini, firmware, network C, "
+        "tests and a README. Refuses to overwrite folders it did not write or files you edited.",
+    )
     p.add_argument("--board", required=True, help="board name or alias (see `codegen boards`)")
     p.add_argument("--model", required=True, help="a .tflite file")
     p.add_argument("--out", help="output folder (default generated/<model>-<board>)")
-    p.add_argument("--force", action="store_true", help="overwrite a folder codegen did not write, or edited files")
+    p.add_argument(
+        "--force", action="store_true", help="overwrite a folder codegen did not write, or edited files"
+    )
     p.add_argument("--name", help="project name (default <model>-<board>)")
-    p.add_argument("--no-fit-check", action="store_true", help="generate even if the model does not fit the board")
+    p.add_argument(
+        "--no-fit-check", action="store_true", help="generate even if the model does not fit the board"
+    )
     p.set_defaults(func=run_generate)
 
-    p = sub.add_parser("build", help="build a generated project with PlatformIO and report real flash/RAM use")
+    p = sub.add_parser(
+        "build", help="build a generated project with PlatformIO and report real flash/RAM use"
+    )
     p.add_argument("project", type=Path, help="generated project folder")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--verbose-build", action="store_true", help="pass -v to pio run")
     p.set_defaults(func=run_build)
 
-    p = sub.add_parser("flash", help="flash a generated project (emulated board: start QEMU in the background)")
+    p = sub.add_parser(
+        "flash", help="flash a generated project (emulated board: start QEMU in the background)"
+    )
     p.add_argument("project", type=Path, help="generated project folder")
-    p.add_argument("--port", help="upload port (emulated board: HOST:PORT of the serial socket, default from "
-                   "platformio.ini)")
+    p.add_argument(
+        "--port",
+        help="upload port (emulated board: HOST:PORT of the serial socket, default from platformio.ini)",
+    )
     p.set_defaults(func=run_flash)
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    project = generate_project(args.model, args.board, args.out, name=args.name, force=args.force,
-                               fit_check=not args.no_fit_check)
+    project = generate_project(
+        args.model, args.board, args.out, name=args.name, force=args.force, fit_check=not args.no_fit_check
+    )
     fit = project.fit
     print(f"wrote {project.path} ({len(project.files)} files)")
-    print(f"fit estimate on {fit.board}: flash {fit.flash_needed:,} / {fit.flash_available:,} bytes, "
-          f"RAM {fit.ram_needed:,} / {fit.ram_available:,} bytes" + ("" if fit.fits else "  DOES NOT FIT"))
+    print(
+        f"fit estimate on {fit.board}: flash {fit.flash_needed:,} / {fit.flash_available:,} bytes, "
+        f"RAM {fit.ram_needed:,} / {fit.ram_available:,} bytes" + ("" if fit.fits else "  DOES NOT FIT")
+    )
     print(f"next: codegen build {project.path}")
     return 0
 
@@ -51,22 +67,32 @@ def run_build(args: argparse.Namespace) -> int:
     result = pio.build(args.project, verbose=args.verbose_build)
     limits = _limits(args.project)
     if args.json:
-        data = {"project": str(result.project), "env": result.env_name, "elf": str(result.elf),
-                "flash_bytes": result.size.flash if result.size else None,
-                "ram_bytes": result.size.ram if result.size else None,
-                "text": result.size.text if result.size else None, "data": result.size.data if result.size else None,
-                "bss": result.size.bss if result.size else None,
-                "flash_available": limits[0], "ram_available": limits[1]}
+        data = {
+            "project": str(result.project),
+            "env": result.env_name,
+            "elf": str(result.elf),
+            "flash_bytes": result.size.flash if result.size else None,
+            "ram_bytes": result.size.ram if result.size else None,
+            "text": result.size.text if result.size else None,
+            "data": result.size.data if result.size else None,
+            "bss": result.size.bss if result.size else None,
+            "flash_available": limits[0],
+            "ram_available": limits[1],
+        }
         json.dump(data, sys.stdout, indent=2)
         print()
         return 0
     print(f"built {result.elf}")
     if result.size is not None:
         s = result.size
-        print(f"flash: {s.flash:,} bytes (text {s.text:,} + data {s.data:,})"
-              + (f" of {limits[0]:,}" if limits[0] else ""))
-        print(f"RAM:   {s.ram:,} bytes (data {s.data:,} + bss {s.bss:,}, stack reserve included)"
-              + (f" of {limits[1]:,}" if limits[1] else ""))
+        print(
+            f"flash: {s.flash:,} bytes (text {s.text:,} + data {s.data:,})"
+            + (f" of {limits[0]:,}" if limits[0] else "")
+        )
+        print(
+            f"RAM:   {s.ram:,} bytes (data {s.data:,} + bss {s.bss:,}, stack reserve included)"
+            + (f" of {limits[1]:,}" if limits[1] else "")
+        )
     return 0
 
 

@@ -1,9 +1,10 @@
 """Run PlatformIO on generated projects, offline for the emulated board.
 
-For the emulated STM32F405 each project gets its own PlatformIO core directory (``<project>/.pio-core``) in which
-``prepare_offline`` registers, as symbolic-link packages owned by ``platformio``:
+For the emulated STM32F405 each project gets its own PlatformIO core directory
+(``<project>/.pio-core``) in which ``prepare_offline`` registers, as symbolic-link packages owned by
+``platformio``:
 
-- ``tool-scons``: SCons from this Python environment (PyPI ``scons``), which PlatformIO runs its builders with;
+- ``tool-scons``: SCons from this Python environment (PyPI ``scons``), which runs PlatformIO builders;
 - ``toolchain-gccarmnoneeabi``: a folder of symlinks to the system ``arm-none-eabi-*`` tools (Debian package);
 - the ``emulated_stm32`` platform shipped in codegen's ``platform/`` folder.
 
@@ -31,8 +32,25 @@ log = logging.getLogger(__name__)
 EMULATED_PLATFORM = "emulated_stm32"
 CORE_DIR_NAME = ".pio-core"
 TOOLCHAIN_PREFIX = "arm-none-eabi-"
-TOOLCHAIN_TOOLS = ("gcc", "g++", "as", "ar", "gcc-ar", "gcc-ranlib", "ranlib", "ld", "objcopy", "objdump",
-                   "size", "nm", "strip", "readelf", "cpp", "gdb", "addr2line")
+TOOLCHAIN_TOOLS = (
+    "gcc",
+    "g++",
+    "as",
+    "ar",
+    "gcc-ar",
+    "gcc-ranlib",
+    "ranlib",
+    "ld",
+    "objcopy",
+    "objdump",
+    "size",
+    "nm",
+    "strip",
+    "readelf",
+    "cpp",
+    "gdb",
+    "addr2line",
+)
 
 
 @dataclass(frozen=True)
@@ -76,16 +94,23 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 def _link_file(spec_name: str, target: Path) -> str:
     """Content of a PlatformIO ``<name>.pio-link`` file pointing at ``target`` (owner ``platformio``)."""
-    spec = {"owner": "platformio", "id": None, "name": spec_name, "requirements": None,
-            "uri": f"symlink://{target.resolve()}"}
+    spec = {
+        "owner": "platformio",
+        "id": None,
+        "name": spec_name,
+        "requirements": None,
+        "uri": f"symlink://{target.resolve()}",
+    }
     return json.dumps({"cwd": str(target.resolve().parent), "spec": spec}, indent=2, sort_keys=True) + "\n"
 
 
 def _toolchain_version() -> str:
     gcc = shutil.which(TOOLCHAIN_PREFIX + "gcc")
     if gcc is None:
-        raise CodegenError("arm-none-eabi-gcc was not found on PATH",
-                           hint="install it: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi")
+        raise CodegenError(
+            "arm-none-eabi-gcc was not found on PATH",
+            hint="install it: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi",
+        )
     out = subprocess.run([gcc, "-dumpversion"], capture_output=True, text=True, check=False).stdout.strip()
     parts = [int(p) for p in re.findall(r"\d+", out)[:3]] + [0, 0, 0]
     # PlatformIO's convention: 1.MMmmpp.0 for GCC MM.mm.pp
@@ -109,18 +134,43 @@ def prepare_offline(project: Path) -> dict[str, str]:
         d.mkdir(parents=True, exist_ok=True)
 
     scons_dir = local / "tool-scons"
-    _write_if_changed(scons_dir / "package.json", json.dumps({
-        "name": "tool-scons", "version": _scons_version(), "description": "SCons from the Python environment",
-        "keywords": ["build tool"], "system": "*"}, indent=2) + "\n")
-    _write_if_changed(scons_dir / "scons.py", (
-        '"""Run SCons from the Python environment (PyPI scons) for PlatformIO."""\n'
-        "import SCons.Script\n\nSCons.Script.main()\n"))
+    _write_if_changed(
+        scons_dir / "package.json",
+        json.dumps(
+            {
+                "name": "tool-scons",
+                "version": _scons_version(),
+                "description": "SCons from the Python environment",
+                "keywords": ["build tool"],
+                "system": "*",
+            },
+            indent=2,
+        )
+        + "\n",
+    )
+    _write_if_changed(
+        scons_dir / "scons.py",
+        (
+            '"""Run SCons from the Python environment (PyPI scons) for PlatformIO."""\n'
+            "import SCons.Script\n\nSCons.Script.main()\n"
+        ),
+    )
     _write_if_changed(packages / "tool-scons.pio-link", _link_file("tool-scons", scons_dir))
 
     tc_dir = local / "toolchain-gccarmnoneeabi"
-    _write_if_changed(tc_dir / "package.json", json.dumps({
-        "name": "toolchain-gccarmnoneeabi", "version": _toolchain_version(),
-        "description": "system arm-none-eabi toolchain (symlinks)", "keywords": ["toolchain"]}, indent=2) + "\n")
+    _write_if_changed(
+        tc_dir / "package.json",
+        json.dumps(
+            {
+                "name": "toolchain-gccarmnoneeabi",
+                "version": _toolchain_version(),
+                "description": "system arm-none-eabi toolchain (symlinks)",
+                "keywords": ["toolchain"],
+            },
+            indent=2,
+        )
+        + "\n",
+    )
     bindir = tc_dir / "bin"
     bindir.mkdir(exist_ok=True)
     for tool in TOOLCHAIN_TOOLS:
@@ -133,9 +183,13 @@ def prepare_offline(project: Path) -> dict[str, str]:
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(real)
-    _write_if_changed(packages / "toolchain-gccarmnoneeabi.pio-link", _link_file("toolchain-gccarmnoneeabi", tc_dir))
+    _write_if_changed(
+        packages / "toolchain-gccarmnoneeabi.pio-link", _link_file("toolchain-gccarmnoneeabi", tc_dir)
+    )
 
-    _write_if_changed(platforms / f"{EMULATED_PLATFORM}.pio-link", _link_file(EMULATED_PLATFORM, platform_dir()))
+    _write_if_changed(
+        platforms / f"{EMULATED_PLATFORM}.pio-link", _link_file(EMULATED_PLATFORM, platform_dir())
+    )
 
     env = _pio_base_env()
     env["PLATFORMIO_CORE_DIR"] = str(core)
@@ -149,7 +203,9 @@ def platform_dir() -> Path:
 def read_ini_platform(project: Path) -> str:
     ini = project / "platformio.ini"
     if not ini.is_file():
-        raise CodegenError(f"{project} has no platformio.ini", hint="generate a project first: codegen generate ...")
+        raise CodegenError(
+            f"{project} has no platformio.ini", hint="generate a project first: codegen generate ..."
+        )
     m = re.search(r"^\s*platform\s*=\s*(\S+)", ini.read_text(), flags=re.M)
     return m.group(1) if m else ""
 
@@ -157,7 +213,9 @@ def read_ini_platform(project: Path) -> str:
 def read_ini_env(project: Path) -> str:
     m = re.search(r"^\[env:([^\]]+)\]", (project / "platformio.ini").read_text(), flags=re.M)
     if not m:
-        raise CodegenError(f"{project / 'platformio.ini'} has no [env:...] section", hint="regenerate the project")
+        raise CodegenError(
+            f"{project / 'platformio.ini'} has no [env:...] section", hint="regenerate the project"
+        )
     return m.group(1)
 
 
@@ -168,22 +226,34 @@ def pio_env(project: Path) -> dict[str, str]:
     return _pio_base_env()
 
 
-def run_pio(project: Path, args: list[str], *, timeout: float | None = None,
-            capture: bool = True) -> subprocess.CompletedProcess[str]:
+def run_pio(
+    project: Path, args: list[str], *, timeout: float | None = None, capture: bool = True
+) -> subprocess.CompletedProcess[str]:
     """``pio <args>`` in ``project``; raises CodegenError with the tail of the output on failure."""
     project = project.resolve()
     cmd = [sys.executable, "-m", "platformio", *args]
     log.info("running %s in %s", " ".join(args), project)
     try:
-        proc = subprocess.run(cmd, cwd=project, env=pio_env(project), capture_output=capture, text=True,
-                              timeout=timeout, check=False)
+        proc = subprocess.run(
+            cmd,
+            cwd=project,
+            env=pio_env(project),
+            capture_output=capture,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
-        raise CodegenError(f"`pio {' '.join(args)}` did not finish within {timeout:.0f} s",
-                           hint="check the project builds by hand with `pio run -v`") from None
+        raise CodegenError(
+            f"`pio {' '.join(args)}` did not finish within {timeout:.0f} s",
+            hint="check the project builds by hand with `pio run -v`",
+        ) from None
     if proc.returncode != 0:
         tail = "\n".join(((proc.stdout or "") + (proc.stderr or "")).strip().splitlines()[-25:])
-        raise CodegenError(f"`pio {' '.join(args)}` failed in {project} (exit code {proc.returncode}):\n{tail}",
-                           hint="fix the error above; run `pio run -v` in the project for the full log")
+        raise CodegenError(
+            f"`pio {' '.join(args)}` failed in {project} (exit code {proc.returncode}):\n{tail}",
+            hint="fix the error above; run `pio run -v` in the project for the full log",
+        )
     return proc
 
 
@@ -206,7 +276,11 @@ def build(project: Path, *, verbose: bool = False, timeout: float | None = 900) 
     build_dir = project / ".pio" / "build" / env_name
     elf = build_dir / "firmware.elf"
     size = None
-    if elf.is_file() and shutil.which(TOOLCHAIN_PREFIX + "size") and read_ini_platform(project) != "espressif32":
+    if (
+        elf.is_file()
+        and shutil.which(TOOLCHAIN_PREFIX + "size")
+        and read_ini_platform(project) != "espressif32"
+    ):
         size = elf_size(elf)
     return BuildResult(project=project, env_name=env_name, elf=elf, size=size)
 

@@ -38,8 +38,13 @@ SMALL_PAYLOAD = 256
 DEFAULT_PREFIX = "cg_net"
 DEFAULT_EMULATOR_TCP_PORT = 5555
 INCLUDE_DIRS = ("src/app", "src/port", "src/net")
-_C_DTYPES = {"int8": "CG_DTYPE_INT8", "uint8": "CG_DTYPE_UINT8", "int16": "CG_DTYPE_INT16",
-             "int32": "CG_DTYPE_INT32", "float32": "CG_DTYPE_FLOAT32"}
+_C_DTYPES = {
+    "int8": "CG_DTYPE_INT8",
+    "uint8": "CG_DTYPE_UINT8",
+    "int16": "CG_DTYPE_INT16",
+    "int32": "CG_DTYPE_INT32",
+    "float32": "CG_DTYPE_FLOAT32",
+}
 _C_COMMENT_SUFFIXES = (".c", ".h", ".S", ".s", ".ld", ".cpp", ".hpp")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -57,7 +62,7 @@ class NetworkSources(Protocol):
 NetworkGenerator = Callable[[Graph, str], NetworkSources]
 
 
-# ---- template context ------------------------------------------------------------------------------------
+# ---- template context --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,7 @@ class GeneratedProject:
     fit: FitVerdict
 
 
-# ---- helpers -----------------------------------------------------------------------------------------------
+# ---- helpers -----------------------------------------------------------------------------------
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -176,19 +181,31 @@ def make_banner(board: Board, model_file: str, model_sha256: str) -> Banner:
         "Do not edit: regenerate with `codegen generate` (edits are detected and protect the project).",
     ]
     c = "/* " + "\n * ".join(lines) + " */"
-    return Banner(c=c, hash="\n".join("# " + x for x in lines), ini="\n".join("; " + x for x in lines),
-                  md="<!-- " + "\n     ".join(lines) + " -->")
+    return Banner(
+        c=c,
+        hash="\n".join("# " + x for x in lines),
+        ini="\n".join("; " + x for x in lines),
+        md="<!-- " + "\n     ".join(lines) + " -->",
+    )
 
 
 def _tensor_context(t: Tensor) -> TensorContext:
     dtype = t.dtype.value
     if dtype not in _C_DTYPES:
-        raise CodegenError(f"model input/output {t.name!r} has type {dtype}, which the firmware cannot carry",
-                           hint="use a model whose inputs and outputs are int8, uint8, int16, int32 or float32")
+        raise CodegenError(
+            f"model input/output {t.name!r} has type {dtype}, which the firmware cannot carry",
+            hint="use a model whose inputs and outputs are int8, uint8, int16, int32 or float32",
+        )
     q = t.quant
-    return TensorContext(name=t.name, dtype=dtype, c_dtype=_C_DTYPES[dtype], shape=tuple(int(d) for d in t.shape),
-                         nbytes=int(t.nbytes), scale=float(q.scale[0]) if q else 0.0,
-                         zero_point=int(q.zero_point[0]) if q else 0)
+    return TensorContext(
+        name=t.name,
+        dtype=dtype,
+        c_dtype=_C_DTYPES[dtype],
+        shape=tuple(int(d) for d in t.shape),
+        nbytes=int(t.nbytes),
+        scale=float(q.scale[0]) if q else 0.0,
+        zero_point=int(q.zero_point[0]) if q else 0,
+    )
 
 
 def _with_banner(rel: str, content: bytes, banner: Banner) -> bytes:
@@ -208,8 +225,10 @@ def native_generator(graph: Graph, prefix: str) -> NetworkSources:
     try:
         from codegen.backend.native import generate
     except ImportError as exc:
-        raise CodegenError(f"the native C backend is not available ({exc})",
-                           hint="install codegen completely (codegen.backend.native)") from None
+        raise CodegenError(
+            f"the native C backend is not available ({exc})",
+            hint="install codegen completely (codegen.backend.native)",
+        ) from None
     return generate(graph, prefix=prefix)
 
 
@@ -236,7 +255,7 @@ def fit_error(fit: FitVerdict, model_name: str) -> FitError:
     )
 
 
-# ---- rendering ---------------------------------------------------------------------------------------------
+# ---- rendering ---------------------------------------------------------------------------------
 
 
 def _template_files(template: str) -> dict[str, Path]:
@@ -245,8 +264,10 @@ def _template_files(template: str) -> dict[str, Path]:
     specific = root / template
     if not specific.is_dir():
         known = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name != "common")
-        raise CodegenError(f"no project template {template!r} under {root}",
-                           hint=f"set the board's template to one of: {', '.join(known)}")
+        raise CodegenError(
+            f"no project template {template!r} under {root}",
+            hint=f"set the board's template to one of: {', '.join(known)}",
+        )
     out: dict[str, Path] = {}
     for base in (root / "common", specific):
         if not base.is_dir():
@@ -266,38 +287,65 @@ def _copied_tree(folder: Path, dest: str) -> dict[str, bytes]:
     return out
 
 
-def build_context(graph: Graph, board: Board, sources: NetworkSources, *, model_file: str, project_name: str,
-                  port_files: tuple[str, ...], fit: FitVerdict) -> TemplateContext:
+def build_context(
+    graph: Graph,
+    board: Board,
+    sources: NetworkSources,
+    *,
+    model_file: str,
+    project_name: str,
+    port_files: tuple[str, ...],
+    fit: FitVerdict,
+) -> TemplateContext:
     inputs = tuple(_tensor_context(t) for t in graph.input_tensors)
     outputs = tuple(_tensor_context(t) for t in graph.output_tensors)
     emulator = None
     port_hint = "/dev/ttyACM0" if board.family == "stm32" else "/dev/ttyUSB0"
     if board.emulator is not None:
         e = board.emulator
-        emulator = EmulatorContext(program=e.program, machine=e.machine, cpu=e.cpu, icount_shift=e.icount_shift,
-                                   extra_args=e.extra_args, tcp_port=DEFAULT_EMULATOR_TCP_PORT)
+        emulator = EmulatorContext(
+            program=e.program,
+            machine=e.machine,
+            cpu=e.cpu,
+            icount_shift=e.icount_shift,
+            extra_args=e.extra_args,
+            tcp_port=DEFAULT_EMULATOR_TCP_PORT,
+        )
         port_hint = f"socket://127.0.0.1:{DEFAULT_EMULATOR_TCP_PORT}"
     return TemplateContext(
         tool=ToolContext(name="codegen", version=__version__),
         banner=make_banner(board, model_file, graph.sha256),
         project=ProjectContext(name=project_name, env=board.name),
         board=board,
-        model=ModelContext(file=model_file, name=Path(model_file).stem, sha256=graph.sha256, inputs=inputs,
-                           outputs=outputs, num_layers=int(sources.num_layers), arena_bytes=int(sources.arena_bytes),
-                           weight_bytes=int(sources.weight_bytes)),
-        net=NetContext(prefix=sources.prefix, macro_prefix=sources.prefix.upper(), header=f"{sources.prefix}.h", sources=tuple(sorted(sources.files))),
+        model=ModelContext(
+            file=model_file,
+            name=Path(model_file).stem,
+            sha256=graph.sha256,
+            inputs=inputs,
+            outputs=outputs,
+            num_layers=int(sources.num_layers),
+            arena_bytes=int(sources.arena_bytes),
+            weight_bytes=int(sources.weight_bytes),
+        ),
+        net=NetContext(
+            prefix=sources.prefix,
+            macro_prefix=sources.prefix.upper(),
+            header=f"{sources.prefix}.h",
+            sources=tuple(sorted(sources.files)),
+        ),
         include_dirs=INCLUDE_DIRS,
         port_files=port_files,
         fit=fit,
-        protocol=ProtocolContext(version=PROTOCOL_VERSION,
-                                 max_payload=max(sum(t.nbytes for t in inputs), SMALL_PAYLOAD)),
+        protocol=ProtocolContext(
+            version=PROTOCOL_VERSION, max_payload=max(sum(t.nbytes for t in inputs), SMALL_PAYLOAD)
+        ),
         serial=SerialContext(port_hint=port_hint),
         emulator=emulator,
     )
 
 
 def _selftest_files(graph: Graph, board: Board) -> dict[str, bytes]:
-    """The on-device self-test and golden vectors of ``test/`` (codegen.hil.golden), if that package is present."""
+    """The on-device self-test and golden vectors of ``test/`` (codegen.hil.golden), if present."""
     try:
         from codegen.hil.golden import selftest_files
     except ImportError as exc:
@@ -306,16 +354,33 @@ def _selftest_files(graph: Graph, board: Board) -> dict[str, bytes]:
     return selftest_files(graph, board)
 
 
-def render_project(graph: Graph, board: Board, sources: NetworkSources, *, model_file: str, project_name: str,
-                   fit: FitVerdict, selftest: bool = True) -> dict[str, bytes]:
+def render_project(
+    graph: Graph,
+    board: Board,
+    sources: NetworkSources,
+    *,
+    model_file: str,
+    project_name: str,
+    fit: FitVerdict,
+    selftest: bool = True,
+) -> dict[str, bytes]:
     """All files of the project (path relative to the project -> content), without the manifest."""
     port_dir = resource_path("firmware") / "port" / board.family
     if not port_dir.is_dir():
-        raise CodegenError(f"no firmware port for board family {board.family!r} (expected {port_dir})",
-                           hint="pick a board whose family has a port: emulated, stm32, esp32")
+        raise CodegenError(
+            f"no firmware port for board family {board.family!r} (expected {port_dir})",
+            hint="pick a board whose family has a port: emulated, stm32, esp32",
+        )
     port = _copied_tree(port_dir, "src/port")
-    ctx = build_context(graph, board, sources, model_file=model_file, project_name=project_name,
-                        port_files=tuple(sorted(p.removeprefix("src/port/") for p in port)), fit=fit)
+    ctx = build_context(
+        graph,
+        board,
+        sources,
+        model_file=model_file,
+        project_name=project_name,
+        port_files=tuple(sorted(p.removeprefix("src/port/") for p in port)),
+        fit=fit,
+    )
     files: dict[str, bytes] = {}
     for rel, content in _copied_tree(resource_path("firmware") / "app", "src/app").items():
         files[rel] = _with_banner(rel, content, ctx.banner)
@@ -323,8 +388,10 @@ def render_project(graph: Graph, board: Board, sources: NetworkSources, *, model
         files[rel] = _with_banner(rel, content, ctx.banner)
     for name, content in sorted(sources.files.items()):
         if "/" in name or name.startswith("."):
-            raise CodegenError(f"network file name {name!r} is not a flat file name",
-                               hint="report this: the backend must emit a flat folder")
+            raise CodegenError(
+                f"network file name {name!r} is not a flat file name",
+                hint="report this: the backend must emit a flat folder",
+            )
         rel = f"src/net/{name}"
         files[rel] = _with_banner(rel, bytes(content), ctx.banner)
 
@@ -334,8 +401,14 @@ def render_project(graph: Graph, board: Board, sources: NetworkSources, *, model
 
     tpl_files = _template_files(board.template)
     roots = sorted({str(p.parent) for p in tpl_files.values()})
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(roots), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(roots),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
     values = ctx.as_jinja()
     for rel, path in sorted(tpl_files.items()):
         if path.name.endswith(".j2"):
@@ -359,7 +432,7 @@ def manifest_bytes(files: Mapping[str, bytes], board: Board, model_file: str, mo
     return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
 
 
-# ---- writing -----------------------------------------------------------------------------------------------
+# ---- writing -----------------------------------------------------------------------------------
 
 
 def read_manifest(out: Path) -> dict | None:
@@ -381,7 +454,7 @@ def _file_hash(path: Path) -> str | None:
 
 
 def check_overwrite(out: Path, files: Mapping[str, bytes], force: bool) -> None:
-    """Refuse to replace a folder we did not generate, or generated files the user changed, unless ``force``."""
+    """Refuse to replace a folder we did not generate, or generated files the user changed, unless forced."""
     if not out.exists():
         return
     if not out.is_dir():
@@ -390,18 +463,30 @@ def check_overwrite(out: Path, files: Mapping[str, bytes], force: bool) -> None:
         return
     manifest = read_manifest(out)
     if manifest is None:
-        raise OverwriteError(f"{out} exists and was not generated by codegen (no {MANIFEST_NAME})",
-                             hint="choose another --out, or pass --force to overwrite it")
-    edited = sorted(rel for rel, digest in manifest["files"].items()
-                    if (out / rel).is_file() and _file_hash(out / rel) != digest)
-    clobbered = sorted(rel for rel, content in files.items()
-                       if rel != MANIFEST_NAME and rel not in manifest["files"] and (out / rel).is_file()
-                       and _file_hash(out / rel) != sha256_bytes(content))
+        raise OverwriteError(
+            f"{out} exists and was not generated by codegen (no {MANIFEST_NAME})",
+            hint="choose another --out, or pass --force to overwrite it",
+        )
+    edited = sorted(
+        rel
+        for rel, digest in manifest["files"].items()
+        if (out / rel).is_file() and _file_hash(out / rel) != digest
+    )
+    clobbered = sorted(
+        rel
+        for rel, content in files.items()
+        if rel != MANIFEST_NAME
+        and rel not in manifest["files"]
+        and (out / rel).is_file()
+        and _file_hash(out / rel) != sha256_bytes(content)
+    )
     changed = edited + clobbered
     if changed:
         shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
-        raise OverwriteError(f"{len(changed)} file(s) in {out} were edited since codegen generated them: {shown}",
-                             hint="keep your edits elsewhere, or pass --force to overwrite them")
+        raise OverwriteError(
+            f"{len(changed)} file(s) in {out} were edited since codegen generated them: {shown}",
+            hint="keep your edits elsewhere, or pass --force to overwrite them",
+        )
 
 
 def _carry_over(old: Path, keep_out: set[str]) -> list[str]:
@@ -428,7 +513,7 @@ def _carry_over(old: Path, keep_out: set[str]) -> list[str]:
 def write_atomically(out: Path, files: Mapping[str, bytes]) -> None:
     """Write the tree into a temporary folder beside ``out`` and rename it into place.
 
-    Entries of an existing ``out`` that are not generated files (``.pio/``, ``.pio-core/``, user notes) are moved
+    Entries of an existing ``out`` that are not generated files (``.pio/``, ``.pio-core/``, notes) are moved
     into the new tree; generated files of the previous manifest are dropped.
     """
     out = out.resolve()
@@ -470,15 +555,25 @@ def default_project_name(model: Path, board: Board) -> str:
     return f"{model.stem}-{board.name}"
 
 
-def generate_project(model: str | Path, board: str | Board, out: str | Path | None = None, *,
-                     name: str | None = None, force: bool = False, fit_check: bool = True,
-                     prefix: str = DEFAULT_PREFIX, network: NetworkGenerator | None = None,
-                     root: str | Path = "generated", selftest: bool = True) -> GeneratedProject:
+def generate_project(
+    model: str | Path,
+    board: str | Board,
+    out: str | Path | None = None,
+    *,
+    name: str | None = None,
+    force: bool = False,
+    fit_check: bool = True,
+    prefix: str = DEFAULT_PREFIX,
+    network: NetworkGenerator | None = None,
+    root: str | Path = "generated",
+    selftest: bool = True,
+) -> GeneratedProject:
     """Generate the PlatformIO project for ``model`` on ``board`` into ``out`` (default ``root/<name>``).
 
     ``network`` replaces the native emitter (tests use a fake with the same C API); ``selftest`` adds the
-    on-device self-test with golden vectors under ``test/`` (computed with the TFLM reference). Raises FitError when the model
-    does not fit (unless ``fit_check`` is False) and OverwriteError when ``out`` holds files codegen did not write.
+    on-device self-test with golden vectors under ``test/`` (computed with the TFLM reference).
+    Raises FitError when the model does not fit (unless ``fit_check`` is False) and OverwriteError when
+    ``out`` holds files codegen did not write.
     """
     model = Path(model)
     board = load_board(board) if isinstance(board, str) else board
@@ -486,18 +581,22 @@ def generate_project(model: str | Path, board: str | Board, out: str | Path | No
         raise CodegenError(f"C prefix {prefix!r} is not a C identifier", hint="use letters, digits and _")
     project_name = name or default_project_name(model, board)
     if "/" in project_name or project_name in ("", ".", ".."):
-        raise CodegenError(f"project name {project_name!r} is not a folder name", hint="use --name without slashes")
+        raise CodegenError(
+            f"project name {project_name!r} is not a folder name", hint="use --name without slashes"
+        )
     out_dir = Path(out) if out is not None else Path(root) / project_name
     graph = load_model(model)
     sources = (network or native_generator)(graph, prefix)
     fit = check_fit(board, sources)
     if fit_check and not fit.fits:
         raise fit_error(fit, model.name)
-    files = render_project(graph, board, sources, model_file=model.name, project_name=project_name, fit=fit,
-                           selftest=selftest)
+    files = render_project(
+        graph, board, sources, model_file=model.name, project_name=project_name, fit=fit, selftest=selftest
+    )
     files[MANIFEST_NAME] = manifest_bytes(files, board, model.name, graph.sha256)
     check_overwrite(out_dir, files, force)
     write_atomically(out_dir, files)
     log.info("wrote %d files to %s", len(files), out_dir)
-    return GeneratedProject(path=out_dir.resolve(), board=board, model_sha256=graph.sha256,
-                            files=tuple(sorted(files)), fit=fit)
+    return GeneratedProject(
+        path=out_dir.resolve(), board=board, model_sha256=graph.sha256, files=tuple(sorted(files)), fit=fit
+    )

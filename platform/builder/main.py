@@ -1,8 +1,8 @@
 """SCons build script of codegen's emulated STM32F405 platform.
 
-Targets: the default builds the ELF with the system arm-none-eabi toolchain and our own startup code and linker
-script (src/port/); ``upload`` starts QEMU (netduinoplus2) on the ELF in the background with USART1 on a TCP
-socket (``upload_port = HOST:PORT``, default 127.0.0.1:5555) and returns; ``stop`` stops that QEMU.
+Targets: the default builds the ELF with the system arm-none-eabi toolchain and our own startup code and
+linker script (src/port/); ``upload`` starts QEMU (netduinoplus2) on the ELF in the background with USART1 on
+a TCP socket (``upload_port = HOST:PORT``, default 127.0.0.1:5555) and returns; ``stop`` stops that QEMU.
 The QEMU process id is kept in $BUILD_DIR/qemu.pid.
 """
 
@@ -17,9 +17,9 @@ env = DefaultEnvironment()
 board = env.BoardConfig()
 
 ARCH_FLAGS = [
-    "-mcpu=%s" % board.get("build.cpu", "cortex-m4"),
+    "-mcpu={}".format(board.get("build.cpu", "cortex-m4")),
     "-mthumb",
-    "-mfpu=%s" % board.get("build.fpu", "fpv4-sp-d16"),
+    "-mfpu={}".format(board.get("build.fpu", "fpv4-sp-d16")),
     "-mfloat-abi=hard",
 ]
 
@@ -42,12 +42,13 @@ env.Append(
     CCFLAGS=ARCH_FLAGS + ["-O2", "-ffunction-sections", "-fdata-sections", "-Wall"],
     CFLAGS=["-std=gnu11"],
     CXXFLAGS=["-fno-rtti", "-fno-exceptions"],
-    LINKFLAGS=ARCH_FLAGS + [
+    LINKFLAGS=ARCH_FLAGS
+    + [
         "-nostartfiles",
         "--specs=nano.specs",
         "--specs=nosys.specs",
         "-Wl,--gc-sections",
-        "-Wl,-Map,%s" % os.path.join("$BUILD_DIR", "firmware.map"),
+        "-Wl,-Map,{}".format(os.path.join("$BUILD_DIR", "firmware.map")),
     ],
     LIBS=["c", "m", "gcc"],
     CPPDEFINES=[("F_CPU", "$BOARD_F_CPU"), "CG_EMULATED_STM32F405"],
@@ -66,7 +67,7 @@ def _pidfile():
 def _upload_address():
     raw = env.subst("$UPLOAD_PORT").strip()
     if raw.startswith("socket://"):
-        raw = raw[len("socket://"):]
+        raw = raw[len("socket://") :]
     host, port = "127.0.0.1", 5555
     if raw:
         if ":" in raw:
@@ -84,7 +85,7 @@ def _running_pid():
     except (OSError, ValueError):
         return None
     try:
-        with open("/proc/%d/cmdline" % pid, "rb") as fp:
+        with open(f"/proc/{pid}/cmdline", "rb") as fp:
             cmdline = fp.read()
     except OSError:
         return None
@@ -103,7 +104,7 @@ def stop_qemu(target, source, env):  # noqa: ARG001 - SCons action signature
             time.sleep(0.1)
         else:
             os.kill(pid, signal.SIGKILL)
-        print("Stopped QEMU (pid %d)" % pid)
+        print(f"Stopped QEMU (pid {pid})")
     if os.path.exists(_pidfile()):
         os.remove(_pidfile())
     return 0
@@ -125,23 +126,33 @@ def start_qemu(target, source, env):  # noqa: ARG001 - SCons action signature
             extra.append(arg)
     cmd = [
         board.get("upload.qemu_program", "qemu-system-arm"),
-        "-M", board.get("upload.qemu_machine", "netduinoplus2"),
-        "-cpu", board.get("upload.qemu_cpu", "cortex-m4"),
-        "-display", "none",
-        "-monitor", "none",
-        "-icount", "shift=%d" % int(board.get("upload.qemu_icount_shift", 3)),
-        "-kernel", str(source[0]),
-        "-chardev", "socket,id=s0,host=%s,port=%d,server=on,wait=off,nodelay=on" % (host, port),
-        "-serial", "chardev:s0",
-        "-daemonize", "-pidfile", _pidfile(),
+        "-M",
+        board.get("upload.qemu_machine", "netduinoplus2"),
+        "-cpu",
+        board.get("upload.qemu_cpu", "cortex-m4"),
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-icount",
+        f"shift={int(board.get('upload.qemu_icount_shift', 3))}",
+        "-kernel",
+        str(source[0]),
+        "-chardev",
+        f"socket,id=s0,host={host},port={port},server=on,wait=off,nodelay=on",
+        "-serial",
+        "chardev:s0",
+        "-daemonize",
+        "-pidfile",
+        _pidfile(),
     ] + extra
     print(" ".join(cmd))
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
     if result.returncode != 0:
         print(result.stderr.strip() or result.stdout.strip())
-        print("QEMU failed to start (exit code %d)" % result.returncode)
+        print(f"QEMU failed to start (exit code {result.returncode})")
         return 1
-    print("QEMU running (pid file %s); serial on socket://%s:%d" % (_pidfile(), host, port))
+    print(f"QEMU running (pid file {_pidfile()}); serial on socket://{host}:{port}")
     print("Stop it with: pio run -t stop")
     return 0
 
@@ -149,7 +160,10 @@ def start_qemu(target, source, env):  # noqa: ARG001 - SCons action signature
 env.AddPlatformTarget("upload", target_elf, env.VerboseAction(start_qemu, "Starting QEMU"), "Upload")
 env.AddPlatformTarget("stop", None, env.VerboseAction(stop_qemu, "Stopping QEMU"), "Stop emulator")
 env.AddPlatformTarget(
-    "size", target_elf, env.VerboseAction("$SIZETOOL -B -d $SOURCES", "Calculating size $SOURCE"), "Program Size"
+    "size",
+    target_elf,
+    env.VerboseAction("$SIZETOOL -B -d $SOURCES", "Calculating size $SOURCE"),
+    "Program Size",
 )
 
 Default([target_elf])

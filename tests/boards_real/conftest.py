@@ -125,8 +125,9 @@ class ContractNetwork:
 @pytest.fixture(scope="session")
 def model_graph():
     from codegen.frontend import load_model
+    from tests.conftest import shared_model
 
-    return load_model(MODEL)
+    return load_model(shared_model(MODEL.name))
 
 
 def generate_project(graph, board: Board, out: Path) -> dict[str, Path]:

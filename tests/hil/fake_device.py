@@ -166,7 +166,7 @@ class FakeDeviceServer:
             del buf[: 13 + n]
             if zlib.crc32(head + payload) & 0xFFFFFFFF != crc:
                 self.bad_frames += 1
-                conn.sendall(frame(head[0] | REPLY, head[1], bytes([ST_BAD_CRC, 0]) + b"payload CRC mismatch"))
+                conn.sendall(frame(ERROR, head[1], bytes([ST_BAD_CRC, 0]) + b"frame CRC-32 mismatch"))
                 continue
             return head[0], head[1], payload
 

@@ -23,24 +23,27 @@ CACHE = Path(__file__).resolve().parent.parent / ".cache" / "native"
 @dataclass(frozen=True)
 class OpSpec:
     name: str
-    shapes: tuple[tuple[int, ...], ...]   # input shapes without the batch dimension
-    build: Callable                       # (keras, list of inputs) -> output tensor
-    quant: str = "int8"                   # "int8", "int8_per_tensor" or "float32"
+    shapes: tuple[tuple[int, ...], ...]  # input shapes without the batch dimension
+    build: Callable  # (keras, list of inputs) -> output tensor
+    quant: str = "int8"  # "int8", "int8_per_tensor" or "float32"
     input_range: tuple[float, float] = (-1.0, 1.0)
-    key: str = ""                         # extra cache key for specs whose lambdas differ only in constants
-    dilation: int = 1                     # patched into the converted (single) conv op: Keras would emit
-                                          # SPACE_TO_BATCH_ND around a dilated convolution
+    key: str = ""  # extra cache key for specs whose lambdas differ only in constants
+    dilation: int = 1  # patched into the converted (single) conv op: Keras would emit
+    # SPACE_TO_BATCH_ND around a dilated convolution
 
 
-def _conv(filters: int, k: int, s: int = 1, pad: str = "same", d: int = 1, act: str | None = None,
-          bias: bool = True) -> Callable:
-    return lambda K, x: K.layers.Conv2D(filters, k, strides=s, padding=pad, dilation_rate=d, activation=act,
-                                        use_bias=bias)(x[0])
+def _conv(
+    filters: int, k: int, s: int = 1, pad: str = "same", d: int = 1, act: str | None = None, bias: bool = True
+) -> Callable:
+    return lambda K, x: K.layers.Conv2D(
+        filters, k, strides=s, padding=pad, dilation_rate=d, activation=act, use_bias=bias
+    )(x[0])
 
 
 def _dw(k: int, s: int = 1, pad: str = "same", m: int = 1, d: int = 1, act: str | None = None) -> Callable:
-    return lambda K, x: K.layers.DepthwiseConv2D(k, strides=s, padding=pad, depth_multiplier=m, dilation_rate=d,
-                                                 activation=act)(x[0])
+    return lambda K, x: K.layers.DepthwiseConv2D(
+        k, strides=s, padding=pad, depth_multiplier=m, dilation_rate=d, activation=act
+    )(x[0])
 
 
 def _relu6_add(K, x):  # noqa: ANN001, ANN202
@@ -66,11 +69,17 @@ SPECS: list[OpSpec] = [
     OpSpec("fc_relu", ((20,),), lambda K, x: K.layers.Dense(7, activation="relu")(x[0])),
     OpSpec("fc_flatten", ((4, 3, 5),), lambda K, x: K.layers.Dense(9)(K.layers.Flatten()(x[0]))),
     OpSpec("avgpool_2x2", ((8, 8, 3),), lambda K, x: K.layers.AveragePooling2D(2)(x[0])),
-    OpSpec("avgpool_3x3_s2_same", ((9, 7, 4),),
-           lambda K, x: K.layers.AveragePooling2D(3, strides=2, padding="same")(x[0])),
+    OpSpec(
+        "avgpool_3x3_s2_same",
+        ((9, 7, 4),),
+        lambda K, x: K.layers.AveragePooling2D(3, strides=2, padding="same")(x[0]),
+    ),
     OpSpec("maxpool_2x2", ((8, 8, 3),), lambda K, x: K.layers.MaxPooling2D(2)(x[0])),
-    OpSpec("maxpool_3x3_s2_same", ((9, 7, 4),),
-           lambda K, x: K.layers.MaxPooling2D(3, strides=2, padding="same")(x[0])),
+    OpSpec(
+        "maxpool_3x3_s2_same",
+        ((9, 7, 4),),
+        lambda K, x: K.layers.MaxPooling2D(3, strides=2, padding="same")(x[0]),
+    ),
     OpSpec("mean_hw", ((5, 6, 7),), lambda K, x: K.layers.GlobalAveragePooling2D()(x[0])),
     OpSpec("add_same_shape", ((5, 5, 4), (5, 5, 4)), lambda K, x: K.layers.Add()(x)),
     OpSpec("add_relu6", ((4, 4, 3), (4, 4, 3)), _relu6_add),
@@ -81,19 +90,37 @@ SPECS: list[OpSpec] = [
     OpSpec("concat_channels", ((4, 4, 3), (4, 4, 5)), lambda K, x: K.layers.Concatenate()(x)),
     OpSpec("pad_hw", ((5, 5, 3),), lambda K, x: K.layers.ZeroPadding2D(((1, 2), (2, 0)))(x[0])),
     OpSpec("softmax", ((10,),), lambda K, x: K.layers.Softmax()(x[0]), input_range=(-8.0, 8.0)),
-    OpSpec("logistic", ((24,),), lambda K, x: K.layers.Activation("sigmoid")(x[0]), input_range=(-10.0, 10.0)),
+    OpSpec(
+        "logistic", ((24,),), lambda K, x: K.layers.Activation("sigmoid")(x[0]), input_range=(-10.0, 10.0)
+    ),
     OpSpec("relu", ((4, 4, 3),), lambda K, x: K.layers.ReLU()(x[0]), input_range=(-3.0, 5.0)),
     OpSpec("leaky_relu", ((30,),), lambda K, x: K.layers.LeakyReLU(0.3)(x[0]), input_range=(-3.0, 5.0)),
-    OpSpec("float_conv_dw_pool", ((9, 9, 3),),
-           lambda K, x: K.layers.MaxPooling2D(2)(_dw(3, act="relu")(K, [_conv(6, 3, s=2, act="relu6")(K, x)])),
-           quant="float32"),
-    OpSpec("float_fc_softmax", ((12,),), lambda K, x: K.layers.Softmax()(K.layers.Dense(5)(x[0])),
-           quant="float32"),
-    OpSpec("float_add_mul_concat", ((4, 4, 3), (4, 4, 3)),
-           lambda K, x: K.layers.Concatenate()([x[0] + x[1], x[0] * x[1]]), quant="float32"),
-    OpSpec("float_mean_pad_leaky_logistic", ((6, 6, 3),),
-           lambda K, x: K.layers.Activation("sigmoid")(K.layers.LeakyReLU(0.2)(
-               K.layers.GlobalAveragePooling2D()(K.layers.ZeroPadding2D(1)(x[0])))), quant="float32"),
+    OpSpec(
+        "float_conv_dw_pool",
+        ((9, 9, 3),),
+        lambda K, x: K.layers.MaxPooling2D(2)(_dw(3, act="relu")(K, [_conv(6, 3, s=2, act="relu6")(K, x)])),
+        quant="float32",
+    ),
+    OpSpec(
+        "float_fc_softmax",
+        ((12,),),
+        lambda K, x: K.layers.Softmax()(K.layers.Dense(5)(x[0])),
+        quant="float32",
+    ),
+    OpSpec(
+        "float_add_mul_concat",
+        ((4, 4, 3), (4, 4, 3)),
+        lambda K, x: K.layers.Concatenate()([x[0] + x[1], x[0] * x[1]]),
+        quant="float32",
+    ),
+    OpSpec(
+        "float_mean_pad_leaky_logistic",
+        ((6, 6, 3),),
+        lambda K, x: K.layers.Activation("sigmoid")(
+            K.layers.LeakyReLU(0.2)(K.layers.GlobalAveragePooling2D()(K.layers.ZeroPadding2D(1)(x[0])))
+        ),
+        quant="float32",
+    ),
 ]
 
 
@@ -104,7 +131,9 @@ def _cache_key(spec: OpSpec, tf_version: str) -> str:
         src = inspect.getsource(spec.build)
     except (OSError, TypeError):
         src = spec.name
-    text = repr((spec.name, spec.shapes, spec.quant, spec.input_range, spec.key, spec.dilation, src, tf_version))
+    text = repr(
+        (spec.name, spec.shapes, spec.quant, spec.input_range, spec.key, spec.dilation, src, tf_version)
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -164,7 +193,9 @@ def _dilate(data: bytes, d: int) -> bytes:
     for axis, stride in ((1, opts.strideH), (2, opts.strideW)):
         size, k = int(inp.shape[axis]), int(filt.shape[axis])
         eff = (k - 1) * d + 1
-        out.shape[axis] = (size + stride - 1) // stride if opts.padding == 0 else (size - eff + stride) // stride
+        out.shape[axis] = (
+            (size + stride - 1) // stride if opts.padding == 0 else (size - eff + stride) // stride
+        )
     for t in (out,):
         if t.shapeSignature is not None:
             t.shapeSignature = list(t.shape)

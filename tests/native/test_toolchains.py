@@ -15,8 +15,18 @@ from codegen.reference import ReferenceModel
 from codegen.verify import random_input
 from tests.conftest import shared_model
 
-ARM_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-std=c99", "-Wall", "-Wextra",
-             "-Werror", "-O2", "-c"]
+ARM_FLAGS = [
+    "-mcpu=cortex-m4",
+    "-mthumb",
+    "-mfloat-abi=hard",
+    "-mfpu=fpv4-sp-d16",
+    "-std=c99",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-O2",
+    "-c",
+]
 
 
 def test_kws_under_address_and_undefined_sanitizers_matches_tflm(build_cache) -> None:  # noqa: ANN001
@@ -38,8 +48,12 @@ def test_every_runtime_source_compiles_for_cortex_m4(tmp_path) -> None:  # noqa:
     assert len(sources) > 20
     for src in sources:
         out = tmp_path / "x.o"
-        proc = subprocess.run([cc, *ARM_FLAGS, "-I", str(runtime_dir() / "include"), src, "-o", str(out)],
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [cc, *ARM_FLAGS, "-I", str(runtime_dir() / "include"), src, "-o", str(out)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert proc.returncode == 0, f"{src}:\n{proc.stderr}"
 
 
@@ -53,6 +67,18 @@ def test_generated_network_compiles_for_cortex_m4(tmp_path) -> None:  # noqa: AN
     sources.write(tmp_path)
     for name in sorted(sources.files):
         if name.endswith(".c"):
-            proc = subprocess.run([cc, *ARM_FLAGS, "-I", str(tmp_path), str(tmp_path / name), "-o",
-                                   str(tmp_path / (name + ".o"))], capture_output=True, text=True, check=False)
+            proc = subprocess.run(
+                [
+                    cc,
+                    *ARM_FLAGS,
+                    "-I",
+                    str(tmp_path),
+                    str(tmp_path / name),
+                    "-o",
+                    str(tmp_path / (name + ".o")),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             assert proc.returncode == 0, f"{name}:\n{proc.stderr}"

@@ -1,7 +1,7 @@
 """A tiny stand-in for ``codegen.backend.native.generate``: same C API, trivial arithmetic.
 
 The fake network has two layers. Layer 0 ("SUM") writes the int32 sum of the input bytes (as signed int8);
-layer 1 ("FILL") writes output[j] = (sum + j) mod 256 for every output byte. :func:`reference` computes the same
+layer 1 ("FILL") writes output[j] = (sum + j) mod 256 for every output byte. :func:`reference` computes it
 on the host, so serial tests can check INFER results byte for byte without the real backend.
 """
 
@@ -14,8 +14,13 @@ import numpy as np
 from codegen.ir import Graph
 from codegen.resources import resource_path
 
-_DTYPES = {"int8": "CG_DTYPE_INT8", "uint8": "CG_DTYPE_UINT8", "int16": "CG_DTYPE_INT16",
-           "int32": "CG_DTYPE_INT32", "float32": "CG_DTYPE_FLOAT32"}
+_DTYPES = {
+    "int8": "CG_DTYPE_INT8",
+    "uint8": "CG_DTYPE_UINT8",
+    "int16": "CG_DTYPE_INT16",
+    "int32": "CG_DTYPE_INT32",
+    "float32": "CG_DTYPE_FLOAT32",
+}
 
 
 @dataclass(frozen=True)
@@ -31,8 +36,10 @@ def _info(t) -> str:
     dims = list(t.shape) + [0] * (6 - len(t.shape))
     scale = t.quant.scale[0] if t.quant is not None else 0.0
     zp = t.quant.zero_point[0] if t.quant is not None else 0
-    return (f"{{{_DTYPES[t.dtype.value]}, {len(t.shape)}, {{{', '.join(map(str, dims))}}}, {scale!r}f, {zp}, "
-            f"{t.nbytes}u}}")
+    return (
+        f"{{{_DTYPES[t.dtype.value]}, {len(t.shape)}, {{{', '.join(map(str, dims))}}}, {scale!r}f, {zp}, "
+        f"{t.nbytes}u}}"
+    )
 
 
 def generate(graph: Graph, prefix: str = "cg_net", options: object = None) -> FakeSources:

@@ -14,9 +14,12 @@ log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("verify", help="compare the generated C (host build) with the TFLM reference",
-                              description="Run random inputs through the generated C compiled for this machine "
-                                          "and through TFLM; exit 1 unless an int8 model matches bit for bit.")
+    p = subparsers.add_parser(
+        "verify",
+        help="compare the generated C (host build) with the TFLM reference",
+        description="Run random inputs through the generated C compiled for this machine "
+        "and through TFLM; exit 1 unless an int8 model matches bit for bit.",
+    )
     p.add_argument("--model", required=True, type=Path, help=".tflite model")
     p.add_argument("--samples", type=int, default=100, help="random inputs to compare (default 100)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -24,9 +27,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run_verify)
 
-    e = subparsers.add_parser("emit-c", help="write the generated C sources of a model (native backend)",
-                              description="Write <prefix>.h, <prefix>.c, <prefix>_weights.c and the runtime "
-                                          "kernels the model uses into one folder.")
+    e = subparsers.add_parser(
+        "emit-c",
+        help="write the generated C sources of a model (native backend)",
+        description="Write <prefix>.h, <prefix>.c, <prefix>_weights.c and the runtime "
+        "kernels the model uses into one folder.",
+    )
     e.add_argument("--model", required=True, type=Path, help=".tflite model")
     e.add_argument("--out", required=True, type=Path, help="output folder")
     e.add_argument("--prefix", default="cg_net", help="C symbol prefix (default cg_net)")
@@ -46,8 +52,11 @@ def run_verify(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
-        kind = "int8 (bit-exact required)" if report.quantized else \
-            f"float32 (tolerance {FLOAT_ATOL:g} + {FLOAT_RTOL:g}*|ref|)"
+        kind = (
+            "int8 (bit-exact required)"
+            if report.quantized
+            else f"float32 (tolerance {FLOAT_ATOL:g} + {FLOAT_RTOL:g}*|ref|)"
+        )
         rows = [
             ("model", report.model, ""),
             ("check", kind, ""),
@@ -73,16 +82,26 @@ def run_emit_c(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise OverwriteError(f"{out} exists and is not a folder", hint="choose another --out")
     if out.is_dir() and any(out.iterdir()) and not args.force:
-        raise OverwriteError(f"output folder {out} is not empty", hint="pass --force to overwrite, or pick a new --out")
+        raise OverwriteError(
+            f"output folder {out} is not empty", hint="pass --force to overwrite, or pick a new --out"
+        )
     sources = generate(load_model(args.model), prefix=args.prefix)
     written = sources.write(out)
-    summary = {"out": str(out), "files": [p.name for p in written], "arena_bytes": sources.arena_bytes,
-               "weight_bytes": sources.weight_bytes, "layers": sources.num_layers, "kernels": list(sources.kernels)}
+    summary = {
+        "out": str(out),
+        "files": [p.name for p in written],
+        "arena_bytes": sources.arena_bytes,
+        "weight_bytes": sources.weight_bytes,
+        "layers": sources.num_layers,
+        "kernels": list(sources.kernels),
+    }
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print(f"wrote {len(written)} files to {out}: arena {sources.arena_bytes} B, weights {sources.weight_bytes} B, "
-              f"{sources.num_layers} layers, kernels {', '.join(sources.kernels)}")
+        print(
+            f"wrote {len(written)} files to {out}: arena {sources.arena_bytes} B, weights {sources.weight_bytes} B, "
+            f"{sources.num_layers} layers, kernels {', '.join(sources.kernels)}"
+        )
     return 0
 
 

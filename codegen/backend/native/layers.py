@@ -10,8 +10,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-CTYPES = {np.dtype("int8"): "int8_t", np.dtype("int32"): "int32_t", np.dtype("float32"): "float",
-          np.dtype("uint8"): "uint8_t", np.dtype("int16"): "int16_t"}
+CTYPES = {
+    np.dtype("int8"): "int8_t",
+    np.dtype("int32"): "int32_t",
+    np.dtype("float32"): "float",
+    np.dtype("uint8"): "uint8_t",
+    np.dtype("int16"): "int16_t",
+}
 
 
 @dataclass(frozen=True)
@@ -19,10 +24,10 @@ class ConstArray:
     """A constant array a kernel reads. ``weight`` arrays (filters, biases) go to ``<prefix>_weights.c`` and
     may later be stored compressed; the others (multipliers, shifts) are small parameters in ``<prefix>.c``."""
 
-    name: str                 # unique suffix, e.g. "l3_filter"
+    name: str  # unique suffix, e.g. "l3_filter"
     values: np.ndarray = field(compare=False)
     weight: bool = True
-    source_tensor: int = -1   # model tensor the data comes from (-1: derived at generation time)
+    source_tensor: int = -1  # model tensor the data comes from (-1: derived at generation time)
 
     @property
     def ctype(self) -> str:
@@ -80,10 +85,10 @@ ParamValue = int | CFloat | Dims | ConstRef | tuple
 
 @dataclass(frozen=True)
 class KernelCall:
-    kernel: str                              # C function, e.g. "cg_conv2d_s8"
-    params_type: str                         # its parameter struct type
+    kernel: str  # C function, e.g. "cg_conv2d_s8"
+    params_type: str  # its parameter struct type
     params: tuple[tuple[str, ParamValue], ...]
-    args: tuple[tuple[str, Operand], ...]    # (C type of the pointer parameter, operand)
+    args: tuple[tuple[str, Operand], ...]  # (C type of the pointer parameter, operand)
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ class Layer:
     calls: tuple[KernelCall, ...]
     consts: tuple[ConstArray, ...] = ()
     scratch_bytes: int = 0
-    alias_of: int = -1        # RESHAPE/SQUEEZE: the output tensor shares this input tensor's memory
+    alias_of: int = -1  # RESHAPE/SQUEEZE: the output tensor shares this input tensor's memory
     output: int = -1
 
     @property

@@ -27,8 +27,8 @@ class Buffer:
     key: str
     kind: str
     size: int
-    first: int    # first layer that needs it (-1: before the first layer, i.e. a graph input)
-    last: int     # last layer that needs it (number of layers for graph outputs)
+    first: int  # first layer that needs it (-1: before the first layer, i.e. a graph input)
+    last: int  # last layer that needs it (number of layers for graph outputs)
     offset: int = 0
     tensors: tuple[int, ...] = ()
 
@@ -37,8 +37,8 @@ class Buffer:
 class MemoryPlan:
     arena_bytes: int
     buffers: tuple[Buffer, ...]
-    tensor_offsets: tuple[tuple[int, int], ...]     # (tensor index, arena offset)
-    scratch_offsets: tuple[tuple[int, int], ...]    # (layer index, arena offset)
+    tensor_offsets: tuple[tuple[int, int], ...]  # (tensor index, arena offset)
+    scratch_offsets: tuple[tuple[int, int], ...]  # (layer index, arena offset)
     decode_offsets: tuple[tuple[str, int], ...] = ()  # (constant name, arena offset)
 
     def tensor_offset(self, tensor: int) -> int:
@@ -61,8 +61,11 @@ def _find(parent: dict[int, int], t: int) -> int:
     return t
 
 
-def plan_layers(graph: ir.Graph, layers: tuple[Layer, ...] | list[Layer],
-                decoded: dict[int, list[tuple[str, int]]] | None = None) -> MemoryPlan:
+def plan_layers(
+    graph: ir.Graph,
+    layers: tuple[Layer, ...] | list[Layer],
+    decoded: dict[int, list[tuple[str, int]]] | None = None,
+) -> MemoryPlan:
     """Plan the arena for lowered ``layers``; ``decoded`` maps layer index -> [(constant name, bytes)]."""
     n = len(layers)
     parent: dict[int, int] = {}
@@ -98,8 +101,16 @@ def plan_layers(graph: ir.Graph, layers: tuple[Layer, ...] | list[Layer],
     buffers: list[Buffer] = []
     for root in sorted(first):
         size = max(graph.tensors[t].nbytes for t in members.get(root, [root]))
-        buffers.append(Buffer(f"t{root}", "tensor", align(size), first[root], last[root],
-                              tensors=tuple(sorted(members.get(root, [root])))))
+        buffers.append(
+            Buffer(
+                f"t{root}",
+                "tensor",
+                align(size),
+                first[root],
+                last[root],
+                tensors=tuple(sorted(members.get(root, [root]))),
+            )
+        )
     for pos, layer in enumerate(layers):
         if layer.scratch_bytes > 0:
             buffers.append(Buffer(f"s{layer.index}", "scratch", align(layer.scratch_bytes), pos, pos))
@@ -118,7 +129,9 @@ def _place(buffers: list[Buffer]) -> list[Buffer]:
     order = sorted(buffers, key=lambda b: (-b.size, b.first, b.key))
     placed: list[Buffer] = []
     for b in order:
-        clashes = sorted((p for p in placed if p.first <= b.last and b.first <= p.last), key=lambda p: p.offset)
+        clashes = sorted(
+            (p for p in placed if p.first <= b.last and b.first <= p.last), key=lambda p: p.offset
+        )
         offset = 0
         for p in clashes:
             if offset + b.size <= p.offset:

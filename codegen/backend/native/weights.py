@@ -59,7 +59,9 @@ class StoredConstant:
         return format_values(self.const.values)
 
 
-def store_constants(consts: list[ConstArray], prefix: str, codec: ConstantCodec | None) -> list[StoredConstant]:
+def store_constants(
+    consts: list[ConstArray], prefix: str, codec: ConstantCodec | None
+) -> list[StoredConstant]:
     """Decide the storage of every constant (raw unless ``codec`` encodes a weight array)."""
     stored = []
     for c in consts:
@@ -82,5 +84,5 @@ def format_values(values: np.ndarray, per_line: int = 16) -> str:
         per_line = 12
     else:
         items = [str(int(v)) for v in flat]
-    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
     return ",\n".join("    " + line for line in lines)

@@ -26,8 +26,12 @@ def _args(inp: ir.Tensor, out: ir.Tensor, dt: str) -> tuple:
 
 
 def _unary_f32(op: ir.Operator, inp: ir.Tensor, out: ir.Tensor, kind: str, alpha: float = 0.0) -> Layer:
-    call = KernelCall(f"cg_{kind}_f32", "cg_unary_f32_params", (("size", inp.size), ("alpha", CFloat(alpha))),
-                      _args(inp, out, "f32"))
+    call = KernelCall(
+        f"cg_{kind}_f32",
+        "cg_unary_f32_params",
+        (("size", inp.size), ("alpha", CFloat(alpha))),
+        _args(inp, out, "f32"),
+    )
     return Layer(op.index, op.op, "f32", (call,), output=out.index)
 
 
@@ -38,14 +42,25 @@ def softmax(ctx: LowerContext, op: ir.Operator) -> Layer:
     depth = inp.shape[-1] if inp.shape else 1
     rows = inp.size // max(depth, 1)
     if dt == "f32":
-        call = KernelCall("cg_softmax_f32", "cg_softmax_f32_params",
-                          (("rows", rows), ("depth", depth), ("beta", CFloat(op.beta))), _args(inp, out, dt))
+        call = KernelCall(
+            "cg_softmax_f32",
+            "cg_softmax_f32_params",
+            (("rows", rows), ("depth", depth), ("beta", CFloat(op.beta))),
+            _args(inp, out, dt),
+        )
         return Layer(op.index, op.op, dt, (call,), output=out.index)
     in_s, _ = scale_zp(inp)
-    require(scale_zp(out) == _OUT_1_256, "int8 SOFTMAX needs output scale 1/256 and zero point -128 (as TFLM)")
+    require(
+        scale_zp(out) == _OUT_1_256, "int8 SOFTMAX needs output scale 1/256 and zero point -128 (as TFLM)"
+    )
     mult, shift, diff_min = prepare.softmax_scaling(op.beta, in_s)
-    params = (("rows", rows), ("depth", depth), ("input_multiplier", mult), ("input_left_shift", shift),
-              ("diff_min", diff_min))
+    params = (
+        ("rows", rows),
+        ("depth", depth),
+        ("input_multiplier", mult),
+        ("input_left_shift", shift),
+        ("diff_min", diff_min),
+    )
     call = KernelCall("cg_softmax_s8", "cg_softmax_s8_params", params, _args(inp, out, dt))
     return Layer(op.index, op.op, dt, (call,), output=out.index)
 
@@ -56,24 +71,39 @@ def logistic(ctx: LowerContext, op: ir.Operator) -> Layer:
     if dt == "f32":
         return _unary_f32(op, inp, out, "logistic")
     in_s, in_zp = scale_zp(inp)
-    require(scale_zp(out) == _OUT_1_256, "int8 LOGISTIC needs output scale 1/256 and zero point -128 (as TFLM)")
+    require(
+        scale_zp(out) == _OUT_1_256, "int8 LOGISTIC needs output scale 1/256 and zero point -128 (as TFLM)"
+    )
     mult, shift, radius = prepare.logistic_scaling(in_s)
-    params = (("size", inp.size), ("input_zero_point", in_zp), ("input_range_radius", radius),
-              ("input_multiplier", mult), ("input_left_shift", shift))
+    params = (
+        ("size", inp.size),
+        ("input_zero_point", in_zp),
+        ("input_range_radius", radius),
+        ("input_multiplier", mult),
+        ("input_left_shift", shift),
+    )
     call = KernelCall("cg_logistic_s8", "cg_logistic_s8_params", params, _args(inp, out, dt))
     return Layer(op.index, op.op, dt, (call,), output=out.index)
 
 
-def requant_params(n: int, in_q: tuple[float, int], out_q: tuple[float, int], lo: int, hi: int,
-                   identity: bool = False) -> tuple:
+def requant_params(
+    n: int, in_q: tuple[float, int], out_q: tuple[float, int], lo: int, hi: int, identity: bool = False
+) -> tuple:
     if identity:
-        mult, shift = 1 << 30, 1   # exact identity: x * 2^30 * 2^1 / 2^31
+        mult, shift = 1 << 30, 1  # exact identity: x * 2^30 * 2^1 / 2^31
         in_zp = out_zp = 0
     else:
         mult, shift = prepare.quantize_multiplier(in_q[0] / out_q[0])
         in_zp, out_zp = in_q[1], out_q[1]
-    return (("size", n), ("input_zero_point", in_zp), ("output_zero_point", out_zp), ("multiplier", mult),
-            ("shift", shift), ("act_min", lo), ("act_max", hi))
+    return (
+        ("size", n),
+        ("input_zero_point", in_zp),
+        ("output_zero_point", out_zp),
+        ("multiplier", mult),
+        ("shift", shift),
+        ("act_min", lo),
+        ("act_max", hi),
+    )
 
 
 @lowering("RELU", dtypes=("int8", "float32"), kernels=("cg_relu_s8", "cg_relu_f32"))
@@ -83,8 +113,12 @@ def relu(ctx: LowerContext, op: ir.Operator) -> Layer:
         return _unary_f32(op, inp, out, "relu")
     in_q, out_q = scale_zp(inp), scale_zp(out)
     lo = max(-128, out_q[1] + prepare.round_half_away(float(np.float32(0.0) / np.float32(out_q[0]))))
-    call = KernelCall("cg_relu_s8", "cg_requant_s8_params", requant_params(inp.size, in_q, out_q, lo, 127),
-                      _args(inp, out, dt))
+    call = KernelCall(
+        "cg_relu_s8",
+        "cg_requant_s8_params",
+        requant_params(inp.size, in_q, out_q, lo, 127),
+        _args(inp, out, dt),
+    )
     return Layer(op.index, op.op, dt, (call,), output=out.index)
 
 
@@ -96,9 +130,12 @@ def relu6(ctx: LowerContext, op: ir.Operator) -> Layer:
     # TFLM clamps int8 RELU6 in the input's quantization without rescaling.
     in_s, in_zp = scale_zp(inp)
     six = max(-128, min(127, prepare.quantize_f32(6.0, in_s, in_zp)))
-    call = KernelCall("cg_relu_s8", "cg_requant_s8_params",
-                      requant_params(inp.size, (in_s, in_zp), (in_s, in_zp), in_zp, six, identity=True),
-                      _args(inp, out, dt))
+    call = KernelCall(
+        "cg_relu_s8",
+        "cg_requant_s8_params",
+        requant_params(inp.size, (in_s, in_zp), (in_s, in_zp), in_zp, six, identity=True),
+        _args(inp, out, dt),
+    )
     return Layer(op.index, op.op, dt, (call,), output=out.index)
 
 
@@ -112,8 +149,15 @@ def leaky_relu(ctx: LowerContext, op: ir.Operator) -> Layer:
     f = np.float32
     ma, sa = prepare.quantize_multiplier(float(f(f(in_s) * f(op.alpha)) / f(out_s)))
     mi, si = prepare.quantize_multiplier(float(f(in_s) / f(out_s)))
-    params = (("size", inp.size), ("input_zero_point", in_zp), ("output_zero_point", out_zp),
-              ("multiplier_alpha", ma), ("shift_alpha", sa), ("multiplier_identity", mi), ("shift_identity", si))
+    params = (
+        ("size", inp.size),
+        ("input_zero_point", in_zp),
+        ("output_zero_point", out_zp),
+        ("multiplier_alpha", ma),
+        ("shift_alpha", sa),
+        ("multiplier_identity", mi),
+        ("shift_identity", si),
+    )
     call = KernelCall("cg_leaky_relu_s8", "cg_leaky_relu_s8_params", params, _args(inp, out, dt))
     return Layer(op.index, op.op, dt, (call,), output=out.index)
 
@@ -123,5 +167,3 @@ def hard_swish(ctx: LowerContext, op: ir.Operator) -> Layer:
     inp, out, dt = _io(ctx, op)
     require(dt == "f32", "int8 HARD_SWISH is not implemented yet")
     return _unary_f32(op, inp, out, "hard_swish")
-
-

@@ -7,30 +7,45 @@ import numpy as np
 from codegen import ir
 from codegen.backend.native import prepare
 from codegen.backend.native.kernels import LowerContext, Unsupported, lowering
-from codegen.backend.native.layers import CFloat, ConstArray, ConstRef, KernelCall, Layer, ScratchRef, TensorRef
+from codegen.backend.native.layers import (
+    CFloat,
+    ConstArray,
+    ConstRef,
+    KernelCall,
+    Layer,
+    ScratchRef,
+    TensorRef,
+)
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
 
 
 def _act(op: ir.Operator) -> ir.Activation:
     act = op.activation  # type: ignore[attr-defined]
-    require(act in (ir.Activation.NONE, ir.Activation.RELU, ir.Activation.RELU6, ir.Activation.RELU_N1_TO_1),
-            f"fused activation {act.value} is not implemented")
+    require(
+        act in (ir.Activation.NONE, ir.Activation.RELU, ir.Activation.RELU6, ir.Activation.RELU_N1_TO_1),
+        f"fused activation {act.value} is not implemented",
+    )
     return act
 
 
 def _filter_scales(filt: ir.Tensor, channels: int) -> list[float]:
     require(filt.quant is not None, f"filter tensor {filt.index} has no quantization parameters")
     assert filt.quant is not None
-    require(all(z == 0 for z in filt.quant.zero_point), f"filter tensor {filt.index} has a non-zero zero point")
+    require(
+        all(z == 0 for z in filt.quant.zero_point), f"filter tensor {filt.index} has a non-zero zero point"
+    )
     if filt.quant.per_channel:
-        require(len(filt.quant.scale) == channels,
-                f"filter tensor {filt.index} has {len(filt.quant.scale)} scales for {channels} channels")
+        require(
+            len(filt.quant.scale) == channels,
+            f"filter tensor {filt.index} has {len(filt.quant.scale)} scales for {channels} channels",
+        )
         return [float(s) for s in filt.quant.scale]
     return [float(filt.quant.scale[0])] * channels
 
 
-def _multipliers(idx: int, in_scale: float, filter_scales: list[float], out_scale: float
-                 ) -> tuple[ConstArray, ConstArray]:
+def _multipliers(
+    idx: int, in_scale: float, filter_scales: list[float], out_scale: float
+) -> tuple[ConstArray, ConstArray]:
     pairs = [prepare.quantize_multiplier(in_scale * fs / out_scale) for fs in filter_scales]
     mult = np.array([m for m, _ in pairs], dtype=np.int32)
     shift = np.array([s for _, s in pairs], dtype=np.int32)
@@ -73,12 +88,22 @@ def _geometry(op: ir.Conv2D | ir.DepthwiseConv2D, inp: ir.Tensor, filt: ir.Tenso
     i, f, o = nhwc(inp.shape, "input"), nhwc(filt.shape, "filter"), nhwc(out.shape, "output")
     pad_h = prepare.padding_before(op.padding, i.h, f.h, op.stride_h, op.dilation_h, o.h)
     pad_w = prepare.padding_before(op.padding, i.w, f.w, op.stride_w, op.dilation_w, o.w)
-    for axis, size, k, s, d, osz in (("height", i.h, f.h, op.stride_h, op.dilation_h, o.h),
-                                     ("width", i.w, f.w, op.stride_w, op.dilation_w, o.w)):
-        require(prepare.out_size(op.padding, size, k, s, d) == osz,
-                f"output {axis} {osz} does not match the convolution geometry")
-    common = (("stride_h", op.stride_h), ("stride_w", op.stride_w), ("dilation_h", op.dilation_h),
-              ("dilation_w", op.dilation_w), ("pad_h", pad_h), ("pad_w", pad_w))
+    for axis, size, k, s, d, osz in (
+        ("height", i.h, f.h, op.stride_h, op.dilation_h, o.h),
+        ("width", i.w, f.w, op.stride_w, op.dilation_w, o.w),
+    ):
+        require(
+            prepare.out_size(op.padding, size, k, s, d) == osz,
+            f"output {axis} {osz} does not match the convolution geometry",
+        )
+    common = (
+        ("stride_h", op.stride_h),
+        ("stride_w", op.stride_w),
+        ("dilation_h", op.dilation_h),
+        ("dilation_w", op.dilation_w),
+        ("pad_h", pad_h),
+        ("pad_w", pad_w),
+    )
     return i, f, o, common
 
 
@@ -98,13 +123,25 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         consts = [ConstArray(f"l{x}_filter", w.astype(np.float32), source_tensor=filt.index)]
         bias_ref = None
         if b is not None:
-            consts.append(ConstArray(f"l{x}_bias", _const_data(ctx, b, "bias").astype(np.float32).reshape(-1),
-                                     source_tensor=b.index))
+            consts.append(
+                ConstArray(
+                    f"l{x}_bias",
+                    _const_data(ctx, b, "bias").astype(np.float32).reshape(-1),
+                    source_tensor=b.index,
+                )
+            )
             bias_ref = ConstRef(f"l{x}_bias")
-        call = KernelCall("cg_conv2d_f32", "cg_conv2d_f32_params",
-                          (("input", i), ("filter", f), ("output", o), *geo, *_f32_act(op)),
-                          (("const float *", TensorRef(inp.index)), ("const float *", ConstRef(f"l{x}_filter")),
-                           ("const float *", bias_ref), ("float *", TensorRef(out.index))))
+        call = KernelCall(
+            "cg_conv2d_f32",
+            "cg_conv2d_f32_params",
+            (("input", i), ("filter", f), ("output", o), *geo, *_f32_act(op)),
+            (
+                ("const float *", TensorRef(inp.index)),
+                ("const float *", ConstRef(f"l{x}_filter")),
+                ("const float *", bias_ref),
+                ("float *", TensorRef(out.index)),
+            ),
+        )
         return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
     in_s, in_zp = scale_zp(inp)
     out_s, out_zp = scale_zp(out)
@@ -113,19 +150,39 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     lo, hi = prepare.activation_range_int8(op.activation, out_s, out_zp)
     direct = f.h == 1 and f.w == 1 and dict(geo)["pad_h"] == 0 and dict(geo)["pad_w"] == 0
     scratch = 0 if direct else 2 * f.h * f.w * i.c
-    params = (("input", i), ("filter", f), ("output", o), *geo, ("input_offset", -in_zp),
-              ("output_offset", out_zp), ("act_min", lo), ("act_max", hi),
-              ("multiplier", ConstRef(mult.name)), ("shift", ConstRef(shift.name)))
-    call = KernelCall("cg_conv2d_s8", "cg_conv2d_s8_params", params,
-                      (("const int8_t *", TensorRef(inp.index)), ("const int8_t *", ConstRef(f"l{x}_filter")),
-                       ("const int32_t *", ConstRef(bias.name)), ("int8_t *", TensorRef(out.index)),
-                       ("int8_t *", ScratchRef() if scratch else None)))
+    params = (
+        ("input", i),
+        ("filter", f),
+        ("output", o),
+        *geo,
+        ("input_offset", -in_zp),
+        ("output_offset", out_zp),
+        ("act_min", lo),
+        ("act_max", hi),
+        ("multiplier", ConstRef(mult.name)),
+        ("shift", ConstRef(shift.name)),
+    )
+    call = KernelCall(
+        "cg_conv2d_s8",
+        "cg_conv2d_s8_params",
+        params,
+        (
+            ("const int8_t *", TensorRef(inp.index)),
+            ("const int8_t *", ConstRef(f"l{x}_filter")),
+            ("const int32_t *", ConstRef(bias.name)),
+            ("int8_t *", TensorRef(out.index)),
+            ("int8_t *", ScratchRef() if scratch else None),
+        ),
+    )
     consts = (ConstArray(f"l{x}_filter", w.astype(np.int8), source_tensor=filt.index), bias, mult, shift)
     return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=scratch, output=out.index)
 
 
-@lowering("DEPTHWISE_CONV_2D", dtypes=("int8", "float32"),
-          kernels=("cg_depthwise_conv2d_s8", "cg_depthwise_conv2d_f32"))
+@lowering(
+    "DEPTHWISE_CONV_2D",
+    dtypes=("int8", "float32"),
+    kernels=("cg_depthwise_conv2d_s8", "cg_depthwise_conv2d_f32"),
+)
 def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     assert isinstance(op, ir.DepthwiseConv2D)
     inp, filt, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
@@ -141,14 +198,25 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         consts = [ConstArray(f"l{x}_filter", w.astype(np.float32), source_tensor=filt.index)]
         bias_ref = None
         if b is not None:
-            consts.append(ConstArray(f"l{x}_bias", _const_data(ctx, b, "bias").astype(np.float32).reshape(-1),
-                                     source_tensor=b.index))
+            consts.append(
+                ConstArray(
+                    f"l{x}_bias",
+                    _const_data(ctx, b, "bias").astype(np.float32).reshape(-1),
+                    source_tensor=b.index,
+                )
+            )
             bias_ref = ConstRef(f"l{x}_bias")
-        call = KernelCall("cg_depthwise_conv2d_f32", "cg_depthwise_conv2d_f32_params",
-                          (("input", i), ("filter", f), ("output", o), *geo, ("depth_multiplier", mult_d),
-                           *_f32_act(op)),
-                          (("const float *", TensorRef(inp.index)), ("const float *", ConstRef(f"l{x}_filter")),
-                           ("const float *", bias_ref), ("float *", TensorRef(out.index))))
+        call = KernelCall(
+            "cg_depthwise_conv2d_f32",
+            "cg_depthwise_conv2d_f32_params",
+            (("input", i), ("filter", f), ("output", o), *geo, ("depth_multiplier", mult_d), *_f32_act(op)),
+            (
+                ("const float *", TensorRef(inp.index)),
+                ("const float *", ConstRef(f"l{x}_filter")),
+                ("const float *", bias_ref),
+                ("float *", TensorRef(out.index)),
+            ),
+        )
         return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
     in_s, in_zp = scale_zp(inp)
     out_s, out_zp = scale_zp(out)
@@ -161,19 +229,38 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         assert b is not None
         consts.append(ConstArray(f"l{x}_bias", bias_data.astype(np.int32), source_tensor=b.index))
         bias_ref = ConstRef(f"l{x}_bias")
-    params = (("input", i), ("filter", f), ("output", o), *geo, ("depth_multiplier", mult_d),
-              ("input_offset", -in_zp), ("output_offset", out_zp), ("act_min", lo), ("act_max", hi),
-              ("multiplier", ConstRef(mult.name)), ("shift", ConstRef(shift.name)))
+    params = (
+        ("input", i),
+        ("filter", f),
+        ("output", o),
+        *geo,
+        ("depth_multiplier", mult_d),
+        ("input_offset", -in_zp),
+        ("output_offset", out_zp),
+        ("act_min", lo),
+        ("act_max", hi),
+        ("multiplier", ConstRef(mult.name)),
+        ("shift", ConstRef(shift.name)),
+    )
     scratch = 4 * o.c
-    call = KernelCall("cg_depthwise_conv2d_s8", "cg_depthwise_conv2d_s8_params", params,
-                      (("const int8_t *", TensorRef(inp.index)), ("const int8_t *", ConstRef(f"l{x}_filter")),
-                       ("const int32_t *", bias_ref), ("int8_t *", TensorRef(out.index)),
-                       ("int32_t *", ScratchRef())))
+    call = KernelCall(
+        "cg_depthwise_conv2d_s8",
+        "cg_depthwise_conv2d_s8_params",
+        params,
+        (
+            ("const int8_t *", TensorRef(inp.index)),
+            ("const int8_t *", ConstRef(f"l{x}_filter")),
+            ("const int32_t *", bias_ref),
+            ("int8_t *", TensorRef(out.index)),
+            ("int32_t *", ScratchRef()),
+        ),
+    )
     return Layer(op.index, op.op, dt, (call,), tuple(consts), scratch_bytes=scratch, output=out.index)
 
 
-@lowering("FULLY_CONNECTED", dtypes=("int8", "float32"),
-          kernels=("cg_fully_connected_s8", "cg_fully_connected_f32"))
+@lowering(
+    "FULLY_CONNECTED", dtypes=("int8", "float32"), kernels=("cg_fully_connected_s8", "cg_fully_connected_f32")
+)
 def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
     assert isinstance(op, ir.FullyConnected)
     inp, filt, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
@@ -192,22 +279,50 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
         consts = [ConstArray(f"l{x}_filter", w.astype(np.float32), source_tensor=filt.index)]
         bias_ref = None
         if b is not None:
-            consts.append(ConstArray(f"l{x}_bias", _const_data(ctx, b, "bias").astype(np.float32).reshape(-1),
-                                     source_tensor=b.index))
+            consts.append(
+                ConstArray(
+                    f"l{x}_bias",
+                    _const_data(ctx, b, "bias").astype(np.float32).reshape(-1),
+                    source_tensor=b.index,
+                )
+            )
             bias_ref = ConstRef(f"l{x}_bias")
-        call = KernelCall("cg_fully_connected_f32", "cg_fully_connected_f32_params", (*sizes, *_f32_act(op)),
-                          (("const float *", TensorRef(inp.index)), ("const float *", ConstRef(f"l{x}_filter")),
-                           ("const float *", bias_ref), ("float *", TensorRef(out.index))))
+        call = KernelCall(
+            "cg_fully_connected_f32",
+            "cg_fully_connected_f32_params",
+            (*sizes, *_f32_act(op)),
+            (
+                ("const float *", TensorRef(inp.index)),
+                ("const float *", ConstRef(f"l{x}_filter")),
+                ("const float *", bias_ref),
+                ("float *", TensorRef(out.index)),
+            ),
+        )
         return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
     in_s, in_zp = scale_zp(inp)
     out_s, out_zp = scale_zp(out)
     mult, shift = _multipliers(x, in_s, _filter_scales(filt, units), out_s)
     bias = _folded_bias(x, w, _int_bias(ctx, op, units), -in_zp)
     lo, hi = prepare.activation_range_int8(op.activation, out_s, out_zp)
-    params = (*sizes, ("input_offset", -in_zp), ("output_offset", out_zp), ("act_min", lo), ("act_max", hi),
-              ("multiplier", ConstRef(mult.name)), ("shift", ConstRef(shift.name)))
-    call = KernelCall("cg_fully_connected_s8", "cg_fully_connected_s8_params", params,
-                      (("const int8_t *", TensorRef(inp.index)), ("const int8_t *", ConstRef(f"l{x}_filter")),
-                       ("const int32_t *", ConstRef(bias.name)), ("int8_t *", TensorRef(out.index))))
+    params = (
+        *sizes,
+        ("input_offset", -in_zp),
+        ("output_offset", out_zp),
+        ("act_min", lo),
+        ("act_max", hi),
+        ("multiplier", ConstRef(mult.name)),
+        ("shift", ConstRef(shift.name)),
+    )
+    call = KernelCall(
+        "cg_fully_connected_s8",
+        "cg_fully_connected_s8_params",
+        params,
+        (
+            ("const int8_t *", TensorRef(inp.index)),
+            ("const int8_t *", ConstRef(f"l{x}_filter")),
+            ("const int32_t *", ConstRef(bias.name)),
+            ("int8_t *", TensorRef(out.index)),
+        ),
+    )
     consts = (ConstArray(f"l{x}_filter", w.astype(np.int8), source_tensor=filt.index), bias, mult, shift)
     return Layer(op.index, op.op, dt, (call,), consts, output=out.index)

@@ -15,8 +15,13 @@ def broadcast_params(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...
     """``cg_broadcast_params`` for inputs ``a`` and ``b`` broadcast to ``out`` (up to 4-D)."""
     require(max(len(a), len(b), len(out)) <= 4, "broadcasting over more than 4 dimensions is not implemented")
     if a == b == out:
-        return (("out_dims", (1, 1, 1, 1)), ("in1_stride", (0, 0, 0, 0)), ("in2_stride", (0, 0, 0, 0)),
-                ("broadcast", 0), ("size", size(out)))
+        return (
+            ("out_dims", (1, 1, 1, 1)),
+            ("in1_stride", (0, 0, 0, 0)),
+            ("in2_stride", (0, 0, 0, 0)),
+            ("broadcast", 0),
+            ("size", size(out)),
+        )
     o4 = (1,) * (4 - len(out)) + tuple(out)
 
     def strides(s: tuple[int, ...]) -> tuple[int, ...]:
@@ -28,8 +33,13 @@ def broadcast_params(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...
             acc *= s4[d]
         return tuple(st)
 
-    return (("out_dims", o4), ("in1_stride", strides(a)), ("in2_stride", strides(b)), ("broadcast", 1),
-            ("size", size(out)))
+    return (
+        ("out_dims", o4),
+        ("in1_stride", strides(a)),
+        ("in2_stride", strides(b)),
+        ("broadcast", 1),
+        ("size", size(out)),
+    )
 
 
 def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
@@ -51,15 +61,34 @@ def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
             m1, sh1 = prepare.quantize_multiplier(s1 / twice_max)
             m2, sh2 = prepare.quantize_multiplier(s2 / twice_max)
             mo, sho = prepare.quantize_multiplier(twice_max / ((1 << left_shift) * so))
-            params = (("shape", shape), ("input1_offset", -z1), ("input2_offset", -z2), ("output_offset", zo),
-                      ("left_shift", left_shift), ("input1_multiplier", m1), ("input1_shift", sh1),
-                      ("input2_multiplier", m2), ("input2_shift", sh2), ("output_multiplier", mo),
-                      ("output_shift", sho), ("act_min", lo), ("act_max", hi))
+            params = (
+                ("shape", shape),
+                ("input1_offset", -z1),
+                ("input2_offset", -z2),
+                ("output_offset", zo),
+                ("left_shift", left_shift),
+                ("input1_multiplier", m1),
+                ("input1_shift", sh1),
+                ("input2_multiplier", m2),
+                ("input2_shift", sh2),
+                ("output_multiplier", mo),
+                ("output_shift", sho),
+                ("act_min", lo),
+                ("act_max", hi),
+            )
             ptype = "cg_add_s8_params"
         else:
             mo, sho = prepare.quantize_multiplier(s1 * s2 / so)
-            params = (("shape", shape), ("input1_offset", -z1), ("input2_offset", -z2), ("output_offset", zo),
-                      ("output_multiplier", mo), ("output_shift", sho), ("act_min", lo), ("act_max", hi))
+            params = (
+                ("shape", shape),
+                ("input1_offset", -z1),
+                ("input2_offset", -z2),
+                ("output_offset", zo),
+                ("output_multiplier", mo),
+                ("output_shift", sho),
+                ("act_min", lo),
+                ("act_max", hi),
+            )
             ptype = "cg_mul_s8_params"
         ctype = "int8_t"
     consts = []
@@ -67,15 +96,25 @@ def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     for k, t in enumerate((a, b)):
         if t.is_constant:
             assert t.data is not None
-            c = ConstArray(f"l{op.index}_in{k}", np.ascontiguousarray(t.data).astype(t.dtype.np).reshape(-1),
-                           source_tensor=t.index)
+            c = ConstArray(
+                f"l{op.index}_in{k}",
+                np.ascontiguousarray(t.data).astype(t.dtype.np).reshape(-1),
+                source_tensor=t.index,
+            )
             consts.append(c)
             operands.append(ConstRef(c.name))
         else:
             operands.append(TensorRef(t.index))
-    call = KernelCall(f"cg_{kind}_{dt}", ptype, params,
-                      ((f"const {ctype} *", operands[0]), (f"const {ctype} *", operands[1]),
-                       (f"{ctype} *", TensorRef(out.index))))
+    call = KernelCall(
+        f"cg_{kind}_{dt}",
+        ptype,
+        params,
+        (
+            (f"const {ctype} *", operands[0]),
+            (f"const {ctype} *", operands[1]),
+            (f"{ctype} *", TensorRef(out.index)),
+        ),
+    )
     return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
 
 
@@ -89,7 +128,9 @@ def mul(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _binary(ctx, op, "mul")
 
 
-@lowering("CONCATENATION", dtypes=("int8", "float32"), kernels=("cg_concatenation_s8", "cg_concatenation_f32"))
+@lowering(
+    "CONCATENATION", dtypes=("int8", "float32"), kernels=("cg_concatenation_s8", "cg_concatenation_f32")
+)
 def concatenation(ctx: LowerContext, op: ir.Operator) -> Layer:
     assert isinstance(op, ir.Concatenation)
     out = ctx.output(op)
@@ -98,7 +139,7 @@ def concatenation(ctx: LowerContext, op: ir.Operator) -> Layer:
     require(op.activation is ir.Activation.NONE, "CONCATENATION with a fused activation is not implemented")
     rank = len(out.shape)
     axis = op.axis % rank
-    inner = size(out.shape[axis + 1:])
+    inner = size(out.shape[axis + 1 :])
     outer = size(out.shape[:axis])
     ctype = "float" if dt == "f32" else "int8_t"
     calls, offset = [], 0
@@ -106,10 +147,20 @@ def concatenation(ctx: LowerContext, op: ir.Operator) -> Layer:
         assert t is not None
         require(len(t.shape) == rank, "CONCATENATION inputs differ in rank")
         require(not t.is_constant, "CONCATENATION of a constant tensor is not implemented")
-        params = (("outer", outer), ("copy_size", t.shape[axis] * inner), ("out_stride", out.shape[axis] * inner),
-                  ("out_offset", offset))
+        params = (
+            ("outer", outer),
+            ("copy_size", t.shape[axis] * inner),
+            ("out_stride", out.shape[axis] * inner),
+            ("out_offset", offset),
+        )
         offset += t.shape[axis] * inner
-        calls.append(KernelCall(f"cg_concatenation_{dt}", "cg_concatenation_params", params,
-                                ((f"const {ctype} *", TensorRef(t.index)), (f"{ctype} *", TensorRef(out.index)))))
+        calls.append(
+            KernelCall(
+                f"cg_concatenation_{dt}",
+                "cg_concatenation_params",
+                params,
+                ((f"const {ctype} *", TensorRef(t.index)), (f"{ctype} *", TensorRef(out.index))),
+            )
+        )
     require(offset == out.shape[axis] * inner, "CONCATENATION input sizes do not add up to the output")
     return Layer(op.index, op.op, dt, tuple(calls), output=out.index)

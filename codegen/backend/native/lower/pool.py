@@ -18,10 +18,21 @@ def _pool(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     require(i.c == o.c and i.n == o.n, "pooling changes the batch or channel count")
     pad_h = prepare.padding_before(op.padding, i.h, op.filter_h, op.stride_h, 1, o.h)
     pad_w = prepare.padding_before(op.padding, i.w, op.filter_w, op.stride_w, 1, o.w)
-    require(op.activation in (ir.Activation.NONE, ir.Activation.RELU, ir.Activation.RELU6,
-                              ir.Activation.RELU_N1_TO_1), f"fused activation {op.activation.value} is not implemented")
-    geo = (("input", i), ("output", o), ("filter_h", op.filter_h), ("filter_w", op.filter_w),
-           ("stride_h", op.stride_h), ("stride_w", op.stride_w), ("pad_h", pad_h), ("pad_w", pad_w))
+    require(
+        op.activation
+        in (ir.Activation.NONE, ir.Activation.RELU, ir.Activation.RELU6, ir.Activation.RELU_N1_TO_1),
+        f"fused activation {op.activation.value} is not implemented",
+    )
+    geo = (
+        ("input", i),
+        ("output", o),
+        ("filter_h", op.filter_h),
+        ("filter_w", op.filter_w),
+        ("stride_h", op.stride_h),
+        ("stride_w", op.stride_w),
+        ("pad_h", pad_h),
+        ("pad_w", pad_w),
+    )
     if dt == "f32":
         lo, hi = prepare.activation_range_f32(op.activation)
         params = (*geo, ("act_min", CFloat(lo)), ("act_max", CFloat(hi)))
@@ -32,8 +43,12 @@ def _pool(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
         lo, hi = prepare.activation_range_int8(op.activation, *out_q)
         params = (*geo, ("act_min", lo), ("act_max", hi))
         ptype, ctype = "cg_pool_s8_params", "int8_t"
-    call = KernelCall(f"cg_{kind}_{dt}", ptype, params,
-                      ((f"const {ctype} *", TensorRef(inp.index)), (f"{ctype} *", TensorRef(out.index))))
+    call = KernelCall(
+        f"cg_{kind}_{dt}",
+        ptype,
+        params,
+        ((f"const {ctype} *", TensorRef(inp.index)), (f"{ctype} *", TensorRef(out.index))),
+    )
     return Layer(op.index, op.op, dt, (call,), output=out.index)
 
 
@@ -56,19 +71,36 @@ def mean(ctx: LowerContext, op: ir.Operator) -> Layer:
     assert axes_t is not None and axes_t.data is not None
     rank = len(inp.shape)
     axes = sorted({int(a) % rank for a in axes_t.data.reshape(-1)})
-    require(rank == 4 and axes == [1, 2], f"MEAN over axes {axes} of a rank-{rank} tensor is not implemented "
-                                          "(only global average pooling over H and W)")
+    require(
+        rank == 4 and axes == [1, 2],
+        f"MEAN over axes {axes} of a rank-{rank} tensor is not implemented "
+        "(only global average pooling over H and W)",
+    )
     i = nhwc(inp.shape, "input")
     if dt == "f32":
-        call = KernelCall("cg_mean_f32", "cg_mean_f32_params", (("input", i),),
-                          (("const float *", TensorRef(inp.index)), ("float *", TensorRef(out.index))))
+        call = KernelCall(
+            "cg_mean_f32",
+            "cg_mean_f32_params",
+            (("input", i),),
+            (("const float *", TensorRef(inp.index)), ("float *", TensorRef(out.index))),
+        )
         return Layer(op.index, op.op, dt, (call,), output=out.index)
     (in_s, in_zp), (out_s, out_zp) = scale_zp(inp), scale_zp(out)
     assert isinstance(op, ir.Mean)
     mult, shift = prepare.mean_multiplier(in_s / out_s, i.h * i.w)
     same = int(not op.keep_dims and in_s == out_s and in_zp == out_zp)
-    params = (("input", i), ("input_zero_point", in_zp), ("output_zero_point", out_zp), ("multiplier", mult),
-              ("shift", shift), ("same_quant", same))
-    call = KernelCall("cg_mean_s8", "cg_mean_s8_params", params,
-                      (("const int8_t *", TensorRef(inp.index)), ("int8_t *", TensorRef(out.index))))
+    params = (
+        ("input", i),
+        ("input_zero_point", in_zp),
+        ("output_zero_point", out_zp),
+        ("multiplier", mult),
+        ("shift", shift),
+        ("same_quant", same),
+    )
+    call = KernelCall(
+        "cg_mean_s8",
+        "cg_mean_s8_params",
+        params,
+        (("const int8_t *", TensorRef(inp.index)), ("int8_t *", TensorRef(out.index))),
+    )
     return Layer(op.index, op.op, dt, (call,), output=out.index)

@@ -16,14 +16,21 @@ def quantize(ctx: LowerContext, op: ir.Operator) -> Layer:
     require(out.dtype is ir.DType.INT8, f"QUANTIZE to {out.dtype.value} is not implemented")
     out_s, out_zp = scale_zp(out)
     if inp.dtype is ir.DType.FLOAT32:
-        call = KernelCall("cg_quantize_s8", "cg_affine_params",
-                          (("size", inp.size), ("scale", CFloat(out_s)), ("zero_point", out_zp)),
-                          (("const float *", TensorRef(inp.index)), ("int8_t *", TensorRef(out.index))))
+        call = KernelCall(
+            "cg_quantize_s8",
+            "cg_affine_params",
+            (("size", inp.size), ("scale", CFloat(out_s)), ("zero_point", out_zp)),
+            (("const float *", TensorRef(inp.index)), ("int8_t *", TensorRef(out.index))),
+        )
         return Layer(op.index, op.op, "f32", (call,), output=out.index)
     require(inp.dtype is ir.DType.INT8, f"QUANTIZE from {inp.dtype.value} is not implemented")
     params = requant_params(inp.size, scale_zp(inp), (out_s, out_zp), -128, 127)
-    call = KernelCall("cg_requantize_s8", "cg_requant_s8_params", params,
-                      (("const int8_t *", TensorRef(inp.index)), ("int8_t *", TensorRef(out.index))))
+    call = KernelCall(
+        "cg_requantize_s8",
+        "cg_requant_s8_params",
+        params,
+        (("const int8_t *", TensorRef(inp.index)), ("int8_t *", TensorRef(out.index))),
+    )
     return Layer(op.index, op.op, "s8", (call,), output=out.index)
 
 
@@ -31,12 +38,15 @@ def quantize(ctx: LowerContext, op: ir.Operator) -> Layer:
 def dequantize(ctx: LowerContext, op: ir.Operator) -> Layer:
     inp, out = ctx.input(op, 0), ctx.output(op)
     assert inp is not None
-    require(inp.dtype is ir.DType.INT8 and out.dtype is ir.DType.FLOAT32,
-            f"DEQUANTIZE {inp.dtype.value} -> {out.dtype.value} is not implemented")
+    require(
+        inp.dtype is ir.DType.INT8 and out.dtype is ir.DType.FLOAT32,
+        f"DEQUANTIZE {inp.dtype.value} -> {out.dtype.value} is not implemented",
+    )
     s, zp = scale_zp(inp)
-    call = KernelCall("cg_dequantize_s8", "cg_affine_params",
-                      (("size", inp.size), ("scale", CFloat(s)), ("zero_point", zp)),
-                      (("const int8_t *", TensorRef(inp.index)), ("float *", TensorRef(out.index))))
+    call = KernelCall(
+        "cg_dequantize_s8",
+        "cg_affine_params",
+        (("size", inp.size), ("scale", CFloat(s)), ("zero_point", zp)),
+        (("const int8_t *", TensorRef(inp.index)), ("float *", TensorRef(out.index))),
+    )
     return Layer(op.index, op.op, "s8", (call,), output=out.index)
-
-

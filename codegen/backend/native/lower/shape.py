@@ -32,8 +32,10 @@ def pad(ctx: LowerContext, op: ir.Operator) -> Layer:
     assert inp is not None
     require(pads is not None and pads.is_constant, "PAD needs constant paddings")
     assert pads is not None and pads.data is not None
-    require(inp.dtype in (ir.DType.INT8, ir.DType.FLOAT32) and out.dtype is inp.dtype,
-            f"PAD on {inp.dtype.value} is not implemented")
+    require(
+        inp.dtype in (ir.DType.INT8, ir.DType.FLOAT32) and out.dtype is inp.dtype,
+        f"PAD on {inp.dtype.value} is not implemented",
+    )
     rank = len(inp.shape)
     require(rank <= 4, "PAD of more than 4 dimensions is not implemented")
     p = pads.data.reshape(rank, 2).astype(int)
@@ -48,8 +50,14 @@ def pad(ctx: LowerContext, op: ir.Operator) -> Layer:
         value, ctype = str(scale_zp(out)[1]), "int8_t"
     else:
         value, ctype = c_float(0.0), "float"
-    call = KernelCall(f"cg_pad_{dt}", "cg_pad_params",
-                      (("in_dims", dims), ("before", before), ("after", after)),
-                      (("", Literal(value)), (f"const {ctype} *", TensorRef(inp.index)),
-                       (f"{ctype} *", TensorRef(out.index))))
+    call = KernelCall(
+        f"cg_pad_{dt}",
+        "cg_pad_params",
+        (("in_dims", dims), ("before", before), ("after", after)),
+        (
+            ("", Literal(value)),
+            (f"const {ctype} *", TensorRef(inp.index)),
+            (f"{ctype} *", TensorRef(out.index)),
+        ),
+    )
     return Layer(op.index, op.op, dt, (call,), output=out.index)

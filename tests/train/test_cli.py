@@ -1,0 +1,108 @@
+"""`codegen train` then `codegen bench` on digits: files, overwrite protection, table, JSON and plots."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from codegen.errors import EXIT_USAGE, CodegenError
+from codegen.train import cli
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run(argv: list[str]) -> int:
+    """Run one of our sub-commands the way codegen/cli.py does (CodegenError -> exit code 2)."""
+    parser = argparse.ArgumentParser(prog="codegen")
+    cli.register(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CodegenError:
+        return EXIT_USAGE
+
+
+def test_train_and_bench_commands_are_registered_with_the_main_cli() -> None:
+    from codegen.cli import COMMAND_MODULES
+
+    assert "codegen.train.cli" in COMMAND_MODULES
+
+
+TRAIN = ["train", "--model", "squeezenet", "--dataset", "digits", "--epochs", "1", "--subset-train", "300",
+         "--subset-test", "60", "--variants", "fp32,int8", "--seed", "3"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli")
+    assert run([*TRAIN, "--out", str(out)]) == 0
+    return out
+
+
+def test_train_writes_the_keras_model_variants_and_report(trained: Path) -> None:
+    names = sorted(p.name for p in trained.iterdir())
+    assert names == ["squeezenet.keras", "squeezenet_fp32.tflite", "squeezenet_int8.tflite",
+                     "squeezenet_report.json", "squeezenet_report.md"]
+    report = json.loads((trained / "squeezenet_report.json").read_text())
+    assert report["config"]["seed"] == 3 and report["dataset"]["train"] == 300
+    assert [v["name"] for v in report["variants"]] == ["fp32", "int8"]
+
+
+def test_train_refuses_to_overwrite_without_force(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = (trained / "squeezenet_int8.tflite").stat().st_mtime_ns
+    assert run([*TRAIN, "--out", str(trained)]) == EXIT_USAGE
+    assert (trained / "squeezenet_int8.tflite").stat().st_mtime_ns == before
+
+
+def test_same_seed_gives_identical_models(trained: Path, tmp_path: Path) -> None:
+    assert run([*TRAIN, "--out", str(tmp_path)]) == 0
+    for name in ("squeezenet_fp32.tflite", "squeezenet_int8.tflite"):
+        assert (tmp_path / name).read_bytes() == (trained / name).read_bytes(), name
+
+
+def test_bench_writes_table_json_and_three_plots(trained: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench"
+    models = [str(trained / "squeezenet_fp32.tflite"), str(trained / "squeezenet_int8.tflite")]
+    assert run(["bench", "--models", *models, "--dataset", "digits", "--samples", "40", "--out", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "| model | bytes | accuracy | mean ms | min ms | max ms | p99 ms |" in table
+    assert "squeezenet_int8" in table and "squeezenet_fp32" in table
+    assert (out / "bench.md").read_text().count("\n| squeezenet_") == 2
+    data = json.loads((out / "bench.json").read_text())
+    assert [m["name"] for m in data["models"]] == ["squeezenet_fp32", "squeezenet_int8"]
+    for m in data["models"]:
+        lat = m["latency_ms"]
+        assert m["samples"] == 40 and len(m["latencies_ms"]) == 40
+        assert 0 < lat["min"] <= lat["mean"] <= lat["max"] and lat["min"] <= lat["p99"] <= lat["max"]
+        assert 0.0 <= m["accuracy"] <= 1.0
+        assert m["size_bytes"] == Path(m["file"]).stat().st_size
+    for plot in ("latency_sequence.png", "latency_histogram.png", "tradeoff.png"):
+        assert (out / plot).read_bytes()[:8] == PNG_MAGIC, plot
+
+
+def test_bench_json_flag_prints_machine_readable_results(trained: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    model = str(trained / "squeezenet_int8.tflite")
+    assert run(["bench", "--models", model, "--samples", "5", "--out", str(tmp_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["models"][0]["samples"] == 5 and "latencies_ms" not in data["models"][0]
+
+
+def test_missing_dataset_path_fails_with_a_clear_message(tmp_path: Path) -> None:
+    missing = tmp_path / "no_such_folder"
+    parser = argparse.ArgumentParser(prog="codegen")
+    cli.register(parser.add_subparsers())
+    args = parser.parse_args(["train", "--dataset", f"folder:{missing}", "--out", str(tmp_path / "o")])
+    with pytest.raises(CodegenError) as err:
+        args.func(args)
+    assert str(missing) in err.value.message and "does not exist" in err.value.message
+    assert "train/<class>" in err.value.hint
+    assert not (tmp_path / "o").exists()
+
+
+def test_bench_rejects_a_missing_model_file(tmp_path: Path) -> None:
+    assert run(["bench", "--models", str(tmp_path / "x.tflite"), "--out", str(tmp_path)]) == EXIT_USAGE
