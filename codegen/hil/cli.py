@@ -16,6 +16,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from codegen.errors import CodegenError
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         write_report,
     )
 
-    project = _project_facts(args.project) if args.project else None
+    project = _project_facts(args.project, args.model) if args.project else None
     model_path = args.model or (project.model if project else None)
     if model_path is None:
         raise CodegenError("no model given", hint="pass --model M.tflite (the model the firmware was built from)")
@@ -114,42 +115,37 @@ def run(args: argparse.Namespace) -> int:
 # --project: find model and board, build, start and stop the emulator
 
 
+@dataclass(frozen=True)
 class ProjectFacts:
     """What validation needs to know about a generated project."""
 
-    def __init__(self, root: Path, board: str, model: Path | None) -> None:
-        self.root = root
-        self.board = board
-        self.model = model
+    root: Path
+    board: str
+    model: Path | None
+    model_sha256: str
 
 
-def _project_facts(root: Path) -> ProjectFacts:
+def _project_facts(root: Path, model: Path | None) -> ProjectFacts:
     if not (root / "platformio.ini").is_file():
         raise CodegenError(f"{root} is not a generated project (no platformio.ini)",
                            hint="pass the folder `codegen generate` wrote, or use --port")
-    board = ""
-    model: Path | None = None
     manifest = root / ".codegen-manifest.json"
-    if manifest.is_file():
-        data = json.loads(manifest.read_text())
-        board = str(data.get("board") or data.get("board_name") or "")
-        m = data.get("model_path") or data.get("model")
-        if isinstance(m, dict):
-            m = m.get("path") or m.get("file")
-        if m:
-            candidate = Path(m)
-            model = candidate if candidate.is_absolute() else (root / candidate)
-            if not model.is_file():
-                model = None
-    config = root / "test" / "cg_test_config.json"
-    if not board and config.is_file():
-        board = json.loads(config.read_text()).get("board", "")
+    data = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    board = str(data.get("board", ""))
     if not board:
-        for line in (root / "platformio.ini").read_text().splitlines():
-            if line.strip().startswith("[env:"):
-                board = line.strip()[5:-1]
+        from codegen.project.pio import read_ini_env
+
+        board = read_ini_env(root)
+    name = str(data.get("model", ""))
+    if model is None and name:
+        for folder in (root, root.parent, Path.cwd(), Path.cwd() / "models", root.parent.parent / "models"):
+            if (folder / name).is_file():
+                model = folder / name
                 break
-    return ProjectFacts(root, board, model)
+        else:
+            raise CodegenError(f"the model {name} of {root} was not found beside the project",
+                               hint=f"pass --model PATH/{name}")
+    return ProjectFacts(root, board, model, str(data.get("model_sha256", "")))
 
 
 @contextlib.contextmanager
@@ -158,26 +154,11 @@ def _device_url(args: argparse.Namespace, project: ProjectFacts | None) -> Itera
         yield args.port
         return
     from codegen.boards import load_board
+    from codegen.hil.project import running_emulator
 
     board = load_board(project.board)
     if not board.is_emulated:
         raise CodegenError(f"--project starts an emulator, but {project.root} targets the real board {board.name}",
                            hint="flash it with `codegen flash` and pass --port")
-    with emulated_project(project.root, board) as url:
+    with running_emulator(project.root, board) as url:
         yield url
-
-
-@contextlib.contextmanager
-def emulated_project(root: Path, board) -> Iterator[str]:  # noqa: ANN001 - Board
-    """Build ``root`` if needed, start its emulator, yield the serial URL, stop the emulator whatever happens."""
-    from codegen.project import emulator as emu_mod
-    from codegen.project import pio
-
-    elf = pio.build(root) if hasattr(pio, "build") else None
-    elf_path = getattr(elf, "elf", elf)
-    emu = emu_mod.start(root, board=board, elf=elf_path) if elf_path is not None else emu_mod.start(root,
-                                                                                                     board=board)
-    try:
-        yield emu.url
-    finally:
-        emu.stop()

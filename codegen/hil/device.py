@@ -176,8 +176,6 @@ def open_target(port: str, *, baud: int = 115200, timeout: float = 10.0, boot_ti
     try:
         try:
             client.wait_ready(timeout=boot_timeout)
-        except DeviceResetError:
-            pass  # a READY line during the handshake is the boot itself
         except DeviceError as exc:
             raise DeviceError(f"no answer from {port} within {boot_timeout:g} s (no READY line, no PING reply)",
                               hint=f"check {where}") from exc

@@ -24,6 +24,7 @@ def write_plots(report: ValidationReport, out_dir: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(8, 3.5))
     ax.plot(range(len(values)), values, marker=".", linewidth=0.8)
     ax.axhline(lat.mean, color="tab:red", linestyle="--", linewidth=0.8, label=f"mean {lat.mean:,.0f}")
+    ax.ticklabel_format(axis="y", useOffset=False, style="plain")
     ax.set_xlabel("inference #")
     ax.set_ylabel(unit)
     ax.set_title(f"Latency per inference - {report.board}")

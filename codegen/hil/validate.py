@@ -631,14 +631,15 @@ def format_report(report: ValidationReport) -> str:
     lines.append("")
     unit = lat.unit + (" (QEMU icount, not real cycles)" if lat.unit == "instructions" else "")
     lines.append(f"latency per inference ({lat.count} runs), {unit}:")
-    hdr = f"  {'':<6}{'mean':>14}{'min':>14}{'max':>14}{'p50':>14}{'p99':>14}"
-    lines.append(hdr)
-    lines.append(f"  {lat.unit[:6]:<6}" + "".join(f"{getattr(lat, k):>14,.0f}" for k in ("mean", "min", "max",
-                                                                                           "p50", "p99")))
+    lines.append(f"  {'':<8}" + "".join(f"{k:>14}" for k in ("mean", "min", "max", "p50", "p99")))
+    short = "instr" if lat.unit == "instructions" else "cycles"
+    lines.append(f"  {short:<8}" + "".join(f"{getattr(lat, k):>14,.0f}" for k in ("mean", "min", "max", "p50",
+                                                                                   "p99")))
     if lat.counter_hz:
-        lines.append(f"  {'ms':<6}" + "".join(f"{lat.ms(getattr(lat, k)):>14.3f}"  # type: ignore[str-format]
-                                              for k in ("mean", "min", "max", "p50", "p99"))
-                     + f"   at {lat.counter_hz / 1e6:g} MHz")
+        ms = [lat.ms(getattr(lat, k)) or 0.0 for k in ("mean", "min", "max", "p50", "p99")]
+        note = " (one instruction per cycle)" if lat.unit == "instructions" else ""
+        lines.append(f"  {'ms':<8}" + "".join(f"{v:>14.3f}" for v in ms)
+                     + f"   at {lat.counter_hz / 1e6:g} MHz{note}")
     if report.layers:
         total = sum(lp.cycles for lp in report.layers) or 1
         lines += ["", f"per-layer {lat.unit}:", f"  {'#':>3} {'op':<22}{lat.unit:>14}{'share':>8}"]

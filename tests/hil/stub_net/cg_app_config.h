@@ -1,4 +1,4 @@
-/* Test stub: the fixed CG_NET_* names of include/cg_app_config.h, mapped to a tiny fake network. */
+/* Test stub: the fixed CG_APP_NET_* names of include/cg_app_config.h, mapped to a tiny fake network. */
 #ifndef CG_APP_CONFIG_H
 #define CG_APP_CONFIG_H
 
@@ -19,11 +19,11 @@ void *stub_output(int i);
 const cg_tensor_info *stub_input_info(int i);
 const cg_tensor_info *stub_output_info(int i);
 
-#define CG_NET_INIT stub_init
-#define CG_NET_RUN stub_run
-#define CG_NET_INPUT stub_input
-#define CG_NET_OUTPUT stub_output
-#define CG_NET_INPUT_INFO stub_input_info
-#define CG_NET_OUTPUT_INFO stub_output_info
+#define CG_APP_NET_INIT stub_init
+#define CG_APP_NET_RUN stub_run
+#define CG_APP_NET_INPUT stub_input
+#define CG_APP_NET_OUTPUT stub_output
+#define CG_APP_NET_INPUT_INFO stub_input_info
+#define CG_APP_NET_OUTPUT_INFO stub_output_info
 
 #endif
