@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from codegen import host
+from codegen.backend.native.emitter import NativeOptions
 from codegen.frontend import load_model
 from codegen.ir import DType
 from codegen.reference import ReferenceModel, minimal_arena_size
@@ -35,6 +36,8 @@ class VerifyReport:
     max_abs_diff: float
     arena_ours: int
     arena_tflm: int | None
+    decode: str = "none"  # encoded weights: "none", "layer" or "init"
+    weight_bytes: int = 0  # bytes of weights the generated code stores
 
     @property
     def exact_rate(self) -> float:
@@ -56,6 +59,8 @@ class VerifyReport:
             "exact_match_rate": self.exact_rate,
             "within_tolerance": self.within_tolerance,
             "max_abs_diff": self.max_abs_diff,
+            "decode": self.decode,
+            "weight_bytes": self.weight_bytes,
             "arena_bytes_ours": self.arena_ours,
             "arena_bytes_tflm": self.arena_tflm,
             "passed": self.passed,
@@ -79,11 +84,13 @@ def verify(
     tflm_arena: bool = True,
     cache_dir: Path | None = None,
     sanitize: bool = False,
+    options: NativeOptions | None = None,
 ) -> VerifyReport:
-    """Run ``samples`` random inputs through our generated C and through TFLM and compare the outputs."""
+    """Run ``samples`` random inputs through our generated C and through TFLM and compare the outputs.
+    ``options`` are the native backend's (e.g. Huffman-coded weights)."""
     path = Path(model)
     graph = load_model(path)
-    ours = host.compile(graph, cache_dir=cache_dir, sanitize=sanitize)
+    ours = host.compile(graph, cache_dir=cache_dir, sanitize=sanitize, options=options)
     ref = ReferenceModel(path)
     rng = np.random.default_rng(seed)
     quantized = all(s.dtype is DType.INT8 for s in (*ours.inputs, *ours.outputs))
@@ -107,5 +114,6 @@ def verify(
         within += close
     arena_tflm = minimal_arena_size(path) if tflm_arena else None
     return VerifyReport(
-        path.name, samples, seed, quantized, exact, within, max_diff, ours.sources.arena_bytes, arena_tflm
+        path.name, samples, seed, quantized, exact, within, max_diff, ours.sources.arena_bytes, arena_tflm,
+        ours.sources.decode, ours.sources.weight_bytes,
     )

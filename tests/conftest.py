@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# --port / --board-name / --model and the board fixtures (emulated STM32F405 when no --port is given)
+pytest_plugins = ["codegen.hil.pytest_plugin"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_MODELS = (ROOT.parent / "shared" / "models").resolve()
 

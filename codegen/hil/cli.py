@@ -47,6 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="folder for validation.json, CSV files and PNG plots")
     p.add_argument("--cooldown", type=float, default=0.0, metavar="S", help="pause between inferences (s)")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="timeout per inference (s)")
+    p.add_argument("--retries", type=int, default=3,
+                   help="re-send a request this many times after a corrupted reply or a timeout (default 3)")
     p.add_argument("--boot-timeout", type=float, default=10.0, metavar="S",
                    help="how long to wait for the board to announce READY (s)")
     p.add_argument("--on-reset", choices=("abort", "resume"), default="abort",
@@ -96,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     with _device_url(args, project) as url:
         from codegen.hil.device import open_target
 
-        with open_target(url, timeout=args.timeout, boot_timeout=args.boot_timeout) as target:
+        with open_target(url, timeout=args.timeout, boot_timeout=args.boot_timeout, retries=args.retries,
+                         baud=board.serial_baud if board else 115200) as target:
             report = validate(target, graph, inputs, reference=reference, host_c=host_c, float_model=float_model,
                               host_layers=host_layers, layer_names=sources.layer_names(graph), config=config,
                               board=board.name if board else "", clock_hz=board.clock_hz if board else 0)

@@ -14,7 +14,8 @@ test: it is built and emulated, or ``--port`` points at the flashed board.
 
 Fixtures: ``hil_options``, ``hil_board``, ``hil_model``, ``hil_project`` (a built emulated-board project),
 ``hil_url`` (the serial URL for the session), ``hil_target`` (a connected :class:`codegen.hil.validate.Target`,
-one connection per test), ``hil_golden`` (golden vectors of the generated project, when there is one).
+one connection per test), ``device`` (the raw :class:`codegen.hil.client.DeviceClient`),
+``hil_golden`` (golden vectors of the generated project, when there is one).
 """
 
 from __future__ import annotations
@@ -64,10 +65,10 @@ def _enclosing_project(start: Path) -> Path | None:
 
 @pytest.fixture(scope="session")
 def hil_options(pytestconfig: pytest.Config) -> HilOptions:
-    model = pytestconfig.getoption("--model")
+    model = pytestconfig.getoption("--model", default=None)
     return HilOptions(
-        port=pytestconfig.getoption("--port"),
-        board_name=pytestconfig.getoption("--board-name"),
+        port=pytestconfig.getoption("--port", default=None),
+        board_name=pytestconfig.getoption("--board-name", default=None),
         model=Path(model).resolve() if model else None,
         project=_enclosing_project(Path(str(pytestconfig.rootpath)).resolve()),
     )
@@ -96,12 +97,16 @@ def hil_model(hil_options: HilOptions) -> Path:
 
 
 @pytest.fixture(scope="session")
-def hil_golden(hil_options: HilOptions) -> list[tuple[bytes, bytes]]:
-    """Golden vectors (input, expected output) of the generated project pytest runs in."""
-    if hil_options.project is None:
-        pytest.skip("not running inside a generated project (no test/cg_golden.json)")
-    data = json.loads((hil_options.project / "test" / "cg_golden.json").read_text())
-    return [(bytes.fromhex(v["input"]), bytes.fromhex(v["output"])) for v in data["vectors"]]
+def hil_golden(hil_options: HilOptions, request: pytest.FixtureRequest) -> list[tuple[bytes, bytes]]:
+    """Golden vectors (input, expected output): the generated project's, or computed for --model by the TFLM
+    reference."""
+    if hil_options.project is not None:
+        data = json.loads((hil_options.project / "test" / "cg_golden.json").read_text())
+        return [(bytes.fromhex(v["input"]), bytes.fromhex(v["output"])) for v in data["vectors"]]
+    from codegen.frontend import load_model
+    from codegen.hil.golden import golden_vectors
+
+    return golden_vectors(load_model(request.getfixturevalue("hil_model")), 4)
 
 
 def emulator_skip_reason() -> str | None:
@@ -134,6 +139,15 @@ def hil_project(hil_options: HilOptions, hil_board, request: pytest.FixtureReque
     return root
 
 
+@pytest.fixture
+def device(hil_url: str) -> Iterator[object]:
+    """The raw protocol client (:class:`codegen.hil.client.DeviceClient`), connected and ready."""
+    from codegen.hil.device import open_target
+
+    with open_target(hil_url, timeout=20.0, boot_timeout=10.0) as target:
+        yield target.client
+
+
 @pytest.fixture(scope="session")
 def hil_url(hil_options: HilOptions, request: pytest.FixtureRequest) -> Iterator[str]:
     """Serial URL of the board under test: --port, or an emulator started for the session."""
@@ -156,5 +170,5 @@ def hil_target(hil_url: str) -> Iterator[object]:
     """A connected device (one connection per test, closed afterwards)."""
     from codegen.hil.device import open_target
 
-    with open_target(hil_url, timeout=20.0, boot_timeout=20.0) as target:
+    with open_target(hil_url, timeout=20.0, boot_timeout=10.0) as target:
         yield target

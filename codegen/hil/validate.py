@@ -25,7 +25,7 @@ import numpy as np
 
 from codegen import __version__
 from codegen.errors import CodegenError, DeviceError
-from codegen.ir import DType, Graph
+from codegen.ir import DType, Graph, QuantParams, Tensor
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +261,7 @@ class InputSet:
     floats: np.ndarray | None = None      # float32 inputs for a float model, one row per sample
 
 
-def _single_io(graph: Graph) -> tuple:
+def _single_io(graph: Graph) -> tuple[Tensor, Tensor]:
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         raise CodegenError(
             f"validation handles models with one input and one output; {graph.name} has "
@@ -287,13 +287,14 @@ def random_inputs(graph: Graph, n: int, seed: int = 0) -> InputSet:
     return InputSet(f"random (seed {seed})", tuple(a.tobytes() for a in arr), None, floats)
 
 
-def quantize(x: np.ndarray, quant, dtype: np.dtype) -> np.ndarray:
+def quantize(x: np.ndarray, quant: QuantParams, dtype: np.dtype) -> np.ndarray:
+    """Float values -> integer tensor values with per-tensor quantization parameters (round half to even)."""
     scale, zp = quant.scale[0], quant.zero_point[0]
     info = np.iinfo(dtype)
     return np.clip(np.round(x / scale) + zp, info.min, info.max).astype(dtype)
 
 
-def dequantize(q: np.ndarray, quant) -> np.ndarray:
+def dequantize(q: np.ndarray, quant: QuantParams) -> np.ndarray:
     return ((q.astype(np.float32) - quant.zero_point[0]) * quant.scale[0]).astype(np.float32)
 
 

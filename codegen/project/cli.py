@@ -7,6 +7,9 @@ import json
 import sys
 from pathlib import Path
 
+from codegen.boards import load_board
+from codegen.compress.codec import NetworkGenerator, accounting, compress_flag
+from codegen.compress.codec import add_flags as add_compress_flags
 from codegen.project import pio
 from codegen.project.writer import generate_project
 
@@ -28,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-fit-check", action="store_true", help="generate even if the model does not fit the board"
     )
+    add_compress_flags(p)
+    p.add_argument("--json", action="store_true", help="print a JSON summary (with per-weight accounting)")
     p.set_defaults(func=run_generate)
 
     p = sub.add_parser(
@@ -50,15 +55,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_generate(args: argparse.Namespace) -> int:
+    network = NetworkGenerator(compress_flag(args), args.decode, load_board(args.board))
     project = generate_project(
-        args.model, args.board, args.out, name=args.name, force=args.force, fit_check=not args.no_fit_check
+        args.model, args.board, args.out, name=args.name, force=args.force, fit_check=not args.no_fit_check,
+        network=network,
     )
     fit = project.fit
+    acct = accounting(network.last) if network.last is not None else None
+    if args.json:
+        json.dump({"project": str(project.path), "files": len(project.files), "fit": {
+            "board": fit.board, "flash_needed": fit.flash_needed, "flash_available": fit.flash_available,
+            "ram_needed": fit.ram_needed, "ram_available": fit.ram_available, "fits": fit.fits},
+            "weights": acct.as_dict() if acct else None}, sys.stdout, indent=2)
+        print()
+        return 0
     print(f"wrote {project.path} ({len(project.files)} files)")
     print(
         f"fit estimate on {fit.board}: flash {fit.flash_needed:,} / {fit.flash_available:,} bytes, "
         f"RAM {fit.ram_needed:,} / {fit.ram_available:,} bytes" + ("" if fit.fits else "  DOES NOT FIT")
     )
+    if acct is not None and acct.decode != "none":
+        print(acct.format())
     print(f"next: codegen build {project.path}")
     return 0
 

@@ -48,25 +48,43 @@ class BenchResult:
         return float(np.percentile(self.latencies_ms, 99)) if self.samples else 0.0
 
     def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "file": str(self.path), "size_bytes": self.size_bytes,
-                "accuracy": round(self.accuracy, 4), "samples": self.samples,
-                "latency_ms": {"mean": round(self.mean_ms, 4), "min": round(self.min_ms, 4),
-                               "max": round(self.max_ms, 4), "p99": round(self.p99_ms, 4)},
-                "total_s": round(self.total_s, 3),
-                "latencies_ms": [round(float(v), 4) for v in self.latencies_ms]}
+        return {
+            "name": self.name,
+            "file": str(self.path),
+            "size_bytes": self.size_bytes,
+            "accuracy": round(self.accuracy, 4),
+            "samples": self.samples,
+            "latency_ms": {
+                "mean": round(self.mean_ms, 4),
+                "min": round(self.min_ms, 4),
+                "max": round(self.max_ms, 4),
+                "p99": round(self.p99_ms, 4),
+            },
+            "total_s": round(self.total_s, 3),
+            "latencies_ms": [round(float(v), 4) for v in self.latencies_ms],
+        }
 
 
 def _read_model(path: Path) -> bytes:
     if not path.is_file():
-        raise ModelError(f"model file {path} does not exist", hint="give .tflite files written by `codegen train`")
+        raise ModelError(
+            f"model file {path} does not exist", hint="give .tflite files written by `codegen train`"
+        )
     buf = path.read_bytes()
     if len(buf) < 8 or buf[4:8] != b"TFL3":
         raise ModelError(f"{path} is not a TFLite flatbuffer", hint="give .tflite files")
     return buf
 
 
-def bench_model(path: Path, dataset: str, samples: int | None = None, preprocess: Preprocess | None = None,
-                warmup: int = 5, seed: int = 0, tick: Callable[[], None] | None = None) -> BenchResult:
+def bench_model(
+    path: Path,
+    dataset: str,
+    samples: int | None = None,
+    preprocess: Preprocess | None = None,
+    warmup: int = 5,
+    seed: int = 0,
+    tick: Callable[[], None] | None = None,
+) -> BenchResult:
     """Benchmark one model on the test split of ``dataset`` (first ``samples`` of a fixed shuffle)."""
     buf = _read_model(path)
     try:
@@ -74,8 +92,10 @@ def bench_model(path: Path, dataset: str, samples: int | None = None, preprocess
     except (ValueError, RuntimeError) as exc:
         raise ModelError(f"the host interpreter cannot load {path}: {exc}", hint="check the file") from exc
     if len(host.input_shape) != 3:
-        raise ModelError(f"{path} takes input of shape {host.input_shape}, not an image (H, W, C)",
-                         hint="benchmark image classifiers on image datasets")
+        raise ModelError(
+            f"{path} takes input of shape {host.input_shape}, not an image (H, W, C)",
+            hint="benchmark image classifiers on image datasets",
+        )
     h, w, c = host.input_shape
     pre = replace(preprocess or Preprocess(), size=(int(h), int(w)), channels=int(c))
     ds = load_dataset(dataset, pre, Subset(train=1, test=samples, seed=seed))
@@ -96,12 +116,25 @@ def bench_model(path: Path, dataset: str, samples: int | None = None, preprocess
         if tick is not None:
             tick()
     total = time.perf_counter() - t0
-    return BenchResult(name=path.stem, path=path, size_bytes=len(buf), accuracy=correct / n if n else 0.0,
-                       samples=n, latencies_ms=lat, total_s=total)
+    return BenchResult(
+        name=path.stem,
+        path=path,
+        size_bytes=len(buf),
+        accuracy=correct / n if n else 0.0,
+        samples=n,
+        latencies_ms=lat,
+        total_s=total,
+    )
 
 
-def bench_models(paths: Sequence[Path], dataset: str, samples: int | None = None, cooldown: float = 0.0,
-                 preprocess: Preprocess | None = None, tick: Callable[[], None] | None = None) -> list[BenchResult]:
+def bench_models(
+    paths: Sequence[Path],
+    dataset: str,
+    samples: int | None = None,
+    cooldown: float = 0.0,
+    preprocess: Preprocess | None = None,
+    tick: Callable[[], None] | None = None,
+) -> list[BenchResult]:
     """Benchmark each model in turn, sleeping ``cooldown`` seconds between models."""
     if not paths:
         raise CodegenError("no models to benchmark", hint="give --models A.tflite B.tflite ...")

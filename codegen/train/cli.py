@@ -20,49 +20,100 @@ MODEL_CHOICES = ("squeezenet", "lenet5", "resnet8", "mobilenetv2", "inceptionv3"
 def register(subparsers: Any) -> None:
     """Add the ``train`` and ``bench`` sub-commands."""
     p = subparsers.add_parser(
-        "train", help="train a model and write fp32 / int8 / QAT / pruned .tflite variants with a report",
-        description="Train a Keras model on a dataset, optionally prune it and run quantization-aware training, "
-        "and write .tflite variants plus a JSON and Markdown report. Seeds make runs repeatable.")
-    p.add_argument("--model", default="squeezenet", choices=MODEL_CHOICES, help="architecture (default squeezenet)")
-    p.add_argument("--dataset", default="digits",
-                   help="digits (default, bundled), mnist, fashion_mnist, cifar10, cifar100 or folder:PATH")
+        "train",
+        help="train a model and write fp32 / int8 / QAT / pruned .tflite variants with a report",
+        description="Train a Keras model on a dataset, optionally prune it and run quantization-aware "
+        "training, "
+        "and write .tflite variants plus a JSON and Markdown report. Seeds make runs repeatable.",
+    )
+    p.add_argument(
+        "--model", default="squeezenet", choices=MODEL_CHOICES, help="architecture (default squeezenet)"
+    )
+    p.add_argument(
+        "--dataset",
+        default="digits",
+        help="digits (default, bundled), mnist, fashion_mnist, cifar10, cifar100 or folder:PATH",
+    )
     _add_preprocess_args(p)
-    p.add_argument("--subset-train", type=int, default=None, metavar="N", help="use a fixed random N training images")
-    p.add_argument("--subset-test", type=int, default=None, metavar="N", help="use a fixed random N test images")
-    p.add_argument("--extra", type=Path, default=None, metavar="DIR",
-                   help="extra (e.g. camera) samples in DIR/<class>/*, merged into training with augmentation")
-    p.add_argument("--augment-copies", type=int, default=8, metavar="N", help="augmented copies per extra sample")
+    p.add_argument(
+        "--subset-train", type=int, default=None, metavar="N", help="use a fixed random N training images"
+    )
+    p.add_argument(
+        "--subset-test", type=int, default=None, metavar="N", help="use a fixed random N test images"
+    )
+    p.add_argument(
+        "--extra",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="extra (e.g. camera) samples in DIR/<class>/*, merged into training with augmentation",
+    )
+    p.add_argument(
+        "--augment-copies", type=int, default=8, metavar="N", help="augmented copies per extra sample"
+    )
     p.add_argument("--no-flip", action="store_true", help="no horizontal flips when augmenting extra samples")
     p.add_argument("--epochs", type=int, default=20, help="training epochs (default 20)")
-    p.add_argument("--finetune-epochs", type=int, default=None, metavar="N",
-                   help="epochs of pruning / QAT fine-tuning (default max(2, epochs/3))")
+    p.add_argument(
+        "--finetune-epochs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="epochs of pruning / QAT fine-tuning (default max(2, epochs/3))",
+    )
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (fine-tuning uses a quarter)")
-    p.add_argument("--width", type=float, default=None,
-                   help="width multiplier (squeezenet: default 0.25, mobilenetv2 alpha: default 0.35)")
-    p.add_argument("--prune", type=float, default=None, metavar="SPARSITY",
-                   help="target share of zero weights, e.g. 0.5 (adds the pruned_int8 variant)")
-    p.add_argument("--prune-method", default="magnitude", choices=("magnitude", "gradient"),
-                   help="magnitude (tfmot) or gradient saliency |w*dL/dw|")
+    p.add_argument(
+        "--width",
+        type=float,
+        default=None,
+        help="width multiplier (squeezenet: default 0.25, mobilenetv2 alpha: default 0.35)",
+    )
+    p.add_argument(
+        "--prune",
+        type=float,
+        default=None,
+        metavar="SPARSITY",
+        help="target share of zero weights, e.g. 0.5 (adds the pruned_int8 variant)",
+    )
+    p.add_argument(
+        "--prune-method",
+        default="magnitude",
+        choices=("magnitude", "gradient"),
+        help="magnitude (tfmot) or gradient saliency |w*dL/dw|",
+    )
     p.add_argument("--prune-schedule", default="polynomial", choices=("constant", "polynomial"))
-    p.add_argument("--prune-scope", default="layer", choices=("layer", "global"),
-                   help="same sparsity in every layer, or one global threshold")
+    p.add_argument(
+        "--prune-scope",
+        default="layer",
+        choices=("layer", "global"),
+        help="same sparsity in every layer, or one global threshold",
+    )
     p.add_argument("--qat", action="store_true", help="quantization-aware training (adds qat_int8)")
-    p.add_argument("--variants", default=None,
-                   help="comma-separated subset of fp32,fp16,dynamic,int8,qat_int8,pruned_int8,pruned_qat_int8")
+    p.add_argument(
+        "--variants",
+        default=None,
+        help="comma-separated subset of fp32,fp16,dynamic,int8,qat_int8,pruned_int8,pruned_qat_int8",
+    )
     p.add_argument("--out", type=Path, default=Path("models"), help="output folder (default models/)")
     p.add_argument("--name", default=None, help="file name prefix (default: the model name)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
-    p.add_argument("--distribute", default="none", choices=("none", "mirrored"),
-                   help="tf.distribute strategy for training")
+    p.add_argument(
+        "--distribute",
+        default="none",
+        choices=("none", "mirrored"),
+        help="tf.distribute strategy for training",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run_train)
 
     b = subparsers.add_parser(
-        "bench", help="accuracy and per-image latency of .tflite models on the host interpreter",
-        description="Benchmark .tflite files on the host TFLite interpreter: file size, accuracy and per-image "
-        "latency (mean, min, max, p99), written as bench.md, bench.json and three PNG plots.")
+        "bench",
+        help="accuracy and per-image latency of .tflite models on the host interpreter",
+        description="Benchmark .tflite files on the host TFLite interpreter: file size, accuracy and "
+        "per-image "
+        "latency (mean, min, max, p99), written as bench.md, bench.json and three PNG plots.",
+    )
     b.add_argument("--models", type=Path, nargs="+", required=True, metavar="MODEL", help=".tflite files")
     b.add_argument("--dataset", default="digits", help="dataset spec as for `codegen train` (default digits)")
     b.add_argument("--samples", type=int, default=None, help="number of test images (default all)")
@@ -76,10 +127,18 @@ def register(subparsers: Any) -> None:
 
 
 def _add_preprocess_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--size", default=None, metavar="HxW",
-                   help="resize images (default: 32x32 for digits, 75x75 minimum for inceptionv3, else native)")
-    p.add_argument("--crop", default="none", choices=("none", "center"), help="center: keep aspect ratio, crop")
-    p.add_argument("--channels", type=int, default=None, choices=(1, 3), help="1 grayscale, 3 RGB (default native)")
+    p.add_argument(
+        "--size",
+        default=None,
+        metavar="HxW",
+        help="resize images (default: 32x32 for digits, 75x75 minimum for inceptionv3, else native)",
+    )
+    p.add_argument(
+        "--crop", default="none", choices=("none", "center"), help="center: keep aspect ratio, crop"
+    )
+    p.add_argument(
+        "--channels", type=int, default=None, choices=(1, 3), help="1 grayscale, 3 RGB (default native)"
+    )
     p.add_argument("--bgr", action="store_true", help="BGR channel order")
     p.add_argument("--mean", default="0", help="per-channel mean(s) on 0..255 pixels, comma-separated")
     p.add_argument("--scale", default=str(1 / 255), help="per-channel scale(s), comma-separated")
@@ -100,8 +159,14 @@ def _preprocess(args: argparse.Namespace) -> Any:
         size = (32, 32)
     if getattr(args, "model", None) == "inceptionv3" and (size is None or min(size) < 75):
         size = (75, 75) if size is None else size
-    return Preprocess(size=size, crop=args.crop, channels=args.channels, bgr=args.bgr,
-                      mean=_floats(args.mean, "mean"), scale=_floats(args.scale, "scale"))
+    return Preprocess(
+        size=size,
+        crop=args.crop,
+        channels=args.channels,
+        bgr=args.bgr,
+        mean=_floats(args.mean, "mean"),
+        scale=_floats(args.scale, "scale"),
+    )
 
 
 class _EpochBar:
@@ -114,12 +179,15 @@ class _EpochBar:
 
         class _Cb(keras().callbacks.Callback):
             def on_train_begin(self, logs: Any = None) -> None:
-                self.bar = tqdm(total=epochs, desc=desc, unit="epoch", file=sys.stderr, leave=True)
+                self.bar = tqdm(total=epochs, desc=desc, unit="epoch", file=sys.stderr, disable=None)
 
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
                 logs = logs or {}
-                self.bar.set_postfix(loss=f"{logs.get('loss', 0):.3f}", acc=f"{logs.get('accuracy', 0):.3f}",
-                                     test_acc=f"{logs.get('val_accuracy', 0):.3f}")
+                self.bar.set_postfix(
+                    loss=f"{logs.get('loss', 0):.3f}",
+                    acc=f"{logs.get('accuracy', 0):.3f}",
+                    test_acc=f"{logs.get('val_accuracy', 0):.3f}",
+                )
                 self.bar.update(1)
 
             def on_train_end(self, logs: Any = None) -> None:
@@ -139,8 +207,9 @@ def run_train(args: argparse.Namespace) -> int:
             raise CodegenError(f"--{name.replace('_', '-')} must be positive", hint="e.g. --epochs 10")
     prune = None
     if args.prune is not None:
-        prune = PruneConfig(target=args.prune, method=args.prune_method, schedule=args.prune_schedule,
-                            scope=args.prune_scope)
+        prune = PruneConfig(
+            target=args.prune, method=args.prune_method, schedule=args.prune_schedule, scope=args.prune_scope
+        )
     options: dict[str, float] = {}
     if args.width is not None:
         if args.model == "squeezenet":
@@ -148,17 +217,33 @@ def run_train(args: argparse.Namespace) -> int:
         elif args.model == "mobilenetv2":
             options["alpha"] = args.width
         else:
-            raise CodegenError(f"--width does not apply to {args.model}", hint="use it with squeezenet or mobilenetv2")
+            raise CodegenError(
+                f"--width does not apply to {args.model}", hint="use it with squeezenet or mobilenetv2"
+            )
     subset = None
     if args.subset_train is not None or args.subset_test is not None:
         subset = Subset(train=args.subset_train, test=args.subset_test, seed=args.seed)
     variants = tuple(v.strip() for v in args.variants.split(",") if v.strip()) if args.variants else None
     cfg = TrainConfig(
-        model=args.model, dataset=args.dataset, preprocess=_preprocess(args), subset=subset, extra=args.extra,
+        model=args.model,
+        dataset=args.dataset,
+        preprocess=_preprocess(args),
+        subset=subset,
+        extra=args.extra,
         augment=Augment(copies=args.augment_copies, hflip=not args.no_flip, seed=args.seed),
-        epochs=args.epochs, finetune_epochs=args.finetune_epochs, batch_size=args.batch_size,
-        learning_rate=args.lr, seed=args.seed, prune=prune, qat=args.qat, variants=variants, out_dir=args.out,
-        name=args.name, force=args.force, distribute=args.distribute, model_options=tuple(sorted(options.items())),
+        epochs=args.epochs,
+        finetune_epochs=args.finetune_epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        seed=args.seed,
+        prune=prune,
+        qat=args.qat,
+        variants=variants,
+        out_dir=args.out,
+        name=args.name,
+        force=args.force,
+        distribute=args.distribute,
+        model_options=tuple(sorted(options.items())),
     )
     result = train(cfg, progress=_EpochBar())
     if args.json:
@@ -180,13 +265,24 @@ def run_bench(args: argparse.Namespace) -> int:
         raise CodegenError("--samples must be positive", hint="e.g. --samples 200")
     pre = Preprocess(bgr=args.bgr, mean=_floats(args.mean, "mean"), scale=_floats(args.scale, "scale"))
     with tqdm(desc="bench", unit="img", file=sys.stderr, disable=None) as bar:
-        results = bench_models(args.models, args.dataset, args.samples, args.cooldown, pre,
-                               tick=lambda: bar.update(1))
+        results = bench_models(
+            args.models, args.dataset, args.samples, args.cooldown, pre, tick=lambda: bar.update(1)
+        )
     paths = write_bench_report(results, args.dataset, args.out)
     if args.json:
-        print(json.dumps({"dataset": args.dataset, "models": [
-            {k: v for k, v in r.to_json().items() if k != "latencies_ms"} for r in results],
-            "files": {k: str(v) for k, v in sorted(paths.items())}}, indent=2, sort_keys=True))
+        print(
+            json.dumps(
+                {
+                    "dataset": args.dataset,
+                    "models": [
+                        {k: v for k, v in r.to_json().items() if k != "latencies_ms"} for r in results
+                    ],
+                    "files": {k: str(v) for k, v in sorted(paths.items())},
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
     else:
         print(bench_markdown(results, args.dataset))
         print("wrote " + ", ".join(str(p) for p in paths.values()))

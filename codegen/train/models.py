@@ -31,8 +31,14 @@ class ModelInfo:
     layers: int
 
     def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "params": self.params, "macs": self.macs,
-                "input_shape": list(self.input_shape), "num_classes": self.num_classes, "layers": self.layers}
+        return {
+            "name": self.name,
+            "params": self.params,
+            "macs": self.macs,
+            "input_shape": list(self.input_shape),
+            "num_classes": self.num_classes,
+            "layers": self.layers,
+        }
 
 
 Builder = Callable[..., Any]
@@ -45,6 +51,7 @@ def register(name: str) -> Callable[[Builder], Builder]:
             raise ValueError(f"model {name!r} registered twice")
         _BUILDERS[name] = fn
         return fn
+
     return deco
 
 
@@ -55,34 +62,48 @@ def model_names() -> tuple[str, ...]:
 def build_model(name: str, input_shape: tuple[int, ...], num_classes: int, **options: Any) -> Any:
     """Build the named model (an uncompiled functional tf_keras Model)."""
     key = name.lower().replace("-", "").replace("_", "")
-    aliases = {"squeezenet": "squeezenet", "squeezenet11": "squeezenet", "lenet": "lenet5", "lenet5": "lenet5",
-               "resnet8": "resnet8", "mobilenetv2": "mobilenetv2", "inceptionv3": "inceptionv3"}
+    aliases = {
+        "squeezenet": "squeezenet",
+        "squeezenet11": "squeezenet",
+        "lenet": "lenet5",
+        "lenet5": "lenet5",
+        "resnet8": "resnet8",
+        "mobilenetv2": "mobilenetv2",
+        "inceptionv3": "inceptionv3",
+    }
     if key not in aliases:
         raise CodegenError(f"unknown model {name!r}", hint=f"use one of {', '.join(model_names())}")
     return _BUILDERS[aliases[key]](tuple(int(d) for d in input_shape), int(num_classes), **options)
 
 
-# -- SqueezeNet 1.1 ---------------------------------------------------------------------------------------------
+# -- SqueezeNet 1.1 ------------------------------------------------------------------------------------------
+
 
 def _fire(x: Any, squeeze: int, expand: int, name: str) -> Any:
     k = keras()
     init = "he_normal"
     s = k.layers.Conv2D(squeeze, 1, activation="relu", kernel_initializer=init, name=f"{name}_squeeze1x1")(x)
     e1 = k.layers.Conv2D(expand, 1, activation="relu", kernel_initializer=init, name=f"{name}_expand1x1")(s)
-    e3 = k.layers.Conv2D(expand, 3, padding="same", activation="relu", kernel_initializer=init,
-                         name=f"{name}_expand3x3")(s)
+    e3 = k.layers.Conv2D(
+        expand, 3, padding="same", activation="relu", kernel_initializer=init, name=f"{name}_expand3x3"
+    )(s)
     return k.layers.Concatenate(axis=-1, name=f"{name}_concat")([e1, e3])
 
 
 @register("squeezenet")
-def squeezenet(input_shape: tuple[int, ...], num_classes: int, width: float = 0.25, dropout: float = 0.3,
-               final_relu: bool = False) -> Any:
-    """SqueezeNet 1.1 (Iandola et al.): conv1, 8 Fire modules in 3 pooling stages, conv10, global average pool.
+def squeezenet(
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    width: float = 0.25,
+    dropout: float = 0.3,
+    final_relu: bool = False,
+) -> Any:
+    """SqueezeNet 1.1 (Iandola et al.): conv1, 8 Fire modules in 3 pooling stages, conv10, global avg pool.
 
-    ``width`` scales every channel count of the original (64 stem filters, Fire squeeze/expand 16/64 ... 64/256).
-    Inputs smaller than 64 px use a stride-1 stem so that the feature maps keep enough resolution. Without batch
-    normalisation, He initialisation and a linear conv10 (``final_relu=False``) keep small models from dying at
-    the start of training; ``final_relu=True`` restores the original ReLU after conv10.
+    ``width`` scales every channel count of the original (64 stem filters, Fire squeeze/expand 16/64 ...
+    64/256). Inputs smaller than 64 px use a stride-1 stem so that the feature maps keep enough resolution.
+    Without batch normalisation, He initialisation and a linear conv10 (``final_relu=False``) keep small
+    models from dying at the start of training; ``final_relu=True`` restores the original ReLU after conv10.
     """
     k = keras()
     L = k.layers
@@ -92,8 +113,15 @@ def squeezenet(input_shape: tuple[int, ...], num_classes: int, width: float = 0.
 
     inp = L.Input(shape=input_shape, name="input")
     small = min(input_shape[:2]) < 64
-    x = L.Conv2D(ch(64), 3, strides=1 if small else 2, padding="same" if small else "valid", activation="relu",
-                 kernel_initializer="he_normal", name="conv1")(inp)
+    x = L.Conv2D(
+        ch(64),
+        3,
+        strides=1 if small else 2,
+        padding="same" if small else "valid",
+        activation="relu",
+        kernel_initializer="he_normal",
+        name="conv1",
+    )(inp)
     x = L.MaxPooling2D(pool_size=2 if small else 3, strides=2, name="pool1")(x)
     x = _fire(x, ch(16), ch(64), "fire2")
     x = _fire(x, ch(16), ch(64), "fire3")
@@ -113,16 +141,19 @@ def squeezenet(input_shape: tuple[int, ...], num_classes: int, width: float = 0.
     return k.Model(inp, out, name="squeezenet")
 
 
-# -- LeNet-5 ----------------------------------------------------------------------------------------------------
+# -- LeNet-5 -------------------------------------------------------------------------------------------------
+
 
 @register("lenet5")
 def lenet5(input_shape: tuple[int, ...], num_classes: int) -> Any:
-    """LeNet-5 (LeCun et al. 1998) with ReLU and max pooling: conv5x5(6)-pool-conv5x5(16)-pool-120-84-classes."""
+    """LeNet-5 (LeCun et al. 1998), ReLU and max pooling: conv5x5(6)-pool-conv5x5(16)-pool-120-84-classes."""
     k = keras()
     L = k.layers
     if min(input_shape[:2]) < 12:
-        raise CodegenError(f"LeNet-5 needs inputs of at least 12x12, got {input_shape[:2]}",
-                           hint="resize the dataset, e.g. --size 32x32")
+        raise CodegenError(
+            f"LeNet-5 needs inputs of at least 12x12, got {input_shape[:2]}",
+            hint="resize the dataset, e.g. --size 32x32",
+        )
     inp = L.Input(shape=input_shape, name="input")
     pad = "same" if min(input_shape[:2]) < 28 else "valid"
     x = L.Conv2D(6, 5, padding=pad, activation="relu", name="conv1")(inp)
@@ -137,19 +168,27 @@ def lenet5(input_shape: tuple[int, ...], num_classes: int) -> Any:
     return k.Model(inp, out, name="lenet5")
 
 
-# -- ResNet-8 (MLPerf Tiny image classification) ----------------------------------------------------------------
+# -- ResNet-8 (MLPerf Tiny image classification) -------------------------------------------------------------
+
 
 @register("resnet8")
 def resnet8(input_shape: tuple[int, ...], num_classes: int, weight_decay: float = 1e-4) -> Any:
-    """ResNet-8 as in MLPerf Tiny: 16-filter stem and three residual stacks (16, 32, 64 filters, strides 1, 2, 2),
+    """ResNet-8 as in MLPerf Tiny: 16-filter stem, three residual stacks (16, 32, 64 filters, strides 1,2,2),
     1x1 projection shortcuts where the shape changes, average pool over the whole map, dense softmax."""
     k = keras()
     L = k.layers
     reg = k.regularizers.l2(weight_decay)
 
     def conv(filters: int, kernel: int, stride: int, name: str) -> Any:
-        return L.Conv2D(filters, kernel, strides=stride, padding="same", kernel_initializer="he_normal",
-                        kernel_regularizer=reg, name=name)
+        return L.Conv2D(
+            filters,
+            kernel,
+            strides=stride,
+            padding="same",
+            kernel_initializer="he_normal",
+            kernel_regularizer=reg,
+            name=name,
+        )
 
     inp = L.Input(shape=input_shape, name="input")
     x = conv(16, 3, 1, "conv1")(inp)
@@ -173,7 +212,8 @@ def resnet8(input_shape: tuple[int, ...], num_classes: int, weight_decay: float 
     return k.Model(inp, out, name="resnet8")
 
 
-# -- MobileNetV2 ------------------------------------------------------------------------------------------------
+# -- MobileNetV2 ---------------------------------------------------------------------------------------------
+
 
 def _make_divisible(v: float, divisor: int = 8) -> int:
     new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
@@ -181,14 +221,23 @@ def _make_divisible(v: float, divisor: int = 8) -> int:
 
 
 @register("mobilenetv2")
-def mobilenetv2(input_shape: tuple[int, ...], num_classes: int, alpha: float = 0.35, dropout: float = 0.2) -> Any:
+def mobilenetv2(
+    input_shape: tuple[int, ...], num_classes: int, alpha: float = 0.35, dropout: float = 0.2
+) -> Any:
     """MobileNetV2 (Sandler et al.) with width multiplier ``alpha``. For inputs below 96 px the stem and the
     first stride-2 stages use stride 1 so that the last feature map stays at least 2x2."""
     k = keras()
     L = k.layers
     # (expansion, channels, repeats, stride) of the original network
-    cfg = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-           (6, 320, 1, 1)]
+    cfg = [
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    ]
     size = min(input_shape[:2])
     total_stride = 32
     strides = [2] + [c[3] for c in cfg]
@@ -200,8 +249,9 @@ def mobilenetv2(input_shape: tuple[int, ...], num_classes: int, alpha: float = 0
             total_stride //= 2
         i += 1
     inp = L.Input(shape=input_shape, name="input")
-    x = L.Conv2D(_make_divisible(32 * alpha), 3, strides=strides[0], padding="same", use_bias=False,
-                 name="stem_conv")(inp)
+    x = L.Conv2D(
+        _make_divisible(32 * alpha), 3, strides=strides[0], padding="same", use_bias=False, name="stem_conv"
+    )(inp)
     x = L.BatchNormalization(name="stem_bn")(x)
     x = L.ReLU(6.0, name="stem_relu")(x)
     block = 0
@@ -238,26 +288,38 @@ def mobilenetv2(input_shape: tuple[int, ...], num_classes: int, alpha: float = 0
     return k.Model(inp, out, name="mobilenetv2")
 
 
-# -- InceptionV3 ------------------------------------------------------------------------------------------------
+# -- InceptionV3 ---------------------------------------------------------------------------------------------
+
 
 @register("inceptionv3")
 def inceptionv3(input_shape: tuple[int, ...], num_classes: int) -> Any:
-    """InceptionV3 from keras.applications (random initialisation, ``weights=None``); needs >= 75x75 inputs."""
+    """InceptionV3 from keras.applications (random initialisation, ``weights=None``); inputs >= 75x75."""
     k = keras()
     if min(input_shape[:2]) < 75:
-        raise CodegenError(f"InceptionV3 needs inputs of at least 75x75, got {input_shape[0]}x{input_shape[1]}",
-                           hint="resize the dataset, e.g. --size 75x75")
-    base = k.applications.InceptionV3(weights=None, include_top=True, input_shape=input_shape,
-                                      classes=num_classes, classifier_activation="softmax")
+        raise CodegenError(
+            f"InceptionV3 needs inputs of at least 75x75, got {input_shape[0]}x{input_shape[1]}",
+            hint="resize the dataset, e.g. --size 75x75",
+        )
+    base = k.applications.InceptionV3(
+        weights=None,
+        include_top=True,
+        input_shape=input_shape,
+        classes=num_classes,
+        classifier_activation="softmax",
+    )
     return k.Model(base.inputs, base.outputs, name="inceptionv3")
 
 
-# -- size accounting --------------------------------------------------------------------------------------------
+# -- size accounting -----------------------------------------------------------------------------------------
+
 
 def _inner(layer: Any) -> Any:
     """The wrapped layer of pruning / quantization wrappers."""
     while hasattr(layer, "layer") and layer.__class__.__name__ in (
-            "PruneLowMagnitude", "QuantizeWrapper", "QuantizeWrapperV2"):
+        "PruneLowMagnitude",
+        "QuantizeWrapper",
+        "QuantizeWrapperV2",
+    ):
         layer = layer.layer
     return layer
 
@@ -288,9 +350,19 @@ def count_macs(model: Any) -> int:
 
 def model_info(model: Any) -> ModelInfo:
     """Parameters (weights that end up in the .tflite: trainable and BatchNorm statistics) and MACs."""
-    params = sum(int(w.shape.num_elements()) for w in model.weights if "optimizer" not in w.name
-                 and not any(t in w.name for t in ("mask", "threshold", "pruning_step", "_min", "_max",
-                                                    "optimizer_step")))
-    return ModelInfo(name=model.name, params=params, macs=count_macs(model),
-                     input_shape=tuple(int(d) for d in model.input_shape[1:]),
-                     num_classes=int(model.output_shape[-1]), layers=len(model.layers))
+    params = sum(
+        int(w.shape.num_elements())
+        for w in model.weights
+        if "optimizer" not in w.name
+        and not any(
+            t in w.name for t in ("mask", "threshold", "pruning_step", "_min", "_max", "optimizer_step")
+        )
+    )
+    return ModelInfo(
+        name=model.name,
+        params=params,
+        macs=count_macs(model),
+        input_shape=tuple(int(d) for d in model.input_shape[1:]),
+        num_classes=int(model.output_shape[-1]),
+        layers=len(model.layers),
+    )

@@ -43,13 +43,15 @@ class TrainConfig:
     extra: Path | None = None
     augment: Augment = field(default_factory=Augment)
     epochs: int = 20
-    finetune_epochs: int | None = None     # pruning / QAT fine-tuning; None: max(2, epochs // 3)
+    finetune_epochs: int | None = None  # pruning / QAT fine-tuning; None: max(2, epochs // 3)
     batch_size: int = 32
     learning_rate: float = 2e-3
     seed: int = 0
     prune: pruning.PruneConfig | None = None
     qat: bool = False
-    variants: tuple[str, ...] | None = None  # None: fp32, int8 (+ qat_int8, pruned_int8, pruned_qat_int8 as asked)
+    variants: tuple[str, ...] | None = (
+        None  # None: fp32, int8 (+ qat_int8, pruned_int8, pruned_qat_int8 as asked)
+    )
     out_dir: Path = Path("models")
     name: str | None = None
     force: bool = False
@@ -61,9 +63,13 @@ class TrainConfig:
         if self.variants is not None:
             unknown = [v for v in self.variants if v not in VARIANTS]
             if unknown:
-                raise CodegenError(f"unknown variant(s) {', '.join(unknown)}", hint=f"use {', '.join(VARIANTS)}")
+                raise CodegenError(
+                    f"unknown variant(s) {', '.join(unknown)}", hint=f"use {', '.join(VARIANTS)}"
+                )
             if self.prune is None and any(v.startswith("pruned") for v in self.variants):
-                raise CodegenError("pruned variants need a pruning target", hint="add --prune 0.5 (for example)")
+                raise CodegenError(
+                    "pruned variants need a pruning target", hint="add --prune 0.5 (for example)"
+                )
             return tuple(dict.fromkeys(self.variants))
         out = ["fp32", "int8"]
         if self.qat:
@@ -88,14 +94,22 @@ class TrainConfig:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "model": self.model, "dataset": self.dataset, "preprocess": self.preprocess.to_json(),
+            "model": self.model,
+            "dataset": self.dataset,
+            "preprocess": self.preprocess.to_json(),
             "subset": None if self.subset is None else vars(self.subset).copy(),
-            "extra": str(self.extra) if self.extra else None, "epochs": self.epochs,
-            "finetune_epochs": self.finetune_steps_epochs(), "batch_size": self.batch_size,
-            "learning_rate": self.learning_rate, "seed": self.seed,
-            "prune": self.prune.to_json() if self.prune else None, "qat": self.qat,
-            "variants": list(self.resolved_variants()), "distribute": self.distribute,
-            "model_options": dict(self.model_options), "calibration_samples": self.calibration_samples,
+            "extra": str(self.extra) if self.extra else None,
+            "epochs": self.epochs,
+            "finetune_epochs": self.finetune_steps_epochs(),
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "seed": self.seed,
+            "prune": self.prune.to_json() if self.prune else None,
+            "qat": self.qat,
+            "variants": list(self.resolved_variants()),
+            "distribute": self.distribute,
+            "model_options": dict(self.model_options),
+            "calibration_samples": self.calibration_samples,
         }
 
     def finetune_steps_epochs(self) -> int:
@@ -114,9 +128,16 @@ class VariantResult:
     output_dtype: str
 
     def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "file": self.path.name, "size_bytes": self.size_bytes,
-                "accuracy": round(self.accuracy, 4), "sparsity": round(self.sparsity, 4),
-                "op_counts": self.op_counts, "input_dtype": self.input_dtype, "output_dtype": self.output_dtype}
+        return {
+            "name": self.name,
+            "file": self.path.name,
+            "size_bytes": self.size_bytes,
+            "accuracy": round(self.accuracy, 4),
+            "sparsity": round(self.sparsity, 4),
+            "op_counts": self.op_counts,
+            "input_dtype": self.input_dtype,
+            "output_dtype": self.output_dtype,
+        }
 
 
 @dataclass(frozen=True)
@@ -130,13 +151,18 @@ class TrainResult:
     seconds: float
 
     def to_json(self) -> dict[str, object]:
-        return {"config": self.config.to_json(), "model": self.info.to_json(), "dataset": self.dataset,
-                "keras_accuracy": round(self.keras_accuracy, 4),
-                "variants": [v.to_json() for v in self.variants],
-                "files": [p.name for p in self.files], "seconds": round(self.seconds, 1)}
+        return {
+            "config": self.config.to_json(),
+            "model": self.info.to_json(),
+            "dataset": self.dataset,
+            "keras_accuracy": round(self.keras_accuracy, 4),
+            "variants": [v.to_json() for v in self.variants],
+            "files": [p.name for p in self.files],
+            "seconds": round(self.seconds, 1),
+        }
 
 
-Progress = Callable[[str, int], Any]   # (description, epochs) -> Keras callback or None
+Progress = Callable[[str, int], Any]  # (description, epochs) -> Keras callback or None
 
 
 def check_outputs(cfg: TrainConfig) -> dict[str, Path]:
@@ -144,8 +170,10 @@ def check_outputs(cfg: TrainConfig) -> dict[str, Path]:
     paths = cfg.output_paths()
     existing = [p for p in paths.values() if p.exists()]
     if existing and not cfg.force:
-        raise OverwriteError(f"{len(existing)} output file(s) already exist, e.g. {existing[0]}",
-                             hint="pass --force to replace them, or choose another --out / --name")
+        raise OverwriteError(
+            f"{len(existing)} output file(s) already exist, e.g. {existing[0]}",
+            hint="pass --force to replace them, or choose another --out / --name",
+        )
     return paths
 
 
@@ -154,25 +182,45 @@ def _strategy(cfg: TrainConfig) -> Any:
         return None
     if cfg.distribute == "mirrored":
         return tf().distribute.MirroredStrategy()
-    raise CodegenError(f"unknown distribution strategy {cfg.distribute!r}", hint=f"use {', '.join(DISTRIBUTE)}")
+    raise CodegenError(
+        f"unknown distribution strategy {cfg.distribute!r}", hint=f"use {', '.join(DISTRIBUTE)}"
+    )
 
 
 def _compile(model: Any, lr: float) -> None:
     k = keras()
-    model.compile(optimizer=k.optimizers.Adam(learning_rate=lr),
-                  loss=k.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+    model.compile(
+        optimizer=k.optimizers.Adam(learning_rate=lr),
+        loss=k.losses.SparseCategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
 
 
-def _fit(model: Any, ds: Dataset, cfg: TrainConfig, epochs: int, desc: str, progress: Progress | None,
-         callbacks: list[Any] | None = None) -> None:
+def _fit(
+    model: Any,
+    ds: Dataset,
+    cfg: TrainConfig,
+    epochs: int,
+    desc: str,
+    progress: Progress | None,
+    callbacks: list[Any] | None = None,
+) -> None:
     cbs = list(callbacks or [])
     if progress is not None:
         cb = progress(desc, epochs)
         if cb is not None:
             cbs.append(cb)
     log.info("%s: %d epochs", desc, epochs)
-    model.fit(ds.x_train, ds.y_train, batch_size=cfg.batch_size, epochs=epochs, shuffle=True,
-              validation_data=(ds.x_test, ds.y_test), callbacks=cbs, verbose=0)
+    model.fit(
+        ds.x_train,
+        ds.y_train,
+        batch_size=cfg.batch_size,
+        epochs=epochs,
+        shuffle=True,
+        validation_data=(ds.x_test, ds.y_test),
+        callbacks=cbs,
+        verbose=0,
+    )
 
 
 def _keras_accuracy(model: Any, ds: Dataset) -> float:
@@ -190,8 +238,11 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> TrainResult:
     if cfg.extra is not None:
         ds = merge_extra_samples(ds, cfg.extra, cfg.augment)
     strategy = _strategy(cfg)
-    scope = strategy.scope() if strategy is not None else nullcontext()
-    with scope:
+
+    def scope() -> Any:   # a fresh context manager for every use
+        return strategy.scope() if strategy is not None else nullcontext()
+
+    with scope():
         model = build_model(cfg.model, ds.input_shape, ds.num_classes, **dict(cfg.model_options))
         _compile(model, cfg.learning_rate)
     info = model_info(model)
@@ -210,7 +261,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> TrainResult:
 
     if "qat_int8" in variants:
         set_seed(cfg.seed + 1)
-        with scope:
+        with scope():
             qat = pruning.quantize_aware(model)
             _compile(qat, ft_lr)
         _fit(qat, ds, cfg, ft_epochs, "quantization-aware training", progress)
@@ -224,7 +275,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> TrainResult:
             buffers["pruned_int8"] = quantize.convert(pruned, "int8", calib)
         if "pruned_qat_int8" in variants:
             set_seed(cfg.seed + 3)
-            with scope:
+            with scope():
                 pqat = pruning.quantize_aware(pruned, preserve_sparsity=True)
                 _compile(pqat, ft_lr)
             keep = pruning.keep_sparsity_callback(pqat, pruning.sparsity_masks(pruned))
@@ -239,12 +290,28 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> TrainResult:
         paths[v].write_bytes(buf)
         summary = quantize.inspect_tflite(buf)
         acc = quantize.tflite_accuracy(buf, ds.x_test, ds.y_test)
-        results.append(VariantResult(
-            name=v, path=paths[v], size_bytes=len(buf), accuracy=acc, sparsity=summary.sparsity,
-            op_counts=summary.op_counts, input_dtype=summary.inputs[0].dtype, output_dtype=summary.outputs[0].dtype))
+        results.append(
+            VariantResult(
+                name=v,
+                path=paths[v],
+                size_bytes=len(buf),
+                accuracy=acc,
+                sparsity=summary.sparsity,
+                op_counts=summary.op_counts,
+                input_dtype=summary.inputs[0].dtype,
+                output_dtype=summary.outputs[0].dtype,
+            )
+        )
         log.info("%s: %d bytes, accuracy %.4f, sparsity %.3f", paths[v].name, len(buf), acc, summary.sparsity)
-    result = TrainResult(config=cfg, info=info, dataset=ds.summary(), keras_accuracy=keras_acc,
-                         variants=tuple(results), files=tuple(paths.values()), seconds=time.monotonic() - t0)
+    result = TrainResult(
+        config=cfg,
+        info=info,
+        dataset=ds.summary(),
+        keras_accuracy=keras_acc,
+        variants=tuple(results),
+        files=tuple(paths.values()),
+        seconds=time.monotonic() - t0,
+    )
     from codegen.train.report import write_train_report
 
     write_train_report(result, paths["report_json"], paths["report_md"])
@@ -259,13 +326,14 @@ def _save_keras(model: Any, path: Path) -> None:
     plain.save(path)
 
 
-def _prune(model: Any, ds: Dataset, cfg: TrainConfig, epochs: int, lr: float, progress: Progress | None,
-           scope: Any) -> Any:
+def _prune(
+    model: Any, ds: Dataset, cfg: TrainConfig, epochs: int, lr: float, progress: Progress | None, scope: Any
+) -> Any:
     """Fine-tune a pruned copy of ``model`` and return it stripped of pruning wrappers."""
     assert cfg.prune is not None
     k = keras()
     steps = epochs * int(np.ceil(len(ds.x_train) / cfg.batch_size))
-    with scope:
+    with scope():
         if cfg.prune.method == "magnitude":
             pruned = pruning.apply_magnitude_pruning(model, cfg.prune, steps)
             callbacks = pruning.pruning_callbacks(pruned)
@@ -275,5 +343,7 @@ def _prune(model: Any, ds: Dataset, cfg: TrainConfig, epochs: int, lr: float, pr
             sal = pruning.SaliencyPruning(pruned, ds.x_train, ds.y_train, cfg.prune, steps)
             callbacks = [sal.callback()]
         _compile(pruned, lr)
-    _fit(pruned, ds, cfg, epochs, f"{cfg.prune.method} pruning to {cfg.prune.target:.0%}", progress, callbacks)
+    _fit(
+        pruned, ds, cfg, epochs, f"{cfg.prune.method} pruning to {cfg.prune.target:.0%}", progress, callbacks
+    )
     return pruning.strip_pruning(pruned)

@@ -39,33 +39,47 @@ class PruneConfig:
     schedule: str = "polynomial"
     scope: str = "layer"
     begin_step: int = 0
-    end_step: int | None = None    # None: 70 % of the fine-tuning steps
+    end_step: int | None = None  # None: 70 % of the fine-tuning steps
     frequency: int = 20
     initial: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 < self.target < 1.0:
             raise CodegenError(f"pruning target {self.target} is outside (0, 1)", hint="e.g. --prune 0.5")
-        for value, allowed, what in ((self.method, METHODS, "method"), (self.schedule, SCHEDULES, "schedule"),
-                                     (self.scope, SCOPES, "scope")):
+        for value, allowed, what in (
+            (self.method, METHODS, "method"),
+            (self.schedule, SCHEDULES, "schedule"),
+            (self.scope, SCOPES, "scope"),
+        ):
             if value not in allowed:
-                raise CodegenError(f"unknown pruning {what} {value!r}", hint=f"use one of {', '.join(allowed)}")
+                raise CodegenError(
+                    f"unknown pruning {what} {value!r}", hint=f"use one of {', '.join(allowed)}"
+                )
 
     def to_json(self) -> dict[str, object]:
-        return {"target": self.target, "method": self.method, "schedule": self.schedule, "scope": self.scope,
-                "begin_step": self.begin_step, "end_step": self.end_step, "frequency": self.frequency}
+        return {
+            "target": self.target,
+            "method": self.method,
+            "schedule": self.schedule,
+            "scope": self.scope,
+            "begin_step": self.begin_step,
+            "end_step": self.end_step,
+            "frequency": self.frequency,
+        }
 
 
 def schedule_steps(cfg: PruneConfig, steps: int) -> tuple[int, int, int]:
-    """(begin, end, frequency) for a run of ``steps`` training steps: the ramp ends at ``end_step`` (default 70 %
-    of the steps) on a multiple of the frequency, so that the last mask update reaches the final target."""
+    """(begin, end, frequency) for a run of ``steps`` training steps: the ramp ends at ``end_step`` (default
+    70 % of the steps) on a multiple of the frequency, so that the last mask update reaches the target."""
     end_wanted = cfg.end_step if cfg.end_step is not None else int(steps * 0.7)
     span = max(1, end_wanted - cfg.begin_step)
     freq = max(1, min(cfg.frequency, span))
     end = cfg.begin_step + (span // freq) * freq
     if end >= steps and steps > cfg.begin_step:
-        raise CodegenError(f"the pruning schedule ends at step {end} but fine-tuning has only {steps} steps",
-                           hint="use more --finetune-epochs or a smaller batch size")
+        raise CodegenError(
+            f"the pruning schedule ends at step {end} but fine-tuning has only {steps} steps",
+            hint="use more --finetune-epochs or a smaller batch size",
+        )
     return cfg.begin_step, end, freq
 
 
@@ -89,13 +103,16 @@ def layer_sparsities(model: Any, cfg: PruneConfig) -> dict[str, float]:
     out = {}
     for name, m in mags.items():
         out[name] = float(min(MAX_LAYER_SPARSITY, np.mean(m < threshold)))
-    log.info("global pruning threshold %.4g -> layer sparsities %s", threshold,
-             {k: round(v, 3) for k, v in out.items()})
+    log.info(
+        "global pruning threshold %.4g -> layer sparsities %s",
+        threshold,
+        {k: round(v, 3) for k, v in out.items()},
+    )
     return out
 
 
 def apply_magnitude_pruning(model: Any, cfg: PruneConfig, steps: int) -> Any:
-    """Wrap the prunable layers of a trained model for tfmot magnitude pruning over ``steps`` training steps."""
+    """Wrap the prunable layers of a trained model for tfmot magnitude pruning over ``steps`` steps."""
     k = keras()
     sparsity = tfmot().sparsity.keras
     begin, end, freq = schedule_steps(cfg, steps)
@@ -104,8 +121,13 @@ def apply_magnitude_pruning(model: Any, cfg: PruneConfig, steps: int) -> Any:
     def schedule(target: float) -> Any:
         if cfg.schedule == "constant":
             return sparsity.ConstantSparsity(target, begin_step=begin, frequency=freq)
-        return sparsity.PolynomialDecay(initial_sparsity=min(cfg.initial, target), final_sparsity=target,
-                                        begin_step=begin, end_step=end, frequency=freq)
+        return sparsity.PolynomialDecay(
+            initial_sparsity=min(cfg.initial, target),
+            final_sparsity=target,
+            begin_step=begin,
+            end_step=end,
+            frequency=freq,
+        )
 
     def clone(layer: Any) -> Any:
         if layer.name in targets and targets[layer.name] > 0:
@@ -139,8 +161,16 @@ class SaliencyPruning:
     ``s(step)`` share is masked (polynomial ramp to the target, or constant), and masks are re-applied after
     every training step. Use :meth:`callback` as a Keras callback."""
 
-    def __init__(self, model: Any, x: np.ndarray, y: np.ndarray, cfg: PruneConfig, steps: int,
-                 batches: int = 4, batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        model: Any,
+        x: np.ndarray,
+        y: np.ndarray,
+        cfg: PruneConfig,
+        steps: int,
+        batches: int = 4,
+        batch_size: int = 64,
+    ) -> None:
         self.model = model
         self.cfg = cfg
         self.layers = [layer for layer in model.layers if _prunable(layer)]
@@ -166,8 +196,8 @@ class SaliencyPruning:
         kernels = [_kernel(layer) for layer in self.layers]
         total = [np.zeros(k.shape, np.float32) for k in kernels]
         for start in range(0, int(self.x.shape[0]), self.batch_size):
-            xb = self.x[start:start + self.batch_size]
-            yb = self.y[start:start + self.batch_size]
+            xb = self.x[start : start + self.batch_size]
+            yb = self.y[start : start + self.batch_size]
             with t.GradientTape() as tape:
                 loss = loss_fn(yb, self.model(xb, training=False))
             grads = tape.gradient(loss, kernels)
@@ -184,7 +214,7 @@ class SaliencyPruning:
             thr = flat[min(len(flat) - 1, int(target * len(flat)))]
             for name, s in scores.items():
                 mask = (s > thr).astype(np.float32)
-                if mask.mean() < 1.0 - MAX_LAYER_SPARSITY:   # keep a layer alive
+                if mask.mean() < 1.0 - MAX_LAYER_SPARSITY:  # keep a layer alive
                     keep = int(np.ceil((1.0 - MAX_LAYER_SPARSITY) * s.size))
                     mask = _top_mask(s, keep)
                 self.masks[name] = mask
@@ -212,7 +242,7 @@ class SaliencyPruning:
                     outer.apply()
 
             def on_train_end(self, logs: Any = None) -> None:
-                if outer.step <= outer.end:   # training stopped before the ramp ended: jump to the target
+                if outer.step <= outer.end:  # training stopped before the ramp ended: jump to the target
                     outer.update_masks(outer.cfg.target)
                 else:
                     outer.apply()
@@ -242,8 +272,11 @@ def kernel_sparsity(model: Any) -> float:
 
 def sparsity_masks(model: Any) -> dict[str, np.ndarray]:
     """Non-zero pattern (1.0 = kept) of the prunable kernels of a stripped, pruned model, by layer name."""
-    return {layer.name: (_kernel(layer).numpy() != 0).astype(np.float32)
-            for layer in strip_pruning(model).layers if _prunable(layer)}
+    return {
+        layer.name: (_kernel(layer).numpy() != 0).astype(np.float32)
+        for layer in strip_pruning(model).layers
+        if _prunable(layer)
+    }
 
 
 def _kernel_variables(model: Any) -> dict[str, Any]:
@@ -261,8 +294,8 @@ def _kernel_variables(model: Any) -> dict[str, Any]:
 def keep_sparsity_callback(model: Any, masks: dict[str, np.ndarray]) -> Any:
     """A Keras callback that re-applies ``masks`` to ``model``'s kernels after every training step.
 
-    tfmot's prune-preserving scheme does not cover every layer: layers feeding a Concatenate get the plain 8-bit
-    config from the concat transform and would fill their zeros back in; this keeps them pruned too."""
+    tfmot's prune-preserving scheme does not cover every layer: layers feeding a Concatenate get the plain
+    8-bit config from the concat transform and would fill their zeros back in; this keeps them pruned too."""
     variables = _kernel_variables(model)
     pairs = [(variables[n], m) for n, m in masks.items() if n in variables and variables[n].shape == m.shape]
     missing = sorted(set(masks) - set(variables))
@@ -290,13 +323,17 @@ def quantize_aware(model: Any, preserve_sparsity: bool = False) -> Any:
     base = strip_pruning(model)
     try:
         if preserve_sparsity:
-            from tensorflow_model_optimization.python.core.quantization.keras.collab_opts.prune_preserve import (
-                default_8bit_prune_preserve_quantize_scheme as pps,
+            from tensorflow_model_optimization.python.core.quantization.keras.collab_opts import (
+                prune_preserve,
             )
+
+            pps = prune_preserve.default_8bit_prune_preserve_quantize_scheme
 
             annotated = q.quantize_annotate_model(base)
             return q.quantize_apply(annotated, pps.Default8BitPrunePreserveQuantizeScheme())
         return q.quantize_model(base)
     except (ValueError, RuntimeError) as exc:
-        raise CodegenError(f"quantization-aware training is not available for {model.name}: {exc}",
-                           hint="drop --qat or use a model made of Conv2D/Dense/pooling/concatenate layers") from exc
+        raise CodegenError(
+            f"quantization-aware training is not available for {model.name}: {exc}",
+            hint="drop --qat or use a model made of Conv2D/Dense/pooling/concatenate layers",
+        ) from exc

@@ -38,8 +38,8 @@ def representative_samples(x: np.ndarray, count: int = 200, seed: int = 0) -> np
 def convert(model: Any, mode: str, calibration: np.ndarray | None = None) -> bytes:
     """Convert a Keras model (plain, pruned-and-stripped, or quantization-aware) to a TFLite flatbuffer.
 
-    mode: "fp32", "fp16" (float16 weights), "dynamic" (int8 weights, float activations) or "int8" (full integer,
-    int8 input and output; needs ``calibration`` unless the model is quantization-aware).
+    mode: "fp32", "fp16" (float16 weights), "dynamic" (int8 weights, float activations) or "int8" (full
+    integer, int8 input and output; needs ``calibration`` unless the model is quantization-aware).
     """
     if mode not in PTQ_MODES:
         raise CodegenError(f"unknown conversion mode {mode!r}", hint=f"use one of {', '.join(PTQ_MODES)}")
@@ -61,25 +61,32 @@ def convert(model: Any, mode: str, calibration: np.ndarray | None = None) -> byt
 
             converter.representative_dataset = gen
         elif not _is_qat(model):
-            raise CodegenError("full-int8 conversion needs calibration data",
-                               hint="pass representative samples (the training set) or a QAT model")
+            raise CodegenError(
+                "full-int8 conversion needs calibration data",
+                hint="pass representative samples (the training set) or a QAT model",
+            )
         converter.target_spec.supported_ops = [t.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = t.int8
         converter.inference_output_type = t.int8
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")   # "Statistics for quantized inputs were expected" is expected here
+            warnings.simplefilter(
+                "ignore"
+            )  # "Statistics for quantized inputs were expected" is expected here
             return bytes(converter.convert())
     except Exception as exc:  # noqa: BLE001 - converter errors are many types; report them uniformly
-        raise CodegenError(f"TFLite conversion ({mode}) of {model.name} failed: {exc}",
-                           hint="the model uses a layer without an int8 TFLite kernel; simplify the model") from exc
+        raise CodegenError(
+            f"TFLite conversion ({mode}) of {model.name} failed: {exc}",
+            hint="the model uses a layer without an int8 TFLite kernel; simplify the model",
+        ) from exc
 
 
 def _is_qat(model: Any) -> bool:
     return any(layer.__class__.__name__.startswith("Quantize") for layer in model.layers)
 
 
-# -- inspection -------------------------------------------------------------------------------------------------
+# -- inspection ----------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TensorSummary:
@@ -116,15 +123,24 @@ class TFLiteSummary:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "size_bytes": self.size_bytes, "op_counts": self.op_counts,
-            "inputs": [_tensor_json(t) for t in self.inputs], "outputs": [_tensor_json(t) for t in self.outputs],
-            "weight_count": self.weight_count, "zero_weights": self.zero_weights,
+            "size_bytes": self.size_bytes,
+            "op_counts": self.op_counts,
+            "inputs": [_tensor_json(t) for t in self.inputs],
+            "outputs": [_tensor_json(t) for t in self.outputs],
+            "weight_count": self.weight_count,
+            "zero_weights": self.zero_weights,
             "sparsity": round(self.sparsity, 4),
         }
 
 
 def _tensor_json(t: TensorSummary) -> dict[str, object]:
-    return {"name": t.name, "dtype": t.dtype, "shape": list(t.shape), "scale": t.scale, "zero_point": t.zero_point}
+    return {
+        "name": t.name,
+        "dtype": t.dtype,
+        "shape": list(t.shape),
+        "scale": t.scale,
+        "zero_point": t.zero_point,
+    }
 
 
 def _schema() -> Any:
@@ -168,7 +184,8 @@ def inspect_tflite(buf: bytes) -> TFLiteSummary:
             if data is None or len(data) == 0:
                 continue
             dtype = {"INT8": np.int8, "FLOAT32": np.float32, "FLOAT16": np.float16}.get(
-                type_names.get(w.type, ""))
+                type_names.get(w.type, "")
+            )
             if dtype is None:
                 continue
             arr = np.frombuffer(bytes(bytearray(data)), dtype=dtype)
@@ -177,13 +194,18 @@ def inspect_tflite(buf: bytes) -> TFLiteSummary:
             zeros += nz
             per_layer.append((tensor(op.inputs[1]).name, nz / arr.size))
     return TFLiteSummary(
-        size_bytes=len(buf), operators=tuple(ops),
-        inputs=tuple(tensor(i) for i in sub.inputs), outputs=tuple(tensor(i) for i in sub.outputs),
-        weight_count=total, zero_weights=zeros, layer_sparsity=tuple(per_layer),
+        size_bytes=len(buf),
+        operators=tuple(ops),
+        inputs=tuple(tensor(i) for i in sub.inputs),
+        outputs=tuple(tensor(i) for i in sub.outputs),
+        weight_count=total,
+        zero_weights=zeros,
+        layer_sparsity=tuple(per_layer),
     )
 
 
-# -- running a .tflite on the host ------------------------------------------------------------------------------
+# -- running a .tflite on the host ---------------------------------------------------------------------------
+
 
 class HostModel:
     """A .tflite on the host TFLite interpreter, taking float inputs and returning float scores (inputs are
@@ -192,7 +214,7 @@ class HostModel:
     def __init__(self, buf: bytes, num_threads: int = 1) -> None:
         t = tf()
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")   # tf.lite.Interpreter deprecation notice
+            warnings.simplefilter("ignore")  # tf.lite.Interpreter deprecation notice
             self.interpreter = t.lite.Interpreter(model_content=buf, num_threads=num_threads)
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]

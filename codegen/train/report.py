@@ -17,12 +17,21 @@ log = logging.getLogger(__name__)
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A GitHub-flavoured Markdown table (numbers right-aligned)."""
+
     def cell(v: object) -> str:
         return str(v).replace("|", "\\|")
 
-    numeric = [all(isinstance(r[i], (int, float)) for r in rows) if rows else False for i in range(len(headers))]
-    lines = ["| " + " | ".join(headers) + " |",
-             "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    def is_number(v: object) -> bool:
+        if isinstance(v, (int, float)):
+            return True
+        try:
+            float(str(v))
+        except ValueError:
+            return False
+        return True
+
+    numeric = [bool(rows) and all(is_number(r[i]) for r in rows) for i in range(len(headers))]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
@@ -47,11 +56,21 @@ def train_markdown(result: TrainResult) -> str:
         f"- Keras float accuracy: {result.keras_accuracy:.4f}",
         "",
     ]
-    rows = [[v.name, v.path.name, v.size_bytes, f"{v.accuracy:.4f}", f"{v.sparsity:.3f}",
-             f"{v.input_dtype}->{v.output_dtype}", ", ".join(f"{k} x{n}" for k, n in v.op_counts.items())]
-            for v in result.variants]
-    lines.append(markdown_table(["variant", "file", "bytes", "accuracy", "zero weights", "io", "operators"],
-                                rows))
+    rows = [
+        [
+            v.name,
+            v.path.name,
+            v.size_bytes,
+            f"{v.accuracy:.4f}",
+            f"{v.sparsity:.3f}",
+            f"{v.input_dtype}->{v.output_dtype}",
+            ", ".join(f"{k} x{n}" for k, n in v.op_counts.items()),
+        ]
+        for v in result.variants
+    ]
+    lines.append(
+        markdown_table(["variant", "file", "bytes", "accuracy", "zero weights", "io", "operators"], rows)
+    )
     return "\n".join(lines)
 
 
@@ -61,12 +80,25 @@ def write_train_report(result: TrainResult, json_path: Path, md_path: Path) -> N
     log.info("wrote %s and %s", json_path, md_path)
 
 
-# -- benchmark reports ------------------------------------------------------------------------------------------
+# -- benchmark reports ---------------------------------------------------------------------------------------
+
 
 def bench_markdown(results: Sequence[BenchResult], dataset: str) -> str:
     headers = ["model", "bytes", "accuracy", "mean ms", "min ms", "max ms", "p99 ms", "total s", "samples"]
-    rows = [[r.name, r.size_bytes, f"{r.accuracy:.4f}", f"{r.mean_ms:.3f}", f"{r.min_ms:.3f}", f"{r.max_ms:.3f}",
-             f"{r.p99_ms:.3f}", f"{r.total_s:.2f}", r.samples] for r in results]
+    rows = [
+        [
+            r.name,
+            r.size_bytes,
+            f"{r.accuracy:.4f}",
+            f"{r.mean_ms:.3f}",
+            f"{r.min_ms:.3f}",
+            f"{r.max_ms:.3f}",
+            f"{r.p99_ms:.3f}",
+            f"{r.total_s:.2f}",
+            r.samples,
+        ]
+        for r in results
+    ]
     return f"# Benchmark on {dataset} (host TFLite interpreter, 1 thread)\n\n" + markdown_table(headers, rows)
 
 
@@ -88,9 +120,11 @@ def plot_bench(results: Sequence[BenchResult], out_dir: Path) -> dict[str, Path]
     import matplotlib.pyplot as plt
     import numpy as np
 
-    paths = {"latency_sequence": out_dir / "latency_sequence.png",
-             "latency_histogram": out_dir / "latency_histogram.png",
-             "tradeoff": out_dir / "tradeoff.png"}
+    paths = {
+        "latency_sequence": out_dir / "latency_sequence.png",
+        "latency_histogram": out_dir / "latency_histogram.png",
+        "tradeoff": out_dir / "tradeoff.png",
+    }
 
     fig, ax = plt.subplots(figsize=(8, 4))
     for r in results:
@@ -117,11 +151,11 @@ def plot_bench(results: Sequence[BenchResult], out_dir: Path) -> dict[str, Path]
     plt.close(fig)
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for r in results:
-        axes[0].scatter(r.size_bytes / 1024, r.accuracy * 100)
-        axes[0].annotate(r.name, (r.size_bytes / 1024, r.accuracy * 100), fontsize=7)
-        axes[1].scatter(r.mean_ms, r.accuracy * 100)
-        axes[1].annotate(r.name, (r.mean_ms, r.accuracy * 100), fontsize=7)
+    for i, r in enumerate(results):
+        offset = (4, 4 + 9 * (i % 3) - 9)        # stagger labels of points that sit on top of each other
+        for ax, x in ((axes[0], r.size_bytes / 1024), (axes[1], r.mean_ms)):
+            ax.scatter(x, r.accuracy * 100, label=r.name if ax is axes[0] else None)
+            ax.annotate(r.name, (x, r.accuracy * 100), xytext=offset, textcoords="offset points", fontsize=7)
     axes[0].set_xlabel("file size [KiB]")
     axes[1].set_xlabel("mean latency [ms]")
     for ax in axes:

@@ -1,7 +1,7 @@
 """Import TensorFlow with the legacy Keras (tf_keras) and make runs repeatable.
 
-Every module of :mod:`codegen.train` gets TensorFlow through :func:`tf` and Keras through :func:`keras`, so the
-environment variables are set before the first import, whatever imported TensorFlow first.
+Every module of :mod:`codegen.train` gets TensorFlow through :func:`tf` and Keras through :func:`keras`, so
+the environment variables are set before the first import, whatever imported TensorFlow first.
 """
 
 from __future__ import annotations

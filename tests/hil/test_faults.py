@@ -111,3 +111,29 @@ def test_noisy_link_never_yields_a_wrong_result_and_counts_crc_errors(kws):
     assert noise.bits_flipped + noise.bytes_dropped > 0
     assert report.passed, "a corrupted result was accepted"
     assert report.link.crc_errors + report.link.timeouts > 0 and report.link.retries > 0
+
+
+def test_a_wrong_output_is_traced_to_the_first_divergent_layer_over_the_wire(kws):
+    graph, ref = kws
+    host_c, host_layers = sources.host_c_fns(graph)
+    assert host_layers is not None
+
+    def bad_layers(data: bytes) -> tuple[bytes, ...]:
+        layers = list(host_layers(data))
+        layers[4] = bytes([layers[4][0] ^ 0x01]) + layers[4][1:]  # layer 4 computes one wrong value
+        return tuple(layers)
+
+    def bad_output(data: bytes) -> bytes:
+        out = bytearray(ref(data))
+        out[0] = (out[0] + 1) % 256
+        return bytes(out)
+
+    names = tuple(f"L{i}" for i in range(len(host_layers(bytes(490)))))
+    board = _board(kws, layer_names=names, layer_fn=bad_layers)
+    board.fn = bad_output
+    with FakeDeviceServer(board) as dev, open_target(dev.url, timeout=2.0, boot_timeout=2.0) as target:
+        report = validate(target, graph, random_inputs(graph, 3), reference=ref, host_c=host_c,
+                          host_layers=host_layers, config=ValidationConfig(samples=3, progress=False))
+    assert not report.passed and report.comparison("host_c", "device").exact == 0
+    assert [(d.layer, d.layer_name, d.differing_bytes, d.max_abs_diff) for d in report.divergences] == [
+        (4, "L4", 1, 1)] * 3

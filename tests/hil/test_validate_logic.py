@@ -102,3 +102,26 @@ def test_latency_statistics_in_ticks_and_ms():
 
 def test_first_divergence_reports_no_layer_when_all_layers_agree():
     assert first_divergence(0, [b"ab", b"cd"], [b"ab", b"cd"]).layer is None
+
+
+def test_dataset_run_reports_accuracy_of_every_stage_and_the_float_to_int8_drop():
+    from pathlib import Path
+
+    from codegen.hil.validate import dataset_inputs
+
+    root = Path(__file__).resolve().parents[2] / "models"
+    int8, fp32 = root / "squeezenet_int8.tflite", root / "squeezenet_fp32.tflite"
+    if not (int8.is_file() and fp32.is_file()):
+        pytest.skip("models/squeezenet_int8.tflite and squeezenet_fp32.tflite (codegen train) not present")
+    graph = load_model(int8)
+    ref = sources.reference_fn(graph)
+    inputs = dataset_inputs(graph, "digits", 30)
+    assert inputs.labels is not None and len(inputs.labels) == 30 and inputs.floats.shape == (30, 32, 32, 1)
+    report = validate(FakeTarget(ref, graph.sha256), graph, inputs, reference=ref,
+                      float_model=sources.float_fn(fp32), config=_cfg(30))
+    acc = dict(report.accuracy)
+    assert set(acc) == {"float", "reference", "device"}
+    assert acc["reference"] == acc["device"] and acc["reference"] > 0.8 and acc["float"] > 0.8
+    float_vs_int8 = report.comparison("float", "reference")
+    assert float_vs_int8 is not None and float_vs_int8.top1_rate > 0.8
+    assert "accuracy drop float -> int8" in format_report(report)

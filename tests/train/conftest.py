@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 
-
 @pytest.fixture(scope="session")
 def lenet_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - returns a TrainResult
     from codegen.train.datasets import Preprocess
@@ -16,8 +15,15 @@ def lenet_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - retur
 
     out: Path = tmp_path_factory.mktemp("lenet")
     cfg = TrainConfig(
-        model="lenet5", dataset="digits", preprocess=Preprocess(size=(32, 32), channels=1), epochs=8,
-        finetune_epochs=2, seed=0, prune=PruneConfig(target=0.5), qat=True,
-        variants=("fp32", "int8", "qat_int8", "pruned_int8", "pruned_qat_int8"), out_dir=out,
+        model="lenet5",
+        dataset="digits",
+        preprocess=Preprocess(size=(32, 32), channels=1),
+        epochs=8,
+        finetune_epochs=2,
+        seed=0,
+        prune=PruneConfig(target=0.5),
+        qat=True,
+        variants=("fp32", "int8", "qat_int8", "pruned_int8", "pruned_qat_int8"),
+        out_dir=out,
     )
     return train(cfg)

@@ -31,8 +31,23 @@ def test_train_and_bench_commands_are_registered_with_the_main_cli() -> None:
     assert "codegen.train.cli" in COMMAND_MODULES
 
 
-TRAIN = ["train", "--model", "squeezenet", "--dataset", "digits", "--epochs", "1", "--subset-train", "300",
-         "--subset-test", "60", "--variants", "fp32,int8", "--seed", "3"]
+TRAIN = [
+    "train",
+    "--model",
+    "squeezenet",
+    "--dataset",
+    "digits",
+    "--epochs",
+    "1",
+    "--subset-train",
+    "300",
+    "--subset-test",
+    "60",
+    "--variants",
+    "fp32,int8",
+    "--seed",
+    "3",
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +59,13 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_train_writes_the_keras_model_variants_and_report(trained: Path) -> None:
     names = sorted(p.name for p in trained.iterdir())
-    assert names == ["squeezenet.keras", "squeezenet_fp32.tflite", "squeezenet_int8.tflite",
-                     "squeezenet_report.json", "squeezenet_report.md"]
+    assert names == [
+        "squeezenet.keras",
+        "squeezenet_fp32.tflite",
+        "squeezenet_int8.tflite",
+        "squeezenet_report.json",
+        "squeezenet_report.md",
+    ]
     report = json.loads((trained / "squeezenet_report.json").read_text())
     assert report["config"]["seed"] == 3 and report["dataset"]["train"] == 300
     assert [v["name"] for v in report["variants"]] == ["fp32", "int8"]
@@ -63,11 +83,14 @@ def test_same_seed_gives_identical_models(trained: Path, tmp_path: Path) -> None
         assert (tmp_path / name).read_bytes() == (trained / name).read_bytes(), name
 
 
-def test_bench_writes_table_json_and_three_plots(trained: Path, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_writes_table_json_and_three_plots(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "bench"
     models = [str(trained / "squeezenet_fp32.tflite"), str(trained / "squeezenet_int8.tflite")]
-    assert run(["bench", "--models", *models, "--dataset", "digits", "--samples", "40", "--out", str(out)]) == 0
+    assert (
+        run(["bench", "--models", *models, "--dataset", "digits", "--samples", "40", "--out", str(out)]) == 0
+    )
     table = capsys.readouterr().out
     assert "| model | bytes | accuracy | mean ms | min ms | max ms | p99 ms |" in table
     assert "squeezenet_int8" in table and "squeezenet_fp32" in table
@@ -84,8 +107,9 @@ def test_bench_writes_table_json_and_three_plots(trained: Path, tmp_path: Path,
         assert (out / plot).read_bytes()[:8] == PNG_MAGIC, plot
 
 
-def test_bench_json_flag_prints_machine_readable_results(trained: Path, tmp_path: Path,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_json_flag_prints_machine_readable_results(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     model = str(trained / "squeezenet_int8.tflite")
     assert run(["bench", "--models", model, "--samples", "5", "--out", str(tmp_path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -1,4 +1,4 @@
-"""Training, pruning and quantization produce what they claim: accuracy, sparsity, int8 edges and operators."""
+"""Training, pruning and quantization produce what they claim: accuracy, sparsity, int8 edges, operators."""
 
 from __future__ import annotations
 
@@ -7,8 +7,18 @@ import pytest
 
 from codegen.train.quantize import convert, inspect_tflite
 
-INT8_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D", "CONCATENATION", "MEAN", "RESHAPE",
-            "FULLY_CONNECTED", "SOFTMAX", "ADD"}
+INT8_OPS = {
+    "CONV_2D",
+    "DEPTHWISE_CONV_2D",
+    "MAX_POOL_2D",
+    "AVERAGE_POOL_2D",
+    "CONCATENATION",
+    "MEAN",
+    "RESHAPE",
+    "FULLY_CONNECTED",
+    "SOFTMAX",
+    "ADD",
+}
 
 
 def _variant(run, name):  # noqa: ANN001, ANN202
@@ -22,7 +32,7 @@ def test_lenet_on_digits_reaches_95_percent(lenet_run) -> None:  # noqa: ANN001
 
 
 def _weight_tensors(buf: bytes) -> list[np.ndarray]:
-    """Weights (input 1) of every CONV_2D / FULLY_CONNECTED, read with the host interpreter, not our parser."""
+    """Weights (input 1) of every CONV_2D / FULLY_CONNECTED, read by the host interpreter, not our parser."""
     from codegen.train.quantize import HostModel
 
     interp = HostModel(buf).interpreter
@@ -41,7 +51,7 @@ def test_pruned_int8_model_has_the_target_share_of_zero_weights(lenet_run) -> No
     for name in ("pruned_int8", "pruned_qat_int8"):
         buf = _variant(lenet_run, name).path.read_bytes()
         weights = _weight_tensors(buf)
-        assert len(weights) == 5                  # 2 conv + 3 dense
+        assert len(weights) == 5  # 2 conv + 3 dense
         zeros = sum(int(np.count_nonzero(w == 0)) for w in weights)
         total = sum(w.size for w in weights)
         assert zeros / total >= target, name
@@ -82,7 +92,7 @@ def test_inspect_counts_zero_weights_exactly() -> None:
     inp = k.layers.Input((4,))
     model = k.Model(inp, k.layers.Dense(8, name="d")(inp))
     w, b = model.get_layer("d").get_weights()
-    w[:, :3] = 0.0                                   # 12 of 32 weights
+    w[:, :3] = 0.0  # 12 of 32 weights
     model.get_layer("d").set_weights([w + (w != 0) * 0.5, b])
     summary = inspect_tflite(convert(model, "fp32"))
     assert summary.weight_count == 32 and summary.zero_weights == 12
@@ -119,7 +129,9 @@ def test_global_scope_spreads_one_threshold_over_layers() -> None:
     k = keras()
     inp = k.layers.Input((10,))
     small = k.layers.Dense(10, name="small", kernel_initializer=k.initializers.Constant(0.01))(inp)
-    model = k.Model(inp, k.layers.Dense(10, name="big", kernel_initializer=k.initializers.Constant(1.0))(small))
+    model = k.Model(
+        inp, k.layers.Dense(10, name="big", kernel_initializer=k.initializers.Constant(1.0))(small)
+    )
     per_layer = layer_sparsities(model, PruneConfig(target=0.5, scope="layer"))
     assert per_layer == {"small": 0.5, "big": 0.5}
     shares = layer_sparsities(model, PruneConfig(target=0.5, scope="global"))
@@ -142,17 +154,26 @@ def test_pruning_preserving_qat_keeps_zeros_in_layers_that_feed_a_concatenation(
     for layer in model.layers:
         if layer.weights:
             w, bias = layer.get_weights()
-            w[rng.uniform(size=w.shape) < 0.5] = 0.0   # scattered zeros, as magnitude pruning leaves them
+            w[rng.uniform(size=w.shape) < 0.5] = 0.0  # scattered zeros, as magnitude pruning leaves them
             layer.set_weights([w, bias + 0.1])
     assert kernel_sparsity(model) >= 0.45
     qat = quantize_aware(model, preserve_sparsity=True)
     qat.compile(k.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
     x_train = rng.uniform(0, 1, (64, 8, 8, 1)).astype(np.float32)
     y_train = rng.integers(0, 3, 64)
-    qat.fit(x_train, y_train, epochs=2, batch_size=16, verbose=0,
-            callbacks=[keep_sparsity_callback(qat, sparsity_masks(model))])
+    qat.fit(
+        x_train,
+        y_train,
+        epochs=2,
+        batch_size=16,
+        verbose=0,
+        callbacks=[keep_sparsity_callback(qat, sparsity_masks(model))],
+    )
     summary = inspect_tflite(convert(qat, "int8", x_train[:16]))
     assert summary.fully_int8
     before = [float(np.mean(m == 0)) for m in sparsity_masks(model).values()]
     after = [share for _, share in summary.layer_sparsity]
-    assert len(after) == len(before) and all(a >= b for a, b in zip(after, before, strict=True)), (before, after)
+    assert len(after) == len(before) and all(a >= b for a, b in zip(after, before, strict=True)), (
+        before,
+        after,
+    )

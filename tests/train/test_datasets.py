@@ -36,8 +36,11 @@ def test_digits_resize_rgb_bgr_and_per_channel_mean_scale() -> None:
     ds = load_dataset("digits", pre, Subset(train=20, test=5, seed=3))
     assert ds.input_shape == (32, 24, 3)
     assert len(ds.x_train) == 20 and len(ds.x_test) == 5
-    gray = load_dataset("digits", Preprocess(size=(32, 24), channels=1, mean=(0.0,), scale=(1.0,)),
-                        Subset(train=20, test=5, seed=3))
+    gray = load_dataset(
+        "digits",
+        Preprocess(size=(32, 24), channels=1, mean=(0.0,), scale=(1.0,)),
+        Subset(train=20, test=5, seed=3),
+    )
     # grey replicated to 3 channels, BGR reversed, then per-channel (x - mean) * scale
     np.testing.assert_allclose(ds.x_train[..., 0], (gray.x_train[..., 0] - 10.0) * 1.0, atol=1e-4)
     np.testing.assert_allclose(ds.x_train[..., 2], (gray.x_train[..., 0] - 30.0) * 0.25, atol=1e-4)
@@ -45,12 +48,12 @@ def test_digits_resize_rgb_bgr_and_per_channel_mean_scale() -> None:
 
 def test_center_crop_keeps_aspect_ratio() -> None:
     image = np.zeros((1, 10, 20, 1), np.float32)
-    image[:, :, 5:15] = 255.0          # bright centre band, dark left/right borders
+    image[:, :, 5:15] = 255.0  # bright centre band, dark left/right borders
     from codegen.train.datasets import apply_preprocess
 
     out = apply_preprocess(image, Preprocess(size=(10, 10), crop="center", mean=(0.0,), scale=(1.0,)))
     assert out.shape == (1, 10, 10, 1)
-    assert out.min() > 200.0           # the crop kept only the bright centre
+    assert out.min() > 200.0  # the crop kept only the bright centre
     squashed = apply_preprocess(image, Preprocess(size=(10, 10), mean=(0.0,), scale=(1.0,)))
     assert squashed.min() < 50.0
 
@@ -63,7 +66,9 @@ def test_subset_is_repeatable_and_seed_dependent() -> None:
     assert not np.array_equal(a.x_train, c.x_train)
 
 
-def test_offline_keras_dataset_names_the_exact_cache_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_offline_keras_dataset_names_the_exact_cache_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(CodegenError) as err:
         load_dataset("cifar10")

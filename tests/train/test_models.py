@@ -21,8 +21,12 @@ def test_squeezenet_is_fire_modules_and_fits_a_cortex_m4() -> None:
     assert info.params < 100_000 and info.macs < 5_000_000
     names = [layer.name for layer in model.layers]
     for fire in range(2, 10):
-        assert {f"fire{fire}_squeeze1x1", f"fire{fire}_expand1x1", f"fire{fire}_expand3x3",
-                f"fire{fire}_concat"} <= set(names)
+        assert {
+            f"fire{fire}_squeeze1x1",
+            f"fire{fire}_expand1x1",
+            f"fire{fire}_expand3x3",
+            f"fire{fire}_concat",
+        } <= set(names)
     wider = model_info(build_model("squeezenet", (32, 32, 1), 10, width=0.5))
     assert wider.params > 2 * info.params
 
@@ -39,8 +43,8 @@ def test_mobilenetv2_adapts_strides_to_small_inputs() -> None:
         model = build_model("mobilenetv2", shape, 10, alpha=0.35)
         return tuple(model.get_layer("head_conv").output_shape[1:3])
 
-    assert head((96, 96, 3)) == (3, 3)      # the original total stride of 32
-    assert head((32, 32, 3)) == (2, 2)      # stride 16: the last map keeps 2x2 pixels
+    assert head((96, 96, 3)) == (3, 3)  # the original total stride of 32
+    assert head((32, 32, 3)) == (2, 2)  # stride 16: the last map keeps 2x2 pixels
 
 
 def test_inceptionv3_rejects_inputs_below_75_pixels() -> None:

@@ -7,8 +7,13 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codegen.errors import OverwriteError
+
+if TYPE_CHECKING:
+    from codegen import ir
+    from codegen.backend.native.emitter import NativeOptions
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--sanitize", action="store_true", help="build with -fsanitize=address,undefined")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_compress_flags(p)
     p.set_defaults(func=run_verify)
 
     e = subparsers.add_parser(
@@ -38,7 +44,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--prefix", default="cg_net", help="C symbol prefix (default cg_net)")
     e.add_argument("--force", action="store_true", help="overwrite files in a non-empty output folder")
     e.add_argument("--json", action="store_true", help="print a summary as JSON")
+    _add_compress_flags(e)
     e.set_defaults(func=run_emit_c)
+
+
+def _add_compress_flags(parser: argparse.ArgumentParser) -> None:
+    from codegen.compress.codec import add_flags
+
+    add_flags(parser)
+
+
+def _options(args: argparse.Namespace, graph: ir.Graph, prefix: str = "cg_net") -> NativeOptions:
+    """NativeOptions for --huffman/--compress/--decode (no board: auto decodes at init)."""
+    from codegen.compress.codec import compress_flag, native_options
+
+    options, choice = native_options(graph, compress_flag(args), args.decode, None, prefix)
+    log.info("weights: %s, decode %s (%s)", choice.compress, choice.decode, choice.reason)
+    return options
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -48,7 +70,10 @@ def run_verify(args: argparse.Namespace) -> int:
         from codegen.errors import CodegenError
 
         raise CodegenError(f"--samples must be at least 1, got {args.samples}", hint="pass --samples 100")
-    report = verify(args.model, samples=args.samples, seed=args.seed, sanitize=args.sanitize)
+    from codegen.frontend import load_model
+
+    options = _options(args, load_model(args.model))
+    report = verify(args.model, samples=args.samples, seed=args.seed, sanitize=args.sanitize, options=options)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
@@ -64,6 +89,7 @@ def run_verify(args: argparse.Namespace) -> int:
             ("exact match", f"{report.exact_rate * 100:.1f} %", f"{report.exact_matches}/{report.samples}"),
             ("within tolerance", f"{report.within_tolerance}/{report.samples}", ""),
             ("max abs diff", f"{report.max_abs_diff:g}", ""),
+            ("weights", f"{report.weight_bytes} B stored", f"encoded: {report.decode}"),
         ]
         for name, value, note in rows:
             print(f"{name:<18}{value:<32}{note}")
@@ -85,8 +111,12 @@ def run_emit_c(args: argparse.Namespace) -> int:
         raise OverwriteError(
             f"output folder {out} is not empty", hint="pass --force to overwrite, or pick a new --out"
         )
-    sources = generate(load_model(args.model), prefix=args.prefix)
+    from codegen.compress.codec import accounting
+
+    graph = load_model(args.model)
+    sources = generate(graph, prefix=args.prefix, options=_options(args, graph, args.prefix))
     written = sources.write(out)
+    acct = accounting(sources)
     summary = {
         "out": str(out),
         "files": [p.name for p in written],
@@ -94,6 +124,7 @@ def run_emit_c(args: argparse.Namespace) -> int:
         "weight_bytes": sources.weight_bytes,
         "layers": sources.num_layers,
         "kernels": list(sources.kernels),
+        "weights": acct.as_dict(),
     }
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -102,6 +133,8 @@ def run_emit_c(args: argparse.Namespace) -> int:
             f"wrote {len(written)} files to {out}: arena {sources.arena_bytes} B, weights {sources.weight_bytes} B, "
             f"{sources.num_layers} layers, kernels {', '.join(sources.kernels)}"
         )
+        if acct.decode != "none":
+            print(acct.format())
     return 0
 
 

@@ -24,7 +24,7 @@ from codegen.backend.native.layers import (
     c_float,
     c_value,
 )
-from codegen.backend.native.planner import MemoryPlan, plan_layers
+from codegen.backend.native.planner import MemoryPlan, align, plan_layers
 from codegen.backend.native.program import Program, lower_graph
 from codegen.backend.native.weights import ConstantCodec, StoredConstant, format_values, store_constants
 from codegen.errors import CodegenError
@@ -76,11 +76,17 @@ _DTYPE_ENUM = {
 }
 
 
+DECODE_MODES = ("layer", "init")
+
+
 @dataclass(frozen=True)
 class NativeOptions:
-    """Generation options. ``codec`` stores weight arrays compressed (see :mod:`.weights`)."""
+    """Generation options. ``codec`` stores weight arrays compressed (see :mod:`.weights`); ``decode`` says
+    where they are decoded: ``"layer"`` (into the arena right before each layer) or ``"init"`` (once, in
+    ``P_init``, into a static RAM buffer)."""
 
     codec: ConstantCodec | None = None
+    decode: str = "layer"
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,9 @@ class NativeSources:
     outputs: tuple[IOSpec, ...] = ()
     kernels: tuple[str, ...] = ()
     plan: MemoryPlan | None = field(default=None, compare=False)
+    constants: tuple[StoredConstant, ...] = field(default=(), compare=False)
+    decode: str = "none"  # "none" (no encoded constant), "layer" or "init"
+    decoded_bytes: int = 0  # static RAM of the decoded weights ("init" mode), outside the arena
 
     def write(self, out_dir: Path) -> list[Path]:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -177,12 +186,18 @@ def _safe_comment(text: str) -> str:
 
 class _Render:
     def __init__(
-        self, prefix: str, graph: ir.Graph, plan: MemoryPlan, stored: dict[str, StoredConstant]
+        self,
+        prefix: str,
+        graph: ir.Graph,
+        plan: MemoryPlan,
+        stored: dict[str, StoredConstant],
+        ram_offsets: dict[str, int] | None = None,
     ) -> None:
         self.prefix = prefix
         self.graph = graph
         self.plan = plan
         self.stored = stored
+        self.ram_offsets = ram_offsets or {}
         self.symbols = {name: s.symbol for name, s in stored.items()}
 
     def arena(self, offset: int, ctype: str) -> str:
@@ -190,9 +205,18 @@ class _Render:
 
     def const_expr(self, name: str, ctype: str) -> str:
         s = self.stored[name]
+        if s.blob is not None and name in self.ram_offsets:
+            return f"({ctype})({self.prefix}_decoded + {self.ram_offsets[name]}u)"
         if s.blob is not None:
             return self.arena(self.plan.decode_offset(name), ctype)
         return self.symbols[name]
+
+    def decode_call(self, s: StoredConstant, dst: str, scratch: str) -> str:
+        assert s.blob is not None
+        args = f"{s.symbol}, {len(s.blob.data)}u, {dst}, {s.const.nbytes}u"
+        if s.blob.scratch_bytes > 0:
+            args += f", {scratch}, {s.blob.scratch_bytes}u"
+        return f"{s.blob.decoder}({args})"
 
     def operand(self, ctype: str, op: Any, layer: Layer) -> str:
         if op is None:
@@ -229,15 +253,41 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
     names = [c.name for c in consts]
     if len(set(names)) != len(names):
         raise RuntimeError("duplicate constant names in lowered layers")
+    if options.decode not in DECODE_MODES:
+        raise CodegenError(f"decode mode {options.decode!r} is unknown", hint="use 'layer' or 'init'")
     stored_list = store_constants(consts, prefix, options.codec)
     stored = {s.const.name: s for s in stored_list}
+    blobs = [s for s in stored_list if s.blob is not None]
+    for s in blobs:
+        if s.blob is not None and s.blob.scratch_bytes < 0:
+            raise ValueError(f"codec scratch of {s.const.name} is negative")
+    at_init = options.decode == "init"
     decoded: dict[int, list[tuple[str, int]]] = {}
-    for layer in layers:
-        for c in layer.consts:
-            if stored[c.name].blob is not None:
-                decoded.setdefault(layer.index, []).append((c.name, c.nbytes))
-    plan = plan_layers(graph, layers, decoded)
-    r = _Render(prefix, graph, plan, stored)
+    init_only: list[tuple[str, int]] = []
+    ram_offsets: dict[str, int] = {}
+    if at_init:
+        for s in blobs:
+            ram_offsets[s.const.name] = sum(align(stored[n].const.nbytes) for n in ram_offsets)
+        init_scratch = max((s.blob.scratch_bytes for s in blobs if s.blob), default=0)
+        if init_scratch:
+            init_only.append((_INIT_SCRATCH, init_scratch))
+    else:
+        for layer in layers:
+            need = [stored[c.name] for c in layer.consts if stored[c.name].blob is not None]
+            for s in need:
+                decoded.setdefault(layer.index, []).append((s.const.name, s.const.nbytes))
+            layer_scratch = max((s.blob.scratch_bytes for s in need if s.blob), default=0)
+            if layer_scratch:
+                decoded[layer.index].append((_layer_scratch(layer.index), layer_scratch))
+    decoded_bytes = sum(align(stored[n].const.nbytes) for n in ram_offsets)
+    plan = plan_layers(graph, layers, decoded, init_only)
+    r = _Render(prefix, graph, plan, stored, ram_offsets)
+    init_steps = [f"{s.blob.check}({s.symbol}, {len(s.blob.data)}u, NULL)" for s in blobs if s.blob and s.blob.check]
+    if at_init:
+        scratch = r.arena(plan.decode_offset(_INIT_SCRATCH), "void *") if init_only else "NULL"
+        init_steps += [
+            r.decode_call(s, f"(void *)({prefix}_decoded + {ram_offsets[s.const.name]}u)", scratch) for s in blobs
+        ]
 
     weights = [s for s in stored_list if s.const.weight]
     params_consts = [
@@ -255,9 +305,14 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
         steps = []
         for c in layer.consts:
             s = stored[c.name]
-            if s.blob is not None:
+            if s.blob is not None and not at_init:
                 dst = r.arena(plan.decode_offset(c.name), "void *")
-                steps.append(f"{s.blob.decoder}({s.symbol}, {len(s.blob.data)}u, {dst}, {c.nbytes}u)")
+                scratch = (
+                    r.arena(plan.decode_offset(_layer_scratch(layer.index)), "void *")
+                    if s.blob.scratch_bytes
+                    else "NULL"
+                )
+                steps.append(r.decode_call(s, dst, scratch))
         for k, call in enumerate(layer.calls):
             sym = f"{prefix}_l{layer.index}_p{k}"
             structs.append({"type": call.params_type, "symbol": sym, "init": r.struct_init(call)})
@@ -300,6 +355,9 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
         "params_consts": params_consts,
         "structs": structs,
         "extra_headers": extra_headers,
+        "init_steps": init_steps,
+        "decoded_bytes": decoded_bytes,
+        "decode_mode": options.decode if blobs else "none",
     }
     env = _env()
     files: dict[str, bytes] = {}
@@ -341,7 +399,17 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
         outputs=tuple(outputs),
         kernels=tuple(kernel_names),
         plan=plan,
+        constants=tuple(stored_list),
+        decode=options.decode if blobs else "none",
+        decoded_bytes=decoded_bytes,
     )
+
+
+_INIT_SCRATCH = "#codec_scratch_init"
+
+
+def _layer_scratch(layer: int) -> str:
+    return f"#codec_scratch_l{layer}"
 
 
 def _weight_comment(graph: ir.Graph, s: StoredConstant) -> str:

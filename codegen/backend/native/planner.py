@@ -65,8 +65,11 @@ def plan_layers(
     graph: ir.Graph,
     layers: tuple[Layer, ...] | list[Layer],
     decoded: dict[int, list[tuple[str, int]]] | None = None,
+    init_only: list[tuple[str, int]] | None = None,
 ) -> MemoryPlan:
-    """Plan the arena for lowered ``layers``; ``decoded`` maps layer index -> [(constant name, bytes)]."""
+    """Plan the arena for lowered ``layers``; ``decoded`` maps layer index -> [(constant name, bytes)] decoded
+    right before that layer; ``init_only`` lists [(name, bytes)] used only inside ``P_init`` (before any input
+    is written), which may overlap everything else. Both are looked up with :meth:`MemoryPlan.decode_offset`."""
     n = len(layers)
     parent: dict[int, int] = {}
     for layer in layers:
@@ -116,6 +119,8 @@ def plan_layers(
             buffers.append(Buffer(f"s{layer.index}", "scratch", align(layer.scratch_bytes), pos, pos))
         for name, nbytes in (decoded or {}).get(layer.index, []):
             buffers.append(Buffer(f"d:{name}", "decode", align(nbytes), pos, pos))
+    for name, nbytes in init_only or []:
+        buffers.append(Buffer(f"d:{name}", "decode", align(nbytes), -2, -2))
 
     placed = _place(buffers)
     arena = max((b.offset + b.size for b in placed), default=0)

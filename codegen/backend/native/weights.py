@@ -2,8 +2,14 @@
 
 By default every constant is a raw ``const`` array, 16-byte aligned, in flash. A :class:`ConstantCodec` may
 return an :class:`EncodedBlob` for a weight array instead: the blob is emitted in its place and the generated
-network calls the codec's C decoder right before the layer that reads it, into a scratch region of the arena
-that the planner reserves for that layer only. The kernels then read the decoded copy.
+network decodes it, as ``NativeOptions.decode`` says:
+
+* ``"layer"``: right before the layer that reads it, into a region of the arena that the planner reserves for
+  that layer only;
+* ``"init"``: once in ``P_init``, into a static RAM buffer ``P_decoded``.
+
+If the blob has a ``check`` function, ``P_init`` runs it on every blob once (e.g. a CRC) and reports its failure.
+The kernels only ever see the decoded copy.
 """
 
 from __future__ import annotations
@@ -20,13 +26,22 @@ from codegen.backend.native.layers import ConstArray, c_float
 @dataclass(frozen=True)
 class EncodedBlob:
     """A compressed constant. ``decoder`` is a C function
-    ``cg_status decoder(const uint8_t *blob, uint32_t blob_bytes, void *dst, uint32_t dst_bytes)``
-    defined in ``sources`` (copied next to the generated files; ``headers`` must declare it)."""
+    ``cg_status decoder(const uint8_t *blob, uint32_t blob_bytes, void *dst, uint32_t dst_bytes)``, or with
+    ``scratch_bytes > 0`` ``cg_status decoder(blob, blob_bytes, dst, dst_bytes, void *scratch, uint32_t
+    scratch_bytes)`` (the planner reserves the scratch, 16-byte aligned). ``check``, if set, is
+    ``cg_status check(const uint8_t *blob, uint32_t blob_bytes, uint32_t *count)``, run once per blob in
+    ``P_init``. All are defined in ``sources`` (copied next to the generated files; ``headers`` declare them).
+    ``header_bytes``/``table_bytes``/``coded_bytes`` are the codec's own accounting of ``data`` (informative)."""
 
     data: bytes
     decoder: str
     sources: tuple[Path, ...] = ()
     headers: tuple[Path, ...] = ()
+    check: str | None = None
+    scratch_bytes: int = 0
+    header_bytes: int = 0
+    table_bytes: int = 0
+    coded_bytes: int = 0
 
 
 class ConstantCodec(Protocol):

@@ -29,5 +29,6 @@ def test_board_answers_the_same_input_with_the_same_output(hil_target, hil_golde
 
 
 def test_board_reports_one_cost_per_layer(hil_target, hil_golden):
-    per_layer = hil_target.profile(hil_golden[0][0])
-    assert len(per_layer) == hil_target.info().num_layers and sum(per_layer) > 0
+    per_layer = hil_target.profile(hil_golden[0][0])  # (layer name, counter ticks) per layer
+    assert len(per_layer) == hil_target.info().num_layers
+    assert all(name for name, _ in per_layer) and sum(ticks for _, ticks in per_layer) > 0

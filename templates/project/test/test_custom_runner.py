@@ -109,10 +109,9 @@ class CustomTestRunner(TestRunnerBase):
                     proc.wait()
         if not self._summary_seen:
             elapsed = time.monotonic() - started
-            self.test_suite.add_case(TestCase(
-                name="selftest_summary", status=TestStatus.ERRORED,
-                message=f"no summary line from the emulator within {elapsed:.0f} s (timeout {timeout:.0f} s)",
-            ))
+            message = f"no summary line from the emulator within {elapsed:.0f} s (timeout {timeout:.0f} s)"
+            self.test_suite.add_case(TestCase(name="selftest_summary", status=TestStatus.ERRORED, message=message,
+                                              exception=RuntimeError(message)))
             self.test_suite.on_finish()
         return None
 
@@ -123,7 +122,7 @@ class CustomTestRunner(TestRunnerBase):
         text = line.strip()
         match = LINE_RE.match(text)
         if match:
-            source = TestCaseSource(file=match.group("file"), line=int(match.group("line")))
+            source = TestCaseSource(filename=match.group("file"), line=int(match.group("line")))
             self.test_suite.add_case(TestCase(
                 name=match.group("name"), status=STATUS[match.group("status")],
                 message=match.group("message"), source=source,

@@ -1,0 +1,358 @@
+"""Huffman-packed weights in generated code: the native backend's :class:`ConstantCodec`, the choice of
+decode mode, and the byte accounting printed on generation.
+
+Decode modes (``NativeOptions.decode``):
+
+* ``"layer"``: every blob is CRC-checked once in ``P_init``; right before its layer, ``P_run`` decodes it
+  (without CRC) into an arena region reserved for that layer only. RAM cost: the largest decoded layer plus
+  the decoder scratch, both in the memory plan. Flash holds only the blobs.
+* ``"init"``: ``P_init`` checks and decodes every blob once into a static RAM buffer; ``P_run`` costs nothing
+  extra. RAM cost: all decoded weights.
+
+:func:`resolve` picks ``none`` / ``init`` / ``layer`` for ``--compress auto``; :func:`native_options` turns CLI
+flags into :class:`NativeOptions`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from codegen.backend.native.layers import ConstArray
+from codegen.backend.native.weights import EncodedBlob, StoredConstant
+from codegen.compress.huffman import DEFAULT_MIN_BYTES, SCRATCH_BYTES, encode_if_smaller
+from codegen.errors import CodegenError
+from codegen.resources import resource_path
+
+if TYPE_CHECKING:
+    from codegen.backend.native.emitter import NativeOptions, NativeSources
+    from codegen.boards import Board
+    from codegen.ir import Graph
+
+log = logging.getLogger(__name__)
+
+DecodeMode = Literal["layer", "init"]
+COMPRESS_CHOICES = ("none", "huffman", "auto")
+DECODE_CHOICES = ("auto", "layer", "init")
+DECODER_SOURCES = (
+    "cg_huffman_check.c",
+    "cg_huffman_crc32.c",
+    "cg_huffman_decode_nocrc_s8.c",
+    "cg_huffman_get_scratch_size.c",
+)
+# RAM the firmware needs besides the arena (stack, I/O buffers): the project writer's estimate.
+RAM_RESERVE_BYTES = 8 * 1024
+# Thumb-2 code size of DECODER_SOURCES (arm-none-eabi-gcc -O2 -mcpu=cortex-m4, as the firmware builds it), used when the
+# toolchain is missing; tests/compress/test_codegen_integration.py checks it against a real build.
+DECODER_CODE_BYTES_RECORDED = 2020
+
+
+def _runtime() -> Path:
+    return resource_path("runtime")
+
+
+@dataclass(frozen=True)
+class HuffmanCodec:
+    """Stores an int8 weight array as a Huffman blob when the blob (header and table included) is smaller
+    than the raw bytes and the array has at least ``min_bytes`` bytes; everything else stays raw."""
+
+    min_bytes: int = DEFAULT_MIN_BYTES
+    name: str = "huffman"
+
+    def encode(self, const: ConstArray) -> EncodedBlob | None:
+        blob = encode_if_smaller(const.values, self.min_bytes)
+        if blob is None:
+            return None
+        rt = _runtime()
+        return EncodedBlob(
+            data=blob.data,
+            decoder="cg_huffman_decode_nocrc_s8",
+            sources=tuple(rt / "src" / "huffman" / s for s in DECODER_SOURCES),
+            headers=(rt / "include" / "cg_huffman.h",),
+            check="cg_huffman_check",
+            scratch_bytes=SCRATCH_BYTES,
+            table_bytes=blob.table_bytes,
+            coded_bytes=blob.coded_bytes,
+            header_bytes=blob.header_bytes,
+        )
+
+
+# ---------------------------------------------------------------------------------------------- mode choice
+
+
+@dataclass(frozen=True)
+class ModeChoice:
+    """What ``--compress``/``--decode`` resolved to, and why."""
+
+    compress: Literal["none", "huffman"]
+    decode: DecodeMode
+    reason: str
+
+
+def _generate(graph: Graph, prefix: str, options: NativeOptions | None) -> NativeSources:
+    from codegen.backend.native import generate
+
+    return generate(graph, prefix=prefix, options=options)
+
+
+def resolve(
+    graph: Graph,
+    compress: str = "auto",
+    decode: str = "auto",
+    board: Board | None = None,
+    prefix: str = "cg_net",
+    min_bytes: int = DEFAULT_MIN_BYTES,
+) -> ModeChoice:
+    """Resolve ``--compress none|huffman|auto`` and ``--decode auto|layer|init`` for ``graph`` on ``board``.
+
+    ``auto`` compression: none if no weight gets smaller, or if the bytes saved do not pay for the decoder's
+    code. ``auto`` decode: "init" when the decoded weights
+    plus the arena fit the board's RAM (always when no board is known), else "layer"."""
+    if compress not in COMPRESS_CHOICES:
+        raise CodegenError(f"--compress {compress!r} is unknown", hint="use none, huffman or auto")
+    if decode not in DECODE_CHOICES:
+        raise CodegenError(f"--decode {decode!r} is unknown", hint="use auto, layer or init")
+    if compress == "none":
+        return ModeChoice("none", "layer", "compression off")
+    from codegen.backend.native.emitter import NativeOptions
+
+    codec = HuffmanCodec(min_bytes)
+    init = _generate(graph, prefix, NativeOptions(codec=codec, decode="init"))
+    blobs = [s for s in init.constants if s.blob is not None]
+    if compress == "auto":
+        if not blobs:
+            return ModeChoice("none", "layer", "no weight tensor gets smaller with Huffman coding")
+        saved = sum(s.const.nbytes - s.stored_bytes for s in blobs)
+        code, _ = decoder_code_bytes()
+        if saved <= code:
+            return ModeChoice(
+                "none", "layer", f"Huffman saves {saved:,} B of weights but the decoder adds {code:,} B of code"
+            )
+    if decode != "auto":
+        return ModeChoice("huffman", decode, f"--decode {decode}")  # type: ignore[arg-type]
+    if board is None:
+        return ModeChoice("huffman", "init", "no board given: decode once at init")
+    need = init.arena_bytes + init.decoded_bytes + RAM_RESERVE_BYTES
+    if need <= board.ram_bytes:
+        return ModeChoice(
+            "huffman", "init", f"decoded weights + arena + reserve = {need:,} B fit {board.ram_bytes:,} B RAM"
+        )
+    return ModeChoice(
+        "huffman",
+        "layer",
+        f"decoded weights + arena + reserve = {need:,} B exceed {board.ram_bytes:,} B RAM: decode per layer",
+    )
+
+
+def native_options(
+    graph: Graph,
+    compress: str = "none",
+    decode: str = "auto",
+    board: Board | None = None,
+    prefix: str = "cg_net",
+) -> tuple[NativeOptions, ModeChoice]:
+    """The :class:`NativeOptions` for CLI flags (``--huffman`` is ``compress="huffman"``)."""
+    from codegen.backend.native.emitter import NativeOptions
+
+    choice = resolve(graph, compress, decode, board, prefix)
+    if choice.compress == "none":
+        return NativeOptions(), choice
+    return NativeOptions(codec=HuffmanCodec(), decode=choice.decode), choice
+
+
+def add_flags(parser: Any) -> None:
+    """Add ``--huffman``, ``--compress`` and ``--decode`` to an argparse parser."""
+    parser.add_argument(
+        "--huffman", action="store_true", help="store weights as Huffman blobs where smaller (= --compress huffman)"
+    )
+    parser.add_argument(
+        "--compress",
+        choices=COMPRESS_CHOICES,
+        default=None,
+        help="weight compression: none (default), huffman, or auto (huffman only if some weight gets smaller)",
+    )
+    parser.add_argument(
+        "--decode",
+        choices=DECODE_CHOICES,
+        default="auto",
+        help="where compressed weights are decoded: init (once, into RAM), layer (before each layer, into "
+        "the arena), auto (init if it fits the board's RAM)",
+    )
+
+
+def compress_flag(args: Any) -> str:
+    """The effective ``--compress`` value of parsed CLI ``args``."""
+    if getattr(args, "huffman", False):
+        if args.compress not in (None, "huffman"):
+            raise CodegenError(
+                f"--huffman contradicts --compress {args.compress}", hint="pass only one of them"
+            )
+        return "huffman"
+    if args.compress is None and getattr(args, "decode", "auto") != "auto":
+        raise CodegenError("--decode needs compressed weights", hint="add --huffman")
+    return args.compress or "none"
+
+
+class NetworkGenerator:
+    """A ``(graph, prefix) -> NativeSources`` callable for the project writer (its ``network`` argument),
+    with compression resolved for ``board``; ``last`` keeps the latest sources for :func:`accounting`."""
+
+    def __init__(self, compress: str, decode: str, board: Board | None) -> None:
+        self.compress, self.decode, self.board = compress, decode, board
+        self.last: NativeSources | None = None
+        self.choice: ModeChoice | None = None
+
+    def __call__(self, graph: Graph, prefix: str) -> NativeSources:
+        options, self.choice = native_options(graph, self.compress, self.decode, self.board, prefix)
+        log.info("weights: %s, decode %s (%s)", self.choice.compress, self.choice.decode, self.choice.reason)
+        self.last = _generate(graph, prefix, options)
+        return self.last
+
+
+# ---------------------------------------------------------------------------------------------- accounting
+
+
+@dataclass(frozen=True)
+class StoredWeight:
+    name: str
+    ctype: str
+    raw_bytes: int
+    stored_bytes: int
+    encoded: bool
+    header_bytes: int
+    table_bytes: int
+    coded_bytes: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "ctype": self.ctype, "encoded": self.encoded, "raw_bytes": self.raw_bytes,
+            "stored_bytes": self.stored_bytes, "header_bytes": self.header_bytes,
+            "table_bytes": self.table_bytes, "coded_bytes": self.coded_bytes,
+        }
+
+
+@dataclass(frozen=True)
+class WeightAccounting:
+    """What the generated code stores for its weights (flash) and what decoding costs (RAM, code)."""
+
+    weights: tuple[StoredWeight, ...]
+    decode: str
+    decoded_ram_bytes: int
+    arena_bytes: int
+    decoder_code_bytes: int | None
+    decoder_code_source: str
+
+    @property
+    def raw_bytes(self) -> int:
+        return sum(w.raw_bytes for w in self.weights)
+
+    @property
+    def stored_bytes(self) -> int:
+        return sum(w.stored_bytes for w in self.weights)
+
+    def total(self, field_name: str) -> int:
+        return sum(getattr(w, field_name) for w in self.weights)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "decode": self.decode,
+            "raw_bytes": self.raw_bytes,
+            "stored_bytes": self.stored_bytes,
+            "saved_bytes": self.raw_bytes - self.stored_bytes,
+            "header_bytes": self.total("header_bytes"),
+            "table_bytes": self.total("table_bytes"),
+            "coded_bytes": self.total("coded_bytes"),
+            "encoded_tensors": sum(w.encoded for w in self.weights),
+            "tensors": len(self.weights),
+            "decoded_ram_bytes": self.decoded_ram_bytes,
+            "arena_bytes": self.arena_bytes,
+            "decoder_code_bytes": self.decoder_code_bytes,
+            "decoder_code_source": self.decoder_code_source,
+            "weights": [w.as_dict() for w in self.weights],
+        }
+
+    def format(self) -> str:
+        rows = [("weight", "type", "raw B", "stored B", "header B", "table B", "coded B", "storage")]
+        for w in self.weights:
+            rows.append((w.name, w.ctype, f"{w.raw_bytes:,}", f"{w.stored_bytes:,}", str(w.header_bytes),
+                         f"{w.table_bytes:,}", f"{w.coded_bytes:,}", "huffman" if w.encoded else "raw"))
+        rows.append(("total", "", f"{self.raw_bytes:,}", f"{self.stored_bytes:,}",
+                     f"{self.total('header_bytes'):,}", f"{self.total('table_bytes'):,}",
+                     f"{self.total('coded_bytes'):,}", f"{sum(w.encoded for w in self.weights)} huffman"))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = ["  ".join(c.rjust(wd) if 2 <= i <= 6 else c.ljust(wd) for i, (c, wd) in
+                           enumerate(zip(r, widths, strict=True))).rstrip() for r in rows]
+        code = (f"{self.decoder_code_bytes:,} B ({self.decoder_code_source})"
+                if self.decoder_code_bytes is not None else "none")
+        ratio = self.stored_bytes / self.raw_bytes if self.raw_bytes else 1.0
+        lines += [
+            f"weights: {self.raw_bytes:,} B raw -> {self.stored_bytes:,} B stored ({ratio:.3f}x); "
+            f"decode: {self.decode}; decoded weights in RAM: {self.decoded_ram_bytes:,} B "
+            f"({'static buffer' if self.decode == 'init' else 'largest layer + decoder scratch, in the arena'}); "
+            f"arena {self.arena_bytes:,} B",
+            f"decoder code: {code}",
+        ]
+        return "\n".join(lines)
+
+
+def _weight_row(s: StoredConstant) -> StoredWeight:
+    b = s.blob
+    return StoredWeight(
+        name=s.const.name,
+        ctype=s.const.ctype,
+        raw_bytes=s.const.nbytes,
+        stored_bytes=s.stored_bytes,
+        encoded=b is not None,
+        header_bytes=b.header_bytes if b else 0,
+        table_bytes=b.table_bytes if b else 0,
+        coded_bytes=b.coded_bytes if b else 0,
+    )
+
+
+def accounting(sources: NativeSources) -> WeightAccounting:
+    """Per-weight raw/stored/table/coded bytes of generated ``sources`` and the decoder's code size."""
+    weights = tuple(_weight_row(s) for s in sources.constants if s.const.weight)
+    encoded = any(w.encoded for w in weights)
+    code, how = decoder_code_bytes() if encoded else (None, "no decoder linked")
+    ram = sources.decoded_bytes
+    if sources.decode == "layer" and sources.plan is not None:
+        per_layer: dict[int, int] = {}
+        for b in sources.plan.buffers:
+            if b.kind == "decode":
+                per_layer[b.first] = per_layer.get(b.first, 0) + b.size
+        ram = max(per_layer.values(), default=0)
+    return WeightAccounting(weights, sources.decode if encoded else "none", ram, sources.arena_bytes, code, how)
+
+
+@functools.cache
+def decoder_code_bytes() -> tuple[int, str]:
+    """Code + read-only data bytes of the decoder functions the generated code links, for Cortex-M4
+    (measured with arm-none-eabi-gcc -O2 when installed, else the recorded value)."""
+    gcc = shutil.which("arm-none-eabi-gcc")
+    size = shutil.which("arm-none-eabi-size")
+    if gcc is None or size is None:
+        return DECODER_CODE_BYTES_RECORDED, "recorded, arm-none-eabi-gcc -O2 cortex-m4"
+    rt = _runtime()
+    total = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for src in DECODER_SOURCES:
+            obj = Path(tmp) / (src + ".o")
+            proc = subprocess.run(
+                [gcc, "-O2", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16",
+                 "-ffunction-sections", "-I", str(rt / "include"), "-c", str(rt / "src" / "huffman" / src),
+                 "-o", str(obj)],
+                capture_output=True, text=True, check=False,
+            )
+            if proc.returncode != 0:
+                log.debug("decoder size build failed: %s", proc.stderr)
+                return DECODER_CODE_BYTES_RECORDED, "recorded, arm-none-eabi-gcc -O2 cortex-m4"
+            out = subprocess.run([size, str(obj)], capture_output=True, text=True, check=True).stdout
+            text, data = out.splitlines()[1].split()[:2]
+            total += int(text) + int(data)
+    return total, "measured, arm-none-eabi-gcc -O2 cortex-m4"
