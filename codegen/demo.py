@@ -27,6 +27,7 @@ def _available(module: str) -> bool:
 def steps(model: Path, work: Path) -> list[tuple[str, str | None, list[str]]]:
     """(title, module that must exist, argv) for each step."""
     project = work / "squeezenet_int8-emulated_stm32f405"
+    float_model = model.with_name(model.name.replace("_int8", "_fp32"))
     return [
         ("analyze the model and check it fits the emulated board", None,
          ["analyze", "--model", str(model), "--board", "emulated_stm32f405"]),
@@ -36,7 +37,8 @@ def steps(model: Path, work: Path) -> list[tuple[str, str | None, list[str]]]:
          ["--board", "emulated_stm32f405", "--model", str(model), "--out", str(project), "--force"]),
         ("build the firmware with PlatformIO", "codegen.project.cli", ["build", str(project)]),
         ("run it on the emulated board and validate against the host", "codegen.hil.cli",
-         ["validate", "--project", str(project), "--samples", "20", "--dataset", "digits"]),
+         ["validate", "--project", str(project), "--model", str(model), "--dataset", "digits", "--limit", "30",
+          *(["--float-model", str(float_model)] if float_model.exists() else []), "--out", str(work / "validation")]),
     ]
 
 
