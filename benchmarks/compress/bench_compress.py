@@ -276,6 +276,11 @@ def report(rows: list[Row], qemu: tuple[float, list, list[DecodeCase]] | None) -
             " callers",
             "that ran `cg_huffman_check` once (e.g. at init) on weights held in flash.",
         ]
+    md += [
+        "",
+        "Firmware flash, RAM and inference overhead with Huffman-packed weights in generated code (emulated",
+        "STM32F405): `firmware.md` (`bench_firmware.py`).",
+    ]
     return "\n".join(md) + "\n"
 
 

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 DecodeMode = Literal["layer", "init"]
 COMPRESS_CHOICES = ("none", "huffman", "auto")
+# Ops whose weights are read once per inference: not worth decoding before every run (auto mode).
+READ_ONCE_OPS = frozenset({"FULLY_CONNECTED"})
 DECODE_CHOICES = ("auto", "layer", "init")
 DECODER_SOURCES = (
     "cg_huffman_check.c",
@@ -60,12 +62,16 @@ def _runtime() -> Path:
 @dataclass(frozen=True)
 class HuffmanCodec:
     """Stores an int8 weight array as a Huffman blob when the blob (header and table included) is smaller
-    than the raw bytes and the array has at least ``min_bytes`` bytes; everything else stays raw."""
+    than the raw bytes and the array has at least ``min_bytes`` bytes; everything else, and the constants
+    named in ``exclude``, stays raw."""
 
     min_bytes: int = DEFAULT_MIN_BYTES
+    exclude: frozenset[str] = frozenset()
     name: str = "huffman"
 
     def encode(self, const: ConstArray) -> EncodedBlob | None:
+        if const.name in self.exclude:
+            return None
         blob = encode_if_smaller(const.values, self.min_bytes)
         if blob is None:
             return None
@@ -93,6 +99,7 @@ class ModeChoice:
     compress: Literal["none", "huffman"]
     decode: DecodeMode
     reason: str
+    exclude: frozenset[str] = frozenset()  # constants kept raw although Huffman would shrink them
 
 
 def _generate(graph: Graph, prefix: str, options: NativeOptions | None) -> NativeSources:
@@ -112,8 +119,10 @@ def resolve(
     """Resolve ``--compress none|huffman|auto`` and ``--decode auto|layer|init`` for ``graph`` on ``board``.
 
     ``auto`` compression: none if no weight gets smaller, or if the bytes saved do not pay for the decoder's
-    code. ``auto`` decode: "init" when the decoded weights
-    plus the arena fit the board's RAM (always when no board is known), else "layer"."""
+    code. ``auto`` decode: "init" when the decoded weights plus the arena fit the board's RAM (always when no
+    board is known), else "layer" with the weights of :data:`READ_ONCE_OPS` kept raw (each is read once per
+    inference, so decoding it before its layer costs more than the layer); if that leaves nothing worth
+    coding, no compression. A forced ``--decode layer`` codes every weight that gets smaller."""
     if compress not in COMPRESS_CHOICES:
         raise CodegenError(f"--compress {compress!r} is unknown", hint="use none, huffman or auto")
     if decode not in DECODE_CHOICES:
@@ -143,11 +152,16 @@ def resolve(
         return ModeChoice(
             "huffman", "init", f"decoded weights + arena + reserve = {need:,} B fit {board.ram_bytes:,} B RAM"
         )
-    return ModeChoice(
-        "huffman",
-        "layer",
-        f"decoded weights + arena + reserve = {need:,} B exceed {board.ram_bytes:,} B RAM: decode per layer",
-    )
+    over = f"decoded weights + arena + reserve = {need:,} B exceed {board.ram_bytes:,} B RAM"
+    once = frozenset(n for n, op in init.const_ops if op in READ_ONCE_OPS) & {s.const.name for s in blobs}
+    saved = sum(s.const.nbytes - s.stored_bytes for s in blobs if s.const.name not in once)
+    if saved == 0 or (compress == "auto" and saved <= decoder_code_bytes()[0]):
+        return ModeChoice(
+            "none", "layer", f"{over}, and per-layer decoding pays only for convolution weights, which would "
+            f"save {saved:,} B: weights stay raw (force with --decode layer)"
+        )
+    note = f"; {len(once)} fully connected weight(s) stay raw (read once per inference)" if once else ""
+    return ModeChoice("huffman", "layer", f"{over}: decode per layer{note}", once)
 
 
 def native_options(
@@ -163,7 +177,7 @@ def native_options(
     choice = resolve(graph, compress, decode, board, prefix)
     if choice.compress == "none":
         return NativeOptions(), choice
-    return NativeOptions(codec=HuffmanCodec(), decode=choice.decode), choice
+    return NativeOptions(codec=HuffmanCodec(exclude=choice.exclude), decode=choice.decode), choice
 
 
 def add_flags(parser: Any) -> None:
@@ -293,9 +307,12 @@ class WeightAccounting:
         ratio = self.stored_bytes / self.raw_bytes if self.raw_bytes else 1.0
         lines += [
             f"weights: {self.raw_bytes:,} B raw -> {self.stored_bytes:,} B stored ({ratio:.3f}x); "
-            f"decode: {self.decode}; decoded weights in RAM: {self.decoded_ram_bytes:,} B "
-            f"({'static buffer' if self.decode == 'init' else 'largest layer + decoder scratch, in the arena'}); "
-            f"arena {self.arena_bytes:,} B",
+            f"decode: {self.decode}; "
+            + (f"decoded weights: {self.decoded_ram_bytes:,} B static RAM (decoded once in init)"
+               if self.decode == "init" else
+               f"decode buffers: up to {self.decoded_ram_bytes:,} B per layer (weights + decoder scratch), "
+               "planned in the arena with the activations")
+            + f"; arena {self.arena_bytes:,} B",
             f"decoder code: {code}",
         ]
         return "\n".join(lines)

@@ -1,8 +1,10 @@
 """The serial client (:mod:`codegen.hil.client`) seen as a validation :class:`~codegen.hil.validate.Target`.
 
-On top of the client this adds what a long validation run needs: a reset in the middle of a request (a READY
-line) raises :class:`~codegen.hil.validate.DeviceResetError` at once instead of waiting for the request to time
-out, a wrong or busy port is reported before the connection is attempted, and the messages say what to check
+The client is opened the way a long validation run needs it: a reset in the middle of a request (a READY line)
+raises :class:`~codegen.hil.validate.DeviceResetError` at once instead of waiting for the request to time out
+(``reset_policy="raise"``), and a request that gets no reply is not sent again blindly
+(``resend_on_timeout=False``): a stuck inference fails after one ``--timeout``, while corrupted frames are still
+retried. A wrong or busy port is reported before the connection is attempted, and the messages say what to check
 for the kind of port used (a serial device or the emulator's TCP socket).
 """
 
@@ -17,8 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from codegen.errors import DeviceError
-from codegen.hil.client import DeviceClient
-from codegen.hil.protocol import READY_PREFIX
+from codegen.hil.client import DeviceClient, DeviceReset
 from codegen.hil.validate import DeviceInfo, DeviceResetError, Inference, LinkStats
 
 log = logging.getLogger(__name__)
@@ -26,38 +27,13 @@ log = logging.getLogger(__name__)
 _URL_RE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 
 
-class _ResetAwareClient(DeviceClient):
-    """A client that turns a READY line seen after the handshake into :class:`DeviceResetError` right away.
-
-    Any READY line after :meth:`wait_ready` returned is a reboot, even when the boot READY line was never seen
-    (the emulator prints it before anyone connects, and pyserial discards what arrived before the port opened).
-    """
-
-    handshake_done = False
-
-    def wait_ready(self, timeout: float = 30.0) -> str:
-        line = super().wait_ready(timeout)
-        self.handshake_done = True
-        return line
-
-    def _check_text(self) -> None:  # replaces the client's READY-line detection
-        self._text += self._decoder.take_text()
-        while READY_PREFIX in self._text:
-            start = self._text.index(READY_PREFIX)
-            end = self._text.find(b"\n", start)
-            if end < 0:
-                del self._text[:start]
-                return
-            line = bytes(self._text[start:end]).strip().decode("ascii", "replace")
-            del self._text[: end + 1]
-            self.ready_line = line
-            if self.handshake_done:
-                self.stats.resets += 1
-                log.warning("device rebooted: %s", line)
-                raise DeviceResetError(f"the device rebooted ({line})",
-                                       hint="check the power supply, the stack and arena sizes and the watchdog")
-        if len(self._text) > 256:
-            del self._text[:-64]
+@contextlib.contextmanager
+def _reset_as_validation_error() -> Iterator[None]:
+    """The client's :class:`~codegen.hil.client.DeviceReset` as validation's :class:`DeviceResetError`."""
+    try:
+        yield
+    except DeviceReset as exc:
+        raise DeviceResetError(exc.message, hint=exc.hint) from exc
 
 
 class ClientTarget:
@@ -68,7 +44,8 @@ class ClientTarget:
         self._info: DeviceInfo | None = None
 
     def info(self) -> DeviceInfo:
-        raw = self.client.info()
+        with _reset_as_validation_error():
+            raw = self.client.info()
         self._info = DeviceInfo(
             model_sha256=raw.model_sha256, tool_version=raw.tool_version, board=raw.board,
             counter_kind=raw.counter_kind, counter_hz=raw.counter_hz, num_layers=raw.num_layers,
@@ -80,14 +57,17 @@ class ClientTarget:
         return self._info
 
     def infer(self, data: bytes) -> Inference:
-        result = self.client.infer(data)
+        with _reset_as_validation_error():
+            result = self.client.infer(data)
         return Inference(b"".join(result.outputs), result.cycles)
 
     def profile(self, data: bytes) -> tuple[tuple[str, int], ...]:
-        return tuple((layer.name, layer.cycles) for layer in self.client.profile(data))
+        with _reset_as_validation_error():
+            return tuple((layer.name, layer.cycles) for layer in self.client.profile(data))
 
     def layer_outputs(self, data: bytes) -> tuple[bytes, ...]:
-        return tuple(layer.data for layer in self.client.dump(data).layers)
+        with _reset_as_validation_error():
+            return tuple(layer.data for layer in self.client.dump(data).layers)
 
     def link_stats(self) -> LinkStats:
         s = self.client.stats
@@ -169,8 +149,9 @@ def open_target(port: str, *, baud: int = 115200, timeout: float = 10.0, boot_ti
     where = ("the emulator's socket (is it running, and is no other client connected to it?)" if is_url(port)
              else "the board (is the firmware flashed, the baud rate right, the board powered?)")
     try:
-        client = _ResetAwareClient(port, baud=baud, timeout=timeout, retries=retries,
-                                   connect_timeout=2.0 if is_url(port) else 1.0)
+        client = DeviceClient(port, baud=baud, timeout=timeout, retries=retries,
+                              connect_timeout=2.0 if is_url(port) else 1.0, reset_policy="raise",
+                              resend_on_timeout=False)
     except DeviceError as exc:
         raise DeviceError(exc.message, hint=f"check {where}") from None
     try:

@@ -155,6 +155,24 @@ class FrameDecoder:
             del self._buf[:total]
             yield Frame(cmd=cmd, seq=seq, payload=body[7:])
 
+    @property
+    def in_frame(self) -> bool:
+        """True while the start of a frame (sync bytes) is buffered, waiting for the rest."""
+        return self._buf.startswith(SYNC)
+
+    def flush_partial(self, reason: str = "truncated frame") -> list[Frame | CorruptFrame]:
+        """Give up on a frame whose rest never came (a byte lost on the link, or a corrupted length that passed
+        the header check): report it as corrupt and decode whatever follows its sync bytes."""
+        if not self._buf:
+            return []
+        if not self._buf.startswith(SYNC):  # a lone trailing first sync byte: it was text after all
+            self.text += self._buf
+            self._buf.clear()
+            return []
+        seq = self._buf[3] if len(self._buf) >= HEADER_BYTES else None
+        del self._buf[:1]
+        return [CorruptFrame(reason, seq), *self.feed(b"")]
+
     def take_text(self) -> bytes:
         out = bytes(self.text)
         self.text.clear()

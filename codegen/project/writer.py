@@ -237,7 +237,8 @@ def check_fit(board: Board, sources: NetworkSources) -> FitVerdict:
         board=board.name,
         flash_needed=CODE_BYTES_ESTIMATE + int(sources.weight_bytes),
         flash_available=board.flash_bytes,
-        ram_needed=int(sources.arena_bytes) + RAM_OVERHEAD_ESTIMATE,
+        # arena + weights decoded once at init (Huffman "init" mode) + stack and buffers
+        ram_needed=int(sources.arena_bytes) + int(getattr(sources, "decoded_bytes", 0)) + RAM_OVERHEAD_ESTIMATE,
         ram_available=board.ram_bytes,
     )
 
@@ -247,7 +248,7 @@ def fit_error(fit: FitVerdict, model_name: str) -> FitError:
     if fit.flash_needed > fit.flash_available:
         parts.append(f"flash {fit.flash_needed:,} > {fit.flash_available:,} bytes (code estimate + weights)")
     if fit.ram_needed > fit.ram_available:
-        parts.append(f"RAM {fit.ram_needed:,} > {fit.ram_available:,} bytes (arena + stack + buffers)")
+        parts.append(f"RAM {fit.ram_needed:,} > {fit.ram_available:,} bytes (arena + decoded weights + stack + buffers)")
     return FitError(
         f"{model_name} does not fit {fit.board}: " + "; ".join(parts),
         hint="use a smaller model, prune it and compress the weights (--huffman), pick a board with more "

@@ -129,8 +129,13 @@ def apply_magnitude_pruning(model: Any, cfg: PruneConfig, steps: int) -> Any:
             frequency=freq,
         )
 
+    depthwise_cls = _prunable_depthwise_class()
+
     def clone(layer: Any) -> Any:
         if layer.name in targets and targets[layer.name] > 0:
+            if isinstance(layer, k.layers.DepthwiseConv2D):
+                # tfmot's registry does not prune depthwise kernels; a PrunableLayer subclass opts them in
+                layer = depthwise_cls.from_config(layer.get_config())
             return sparsity.prune_low_magnitude(layer, pruning_schedule=schedule(targets[layer.name]))
         return layer
 
@@ -138,7 +143,29 @@ def apply_magnitude_pruning(model: Any, cfg: PruneConfig, steps: int) -> Any:
     # never touches the caller's (dense) model
     private = k.models.clone_model(model)
     private.set_weights(model.get_weights())
-    return k.models.clone_model(private, clone_function=clone)
+    pruned = k.models.clone_model(private, clone_function=clone)
+    for layer in pruned.layers:
+        inner = getattr(layer, "layer", layer)
+        if isinstance(inner, depthwise_cls):   # re-created from config: copy the trained weights
+            inner.set_weights(private.get_layer(inner.name).get_weights())
+    return pruned
+
+
+_DEPTHWISE_CLASS: list[Any] = []
+
+
+def _prunable_depthwise_class() -> Any:
+    """A DepthwiseConv2D that tells tfmot its depthwise kernel is prunable (created once, lazily)."""
+    if not _DEPTHWISE_CLASS:
+        k = keras()
+        sparsity = tfmot().sparsity.keras
+
+        class PrunableDepthwiseConv2D(k.layers.DepthwiseConv2D, sparsity.PrunableLayer):
+            def get_prunable_weights(self) -> list[Any]:
+                return [self.depthwise_kernel]
+
+        _DEPTHWISE_CLASS.append(PrunableDepthwiseConv2D)
+    return _DEPTHWISE_CLASS[0]
 
 
 def pruning_callbacks(model: Any) -> list[Any]:
@@ -149,10 +176,23 @@ def pruning_callbacks(model: Any) -> list[Any]:
 
 
 def strip_pruning(model: Any) -> Any:
-    """Remove tfmot wrappers (the zeros stay in the kernels)."""
-    if any(layer.__class__.__name__ == "PruneLowMagnitude" for layer in model.layers):
-        return tfmot().sparsity.keras.strip_pruning(model)
-    return model
+    """Remove tfmot wrappers (the zeros stay in the kernels) and turn prunable depthwise layers back into
+    plain DepthwiseConv2D, so that QAT, saving and conversion see standard layers."""
+    if not any(layer.__class__.__name__ == "PruneLowMagnitude" for layer in model.layers):
+        return model
+    k = keras()
+    stripped = tfmot().sparsity.keras.strip_pruning(model)
+    if not _DEPTHWISE_CLASS or not any(isinstance(layer, _DEPTHWISE_CLASS[0]) for layer in stripped.layers):
+        return stripped
+
+    def plain(layer: Any) -> Any:
+        if isinstance(layer, _DEPTHWISE_CLASS[0]):
+            return k.layers.DepthwiseConv2D.from_config(layer.get_config())
+        return layer.__class__.from_config(layer.get_config())
+
+    restored = k.models.clone_model(stripped, clone_function=plain)
+    restored.set_weights(stripped.get_weights())
+    return restored
 
 
 class SaliencyPruning:
@@ -316,22 +356,65 @@ def keep_sparsity_callback(model: Any, masks: dict[str, np.ndarray]) -> Any:
     return _Keep()
 
 
+_PASS_THROUGH: list[Any] = []
+
+
+def _pass_through_config() -> Any:
+    """QuantizeConfig with no quantizers: the layer's output keeps its input's range.
+
+    Used for AveragePooling2D: TFLite's int8 AVERAGE_POOL_2D needs equal input and output scales, and tfmot's
+    own output quantizer would make the converter insert a QUANTIZE (requantize) operator after it."""
+    if not _PASS_THROUGH:
+        q = tfmot().quantization.keras
+
+        class PassThroughQuantizeConfig(q.QuantizeConfig):
+            def get_weights_and_quantizers(self, layer: Any) -> list[Any]:
+                return []
+
+            def get_activations_and_quantizers(self, layer: Any) -> list[Any]:
+                return []
+
+            def set_quantize_weights(self, layer: Any, quantize_weights: Any) -> None:
+                return None
+
+            def set_quantize_activations(self, layer: Any, quantize_activations: Any) -> None:
+                return None
+
+            def get_output_quantizers(self, layer: Any) -> list[Any]:
+                return []
+
+            def get_config(self) -> dict[str, Any]:
+                return {}
+
+        _PASS_THROUGH.append(PassThroughQuantizeConfig)
+    return _PASS_THROUGH[0]
+
+
 def quantize_aware(model: Any, preserve_sparsity: bool = False) -> Any:
     """A QAT copy of ``model`` (weights kept). ``preserve_sparsity`` uses the prune-preserving 8-bit scheme so
-    that fine-tuning does not fill the pruned zeros back in."""
+    that fine-tuning does not fill the pruned zeros back in (see also :func:`keep_sparsity_callback`)."""
+    k = keras()
     q = tfmot().quantization.keras
     base = strip_pruning(model)
+    config_cls = _pass_through_config()
+
+    def annotate(layer: Any) -> Any:
+        if isinstance(layer, k.layers.AveragePooling2D):
+            return q.quantize_annotate_layer(layer, quantize_config=config_cls())
+        return layer
+
     try:
-        if preserve_sparsity:
-            from tensorflow_model_optimization.python.core.quantization.keras.collab_opts import (
-                prune_preserve,
-            )
+        with q.quantize_scope({"PassThroughQuantizeConfig": config_cls}):
+            annotated = q.quantize_annotate_model(k.models.clone_model(base, clone_function=annotate))
+            annotated.set_weights(base.get_weights())
+            if preserve_sparsity:
+                from tensorflow_model_optimization.python.core.quantization.keras.collab_opts import (
+                    prune_preserve,
+                )
 
-            pps = prune_preserve.default_8bit_prune_preserve_quantize_scheme
-
-            annotated = q.quantize_annotate_model(base)
-            return q.quantize_apply(annotated, pps.Default8BitPrunePreserveQuantizeScheme())
-        return q.quantize_model(base)
+                scheme = prune_preserve.default_8bit_prune_preserve_quantize_scheme
+                return q.quantize_apply(annotated, scheme.Default8BitPrunePreserveQuantizeScheme())
+            return q.quantize_apply(annotated)
     except (ValueError, RuntimeError) as exc:
         raise CodegenError(
             f"quantization-aware training is not available for {model.name}: {exc}",

@@ -181,7 +181,11 @@ typedef struct {
     int32_t act_min, act_max;
 } cg_add_s8_params;
 
-cg_status cg_add_s8(const cg_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+/* `scratch` (cg_add_s8_get_scratch_size bytes, int32-aligned) holds per-input rescaling tables; it may be
+ * NULL when that size is 0. */
+cg_status cg_add_s8(const cg_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output,
+                    int32_t *scratch);
+int32_t cg_add_s8_get_scratch_size(const cg_add_s8_params *p);
 
 typedef struct {
     cg_broadcast_params shape;

@@ -29,23 +29,23 @@ static inline int32_t cg_shl_wrap(int32_t x, int n)
     return (int32_t)((uint32_t)x << n);
 }
 
-/* round(a * b / 2^31) with ties away from zero; saturates INT32_MIN * INT32_MIN. */
+/* gemmlowp SaturatingRoundingDoublingHighMul: (a * b + nudge) / 2^31 truncated, nudge = 2^30 for a
+ * non-negative product and 1 - 2^30 otherwise; saturates INT32_MIN * INT32_MIN.  For a negative product
+ * t = a * b + 1 - 2^30 < 0 and trunc(t / 2^31) = ceil(t / 2^31) = floor((t + 2^31 - 1) / 2^31)
+ * = floor((a * b + 2^30) / 2^31), the same expression as for a non-negative product, so one add and one
+ * arithmetic shift compute it (tests/native/test_fixed_point.py checks the identity). */
 static inline int32_t cg_sat_rounding_doubling_high_mul(int32_t a, int32_t b)
 {
-    if (a == b && a == CG_INT32_MIN) {
+    if (a == CG_INT32_MIN && b == CG_INT32_MIN) {
         return CG_INT32_MAX;
     }
-    {
-        const int64_t ab = (int64_t)a * (int64_t)b;
-        const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
-        return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
-    }
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
 /* x / 2^exponent rounded to nearest, ties away from zero (0 <= exponent <= 31). */
 static inline int32_t cg_rounding_divide_by_pot(int32_t x, int exponent)
 {
-    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t mask = (int32_t)(((uint32_t)1 << exponent) - 1u);
     const int32_t remainder = x & mask;
     const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
     return (x >> exponent) + (remainder > threshold ? 1 : 0);

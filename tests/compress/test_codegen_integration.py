@@ -164,7 +164,19 @@ def test_auto_compression_picks_none_init_or_layer_from_savings_and_board_ram(kw
     vww = load_model(shared_model("vww_mobilenetv1_025_96_int8.tflite"))
     choice = resolve(vww, "auto", board=qemu)  # 203 KB decoded weights + 64 KB arena > 128 KB RAM
     assert (choice.compress, choice.decode) == ("huffman", "layer"), choice.reason
+    fc = {n for n, op in generate(vww).const_ops if op == "FULLY_CONNECTED" and n.endswith("_filter")}
+    assert fc and choice.exclude == fc  # read once per inference: not decoded before every run
     assert resolve(vww, "auto").decode == "init"  # no board: nothing to exceed
+
+
+def test_auto_keeps_fully_connected_weights_raw_when_they_would_be_decoded_every_inference() -> None:
+    qemu = load_board("qemu")
+    ad01 = load_model(shared_model("ad01_fc_autoencoder_int8.tflite"))  # only FC layers, 264 KB of weights
+    assert resolve(ad01, "auto", board=qemu).compress == "none"
+    assert resolve(ad01, "huffman", board=qemu).compress == "none"
+    forced = resolve(ad01, "huffman", "layer", board=qemu)
+    assert (forced.compress, forced.decode, forced.exclude) == ("huffman", "layer", frozenset())
+    assert resolve(ad01, "auto").decode == "init"
 
 
 def test_emit_c_huffman_prints_per_weight_accounting_that_adds_up(tmp_path: Path, capsys) -> None:  # noqa: ANN001

@@ -177,3 +177,48 @@ def test_pruning_preserving_qat_keeps_zeros_in_layers_that_feed_a_concatenation(
         before,
         after,
     )
+
+
+def test_qat_average_pool_converts_without_requantize_operators() -> None:
+    # tfmot gives AveragePooling2D its own output range; without our pass-through config the converter adds a
+    # QUANTIZE (int8 -> int8) after AVERAGE_POOL_2D (seen on ResNet-8), an operator the runtime need not have
+    from codegen.train.pruning import quantize_aware
+    from codegen.train.tfenv import keras
+
+    k = keras()
+    inp = k.layers.Input((8, 8, 3))
+    x = k.layers.Conv2D(4, 3, padding="same", name="conv")(inp)
+    x = k.layers.BatchNormalization(name="bn")(x)
+    x = k.layers.Activation("relu", name="relu")(x)
+    x = k.layers.Flatten(name="flatten")(k.layers.AveragePooling2D(8, name="pool")(x))
+    model = k.Model(inp, k.layers.Softmax()(k.layers.Dense(3, name="fc")(x)))
+    calib = np.random.default_rng(0).uniform(0, 1, (8, 8, 8, 3)).astype(np.float32)
+    qat = quantize_aware(model)
+    qat.compile("adam", "sparse_categorical_crossentropy")
+    qat.fit(calib, np.arange(8) % 3, epochs=1, verbose=0)   # moves the range quantizers apart
+    summary = inspect_tflite(convert(qat, "int8", calib))
+    assert summary.fully_int8
+    assert summary.op_counts == {"AVERAGE_POOL_2D": 1, "CONV_2D": 1, "FULLY_CONNECTED": 1, "RESHAPE": 1,
+                                 "SOFTMAX": 1}
+
+
+def test_magnitude_pruning_also_prunes_depthwise_kernels() -> None:
+    from codegen.train.pruning import PruneConfig, apply_magnitude_pruning, pruning_callbacks, strip_pruning
+    from codegen.train.tfenv import keras, set_seed
+
+    set_seed(0)
+    k = keras()
+    inp = k.layers.Input((8, 8, 4))
+    x = k.layers.DepthwiseConv2D(3, padding="same", name="dw")(inp)
+    x = k.layers.Conv2D(8, 1, name="pw")(x)
+    model = k.Model(inp, k.layers.Dense(2, name="fc")(k.layers.GlobalAveragePooling2D()(x)))
+    pruned = apply_magnitude_pruning(model, PruneConfig(target=0.5, schedule="constant"), steps=8)
+    pruned.compile("adam", k.losses.MeanSquaredError())
+    data = np.random.default_rng(0).normal(size=(32, 8, 8, 4)).astype(np.float32)
+    pruned.fit(data, np.zeros((32, 2)), batch_size=8, epochs=2, verbose=0, callbacks=pruning_callbacks(pruned))
+    plain = strip_pruning(pruned)
+    dw = plain.get_layer("dw")
+    assert type(dw) is k.layers.DepthwiseConv2D
+    assert np.mean(dw.depthwise_kernel.numpy() == 0) >= 0.5
+    assert np.mean(plain.get_layer("pw").kernel.numpy() == 0) >= 0.5
+    assert np.mean(model.get_layer("dw").depthwise_kernel.numpy() == 0) == 0.0   # the input model is untouched

@@ -117,6 +117,7 @@ class NativeSources:
     constants: tuple[StoredConstant, ...] = field(default=(), compare=False)
     decode: str = "none"  # "none" (no encoded constant), "layer" or "init"
     decoded_bytes: int = 0  # static RAM of the decoded weights ("init" mode), outside the arena
+    const_ops: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (constant, op reading it)
 
     def write(self, out_dir: Path) -> list[Path]:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -258,27 +259,8 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
     stored_list = store_constants(consts, prefix, options.codec)
     stored = {s.const.name: s for s in stored_list}
     blobs = [s for s in stored_list if s.blob is not None]
-    for s in blobs:
-        if s.blob is not None and s.blob.scratch_bytes < 0:
-            raise ValueError(f"codec scratch of {s.const.name} is negative")
     at_init = options.decode == "init"
-    decoded: dict[int, list[tuple[str, int]]] = {}
-    init_only: list[tuple[str, int]] = []
-    ram_offsets: dict[str, int] = {}
-    if at_init:
-        for s in blobs:
-            ram_offsets[s.const.name] = sum(align(stored[n].const.nbytes) for n in ram_offsets)
-        init_scratch = max((s.blob.scratch_bytes for s in blobs if s.blob), default=0)
-        if init_scratch:
-            init_only.append((_INIT_SCRATCH, init_scratch))
-    else:
-        for layer in layers:
-            need = [stored[c.name] for c in layer.consts if stored[c.name].blob is not None]
-            for s in need:
-                decoded.setdefault(layer.index, []).append((s.const.name, s.const.nbytes))
-            layer_scratch = max((s.blob.scratch_bytes for s in need if s.blob), default=0)
-            if layer_scratch:
-                decoded[layer.index].append((_layer_scratch(layer.index), layer_scratch))
+    decoded, init_only, ram_offsets = _decode_buffers(layers, stored, at_init)
     decoded_bytes = sum(align(stored[n].const.nbytes) for n in ram_offsets)
     plan = plan_layers(graph, layers, decoded, init_only)
     r = _Render(prefix, graph, plan, stored, ram_offsets)
@@ -400,12 +382,42 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
         kernels=tuple(kernel_names),
         plan=plan,
         constants=tuple(stored_list),
+        const_ops=tuple((c.name, layer.op) for layer in layers for c in layer.consts),
         decode=options.decode if blobs else "none",
         decoded_bytes=decoded_bytes,
     )
 
 
 _INIT_SCRATCH = "#codec_scratch_init"
+
+
+def _decode_buffers(
+    layers: tuple[Layer, ...] | list[Layer], stored: dict[str, StoredConstant], at_init: bool
+) -> tuple[dict[int, list[tuple[str, int]]], list[tuple[str, int]], dict[str, int]]:
+    """Where encoded constants are decoded: per layer, (arena buffers per layer index: decoded constants and
+    the decoder scratch); at init, (init-only arena buffer for the decoder scratch, offsets of the decoded
+    constants in the static ``P_decoded`` buffer)."""
+    decoded: dict[int, list[tuple[str, int]]] = {}
+    init_only: list[tuple[str, int]] = []
+    ram_offsets: dict[str, int] = {}
+    blobs = [s for s in stored.values() if s.blob is not None]
+    if at_init:
+        offset = 0
+        for s in blobs:
+            ram_offsets[s.const.name] = offset
+            offset += align(s.const.nbytes)
+        scratch = max(s.blob.scratch_bytes for s in blobs if s.blob) if blobs else 0
+        if scratch:
+            init_only.append((_INIT_SCRATCH, scratch))
+        return decoded, init_only, ram_offsets
+    for layer in layers:
+        need = [stored[c.name] for c in layer.consts if stored[c.name].blob is not None]
+        for s in need:
+            decoded.setdefault(layer.index, []).append((s.const.name, s.const.nbytes))
+        scratch = max(s.blob.scratch_bytes for s in need if s.blob) if need else 0
+        if scratch:
+            decoded[layer.index].append((_layer_scratch(layer.index), scratch))
+    return decoded, init_only, ram_offsets
 
 
 def _layer_scratch(layer: int) -> str:

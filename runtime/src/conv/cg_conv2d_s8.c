@@ -104,6 +104,15 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
                         s11 += a1[i + j] * w1[i + j];
                     }
                 }
+                if (i + CG_BLOCK / 2 <= k) {
+                    for (j = 0; j < CG_BLOCK / 2; j++) {
+                        s00 += a0[i + j] * w0[i + j];
+                        s01 += a0[i + j] * w1[i + j];
+                        s10 += a1[i + j] * w0[i + j];
+                        s11 += a1[i + j] * w1[i + j];
+                    }
+                    i += CG_BLOCK / 2;
+                }
                 for (; i < k; i++) {
                     const int32_t x0 = a0[i], x1 = a1[i];
                     const int32_t v0 = w0[i], v1 = w1[i];

@@ -7,7 +7,7 @@ import numpy as np
 from codegen import ir
 from codegen.backend.native import prepare
 from codegen.backend.native.kernels import LowerContext, lowering
-from codegen.backend.native.layers import CFloat, ConstArray, ConstRef, KernelCall, Layer, TensorRef
+from codegen.backend.native.layers import CFloat, ConstArray, ConstRef, KernelCall, Layer, ScratchRef, TensorRef
 from codegen.backend.native.lower.common import require, same_dtype, scale_zp, size
 
 
@@ -40,6 +40,16 @@ def broadcast_params(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...
         ("broadcast", 1),
         ("size", size(out)),
     )
+
+
+#: Same threshold as CG_ADD_TABLE_MIN_SIZE in cg_add_s8.c: from this output size on, the int8 ADD kernel
+#: tabulates both input rescalings (256 int32 each) in its scratch buffer.
+ADD_TABLE_MIN_SIZE = 1024
+
+
+def add_s8_scratch_bytes(out_size: int) -> int:
+    """``cg_add_s8_get_scratch_size`` for an output of ``out_size`` elements."""
+    return 2 * 256 * 4 if out_size >= ADD_TABLE_MIN_SIZE else 0
 
 
 def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
@@ -91,6 +101,7 @@ def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
             )
             ptype = "cg_mul_s8_params"
         ctype = "int8_t"
+    scratch = add_s8_scratch_bytes(size(out.shape)) if kind == "add" and dt == "s8" else 0
     consts = []
     operands = []
     for k, t in enumerate((a, b)):
@@ -105,17 +116,15 @@ def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
             operands.append(ConstRef(c.name))
         else:
             operands.append(TensorRef(t.index))
-    call = KernelCall(
-        f"cg_{kind}_{dt}",
-        ptype,
-        params,
-        (
-            (f"const {ctype} *", operands[0]),
-            (f"const {ctype} *", operands[1]),
-            (f"{ctype} *", TensorRef(out.index)),
-        ),
+    args: tuple = (
+        (f"const {ctype} *", operands[0]),
+        (f"const {ctype} *", operands[1]),
+        (f"{ctype} *", TensorRef(out.index)),
     )
-    return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
+    if kind == "add" and dt == "s8":
+        args += (("int32_t *", ScratchRef() if scratch else None),)
+    call = KernelCall(f"cg_{kind}_{dt}", ptype, params, args)
+    return Layer(op.index, op.op, dt, (call,), tuple(consts), scratch_bytes=scratch, output=out.index)
 
 
 @lowering("ADD", dtypes=("int8", "float32"), kernels=("cg_add_s8", "cg_add_f32"))
