@@ -1,69 +1,75 @@
 """The main job on the built-in default: `bash run.sh demo` (digits data, emulated STM32F405).
 
-Runs the pipeline one step after another with the same commands a user types, stopping at the first failure:
-train -> analyze -> verify -> generate -> build -> validate on the emulated board. Steps whose parts are not
-installed are reported as skipped.
+Runs the whole pipeline with the same commands a user types, stopping at the first failure:
+train (SqueezeNet on scikit-learn's digits, pruned to 50 %, int8) -> analyze -> Huffman accounting ->
+verify the generated C against TFLM -> generate the PlatformIO project with Huffman-packed weights ->
+build it -> run it on the emulated board and validate it against the host, sample by sample.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 
 from codegen.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parent.parent
+BOARD = "emulated_stm32f405"
 
 
-def _available(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
+def train_step(models: Path, epochs: int) -> list[str]:
+    return ["train", "--model", "squeezenet", "--dataset", "digits", "--epochs", str(epochs), "--prune", "0.5",
+            "--variants", "fp32,int8,pruned_int8", "--out", str(models), "--seed", "0", "--force"]
 
 
-def steps(model: Path, work: Path) -> list[tuple[str, str | None, list[str]]]:
-    """(title, module that must exist, argv) for each step."""
-    project = work / "squeezenet_int8-emulated_stm32f405"
-    float_model = model.with_name(model.name.replace("_int8", "_fp32"))
+def steps(model: Path, float_model: Path | None, work: Path) -> list[tuple[str, list[str]]]:
+    project = work / f"{model.stem}-{BOARD}"
+    validate = ["validate", "--project", str(project), "--model", str(model), "--dataset", "digits",
+                "--limit", "50", "--out", str(work / "validation")]
+    if float_model is not None and float_model.exists():
+        validate += ["--float-model", str(float_model)]
     return [
-        ("analyze the model and check it fits the emulated board", None,
-         ["analyze", "--model", str(model), "--board", "emulated_stm32f405"]),
-        ("generated C on the host vs the TFLM reference", "codegen.backend.native.cli",
-         ["verify", "--model", str(model), "--samples", "20"]),
-        ("generate the PlatformIO project for the emulated STM32F405", "codegen.project.cli",
-         ["--board", "emulated_stm32f405", "--model", str(model), "--out", str(project), "--force"]),
-        ("build the firmware with PlatformIO", "codegen.project.cli", ["build", str(project)]),
-        ("run it on the emulated board and validate against the host", "codegen.hil.cli",
-         ["validate", "--project", str(project), "--model", str(model), "--dataset", "digits", "--limit", "30",
-          *(["--float-model", str(float_model)] if float_model.exists() else []), "--out", str(work / "validation")]),
+        ("analyze the model and check that it fits the emulated board",
+         ["analyze", "--model", str(model), "--board", BOARD]),
+        ("Huffman accounting: raw, coded and table bytes per tensor", ["compress", "--model", str(model)]),
+        ("generated C (Huffman-packed weights) on the host vs the TFLM reference",
+         ["verify", "--model", str(model), "--samples", "50", "--huffman"]),
+        ("generate the PlatformIO project for the emulated STM32F405",
+         ["--board", BOARD, "--model", str(model), "--huffman", "--out", str(project), "--force"]),
+        ("build the firmware with PlatformIO (offline, Debian's arm-none-eabi-gcc)", ["build", str(project)]),
+        ("run it on the emulated board (QEMU) and validate it against the host, sample by sample", validate),
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="run.sh demo", description=__doc__)
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "squeezenet_int8.tflite")
-    parser.add_argument("--work", type=Path, default=ROOT / "out" / "demo")
+    parser = argparse.ArgumentParser(prog="bash run.sh demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, help="skip training and deploy this int8 .tflite instead")
+    parser.add_argument("--float-model", type=Path, help="float model of --model, for the accuracy-drop check")
+    parser.add_argument("--epochs", type=int, default=20, help="training epochs (default 20)")
+    parser.add_argument("--work", type=Path, default=ROOT / "out" / "demo", help="output folder (default out/demo)")
     args = parser.parse_args(argv)
-    model = args.model
-    if not model.exists():
-        print(f"==> {model} is missing: training it on the digits data", flush=True)
-        rc = cli_main(["train", "--model", "squeezenet", "--dataset", "digits", "--out", str(model.parent)])
-        if rc:
-            return rc
-    args.work.mkdir(parents=True, exist_ok=True)
-    for i, (title, module, cmd) in enumerate(steps(model, args.work), 1):
-        print(f"\n==> step {i}: {title}\n    codegen {' '.join(cmd)}", flush=True)
-        if module and not _available(module):
-            print(f"    skipped: {module} is not part of this version yet", flush=True)
-            continue
+
+    work: Path = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    plan: list[tuple[str, list[str]]] = []
+    if args.model is None:
+        models = work / "models"
+        plan.append(("train SqueezeNet on the digits data, prune to 50 %, quantize to int8",
+                     train_step(models, args.epochs)))
+        model, float_model = models / "squeezenet_pruned_int8.tflite", models / "squeezenet_fp32.tflite"
+    else:
+        model, float_model = args.model, args.float_model
+    plan += steps(model, float_model, work)
+
+    for i, (title, cmd) in enumerate(plan, 1):
+        print(f"\n==> step {i}/{len(plan)}: {title}\n    codegen {' '.join(cmd)}", flush=True)
         rc = cli_main(cmd)
         if rc:
             print(f"==> step {i} failed (exit {rc})", file=sys.stderr)
             return rc
-    print("\n==> demo finished", flush=True)
+    print(f"\n==> demo finished: project in {work}, validation report in {work / 'validation'}", flush=True)
     return 0
 
 

@@ -596,10 +596,18 @@ class DeviceClient:
 
 
 def connect(
-    url: str, *, baud: int = 115200, timeout: float = 30.0, boot_timeout: float = 30.0, retries: int = 3
+    url: str,
+    *,
+    baud: int = 115200,
+    timeout: float = 30.0,
+    boot_timeout: float = 30.0,
+    retries: int = 3,
+    reset_policy: str = "raise",
+    resend_on_timeout: bool = True,
 ) -> DeviceClient:
     """Open a client and wait until the device answers (READY line or PING reply)."""
-    client = DeviceClient(url, baud=baud, timeout=timeout, retries=retries)
+    client = DeviceClient(url, baud=baud, timeout=timeout, retries=retries, reset_policy=reset_policy,
+                          resend_on_timeout=resend_on_timeout)
     try:
         client.wait_ready(timeout=boot_timeout)
     except BaseException:

@@ -100,7 +100,7 @@ class TrainConfig:
             "subset": None if self.subset is None else vars(self.subset).copy(),
             "extra": str(self.extra) if self.extra else None,
             "epochs": self.epochs,
-            "finetune_epochs": self.finetune_steps_epochs(),
+            "finetune_epochs": self.resolved_finetune_epochs(),
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
             "seed": self.seed,
@@ -112,7 +112,7 @@ class TrainConfig:
             "calibration_samples": self.calibration_samples,
         }
 
-    def finetune_steps_epochs(self) -> int:
+    def resolved_finetune_epochs(self) -> int:
         return self.finetune_epochs if self.finetune_epochs is not None else max(2, self.epochs // 3)
 
 
@@ -252,7 +252,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> TrainResult:
     log.info("float accuracy %.4f", keras_acc)
 
     calib = quantize.representative_samples(ds.x_train, cfg.calibration_samples, cfg.seed)
-    ft_epochs = cfg.finetune_steps_epochs()
+    ft_epochs = cfg.resolved_finetune_epochs()
     ft_lr = cfg.learning_rate / 4
     buffers: dict[str, bytes] = {}
     for mode in ("fp32", "fp16", "dynamic", "int8"):

@@ -50,7 +50,7 @@ def train_markdown(result: TrainResult) -> str:
         f"- parameters: {info.params:,}; MACs per inference: {info.macs:,}",
         f"- input {tuple(info.input_shape)}, {info.num_classes} classes; dataset {ds['train']} train / "
         f"{ds['test']} test images ({ds['source']})",
-        f"- epochs {cfg.epochs} (fine-tuning {cfg.finetune_steps_epochs()}), batch {cfg.batch_size}, "
+        f"- epochs {cfg.epochs} (fine-tuning {cfg.resolved_finetune_epochs()}), batch {cfg.batch_size}, "
         f"learning rate {cfg.learning_rate}, seed {cfg.seed}",
         f"- pruning: {cfg.prune.to_json() if cfg.prune else 'none'}; QAT: {'yes' if cfg.qat else 'no'}",
         f"- Keras float accuracy: {result.keras_accuracy:.4f}",

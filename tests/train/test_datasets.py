@@ -133,3 +133,23 @@ def test_parse_size() -> None:
     assert parse_size("24x32") == (24, 32)
     with pytest.raises(CodegenError):
         parse_size("big")
+
+
+def test_cached_keras_dataset_loads_offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import gzip
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    folder = tmp_path / ".keras" / "datasets" / "fashion-mnist"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 6), ("t10k", 3)):
+        labels = np.arange(n, dtype=np.uint8)
+        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        with gzip.open(folder / f"{split}-labels-idx1-ubyte.gz", "wb") as f:
+            f.write(b"\0" * 8 + labels.tobytes())
+        with gzip.open(folder / f"{split}-images-idx3-ubyte.gz", "wb") as f:
+            f.write(b"\0" * 16 + images.tobytes())
+    ds = load_dataset("fashion_mnist", Preprocess(size=(32, 32), channels=3))
+    assert ds.x_train.shape == (6, 32, 32, 3) and ds.x_test.shape == (3, 32, 32, 3)
+    assert ds.y_test.tolist() == [0, 1, 2]
+    assert ds.class_names[0] == "t-shirt" and len(ds.class_names) == 10
