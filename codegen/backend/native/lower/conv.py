@@ -107,6 +107,11 @@ def _geometry(op: ir.Conv2D | ir.DepthwiseConv2D, inp: ir.Tensor, filt: ir.Tenso
     return i, f, o, common
 
 
+def conv2d_s8_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
+    """``cg_conv2d_s8_get_scratch_size``: two 16-bit im2col patches of ``k_h * k_w * in_c`` values."""
+    return 2 * k_h * k_w * in_c * 2
+
+
 @lowering("CONV_2D", dtypes=("int8", "float32"), kernels=("cg_conv2d_s8", "cg_conv2d_f32"))
 def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     assert isinstance(op, ir.Conv2D)
@@ -148,8 +153,7 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     mult, shift = _multipliers(x, in_s, _filter_scales(filt, f.n), out_s)
     bias = _folded_bias(x, w, _int_bias(ctx, op, f.n), -in_zp)
     lo, hi = prepare.activation_range_int8(op.activation, out_s, out_zp)
-    direct = f.h == 1 and f.w == 1 and dict(geo)["pad_h"] == 0 and dict(geo)["pad_w"] == 0
-    scratch = 0 if direct else 2 * f.h * f.w * i.c
+    scratch = conv2d_s8_scratch_bytes(f.h, f.w, i.c)
     params = (
         ("input", i),
         ("filter", f),
@@ -171,7 +175,7 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
             ("const int8_t *", ConstRef(f"l{x}_filter")),
             ("const int32_t *", ConstRef(bias.name)),
             ("int8_t *", TensorRef(out.index)),
-            ("int8_t *", ScratchRef() if scratch else None),
+            ("int8_t *", ScratchRef()),
         ),
     )
     consts = (ConstArray(f"l{x}_filter", w.astype(np.int8), source_tensor=filt.index), bias, mult, shift)
