@@ -239,7 +239,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> TrainResult:
         ds = merge_extra_samples(ds, cfg.extra, cfg.augment)
     strategy = _strategy(cfg)
 
-    def scope() -> Any:   # a fresh context manager for every use
+    def scope() -> Any:  # a fresh context manager for every use
         return strategy.scope() if strategy is not None else nullcontext()
 
     with scope():

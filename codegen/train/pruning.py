@@ -146,7 +146,7 @@ def apply_magnitude_pruning(model: Any, cfg: PruneConfig, steps: int) -> Any:
     pruned = k.models.clone_model(private, clone_function=clone)
     for layer in pruned.layers:
         inner = getattr(layer, "layer", layer)
-        if isinstance(inner, depthwise_cls):   # re-created from config: copy the trained weights
+        if isinstance(inner, depthwise_cls):  # re-created from config: copy the trained weights
             inner.set_weights(private.get_layer(inner.name).get_weights())
     return pruned
 

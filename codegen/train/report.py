@@ -75,7 +75,10 @@ def train_markdown(result: TrainResult) -> str:
 
 
 def write_train_report(result: TrainResult, json_path: Path, md_path: Path) -> None:
-    _write_json(json_path, result.to_json())
+    """Write the report files; they hold no timings, so a seeded rerun reproduces them byte for byte."""
+    data = result.to_json()
+    data.pop("seconds", None)
+    _write_json(json_path, data)
     md_path.write_text(train_markdown(result))
     log.info("wrote %s and %s", json_path, md_path)
 
@@ -152,7 +155,7 @@ def plot_bench(results: Sequence[BenchResult], out_dir: Path) -> dict[str, Path]
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for i, r in enumerate(results):
-        offset = (4, 4 + 9 * (i % 3) - 9)        # stagger labels of points that sit on top of each other
+        offset = (4, 4 + 9 * (i % 3) - 9)  # stagger labels of points that sit on top of each other
         for ax, x in ((axes[0], r.size_bytes / 1024), (axes[1], r.mean_ms)):
             ax.scatter(x, r.accuracy * 100, label=r.name if ax is axes[0] else None)
             ax.annotate(r.name, (x, r.accuracy * 100), xytext=offset, textcoords="offset points", fontsize=7)

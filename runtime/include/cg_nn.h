@@ -34,6 +34,7 @@ typedef struct {
 
 /* `bias` is the folded bias: bias[c] + input_offset * sum(filter[c]) (computed by the generator);
  * padded input positions are read as the input zero point, which contributes exactly zero. */
+/* `scratch` (cg_conv2d_s8_get_scratch_size bytes, 16-bit aligned) holds two 16-bit im2col patches. */
 cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                        const int32_t *bias, int8_t *output, int8_t *scratch);
 int32_t cg_conv2d_s8_get_scratch_size(const cg_conv2d_s8_params *p);
@@ -101,9 +102,11 @@ typedef struct {
     const int32_t *shift;
 } cg_fully_connected_s8_params;
 
-/* `bias` is folded like cg_conv2d_s8: bias[u] + input_offset * sum(filter[u]). Filter zero point 0. */
+/* `bias` is folded like cg_conv2d_s8: bias[u] + input_offset * sum(filter[u]). Filter zero point 0.
+ * `scratch` holds one input row widened to 16 bits (cg_fully_connected_s8_get_scratch_size bytes). */
 cg_status cg_fully_connected_s8(const cg_fully_connected_s8_params *p, const int8_t *input,
-                                const int8_t *filter, const int32_t *bias, int8_t *output);
+                                const int8_t *filter, const int32_t *bias, int8_t *output, int16_t *scratch);
+int32_t cg_fully_connected_s8_get_scratch_size(const cg_fully_connected_s8_params *p);
 
 typedef struct {
     int32_t batches;
@@ -179,6 +182,7 @@ typedef struct {
     int32_t input2_multiplier, input2_shift;
     int32_t output_multiplier, output_shift;
     int32_t act_min, act_max;
+    int32_t subtract;     /* 0: ADD, 1: SUB (input1 - input2, same rescaling: TFLite int8 SUB) */
 } cg_add_s8_params;
 
 /* `scratch` (cg_add_s8_get_scratch_size bytes, int32-aligned) holds per-input rescaling tables; it may be
@@ -203,6 +207,7 @@ typedef struct {
 
 cg_status cg_add_f32(const cg_binary_f32_params *p, const float *input1, const float *input2, float *output);
 cg_status cg_mul_f32(const cg_binary_f32_params *p, const float *input1, const float *input2, float *output);
+cg_status cg_sub_f32(const cg_binary_f32_params *p, const float *input1, const float *input2, float *output);
 
 /* ------------------------------------------------------------------------------ data movement */
 
@@ -259,6 +264,11 @@ typedef struct {
 /* Output quantization is fixed: scale 1/256, zero point -128. */
 cg_status cg_logistic_s8(const cg_logistic_s8_params *p, const int8_t *input, int8_t *output);
 
+/* Same Prepare-time data as LOGISTIC (input rescaled to Q4.27). Output scale 1/128, zero point 0. */
+typedef cg_logistic_s8_params cg_tanh_s8_params;
+
+cg_status cg_tanh_s8(const cg_tanh_s8_params *p, const int8_t *input, int8_t *output);
+
 /* Element-wise unary op on `size` floats. */
 typedef struct {
     int32_t size;
@@ -270,6 +280,7 @@ cg_status cg_relu_f32(const cg_unary_f32_params *p, const float *input, float *o
 cg_status cg_relu6_f32(const cg_unary_f32_params *p, const float *input, float *output);
 cg_status cg_leaky_relu_f32(const cg_unary_f32_params *p, const float *input, float *output);
 cg_status cg_hard_swish_f32(const cg_unary_f32_params *p, const float *input, float *output);
+cg_status cg_tanh_f32(const cg_unary_f32_params *p, const float *input, float *output);
 
 /* RELU / RELU6 (and requantizing identity): out = clamp(out_zp + requant(in - in_zp)). */
 typedef struct {

@@ -144,8 +144,8 @@ static inline int32_t cg_fx_exp_on_negative_values(int32_t a, int integer_bits)
     return result;
 }
 
-/* 1 / (1 + a) for a in [0, 1), Q0.31 in and out (Newton-Raphson). */
-static inline int32_t cg_fx_one_over_one_plus_x(int32_t a)
+/* 1 / (1 + a) for a in [0, 1) in Q2.29 (Newton-Raphson on the half denominator (1 + a) / 2). */
+static inline int32_t cg_fx_newton_reciprocal_q2(int32_t a)
 {
     const int64_t sum = (int64_t)a + (int64_t)CG_INT32_MAX;
     const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
@@ -159,7 +159,19 @@ static inline int32_t cg_fx_one_over_one_plus_x(int32_t a)
         const int32_t one_minus = f2_one - half_denominator_times_x;
         x = x + cg_sat_shl(cg_sat_rounding_doubling_high_mul(x, one_minus), 2);
     }
-    return cg_sat_shl(x, 1);
+    return x;
+}
+
+/* 1 / (1 + a) for a in [0, 1), Q0.31 in and out. */
+static inline int32_t cg_fx_one_over_one_plus_x(int32_t a)
+{
+    return cg_sat_shl(cg_fx_newton_reciprocal_q2(a), 1);
+}
+
+/* (1 - a) / (1 + a) for a in [0, 1), Q0.31 in and out. */
+static inline int32_t cg_fx_one_minus_x_over_one_plus_x(int32_t a)
+{
+    return cg_sat_shl(cg_fx_newton_reciprocal_q2(a) - ((int32_t)1 << 29), 2);
 }
 
 /* logistic(a) for `a` with `integer_bits` integer bits; result in Q0.31. */
@@ -173,6 +185,19 @@ static inline int32_t cg_fx_logistic(int32_t a, int integer_bits)
     abs_a = a > 0 ? a : -a;
     positive = cg_fx_one_over_one_plus_x(cg_fx_exp_on_negative_values(-abs_a, integer_bits));
     return a > 0 ? positive : CG_INT32_MAX - positive;
+}
+
+/* tanh(a) for `a` with `integer_bits` integer bits; result in Q0.31 (gemmlowp tanh:
+ * -tanh(-|a|) = (1 - exp(-2|a|)) / (1 + exp(-2|a|)), exp taken with one more integer bit). */
+static inline int32_t cg_fx_tanh(int32_t a, int integer_bits)
+{
+    int32_t n, t;
+    if (a == 0) {
+        return 0;
+    }
+    n = a < 0 ? a : -a;
+    t = cg_fx_one_minus_x_over_one_plus_x(cg_fx_exp_on_negative_values(n, integer_bits + 1));
+    return a < 0 ? -t : t;
 }
 
 /* 1 / x for x with `integer_bits` integer bits: Q0.31 significand and the number of bits above one. */

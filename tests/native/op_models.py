@@ -85,6 +85,11 @@ SPECS: list[OpSpec] = [
     OpSpec("add_relu6", ((4, 4, 3), (4, 4, 3)), _relu6_add),
     OpSpec("add_broadcast", ((4, 5, 3), (1, 1, 3)), lambda K, x: x[0] + x[1]),
     OpSpec("add_constant", ((4, 5, 3),), lambda K, x: x[0] + np.linspace(-1, 1, 3, dtype=np.float32)),
+    OpSpec("add_broadcast_tabulated", ((8, 16, 8), (1, 16, 8)), lambda K, x: x[0] + x[1]),
+    OpSpec("add_same_shape_tabulated", ((16, 16, 4), (16, 16, 4)), lambda K, x: K.layers.Add()(x)),
+    OpSpec("sub_same_shape", ((5, 5, 4), (5, 5, 4)), lambda K, x: K.layers.Subtract()(x)),
+    OpSpec("sub_broadcast", ((4, 5, 3), (1, 1, 3)), lambda K, x: x[0] - x[1]),
+    OpSpec("sub_broadcast_tabulated", ((8, 16, 8), (8, 1, 8)), lambda K, x: x[0] - x[1]),
     OpSpec("mul_same_shape", ((5, 5, 4), (5, 5, 4)), lambda K, x: K.layers.Multiply()(x)),
     OpSpec("mul_broadcast", ((4, 5, 3), (4, 1, 3)), lambda K, x: x[0] * x[1]),
     OpSpec("concat_channels", ((4, 4, 3), (4, 4, 5)), lambda K, x: K.layers.Concatenate()(x)),
@@ -93,6 +98,8 @@ SPECS: list[OpSpec] = [
     OpSpec(
         "logistic", ((24,),), lambda K, x: K.layers.Activation("sigmoid")(x[0]), input_range=(-10.0, 10.0)
     ),
+    OpSpec("tanh", ((40,),), lambda K, x: K.layers.Activation("tanh")(x[0]), input_range=(-5.0, 5.0)),
+    OpSpec("tanh_narrow", ((40,),), lambda K, x: K.layers.Activation("tanh")(x[0]), input_range=(-0.5, 0.7)),
     OpSpec("relu", ((4, 4, 3),), lambda K, x: K.layers.ReLU()(x[0]), input_range=(-3.0, 5.0)),
     OpSpec("leaky_relu", ((30,),), lambda K, x: K.layers.LeakyReLU(0.3)(x[0]), input_range=(-3.0, 5.0)),
     OpSpec(
@@ -111,6 +118,15 @@ SPECS: list[OpSpec] = [
         "float_add_mul_concat",
         ((4, 4, 3), (4, 4, 3)),
         lambda K, x: K.layers.Concatenate()([x[0] + x[1], x[0] * x[1]]),
+        quant="float32",
+    ),
+    OpSpec(
+        "float_tanh", ((30,),), lambda K, x: K.layers.Activation("tanh")(x[0]), quant="float32", input_range=(-6, 6)
+    ),
+    OpSpec(
+        "float_sub_broadcast",
+        ((4, 4, 3), (1, 4, 3)),
+        lambda K, x: x[0] - x[1],
         quant="float32",
     ),
     OpSpec(

@@ -79,7 +79,7 @@ def test_train_refuses_to_overwrite_without_force(trained: Path, capsys: pytest.
 
 def test_same_seed_gives_identical_models(trained: Path, tmp_path: Path) -> None:
     assert run([*TRAIN, "--out", str(tmp_path)]) == 0
-    for name in ("squeezenet_fp32.tflite", "squeezenet_int8.tflite"):
+    for name in ("squeezenet_fp32.tflite", "squeezenet_int8.tflite", "squeezenet_report.json"):
         assert (tmp_path / name).read_bytes() == (trained / name).read_bytes(), name
 
 

@@ -195,11 +195,16 @@ def test_qat_average_pool_converts_without_requantize_operators() -> None:
     calib = np.random.default_rng(0).uniform(0, 1, (8, 8, 8, 3)).astype(np.float32)
     qat = quantize_aware(model)
     qat.compile("adam", "sparse_categorical_crossentropy")
-    qat.fit(calib, np.arange(8) % 3, epochs=1, verbose=0)   # moves the range quantizers apart
+    qat.fit(calib, np.arange(8) % 3, epochs=1, verbose=0)  # moves the range quantizers apart
     summary = inspect_tflite(convert(qat, "int8", calib))
     assert summary.fully_int8
-    assert summary.op_counts == {"AVERAGE_POOL_2D": 1, "CONV_2D": 1, "FULLY_CONNECTED": 1, "RESHAPE": 1,
-                                 "SOFTMAX": 1}
+    assert summary.op_counts == {
+        "AVERAGE_POOL_2D": 1,
+        "CONV_2D": 1,
+        "FULLY_CONNECTED": 1,
+        "RESHAPE": 1,
+        "SOFTMAX": 1,
+    }
 
 
 def test_magnitude_pruning_also_prunes_depthwise_kernels() -> None:
@@ -215,10 +220,12 @@ def test_magnitude_pruning_also_prunes_depthwise_kernels() -> None:
     pruned = apply_magnitude_pruning(model, PruneConfig(target=0.5, schedule="constant"), steps=8)
     pruned.compile("adam", k.losses.MeanSquaredError())
     data = np.random.default_rng(0).normal(size=(32, 8, 8, 4)).astype(np.float32)
-    pruned.fit(data, np.zeros((32, 2)), batch_size=8, epochs=2, verbose=0, callbacks=pruning_callbacks(pruned))
+    pruned.fit(
+        data, np.zeros((32, 2)), batch_size=8, epochs=2, verbose=0, callbacks=pruning_callbacks(pruned)
+    )
     plain = strip_pruning(pruned)
     dw = plain.get_layer("dw")
     assert type(dw) is k.layers.DepthwiseConv2D
     assert np.mean(dw.depthwise_kernel.numpy() == 0) >= 0.5
     assert np.mean(plain.get_layer("pw").kernel.numpy() == 0) >= 0.5
-    assert np.mean(model.get_layer("dw").depthwise_kernel.numpy() == 0) == 0.0   # the input model is untouched
+    assert np.mean(model.get_layer("dw").depthwise_kernel.numpy() == 0) == 0.0  # the input model is untouched

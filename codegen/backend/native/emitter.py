@@ -25,7 +25,7 @@ from codegen.backend.native.layers import (
     c_value,
 )
 from codegen.backend.native.planner import MemoryPlan, align, plan_layers
-from codegen.backend.native.program import Program, lower_graph
+from codegen.backend.native.program import Program, lower_graph, native_graph
 from codegen.backend.native.weights import ConstantCodec, StoredConstant, format_values, store_constants
 from codegen.errors import CodegenError
 from codegen.resources import resource_path
@@ -242,8 +242,11 @@ class _Render:
 
 
 def generate(graph: ir.Graph, prefix: str = "cg_net", options: NativeOptions | None = None) -> NativeSources:
-    """Generate the C sources of ``graph``; raises :class:`UnsupportedModelError` listing offending operators."""
-    return emit(lower_graph(graph), prefix, options)
+    """Generate the C sources of ``graph``; raises :class:`UnsupportedModelError` listing offending operators.
+
+    The native pass pipeline runs first, so layer numbers count the operators after the passes
+    (:func:`codegen.backend.native.program.layer_names`)."""
+    return emit(lower_graph(native_graph(graph)), prefix, options)
 
 
 def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None = None) -> NativeSources:

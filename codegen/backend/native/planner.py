@@ -147,7 +147,9 @@ def _place(buffers: list[Buffer]) -> list[Buffer]:
 
 
 def plan(graph: ir.Graph) -> MemoryPlan:
-    """Lower ``graph`` and plan its arena (what ``codegen analyze`` reports as the planned peak)."""
-    from codegen.backend.native.program import lower_graph
+    """Run the native passes, lower ``graph`` and plan its arena (what ``codegen analyze`` reports as the
+    planned peak)."""
+    from codegen.backend.native.program import lower_graph, native_graph
 
+    graph = native_graph(graph)
     return plan_layers(graph, lower_graph(graph).layers)

@@ -8,6 +8,7 @@ from codegen import ir
 from codegen.backend.native.kernels import LowerContext, Unsupported, load_lowerings
 from codegen.backend.native.layers import Layer
 from codegen.errors import UnsupportedModelError
+from codegen.passes import run_pipeline
 
 SUPPORTED_IO = (ir.DType.INT8, ir.DType.FLOAT32)
 
@@ -34,6 +35,21 @@ def _op_dtype(graph: ir.Graph, op: ir.Operator) -> str:
         if t >= 0 and not graph.tensors[t].is_constant:
             return graph.tensors[t].dtype.value
     return graph.tensors[op.outputs[0]].dtype.value if op.outputs else "?"
+
+
+#: Graph passes run before lowering (codegen.passes); layer numbers (P_NUM_LAYERS, P_layer_name) count the
+#: operators of the graph they return.
+PIPELINE = "native"
+
+
+def native_graph(graph: ir.Graph) -> ir.Graph:
+    """``graph`` after the native pipeline's passes: the graph whose operators become the generated layers."""
+    return run_pipeline(graph, PIPELINE)
+
+
+def layer_names(graph: ir.Graph) -> tuple[str, ...]:
+    """``P_layer_name(i)`` for every layer ``i`` of the network generated from (the original) ``graph``."""
+    return tuple(op.op for op in native_graph(graph).operators)
 
 
 def find_unsupported(graph: ir.Graph) -> tuple[list[Layer], list[Offender]]:

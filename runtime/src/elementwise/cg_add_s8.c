@@ -1,5 +1,5 @@
-/* codegen runtime: int8 ADD with broadcasting (TFLite arithmetic: inputs rescaled to a common scale with
- * 20 bits of headroom).  An int8 input has only 256 values, so with scratch memory the two input
+/* codegen runtime: int8 ADD and SUB with broadcasting (TFLite arithmetic: inputs rescaled to a common
+ * scale with 20 bits of headroom, then added or subtracted).  An int8 input has only 256 values, so with scratch memory the two input
  * rescalings are tabulated once per call (exact: the same arithmetic, evaluated for every int8 value) and
  * each element costs two look-ups and one output requantization. */
 #include "cg_nn.h"
@@ -15,6 +15,13 @@ int32_t cg_add_s8_get_scratch_size(const cg_add_s8_params *p)
 static int32_t rescale(int32_t offset, int32_t left_shift, int32_t multiplier, int32_t shift, int32_t v)
 {
     return cg_requantize(cg_shl_wrap(offset + v, left_shift), multiplier, shift);
+}
+
+/* rescaled input2, negated for SUB (exact: |rescaled| < 2^29) */
+static int32_t rescale2(const cg_add_s8_params *p, int32_t v)
+{
+    const int32_t r = rescale(p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift, v);
+    return p->subtract ? -r : r;
 }
 
 static int8_t finish(const cg_add_s8_params *p, int32_t sum)
@@ -38,8 +45,7 @@ cg_status cg_add_s8(const cg_add_s8_params *p, const int8_t *input1, const int8_
             for (i0 = 0; i0 < s->size; i0++) {
                 output[i0] = finish(p, rescale(p->input1_offset, p->left_shift, p->input1_multiplier,
                                                p->input1_shift, input1[i0]) +
-                                           rescale(p->input2_offset, p->left_shift, p->input2_multiplier,
-                                                   p->input2_shift, input2[i0]));
+                                           rescale2(p, input2[i0]));
             }
             return CG_OK;
         }
@@ -53,9 +59,7 @@ cg_status cg_add_s8(const cg_add_s8_params *p, const int8_t *input1, const int8_
                     for (i3 = 0; i3 < s->out_dims[3]; i3++) {
                         *output++ = finish(p, rescale(p->input1_offset, p->left_shift, p->input1_multiplier,
                                                       p->input1_shift, a[i3 * s->in1_stride[3]]) +
-                                                  rescale(p->input2_offset, p->left_shift,
-                                                          p->input2_multiplier, p->input2_shift,
-                                                          b[i3 * s->in2_stride[3]]));
+                                                  rescale2(p, b[i3 * s->in2_stride[3]]));
                     }
                 }
             }
@@ -64,8 +68,7 @@ cg_status cg_add_s8(const cg_add_s8_params *p, const int8_t *input1, const int8_
     }
     for (i0 = 0; i0 < 256; i0++) {
         scratch[i0] = rescale(p->input1_offset, p->left_shift, p->input1_multiplier, p->input1_shift, i0 - 128);
-        scratch[256 + i0] =
-            rescale(p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift, i0 - 128);
+        scratch[256 + i0] = rescale2(p, i0 - 128);
     }
     t1 = scratch + 128;   /* t1[v] for v in [-128, 127] */
     t2 = scratch + 384;

@@ -1,4 +1,4 @@
-"""SOFTMAX, LOGISTIC, RELU, RELU6, LEAKY_RELU and HARD_SWISH."""
+"""SOFTMAX, LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU and HARD_SWISH."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from codegen.backend.native.layers import CFloat, KernelCall, Layer, TensorRef
 from codegen.backend.native.lower.common import require, same_dtype, scale_zp
 
 _OUT_1_256 = (1.0 / 256.0, -128)
+_OUT_1_128 = (1.0 / 128.0, 0)
 
 
 def _io(ctx: LowerContext, op: ir.Operator) -> tuple[ir.Tensor, ir.Tensor, str]:
@@ -83,6 +84,25 @@ def logistic(ctx: LowerContext, op: ir.Operator) -> Layer:
         ("input_left_shift", shift),
     )
     call = KernelCall("cg_logistic_s8", "cg_logistic_s8_params", params, _args(inp, out, dt))
+    return Layer(op.index, op.op, dt, (call,), output=out.index)
+
+
+@lowering("TANH", dtypes=("int8", "float32"), kernels=("cg_tanh_s8", "cg_tanh_f32"))
+def tanh(ctx: LowerContext, op: ir.Operator) -> Layer:
+    inp, out, dt = _io(ctx, op)
+    if dt == "f32":
+        return _unary_f32(op, inp, out, "tanh")
+    in_s, in_zp = scale_zp(inp)
+    require(scale_zp(out) == _OUT_1_128, "int8 TANH needs output scale 1/128 and zero point 0 (as TFLM)")
+    mult, shift, radius = prepare.logistic_scaling(in_s)  # TFLM tanh Prepare: the same Q4.27 input rescaling
+    params = (
+        ("size", inp.size),
+        ("input_zero_point", in_zp),
+        ("input_range_radius", radius),
+        ("input_multiplier", mult),
+        ("input_left_shift", shift),
+    )
+    call = KernelCall("cg_tanh_s8", "cg_tanh_s8_params", params, _args(inp, out, dt))
     return Layer(op.index, op.op, dt, (call,), output=out.index)
 
 

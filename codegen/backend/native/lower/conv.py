@@ -112,6 +112,11 @@ def conv2d_s8_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
     return 2 * k_h * k_w * in_c * 2
 
 
+def fully_connected_s8_scratch_bytes(in_depth: int) -> int:
+    """``cg_fully_connected_s8_get_scratch_size``: one input row widened to 16 bits."""
+    return 2 * in_depth
+
+
 @lowering("CONV_2D", dtypes=("int8", "float32"), kernels=("cg_conv2d_s8", "cg_conv2d_f32"))
 def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     assert isinstance(op, ir.Conv2D)
@@ -326,7 +331,9 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
             ("const int8_t *", ConstRef(f"l{x}_filter")),
             ("const int32_t *", ConstRef(bias.name)),
             ("int8_t *", TensorRef(out.index)),
+            ("int16_t *", ScratchRef()),
         ),
     )
     consts = (ConstArray(f"l{x}_filter", w.astype(np.int8), source_tensor=filt.index), bias, mult, shift)
-    return Layer(op.index, op.op, dt, (call,), consts, output=out.index)
+    scratch = fully_connected_s8_scratch_bytes(dict(sizes)["in_depth"])
+    return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=scratch, output=out.index)

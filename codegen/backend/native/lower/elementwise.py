@@ -1,4 +1,4 @@
-"""ADD and MUL with broadcasting, and CONCATENATION."""
+"""ADD, SUB and MUL with broadcasting, and CONCATENATION."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     else:
         (s1, z1), (s2, z2), (so, zo) = scale_zp(a), scale_zp(b), scale_zp(out)
         lo, hi = prepare.activation_range_int8(act, so, zo)
-        if kind == "add":
+        if kind in ("add", "sub"):
             left_shift = 20
             twice_max = 2 * max(s1, s2)
             m1, sh1 = prepare.quantize_multiplier(s1 / twice_max)
@@ -85,6 +85,7 @@ def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
                 ("output_shift", sho),
                 ("act_min", lo),
                 ("act_max", hi),
+                ("subtract", 1 if kind == "sub" else 0),
             )
             ptype = "cg_add_s8_params"
         else:
@@ -101,7 +102,8 @@ def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
             )
             ptype = "cg_mul_s8_params"
         ctype = "int8_t"
-    scratch = add_s8_scratch_bytes(size(out.shape)) if kind == "add" and dt == "s8" else 0
+    add_s8 = kind in ("add", "sub") and dt == "s8"  # int8 SUB runs the ADD kernel with `subtract` set
+    scratch = add_s8_scratch_bytes(size(out.shape)) if add_s8 else 0
     consts = []
     operands = []
     for k, t in enumerate((a, b)):
@@ -121,15 +123,20 @@ def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
         (f"const {ctype} *", operands[1]),
         (f"{ctype} *", TensorRef(out.index)),
     )
-    if kind == "add" and dt == "s8":
+    if add_s8:
         args += (("int32_t *", ScratchRef() if scratch else None),)
-    call = KernelCall(f"cg_{kind}_{dt}", ptype, params, args)
+    call = KernelCall("cg_add_s8" if add_s8 else f"cg_{kind}_{dt}", ptype, params, args)
     return Layer(op.index, op.op, dt, (call,), tuple(consts), scratch_bytes=scratch, output=out.index)
 
 
 @lowering("ADD", dtypes=("int8", "float32"), kernels=("cg_add_s8", "cg_add_f32"))
 def add(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _binary(ctx, op, "add")
+
+
+@lowering("SUB", dtypes=("int8", "float32"), kernels=("cg_add_s8", "cg_sub_f32"))
+def sub(ctx: LowerContext, op: ir.Operator) -> Layer:
+    return _binary(ctx, op, "sub")
 
 
 @lowering("MUL", dtypes=("int8", "float32"), kernels=("cg_mul_s8", "cg_mul_f32"))
