@@ -10,6 +10,7 @@ Reports, per model: host time per inference (ours: generated C, gcc -O2; TFLM: t
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shutil
 import subprocess
@@ -58,10 +59,12 @@ def best_of(fn, rounds: int = 5) -> float:  # noqa: ANN001
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--rounds", type=int, default=5, help="best of this many timing rounds")
     ap.add_argument("--models", type=Path, default=ROOT.parent / "shared" / "models")
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("results.md"))
     args = ap.parse_args()
     rows = []
+    load_before = os.getloadavg()
     for name in MODELS:
         path = args.models / f"{name}.tflite"
         graph = load_model(path)
@@ -72,8 +75,8 @@ def main() -> int:
             np.array_equal(a, np.asarray(b).reshape(a.shape))
             for a, b in zip(ours.predict(x), ref.predict(x), strict=True)
         )
-        t_ours = best_of(lambda: ours.time_run(args.repeats))  # noqa: B023
-        t_tflm = best_of(lambda: ref.time_invoke(max(args.repeats // 3, 3)))  # noqa: B023
+        t_ours = best_of(lambda: ours.time_run(args.repeats), args.rounds)  # noqa: B023
+        t_tflm = best_of(lambda: ref.time_invoke(max(args.repeats // 3, 3)), args.rounds)  # noqa: B023
         rows.append(
             {
                 "model": name,
@@ -88,13 +91,23 @@ def main() -> int:
             }
         )
         print(rows[-1], flush=True)
+    load_after = os.getloadavg()
     lines = [
         "# Native backend vs TFLM (MLPerf Tiny int8 models)",
         "",
         f"codegen {__version__}; host {platform.machine()} {platform.processor() or ''}, "
-        f"{platform.python_implementation()} {platform.python_version()}; ours compiled with gcc -O2; "
-        "TFLM = tflite-micro Python package (reference kernels). Times are the best of 5 rounds; "
-        "exactness of the benchmark input checked in the same run (the test suite checks 100 inputs).",
+        f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}; ours compiled "
+        "with gcc -O2 (portable C99, no intrinsics); TFLM = tflite-micro Python package (reference kernels), timed "
+        f"in the same run. Times are the best of {args.rounds} rounds of {args.repeats} inferences (TFLM: "
+        f"{max(args.repeats // 3, 3)}); exactness of the benchmark input checked in the same run (the test suite "
+        "checks 100 inputs). Machine load average (1 min) "
+        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after"
+        + (
+            ": other jobs shared the cores, so absolute times are noisy; the ratio of two best-of-N times "
+            "is the figure to read."
+            if max(load_before[0], load_after[0]) >= 0.8
+            else " (machine nearly idle); repeated runs still vary by up to ~1.5x per model (shared host)."
+        ),
         "",
         "| model | bit-exact | ours ms | TFLM ms | speed-up | arena ours B | TFLM min arena B | weights B | "
         "code B (Cortex-M4 -Os) |",
@@ -106,7 +119,12 @@ def main() -> int:
             f"{r['speedup']:.1f}x | {r['arena_ours']} | {r['arena_tflm']} | {r['weights']} | "
             f"{r['code'] if r['code'] is not None else '-'} |"
         )
-    lines += ["", "Reproduce: `PYTHONPATH=. /tmp/venv/bin/python benchmarks/native/bench.py`.", ""]
+    lines += [
+        "",
+        "Reproduce: `PYTHONPATH=. /tmp/venv/bin/python benchmarks/native/bench.py "
+        f"--rounds {args.rounds} --repeats {args.repeats}`.",
+        "",
+    ]
     args.out.write_text("\n".join(lines))
     print("\n".join(lines))
     return 0

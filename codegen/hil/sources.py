@@ -132,4 +132,7 @@ def float_fn(path: Path) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def layer_names(graph: Graph) -> tuple[str, ...]:
-    return tuple(op.op for op in graph.operators)
+    """Layer names as the device numbers them: operators left after the native backend's graph passes."""
+    from codegen.backend.native import layer_names as native_layer_names
+
+    return native_layer_names(graph)

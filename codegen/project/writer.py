@@ -248,7 +248,8 @@ def fit_error(fit: FitVerdict, model_name: str) -> FitError:
     if fit.flash_needed > fit.flash_available:
         parts.append(f"flash {fit.flash_needed:,} > {fit.flash_available:,} bytes (code estimate + weights)")
     if fit.ram_needed > fit.ram_available:
-        parts.append(f"RAM {fit.ram_needed:,} > {fit.ram_available:,} bytes (arena + decoded weights + stack + buffers)")
+        parts.append(f"RAM {fit.ram_needed:,} > {fit.ram_available:,} bytes "
+                     "(arena + decoded weights + stack + buffers)")
     return FitError(
         f"{model_name} does not fit {fit.board}: " + "; ".join(parts),
         hint="use a smaller model, prune it and compress the weights (--huffman), pick a board with more "

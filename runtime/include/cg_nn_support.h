@@ -59,10 +59,13 @@ static inline int32_t cg_requantize(int32_t x, int32_t multiplier, int32_t shift
     const int64_t round = (int64_t)1 << (total_shift - 1);
     return (int32_t)(((int64_t)x * multiplier + round) >> total_shift);
 #else
+    /* multiplier comes from QuantizeMultiplier (|frexp mantissa| < 1), so it is never INT32_MIN and the
+     * INT32_MIN * INT32_MIN saturation of cg_sat_rounding_doubling_high_mul cannot happen: skipped here */
     const int left_shift = shift > 0 ? shift : 0;
     const int right_shift = shift > 0 ? 0 : -shift;
-    return cg_rounding_divide_by_pot(
-        cg_sat_rounding_doubling_high_mul(cg_shl_wrap(x, left_shift), multiplier), right_shift);
+    const int32_t high =
+        (int32_t)(((int64_t)cg_shl_wrap(x, left_shift) * multiplier + ((int64_t)1 << 30)) >> 31);
+    return cg_rounding_divide_by_pot(high, right_shift);
 #endif
 }
 

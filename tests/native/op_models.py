@@ -46,6 +46,11 @@ def _dw(k: int, s: int = 1, pad: str = "same", m: int = 1, d: int = 1, act: str 
     )(x[0])
 
 
+def _hard_swish(K, x):  # noqa: ANN001, ANN202
+    # the converter fuses x * relu6(x + 3) / 6 into one HARD_SWISH operator
+    return x[0] * K.layers.ReLU(6.0)(x[0] + 3.0) * (1.0 / 6.0)
+
+
 def _relu6_add(K, x):  # noqa: ANN001, ANN202
     return K.layers.ReLU(6.0)(K.layers.Add()(x))
 
@@ -100,6 +105,9 @@ SPECS: list[OpSpec] = [
     ),
     OpSpec("tanh", ((40,),), lambda K, x: K.layers.Activation("tanh")(x[0]), input_range=(-5.0, 5.0)),
     OpSpec("tanh_narrow", ((40,),), lambda K, x: K.layers.Activation("tanh")(x[0]), input_range=(-0.5, 0.7)),
+    OpSpec("hard_swish", ((6, 6, 4),), _hard_swish, input_range=(-5.0, 5.0)),
+    OpSpec("hard_swish_wide", ((50,),), _hard_swish, input_range=(-40.0, 90.0)),
+    OpSpec("hard_swish_narrow", ((50,),), _hard_swish, input_range=(-0.2, 0.3)),
     OpSpec("relu", ((4, 4, 3),), lambda K, x: K.layers.ReLU()(x[0]), input_range=(-3.0, 5.0)),
     OpSpec("leaky_relu", ((30,),), lambda K, x: K.layers.LeakyReLU(0.3)(x[0]), input_range=(-3.0, 5.0)),
     OpSpec(

@@ -40,3 +40,20 @@ def test_single_op_model_matches_tflm(spec: OpSpec, build_cache) -> None:  # noq
                 np.testing.assert_allclose(mine, theirs, rtol=FLOAT_RTOL, atol=FLOAT_ATOL)
             else:
                 np.testing.assert_array_equal(mine, theirs)
+
+
+SANITIZED = ("add_broadcast_tabulated", "sub_broadcast_tabulated", "tanh", "hard_swish_wide", "hard_swish_narrow")
+
+
+@pytest.mark.parametrize("name", SANITIZED)
+def test_newer_int8_kernels_are_clean_under_sanitizers_and_match_tflm(name: str, build_cache) -> None:  # noqa: ANN001
+    spec = next(s for s in SPECS if s.name == name)
+    path = build(spec)
+    graph = load_model(path)
+    ours = host.compile(graph, cache_dir=build_cache, sanitize=True, opt="-O1")
+    ref = ReferenceModel(path)
+    rng = np.random.default_rng(11)
+    for _ in range(5):
+        xs = _inputs(graph, spec, rng)
+        for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
+            np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))

@@ -110,6 +110,23 @@ def logistic_scaling(input_scale: float, integer_bits: int = 4) -> tuple[int, in
     return int(mult), int(shift), input_radius(integer_bits, shift)
 
 
+def downscale_multiplier_int16(multiplier: int) -> int:
+    """TFLite ``DownScaleInt32ToInt16Multiplier``: a Q31 multiplier rounded to Q15 (saturating)."""
+    if multiplier >= INT32_MAX - (1 << 15):
+        return 32767
+    return (multiplier + (1 << 15)) >> 16
+
+
+def hard_swish_params(input_scale: float, output_scale: float) -> tuple[int, int, int, int]:
+    """TFLite int8 HARD_SWISH Prepare (float32 arithmetic as in the C++): (relu-ish multiplier Q15, its
+    exponent, output multiplier Q15, its exponent)."""
+    hires = np.float32(1.0 / 128.0) * np.float32(input_scale)
+    reluish_scale = np.float32(3.0) / np.float32(32768.0)
+    out_mult, out_exp = quantize_multiplier(float(np.float32(hires / np.float32(output_scale))))
+    relu_mult, relu_exp = quantize_multiplier(float(np.float32(hires / reluish_scale)))
+    return downscale_multiplier_int16(relu_mult), relu_exp, downscale_multiplier_int16(out_mult), out_exp
+
+
 def mean_multiplier(real: float, count: int) -> tuple[int, int]:
     """TFLM int8 MEAN: the quantized ``real`` multiplier with ``1/count`` folded in (``QuantizedMeanOrSum``)."""
     mult, shift = quantize_multiplier(real)

@@ -65,10 +65,23 @@ static void gather_patch(const cg_conv2d_s8_params *p, const int8_t *input, int3
     }
 }
 
-static int8_t finish(int32_t acc, const cg_conv2d_s8_params *p, int32_t oc)
+/* Requantizes the 2x2 block s (pixels 0/1 x channels oc/oc+1) into the two output pixels. */
+static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, int pair, int two, int8_t *o0,
+                  int8_t *o1)
 {
-    acc = cg_requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
-    return (int8_t)cg_clamp_i32(acc, p->act_min, p->act_max);
+    const int32_t m0 = p->multiplier[oc], sh0 = p->shift[oc];
+    const int32_t lo = p->act_min, hi = p->act_max, off = p->output_offset;
+    o0[oc] = (int8_t)cg_clamp_i32(cg_requantize(s[0], m0, sh0) + off, lo, hi);
+    if (two) {
+        o1[oc] = (int8_t)cg_clamp_i32(cg_requantize(s[2], m0, sh0) + off, lo, hi);
+    }
+    if (pair) {
+        const int32_t m1 = p->multiplier[oc + 1], sh1 = p->shift[oc + 1];
+        o0[oc + 1] = (int8_t)cg_clamp_i32(cg_requantize(s[1], m1, sh1) + off, lo, hi);
+        if (two) {
+            o1[oc + 1] = (int8_t)cg_clamp_i32(cg_requantize(s[3], m1, sh1) + off, lo, hi);
+        }
+    }
 }
 
 /* Four dot products of length k: (a0, a1) x (w0, w1). */
@@ -147,16 +160,7 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
                 s[2] = s[0];
                 s[3] = s[1];
                 dot_2x2(a0, a1, w0, w1, k, s);
-                o0[oc] = finish(s[0], p, oc);
-                if (pair) {
-                    o0[oc + 1] = finish(s[1], p, oc + 1);
-                }
-                if (two) {
-                    o1[oc] = finish(s[2], p, oc);
-                    if (pair) {
-                        o1[oc + 1] = finish(s[3], p, oc + 1);
-                    }
-                }
+                store(p, s, oc, pair, two, o0, o1);
             }
         }
     }

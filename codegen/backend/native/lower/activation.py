@@ -182,8 +182,25 @@ def leaky_relu(ctx: LowerContext, op: ir.Operator) -> Layer:
     return Layer(op.index, op.op, dt, (call,), output=out.index)
 
 
-@lowering("HARD_SWISH", dtypes=("float32",), kernels=("cg_hard_swish_f32",))
+@lowering("HARD_SWISH", dtypes=("int8", "float32"), kernels=("cg_hard_swish_s8", "cg_hard_swish_f32"))
 def hard_swish(ctx: LowerContext, op: ir.Operator) -> Layer:
     inp, out, dt = _io(ctx, op)
-    require(dt == "f32", "int8 HARD_SWISH is not implemented yet")
-    return _unary_f32(op, inp, out, "hard_swish")
+    if dt == "f32":
+        return _unary_f32(op, inp, out, "hard_swish")
+    (in_s, in_zp), (out_s, out_zp) = scale_zp(inp), scale_zp(out)
+    relu_mult, relu_exp, out_mult, out_exp = prepare.hard_swish_params(in_s, out_s)
+    require(out_exp <= 0, "int8 HARD_SWISH needs output scale >= input scale / 128 (as TFLM)")
+    # TFLM shifts 16-bit values: beyond 15 bits its rounding is not modelled (output scale > 2^8 x input scale)
+    require(out_exp >= -15, "int8 HARD_SWISH output scale is too large for the input scale")
+    require(-15 <= relu_exp <= 15, "int8 HARD_SWISH input scale is out of range")
+    params = (
+        ("size", inp.size),
+        ("input_zero_point", in_zp),
+        ("output_zero_point", out_zp),
+        ("reluish_multiplier_fixedpoint_int16", relu_mult),
+        ("reluish_multiplier_exponent", relu_exp),
+        ("output_multiplier_fixedpoint_int16", out_mult),
+        ("output_multiplier_exponent", out_exp),
+    )
+    call = KernelCall("cg_hard_swish_s8", "cg_hard_swish_s8_params", params, _args(inp, out, dt))
+    return Layer(op.index, op.op, dt, (call,), output=out.index)

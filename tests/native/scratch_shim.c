@@ -1,0 +1,39 @@
+/* Test shim: the kernels' _get_scratch_size companions for given shapes, callable through ctypes. */
+#include <string.h>
+
+#include "cg_nn.h"
+
+int32_t shim_conv_scratch(int32_t k_h, int32_t k_w, int32_t in_c)
+{
+    cg_conv2d_s8_params p;
+    memset(&p, 0, sizeof p);
+    p.filter.h = k_h;
+    p.filter.w = k_w;
+    p.filter.c = in_c;
+    p.input.c = in_c;
+    return cg_conv2d_s8_get_scratch_size(&p);
+}
+
+int32_t shim_fc_scratch(int32_t in_depth)
+{
+    cg_fully_connected_s8_params p;
+    memset(&p, 0, sizeof p);
+    p.in_depth = in_depth;
+    return cg_fully_connected_s8_get_scratch_size(&p);
+}
+
+int32_t shim_add_scratch(int32_t size)
+{
+    cg_add_s8_params p;
+    memset(&p, 0, sizeof p);
+    p.shape.size = size;
+    return cg_add_s8_get_scratch_size(&p);
+}
+
+int32_t shim_depthwise_scratch(int32_t out_c)
+{
+    cg_depthwise_conv2d_s8_params p;
+    memset(&p, 0, sizeof p);
+    p.output.c = out_c;
+    return cg_depthwise_conv2d_s8_get_scratch_size(&p);
+}

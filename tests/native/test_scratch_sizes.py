@@ -1,0 +1,55 @@
+"""The scratch sizes the lowerings reserve in the arena equal the kernels' C ``_get_scratch_size`` formulas."""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from codegen.backend.native.lower.conv import conv2d_s8_scratch_bytes, fully_connected_s8_scratch_bytes
+from codegen.backend.native.lower.elementwise import add_s8_scratch_bytes
+from codegen.resources import resource_path
+
+SHIM = Path(__file__).with_name("scratch_shim.c")
+KERNELS = (
+    "conv/cg_conv2d_s8.c",
+    "fully_connected/cg_fully_connected_s8.c",
+    "elementwise/cg_add_s8.c",
+    "depthwise/cg_depthwise_conv2d_s8.c",
+)
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed")
+    runtime = resource_path("runtime")
+    out = tmp_path_factory.mktemp("scratch") / "libscratch.so"
+    srcs = [str(runtime / "src" / k) for k in KERNELS]
+    cmd = [gcc, "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared",
+           "-I", str(runtime / "include"), str(SHIM), *srcs, "-o", str(out)]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return ctypes.CDLL(str(out))
+
+
+@pytest.mark.parametrize("k_h,k_w,in_c", [(1, 1, 1), (1, 1, 8), (3, 3, 3), (5, 5, 7), (10, 4, 1), (1, 1, 256)])
+def test_conv_scratch_matches_c(lib: ctypes.CDLL, k_h: int, k_w: int, in_c: int) -> None:
+    assert lib.shim_conv_scratch(k_h, k_w, in_c) == conv2d_s8_scratch_bytes(k_h, k_w, in_c)
+
+
+@pytest.mark.parametrize("depth", [1, 15, 16, 640])
+def test_fully_connected_scratch_matches_c(lib: ctypes.CDLL, depth: int) -> None:
+    assert lib.shim_fc_scratch(depth) == fully_connected_s8_scratch_bytes(depth)
+
+
+@pytest.mark.parametrize("size", [1, 100, 1023, 1024, 1025, 16384])
+def test_add_scratch_matches_c_on_both_sides_of_the_table_threshold(lib: ctypes.CDLL, size: int) -> None:
+    assert lib.shim_add_scratch(size) == add_s8_scratch_bytes(size)
+
+
+def test_depthwise_scratch_is_one_int32_per_output_channel(lib: ctypes.CDLL) -> None:
+    assert lib.shim_depthwise_scratch(24) == 24 * 4
