@@ -69,6 +69,24 @@ def _folded_bias(idx: int, weights: np.ndarray, bias: np.ndarray | None, input_o
     return ConstArray(f"l{idx}_bias", folded.astype(np.int32), weight=True)
 
 
+def _requant_s8(op: ir.Operator, inp: ir.Tensor, filt: ir.Tensor, out: ir.Tensor, channels: int
+                ) -> tuple[tuple[tuple[str, object], ...], ConstArray, ConstArray, int]:
+    """Per-channel requantization of an int8 conv/FC: kernel params, multiplier and shift arrays, input zero point."""
+    in_s, in_zp = scale_zp(inp)
+    out_s, out_zp = scale_zp(out)
+    mult, shift = _multipliers(op.index, in_s, _filter_scales(filt, channels), out_s)
+    lo, hi = prepare.activation_range_int8(op.activation, out_s, out_zp)
+    params = (
+        ("input_offset", -in_zp),
+        ("output_offset", out_zp),
+        ("act_min", lo),
+        ("act_max", hi),
+        ("multiplier", ConstRef(mult.name)),
+        ("shift", ConstRef(shift.name)),
+    )
+    return params, mult, shift, in_zp
+
+
 def _int_bias(ctx: LowerContext, op: ir.Operator, n: int) -> np.ndarray | None:
     b = ctx.input(op, 2)
     if b is None:
@@ -153,24 +171,10 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
             ),
         )
         return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
-    in_s, in_zp = scale_zp(inp)
-    out_s, out_zp = scale_zp(out)
-    mult, shift = _multipliers(x, in_s, _filter_scales(filt, f.n), out_s)
+    requant, mult, shift, in_zp = _requant_s8(op, inp, filt, out, f.n)
     bias = _folded_bias(x, w, _int_bias(ctx, op, f.n), -in_zp)
-    lo, hi = prepare.activation_range_int8(op.activation, out_s, out_zp)
     scratch = conv2d_s8_scratch_bytes(f.h, f.w, i.c)
-    params = (
-        ("input", i),
-        ("filter", f),
-        ("output", o),
-        *geo,
-        ("input_offset", -in_zp),
-        ("output_offset", out_zp),
-        ("act_min", lo),
-        ("act_max", hi),
-        ("multiplier", ConstRef(mult.name)),
-        ("shift", ConstRef(shift.name)),
-    )
+    params = (("input", i), ("filter", f), ("output", o), *geo, *requant)
     call = KernelCall(
         "cg_conv2d_s8",
         "cg_conv2d_s8_params",
@@ -227,10 +231,7 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
             ),
         )
         return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
-    in_s, in_zp = scale_zp(inp)
-    out_s, out_zp = scale_zp(out)
-    mult, shift = _multipliers(x, in_s, _filter_scales(filt, o.c), out_s)
-    lo, hi = prepare.activation_range_int8(op.activation, out_s, out_zp)
+    requant, mult, shift, _ = _requant_s8(op, inp, filt, out, o.c)
     bias_data = _int_bias(ctx, op, o.c)
     consts = [ConstArray(f"l{x}_filter", w.astype(np.int8), source_tensor=filt.index), mult, shift]
     bias_ref = None
@@ -244,12 +245,7 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         ("output", o),
         *geo,
         ("depth_multiplier", mult_d),
-        ("input_offset", -in_zp),
-        ("output_offset", out_zp),
-        ("act_min", lo),
-        ("act_max", hi),
-        ("multiplier", ConstRef(mult.name)),
-        ("shift", ConstRef(shift.name)),
+        *requant,
     )
     scratch = 4 * o.c
     call = KernelCall(
@@ -308,20 +304,9 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
             ),
         )
         return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
-    in_s, in_zp = scale_zp(inp)
-    out_s, out_zp = scale_zp(out)
-    mult, shift = _multipliers(x, in_s, _filter_scales(filt, units), out_s)
+    requant, mult, shift, in_zp = _requant_s8(op, inp, filt, out, units)
     bias = _folded_bias(x, w, _int_bias(ctx, op, units), -in_zp)
-    lo, hi = prepare.activation_range_int8(op.activation, out_s, out_zp)
-    params = (
-        *sizes,
-        ("input_offset", -in_zp),
-        ("output_offset", out_zp),
-        ("act_min", lo),
-        ("act_max", hi),
-        ("multiplier", ConstRef(mult.name)),
-        ("shift", ConstRef(shift.name)),
-    )
+    params = (*sizes, *requant)
     call = KernelCall(
         "cg_fully_connected_s8",
         "cg_fully_connected_s8_params",
