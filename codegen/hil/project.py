@@ -12,16 +12,12 @@ import contextlib
 import hashlib
 import logging
 import re
-import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from codegen.boards import Board
-from codegen.errors import CodegenError, DeviceError
 
 log = logging.getLogger(__name__)
 
@@ -65,74 +61,19 @@ def build_project(project: Path) -> Built:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free TCP port on the loopback interface."""
+    from codegen.project.emulator import free_port as _free_port
 
-
-@dataclass
-class Emulator:
-    """A running QEMU with the board's UART on ``url``."""
-
-    process: subprocess.Popen
-    url: str
-    log_path: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
-def start_emulator(elf: Path, board: Board, *, port: int | None = None, log_dir: Path | None = None,
-                   startup_timeout: float = 10.0) -> Emulator:
-    """Start QEMU on ``elf`` with the UART on 127.0.0.1:``port`` (a free one by default); waits until it listens."""
-    spec = board.emulator
-    if spec is None:
-        raise CodegenError(f"board {board.name} is not emulated", hint="pass --port of the real board instead")
-    program = shutil.which(spec.program)
-    if program is None:
-        raise DeviceError(f"{spec.program} is not installed", hint="apt-get install qemu-system-arm, or use --port")
-    if not elf.is_file():
-        raise DeviceError(f"firmware {elf} does not exist", hint="build the project first: codegen build DIR")
-    port = port or free_port()
-    extra = [a for a in spec.extra_args if a != "-nographic"]
-    while "-monitor" in extra:  # we pass our own -monitor none
-        i = extra.index("-monitor")
-        del extra[i : i + 2]
-    cmd = [program, "-M", spec.machine, "-cpu", spec.cpu, "-display", "none", "-monitor", "none",
-           "-icount", f"shift={spec.icount_shift}", *extra, "-kernel", str(elf),
-           "-chardev", f"socket,id=s0,host=127.0.0.1,port={port},server=on,wait=off,nodelay=on",
-           "-serial", "chardev:s0"]
-    log_path = (log_dir or elf.parent) / f"qemu-{port}.log"
-    log.info("starting %s", " ".join(cmd))
-    with log_path.open("wb") as log_fh:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log_fh, stderr=subprocess.STDOUT)
-    emu = Emulator(proc, f"socket://127.0.0.1:{port}", log_path)
-    deadline = time.monotonic() + startup_timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise DeviceError(f"QEMU exited with code {proc.returncode}: {log_path.read_text().strip()[-300:]}",
-                              hint="check the firmware ELF and the QEMU version (machine netduinoplus2)")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return emu
-        except OSError:
-            time.sleep(0.05)
-    emu.stop()
-    raise DeviceError(f"QEMU did not open its serial socket on port {port} within {startup_timeout:.0f} s",
-                      hint="is the port taken? try again")
+    return _free_port()
 
 
 @contextlib.contextmanager
 def running_emulator(project: Path, board: Board) -> Iterator[str]:
     """Build the project if needed, run its firmware in QEMU, yield the serial URL; QEMU is always stopped."""
+    from codegen.project.emulator import start
+
     built = build_project(project)
-    emu = start_emulator(built.elf, board)
+    emu = start(project, board=board, elf=built.elf)
     try:
         yield emu.url
     finally:
