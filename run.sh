@@ -15,7 +15,11 @@ say() { printf '==> %s\n' "$*" >&2; }
 install_apt() {
     local missing=()
     for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-    command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv python3-dev)
+    if ! command -v python3 >/dev/null 2>&1; then
+        missing+=(python3 python3-venv python3-dev)
+    elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        missing+=(python3-venv)
+    fi
     if [ ${#missing[@]} -gt 0 ]; then
         say "installing Debian packages: ${missing[*]}"
         local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -53,6 +53,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=run_flash)
 
+    p = sub.add_parser("stop", help="stop the emulator that `codegen flash` started (emulated board)")
+    p.add_argument("project", type=Path, help="generated project folder")
+    p.set_defaults(func=run_stop)
+
 
 def run_generate(args: argparse.Namespace) -> int:
     network = NetworkGenerator(compress_flag(args), args.decode, load_board(args.board))
@@ -127,4 +131,10 @@ def run_flash(args: argparse.Namespace) -> int:
     out = pio.upload(args.project, port=args.port)
     lines = [line for line in out.splitlines() if "QEMU" in line or "serial on" in line or "Stop it" in line]
     print("\n".join(lines) if lines else f"uploaded {args.project}")
+    return 0
+
+
+def run_stop(args: argparse.Namespace) -> int:
+    pio.stop(args.project)
+    print(f"stopped the emulator of {args.project}")
     return 0
