@@ -69,6 +69,18 @@ def _folded_bias(idx: int, weights: np.ndarray, bias: np.ndarray | None, input_o
     return ConstArray(f"l{idx}_bias", folded.astype(np.int32), weight=True)
 
 
+def _f32_filter_and_bias(
+    ctx: LowerContext, x: int, w: np.ndarray, filt: ir.Tensor, b: ir.Tensor | None
+) -> tuple[list[ConstArray], ConstRef | None]:
+    """Float filter and optional bias constants of layer ``x``, and the reference the kernel call takes for the bias."""
+    consts = [ConstArray(f"l{x}_filter", w.astype(np.float32), source_tensor=filt.index)]
+    if b is None:
+        return consts, None
+    bias = _const_data(ctx, b, "bias").astype(np.float32).reshape(-1)
+    consts.append(ConstArray(f"l{x}_bias", bias, source_tensor=b.index))
+    return consts, ConstRef(f"l{x}_bias")
+
+
 def _requant_s8(op: ir.Operator, inp: ir.Tensor, filt: ir.Tensor, out: ir.Tensor, channels: int
                 ) -> tuple[tuple[tuple[str, object], ...], ConstArray, ConstArray, int]:
     """Per-channel requantization of an int8 conv/FC: kernel params, multiplier and shift arrays, input zero point."""
@@ -148,17 +160,7 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     x = op.index
     if dt == "f32":
         b = ctx.input(op, 2)
-        consts = [ConstArray(f"l{x}_filter", w.astype(np.float32), source_tensor=filt.index)]
-        bias_ref = None
-        if b is not None:
-            consts.append(
-                ConstArray(
-                    f"l{x}_bias",
-                    _const_data(ctx, b, "bias").astype(np.float32).reshape(-1),
-                    source_tensor=b.index,
-                )
-            )
-            bias_ref = ConstRef(f"l{x}_bias")
+        consts, bias_ref = _f32_filter_and_bias(ctx, x, w, filt, b)
         call = KernelCall(
             "cg_conv2d_f32",
             "cg_conv2d_f32_params",
@@ -208,17 +210,7 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     x = op.index
     b = ctx.input(op, 2)
     if dt == "f32":
-        consts = [ConstArray(f"l{x}_filter", w.astype(np.float32), source_tensor=filt.index)]
-        bias_ref = None
-        if b is not None:
-            consts.append(
-                ConstArray(
-                    f"l{x}_bias",
-                    _const_data(ctx, b, "bias").astype(np.float32).reshape(-1),
-                    source_tensor=b.index,
-                )
-            )
-            bias_ref = ConstRef(f"l{x}_bias")
+        consts, bias_ref = _f32_filter_and_bias(ctx, x, w, filt, b)
         call = KernelCall(
             "cg_depthwise_conv2d_f32",
             "cg_depthwise_conv2d_f32_params",
@@ -281,17 +273,7 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
     sizes = (("batches", batches), ("in_depth", depth), ("out_depth", units))
     b = ctx.input(op, 2)
     if dt == "f32":
-        consts = [ConstArray(f"l{x}_filter", w.astype(np.float32), source_tensor=filt.index)]
-        bias_ref = None
-        if b is not None:
-            consts.append(
-                ConstArray(
-                    f"l{x}_bias",
-                    _const_data(ctx, b, "bias").astype(np.float32).reshape(-1),
-                    source_tensor=b.index,
-                )
-            )
-            bias_ref = ConstRef(f"l{x}_bias")
+        consts, bias_ref = _f32_filter_and_bias(ctx, x, w, filt, b)
         call = KernelCall(
             "cg_fully_connected_f32",
             "cg_fully_connected_f32_params",
