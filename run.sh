@@ -2,7 +2,7 @@
 # One entry point for people and CI.
 #   bash run.sh demo   - the main job on the built-in default (digits data, emulated STM32F405)
 #   bash run.sh test   - the whole test suite
-# Each installs what it needs on first use: Debian packages (ARM toolchain, QEMU) and a Python 3.11 virtual
+# Each installs what it needs on first use: Debian packages (ARM toolchain, QEMU) and a Python 3.11-3.13 virtual
 # environment with the pinned packages (kept in $CODEGEN_VENV, default ~/.cache/codegen/venv).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,33 +12,74 @@ APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-
 
 say() { printf '==> %s\n' "$*" >&2; }
 
+# The first python3.X (X = 11..13) that has the venv module; prints nothing when there is none.
+find_python() {
+    local c
+    for c in ${CODEGEN_PYTHON:-} python3 python3.13 python3.12 python3.11; do
+        command -v "$c" >/dev/null 2>&1 || continue
+        "$c" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)' 2>/dev/null || continue
+        "$c" -c 'import ensurepip, venv' >/dev/null 2>&1 || continue
+        command -v "$c"; return 0
+    done
+    return 0
+}
+
+# Debian package that provides a suitable Python with venv on this release (Debian 12/13, Ubuntu 22.04/24.04).
+python_packages() {
+    local v=""
+    if command -v python3 >/dev/null 2>&1; then
+        v=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)
+    fi
+    case "$v" in
+        "") echo "python3 python3-venv python3-dev" ;;                        # no python3 yet: the release's own
+        3.11|3.12|3.13) echo "python3-venv python3-dev python${v}-venv" ;;   # Debian 12/13, Ubuntu 24.04
+        *) echo "python3.11 python3.11-venv python3.11-dev" ;;               # Ubuntu 22.04 (python3 is 3.10)
+    esac
+}
+
 install_apt() {
     local missing=()
     for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-    if ! command -v python3 >/dev/null 2>&1; then
-        missing+=(python3 python3-venv python3-dev)
-    elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
-        missing+=(python3-venv)
+    if [ -z "$(find_python)" ]; then
+        # shellcheck disable=SC2207
+        missing+=($(python_packages))
     fi
     if [ ${#missing[@]} -gt 0 ]; then
         say "installing Debian packages: ${missing[*]}"
-        local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        local sudo=""
+        if [ "$(id -u)" -ne 0 ]; then
+            command -v sudo >/dev/null 2>&1 || { say "run as root or install sudo: apt-get install ${missing[*]}"; exit 1; }
+            sudo="sudo"
+        fi
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+    PYTHON=$(find_python)
+    if [ -z "$PYTHON" ]; then
+        say "no Python 3.11, 3.12 or 3.13 with the venv module found: install python3.11 and python3.11-venv" \
+            "(or python3.12/3.13 with its -venv package), or point CODEGEN_PYTHON at one"
+        exit 1
     fi
 }
 
 install_venv() {
     local stamp want
-    want=$(cat pyproject.toml setup.py | sha256sum | cut -c1-16)
+    local pyver
+    pyver=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    want=$( (cat pyproject.toml setup.py; echo "$pyver") | sha256sum | cut -c1-16)
     stamp="$VENV/.codegen-deps"
+    if [ -x "$VENV/bin/python" ] && ! "$VENV/bin/python" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)' 2>/dev/null; then
+        say "the virtual environment $VENV has an unsupported Python: recreating it with $PYTHON"
+        rm -rf "$VENV"
+    fi
     if [ ! -x "$VENV/bin/python" ]; then
-        say "creating virtual environment $VENV"
+        say "creating virtual environment $VENV with $PYTHON (Python $pyver)"
         mkdir -p "$(dirname "$VENV")"
-        python3 -m venv "$VENV" || { rm -rf "$VENV"; say "python3 -m venv failed: install python3-venv"; exit 1; }
+        "$PYTHON" -m venv "$VENV" || { rm -rf "$VENV"; say "$PYTHON -m venv failed: install python${pyver}-venv"; exit 1; }
     fi
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-        say "installing Python packages into $VENV (first run takes a few minutes)"
+        say "installing Python packages into $VENV: about 1 GB to download (TensorFlow is most of it), 5-15 minutes" \
+            "on a typical connection, about 1 minute from a local package mirror"
         "$VENV/bin/pip" install -q --upgrade pip
         "$VENV/bin/pip" install -q ".[test]"
         echo "$want" > "$stamp"

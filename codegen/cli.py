@@ -30,6 +30,27 @@ _GENERATE_FLAGS = ("--board", "--model")
 _GLOBAL_FLAGS = ("--debug", "-v", "--verbose")
 
 
+def version_text() -> str:
+    """codegen's version and those of the runtimes it uses (read from package metadata, nothing imported)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [f"codegen {__version__}", f"Python {sys.version.split()[0]}"]
+    for label, dist in (("TensorFlow", "tensorflow"), ("tflite-micro", "tflite-micro"), ("PlatformIO", "platformio")):
+        try:
+            parts.append(f"{label} {version(dist)}")
+        except PackageNotFoundError:
+            parts.append(f"{label} not installed")
+    return ", ".join(parts)
+
+
+class _VersionAction(argparse.Action):
+    """Print :func:`version_text` unwrapped (argparse's version action re-wraps it) and exit 0."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
+        print(version_text())
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="codegen",
@@ -37,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         "PlatformIO project for a board, build, flash and validate it.",
         epilog="Shortcut: `codegen --board BOARD --model MODEL.tflite` is `codegen generate --board ... --model ...`.",
     )
-    parser.add_argument("--version", action="version", version=f"codegen {__version__}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0,
+                        help="print the versions of codegen and of the tools it runs with, then exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     parser.add_argument("-v", "--verbose", action="store_true", help="show progress logs")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
