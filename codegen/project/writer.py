@@ -220,16 +220,17 @@ def _with_banner(rel: str, content: bytes, banner: Banner) -> bytes:
     return content
 
 
-def native_generator(graph: Graph, prefix: str) -> NetworkSources:
-    """The real network emitter, ``codegen.backend.native.generate``."""
+def native_generator(graph: Graph, prefix: str, core: str | None = None) -> NetworkSources:
+    """The real network emitter, ``codegen.backend.native.generate``, with the kernels for the board's ``core``
+    (the Cortex-M DSP variants on cores that have the DSP extension)."""
     try:
-        from codegen.backend.native import generate
+        from codegen.backend.native import NativeOptions, generate
     except ImportError as exc:
         raise CodegenError(
             f"the native C backend is not available ({exc})",
             hint="install codegen completely (codegen.backend.native)",
         ) from None
-    return generate(graph, prefix=prefix)
+    return generate(graph, prefix=prefix, options=NativeOptions(core=core))
 
 
 def check_fit(board: Board, sources: NetworkSources) -> FitVerdict:
@@ -588,7 +589,7 @@ def generate_project(
         )
     out_dir = Path(out) if out is not None else Path(root) / project_name
     graph = load_model(model)
-    sources = (network or native_generator)(graph, prefix)
+    sources = network(graph, prefix) if network else native_generator(graph, prefix, board.core)
     fit = check_fit(board, sources)
     if fit_check and not fit.fits:
         raise fit_error(fit, model.name)

@@ -87,6 +87,12 @@ class NativeOptions:
 
     codec: ConstantCodec | None = None
     decode: str = "layer"
+    kernels: str = "auto"  # "auto" (from ``core``), "portable" or "dsp": see kernels.use_dsp
+    core: str | None = None  # the board's CPU core (boards/*.json "core"); None: host build, portable kernels
+
+    @property
+    def dsp(self) -> bool:
+        return kreg.use_dsp(self.kernels, self.core)
 
 
 @dataclass(frozen=True)
@@ -246,7 +252,8 @@ def generate(graph: ir.Graph, prefix: str = "cg_net", options: NativeOptions | N
 
     The native pass pipeline runs first, so layer numbers count the operators after the passes
     (:func:`codegen.backend.native.program.layer_names`)."""
-    return emit(lower_graph(native_graph(graph)), prefix, options)
+    options = options or NativeOptions()
+    return emit(lower_graph(native_graph(graph), options.dsp), prefix, options)
 
 
 def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None = None) -> NativeSources:

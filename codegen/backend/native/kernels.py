@@ -21,9 +21,27 @@ class Unsupported(Exception):
     """Raised by a lowering when this operator instance cannot be generated; the message says why."""
 
 
+#: Cores with the Armv7E-M DSP extension (SIMD multiply-accumulate: SMLAD, SXTB16, ...): their boards get the
+#: ``_dsp`` kernel variants (runtime/src/*/cg_*_dsp_s8.c), every other core the portable C kernels.
+DSP_CORES = frozenset({"cortex-m4", "cortex-m7", "cortex-m33", "cortex-m35p", "cortex-m55", "cortex-m85"})
+KERNEL_SETS = ("auto", "portable", "dsp")
+
+
+def use_dsp(kernels: str, core: str | None) -> bool:
+    """Whether the generated code calls the DSP kernel variants: ``kernels`` is ``"auto"`` (from the board's
+    ``core``; no core, e.g. host builds: portable), ``"portable"`` or ``"dsp"`` (forced; on a core without the
+    DSP extension the variants compile to plain C that emulates the instructions, bit for bit)."""
+    if kernels not in KERNEL_SETS:
+        raise ValueError(f"kernel set {kernels!r} is unknown (use one of {', '.join(KERNEL_SETS)})")
+    if kernels == "auto":
+        return core is not None and core.lower() in DSP_CORES
+    return kernels == "dsp"
+
+
 @dataclass(frozen=True)
 class LowerContext:
     graph: ir.Graph
+    dsp: bool = False  # call the Cortex-M DSP kernel variants (see use_dsp)
 
     def tensor(self, index: int) -> ir.Tensor:
         return self.graph.tensors[index]

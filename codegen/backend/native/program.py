@@ -52,9 +52,9 @@ def layer_names(graph: ir.Graph) -> tuple[str, ...]:
     return tuple(op.op for op in native_graph(graph).operators)
 
 
-def find_unsupported(graph: ir.Graph) -> tuple[list[Layer], list[Offender]]:
+def find_unsupported(graph: ir.Graph, dsp: bool = False) -> tuple[list[Layer], list[Offender]]:
     lowerings = load_lowerings()
-    ctx = LowerContext(graph)
+    ctx = LowerContext(graph, dsp)
     layers: list[Layer] = []
     offenders: list[Offender] = []
     for op in graph.operators:
@@ -82,9 +82,10 @@ def find_unsupported(graph: ir.Graph) -> tuple[list[Layer], list[Offender]]:
     return layers, offenders
 
 
-def lower_graph(graph: ir.Graph) -> Program:
-    """Lower every operator; raise :class:`UnsupportedModelError` naming all offending operators."""
-    layers, offenders = find_unsupported(graph)
+def lower_graph(graph: ir.Graph, dsp: bool = False) -> Program:
+    """Lower every operator (``dsp``: with the Cortex-M DSP kernel variants); raise
+    :class:`UnsupportedModelError` naming all offending operators."""
+    layers, offenders = find_unsupported(graph, dsp)
     if offenders:
         listing = "; ".join(str(o) for o in offenders)
         raise UnsupportedModelError(

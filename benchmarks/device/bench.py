@@ -1,0 +1,178 @@
+"""Device benchmark: the MLPerf Tiny int8 models and the shipped SqueezeNet on an emulated board.
+
+For every model: ``codegen generate`` (project for the board), ``codegen build`` (pio run, -O2), then
+``codegen validate --project`` (QEMU, ``-icount``: executed instructions, not cycles) on random inputs. Records
+per model instructions per inference, MAC per instruction, flash and RAM of the ELF (arm-none-eabi-size; RAM
+includes the stack reserve), the planned arena, ``device_exact_rate`` (device == TFLM == host C) and a per-layer
+table (the firmware's PROFILE), beside the TFLM figures measured on the same emulated board (issue #10).
+
+    PYTHONPATH=. $PY benchmarks/device/bench.py [--board qemu] [--kernels auto|portable] [--samples 5]
+        [--models resnet8 kws ...] [--out benchmarks/device]
+
+``--kernels portable`` switches the Cortex-M DSP kernels off (the portable C every core gets) to compare both
+paths on the same board. Results go to ``<out>/results-<board>[-portable].json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from codegen import __version__  # noqa: E402
+from codegen.analysis import analyze  # noqa: E402
+from codegen.backend.native import NativeOptions, generate  # noqa: E402
+from codegen.backend.native.program import native_graph  # noqa: E402
+from codegen.boards import load_board  # noqa: E402
+from codegen.frontend import load_model  # noqa: E402
+from codegen.project import pio  # noqa: E402
+from codegen.project.writer import generate_project  # noqa: E402
+
+SHARED = ROOT.parent.parent / "shared" / "models"
+MODELS = {
+    "resnet8": "resnet8_cifar10_int8.tflite",
+    "vww": "vww_mobilenetv1_025_96_int8.tflite",
+    "kws": "kws_dscnn_int8.tflite",
+    "ad01": "ad01_fc_autoencoder_int8.tflite",
+    "squeezenet": "squeezenet_int8.tflite",
+}
+# TFLM on the same emulated STM32F405 (Cortex-M4F, -O2, resolver with exactly the model's ops, instructions per
+# Invoke), as given in issue #10: (reference kernels, with CMSIS-NN); and the issue's target (<= 0.67x CMSIS-NN).
+TFLM = {
+    "resnet8": (107.5e6, 29.87e6, 20.0e6),
+    "vww": (100.5e6, 24.10e6, 16.1e6),
+    "kws": (43.1e6, 7.70e6, 5.16e6),
+    "ad01": (1.95e6, 0.583e6, 0.39e6),
+}
+
+
+def model_path(key: str, models_dir: Path) -> Path:
+    name = MODELS[key]
+    for folder in (models_dir, ROOT / "models"):
+        if (folder / name).is_file():
+            return folder / name
+    raise SystemExit(f"error: model {name} not found in {models_dir} or {ROOT / 'models'}")
+
+
+def run_model(key: str, path: Path, board: str, kernels: str, samples: int, work: Path) -> dict:
+    graph = load_model(path)
+    options = NativeOptions(kernels=kernels, core=load_board(board).core)
+    sources = generate(graph, prefix="cg_net", options=options)
+    project = work / f"{key}-{board}"
+    generate_project(path, board, project, force=True,
+                     network=lambda g, prefix: generate(g, prefix=prefix, options=options))
+    built = pio.build(project)
+    report_path = work / f"{key}.json"
+    cmd = [sys.executable, "-m", "codegen", "validate", "--project", str(project), "--model", str(path),
+           "--samples", str(samples), "--json", "--no-plots"]
+    with report_path.open("w") as fp:
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=fp, stderr=subprocess.PIPE, text=True, check=False)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"error: validate failed for {key}: {proc.stderr.strip()[-400:]}")
+    report = json.loads(report_path.read_text())
+    cost = analyze(native_graph(graph))
+    macs = {layer.index: layer.macs for layer in cost.layers}
+    instr = float(report["latency"]["mean"])
+    layers = []
+    for lp in report["layers"]:
+        m = macs.get(lp["index"], 0)
+        layers.append({"index": lp["index"], "op": lp["name"], "instructions": lp["cycles"], "macs": m,
+                       "mac_per_instruction": (m / lp["cycles"]) if lp["cycles"] and m else None})
+    size = built.size
+    return {
+        "model": path.name,
+        "macs": cost.macs,
+        "instructions": instr,
+        "mac_per_instruction": cost.macs / instr if instr else None,
+        "flash_bytes": size.flash if size else None,
+        "ram_bytes": size.ram if size else None,
+        "arena_bytes": sources.arena_bytes,
+        "weight_bytes": sources.weight_bytes,
+        "kernels": list(sources.kernels),
+        "device_exact_rate": report["device_exact_rate"],
+        "passed": report["passed"],
+        "samples": samples,
+        "layers": layers,
+    }
+
+
+def fmt_m(x: float) -> str:
+    return f"{x / 1e6:.3f} M" if x < 10e6 else f"{x / 1e6:.2f} M"
+
+
+def markdown(results: dict, board: str, kernels: str, command: str) -> str:
+    lines = [
+        f"# Device benchmark: {board}, kernels {kernels}",
+        "",
+        f"codegen {__version__}. Command (repository root): `{command}`",
+        "",
+        "Instructions per inference: QEMU `-icount` (SysTick), executed instructions, not cycles; firmware "
+        "built with arm-none-eabi-gcc -O2. `exact` = device_exact_rate (device output == TFLM reference == "
+        "host C, random inputs). RAM = data + bss of the ELF (arena, buffers, stack reserve). TFLM columns: "
+        "TFLM on the same emulated board, reference kernels / with CMSIS-NN (issue #10).",
+        "",
+        "| model | MACs | instructions | MAC/instr | TFLM ref | TFLM+CMSIS-NN | ours / CMSIS-NN | target | "
+        "flash B | arena B | RAM B | exact |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key, r in results.items():
+        ref, cmsis, target = TFLM.get(key, (None, None, None))
+        cells = [key, f"{r['macs'] / 1e6:.2f} M", fmt_m(r["instructions"]), f"{r['mac_per_instruction']:.3f}",
+                 fmt_m(ref) if ref else "-", fmt_m(cmsis) if cmsis else "-",
+                 f"{r['instructions'] / cmsis:.2f}x" if cmsis else "-", fmt_m(target) if target else "-",
+                 f"{r['flash_bytes']:,}", f"{r['arena_bytes']:,}", f"{r['ram_bytes']:,}",
+                 f"{r['device_exact_rate']:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    for key, r in results.items():
+        lines += ["", f"## {key} ({r['model']}) per layer", "",
+                  "| # | op | instructions | share | MACs | MAC/instr |", "|---:|---|---:|---:|---:|---:|"]
+        total = sum(layer["instructions"] for layer in r["layers"]) or 1
+        for layer in r["layers"]:
+            mpi = f"{layer['mac_per_instruction']:.3f}" if layer["mac_per_instruction"] else "-"
+            lines.append(f"| {layer['index']} | {layer['op']} | {layer['instructions']:,} | "
+                         f"{100 * layer['instructions'] / total:.1f} % | {layer['macs']:,} | {mpi} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--board", default="emulated_stm32f405")
+    ap.add_argument("--kernels", choices=("auto", "portable"), default="auto",
+                    help="auto: the board core's fastest kernels (DSP on Cortex-M4/M7); portable: plain C")
+    ap.add_argument("--samples", type=int, default=5)
+    ap.add_argument("--models", nargs="+", choices=sorted(MODELS), default=list(MODELS))
+    ap.add_argument("--models-dir", type=Path, default=SHARED)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "device")
+    args = ap.parse_args()
+    board = load_board(args.board).name
+    suffix = "" if args.kernels == "auto" else f"-{args.kernels}"
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="cg-device-bench-") as tmp:
+        for key in args.models:
+            r = run_model(key, model_path(key, args.models_dir), board, args.kernels, args.samples, Path(tmp))
+            results[key] = r
+            print(f"{key}: {fmt_m(r['instructions'])} instructions, {r['mac_per_instruction']:.3f} MAC/instr, "
+                  f"exact {r['device_exact_rate']:.2f}, flash {r['flash_bytes']:,} B, arena {r['arena_bytes']:,} B",
+                  flush=True)
+    command = "PYTHONPATH=. $PY benchmarks/device/bench.py " + " ".join(sys.argv[1:])
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = f"results-{board}{suffix}"
+    (args.out / f"{stem}.json").write_text(json.dumps(
+        {"tool_version": __version__, "board": board, "kernels": args.kernels, "command": command,
+         "results": results}, indent=2, sort_keys=True) + "\n")
+    (args.out / f"{stem}.md").write_text(markdown(results, board, args.kernels, command.strip()))
+    failed = [k for k, r in results.items() if not r["passed"]]
+    if failed:
+        print(f"device output differs from the host for: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
