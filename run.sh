@@ -99,10 +99,15 @@ shift || true
 case "$cmd" in
     demo)
         install_apt; install_venv
+        export PATH="$VENV/bin:$PATH"
         exec "$VENV/bin/python" -m codegen.demo "$@"
         ;;
     test)
         install_apt; install_venv
+        # tests run `pio`, `codegen` and friends as commands: the venv's bin/ first on PATH
+        export PATH="$VENV/bin:$PATH"
+        # everything the board tests need is installed above: a skip in tests/boards_real is a failure here
+        export CODEGEN_BOARD_TESTS_STRICT=1
         set +e
         "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
         rc=$?

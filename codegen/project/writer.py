@@ -24,7 +24,7 @@ import jinja2
 from codegen import __version__
 from codegen.analysis import CODE_BYTES_ESTIMATE, RAM_OVERHEAD_ESTIMATE, FitVerdict
 from codegen.boards import Board, load_board
-from codegen.errors import CodegenError, FitError, OverwriteError
+from codegen.errors import CodegenError, FitError, ModelError, OverwriteError
 from codegen.frontend import load_model
 from codegen.ir import Graph, Tensor
 from codegen.resources import resource_path
@@ -554,6 +554,51 @@ def write_atomically(out: Path, files: Mapping[str, bytes]) -> None:
         raise
 
 
+MODELS_DIR = "models"
+GENERATED_DIR = "generated"
+
+
+def _checkout_models_dir() -> Path | None:
+    """``models/`` of the codegen checkout this code runs from (None for an installed package)."""
+    folder = Path(__file__).resolve().parents[2] / MODELS_DIR
+    return folder if (folder.parent / "pyproject.toml").is_file() and folder.is_dir() else None
+
+
+def find_model(model: str | Path, cwd: Path | None = None) -> Path:
+    """The model file ``model`` names: the path itself, else the same relative path under ``models/``.
+
+    A relative name is looked up in the current folder, then in ``./models/``, then in the ``models/`` folder of
+    the codegen checkout; the error lists every place it looked.
+    """
+    path = Path(model)
+    base = cwd or Path.cwd()
+    if path.is_absolute():
+        candidates = [path]
+    else:
+        candidates = [base / path, base / MODELS_DIR / path]
+        checkout = _checkout_models_dir()
+        if checkout is not None:
+            candidates.append(checkout / path)
+    seen: list[Path] = []
+    for candidate in candidates:
+        if candidate.resolve() in [c.resolve() for c in seen]:
+            continue
+        seen.append(candidate)
+        if candidate.is_file():
+            return candidate
+    where = ", ".join(str(c) for c in seen)
+    raise ModelError(f"model {model} not found (looked in: {where})",
+                     hint="pass the path of the .tflite file, or put it in models/")
+
+
+def default_output_root(model: Path) -> Path:
+    """``generated/`` beside the ``models/`` folder that holds the model, else ``./generated``."""
+    parent = model.resolve().parent
+    if parent.name == MODELS_DIR:
+        return parent.parent / GENERATED_DIR
+    return Path(GENERATED_DIR)
+
+
 def default_project_name(model: Path, board: Board) -> str:
     return f"{model.stem}-{board.name}"
 
@@ -568,17 +613,20 @@ def generate_project(
     fit_check: bool = True,
     prefix: str = DEFAULT_PREFIX,
     network: NetworkGenerator | None = None,
-    root: str | Path = "generated",
+    root: str | Path | None = None,
     selftest: bool = True,
 ) -> GeneratedProject:
     """Generate the PlatformIO project for ``model`` on ``board`` into ``out`` (default ``root/<name>``).
+
+    ``model`` is a path, or a name looked up in ``./models/`` and the checkout's ``models/`` (:func:`find_model`);
+    ``root`` defaults to ``generated/`` beside that ``models/`` folder (:func:`default_output_root`).
 
     ``network`` replaces the native emitter (tests use a fake with the same C API); ``selftest`` adds the
     on-device self-test with golden vectors under ``test/`` (computed with the TFLM reference).
     Raises FitError when the model does not fit (unless ``fit_check`` is False) and OverwriteError when
     ``out`` holds files codegen did not write.
     """
-    model = Path(model)
+    model = find_model(model)
     board = load_board(board) if isinstance(board, str) else board
     if not _IDENT.match(prefix):
         raise CodegenError(f"C prefix {prefix!r} is not a C identifier", hint="use letters, digits and _")
@@ -587,6 +635,8 @@ def generate_project(
         raise CodegenError(
             f"project name {project_name!r} is not a folder name", hint="use --name without slashes"
         )
+    if root is None:
+        root = default_output_root(model)
     out_dir = Path(out) if out is not None else Path(root) / project_name
     graph = load_model(model)
     sources = network(graph, prefix) if network else native_generator(graph, prefix, board.core)

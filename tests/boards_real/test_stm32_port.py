@@ -177,3 +177,22 @@ def test_generated_board_selector_points_at_the_port_description(projects):
         assert f'#include "../src/port/cg_stm32_board_{board.name}.h"' in selector
         assert selector.startswith("/*")
         assert REPO.as_posix() not in selector
+
+
+# RM0433 (STM32H742/743/750/753) PLL1RGE: the PLL input range after the M divider (range 0: 1..2 MHz, only with
+# the medium VCO; range 1: 2..4 MHz; range 2: 4..8 MHz; range 3: 8..16 MHz). The port uses the wide VCO.
+H7_VCI_RANGES = ((2_000_000, 4_000_000, "RCC_PLL1VCIRANGE_1"), (4_000_001, 8_000_000, "RCC_PLL1VCIRANGE_2"),
+                 (8_000_001, 16_000_000, "RCC_PLL1VCIRANGE_3"))
+
+
+@pytest.mark.parametrize("board", [b for b in STM32_BOARDS if family(b) == "H7"],
+                         ids=board_ids([b for b in STM32_BOARDS if family(b) == "H7"]))
+def test_h7_pll_input_range_matches_the_pll_input_frequency(board, projects, tmp_path):
+    macros = header_macros(board_header(board.name))
+    ref = as_int(macros["CG_CLK_HSE_HZ"]) // as_int(macros["CG_CLK_PLL_M"])
+    want = next(name for low, high, name in H7_VCI_RANGES if low <= ref <= high)
+    project = projects[board.name]
+    cmd = compile_cmd(board, project, project / "src/port/cg_port_stm32.c", tmp_path / "port.i")
+    result = run([*cmd[: cmd.index("-c")], "-E", "-dM", str(project / "src/port/cg_port_stm32.c")])
+    assert result.returncode == 0, result.stderr
+    assert f"#define CG_PLL_VCI_RANGE {want}" in result.stdout, f"PLL input {ref} Hz needs {want}"

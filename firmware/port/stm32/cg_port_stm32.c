@@ -199,6 +199,19 @@ static void cg_clock_init(void)
 
 #elif defined(CG_STM32_FAMILY_H7)
 
+/* PLL1 input range (RM0433 RCC_PLLCKSELR/PLLCFGR PLL1RGE): 1-2, 2-4, 4-8 or 8-16 MHz after the M divider. The
+ * wide VCO (192-836 MHz) needs an input of 2 MHz or more. */
+#define CG_PLL_REF_HZ (CG_CLK_HSE_HZ / CG_CLK_PLL_M)
+#if CG_PLL_REF_HZ < 2000000U
+#error "H7 PLL1 input below 2 MHz: the wide VCO needs 2-16 MHz (adjust CG_CLK_PLL_M)"
+#elif CG_PLL_REF_HZ <= 4000000U
+#define CG_PLL_VCI_RANGE RCC_PLL1VCIRANGE_1
+#elif CG_PLL_REF_HZ <= 8000000U
+#define CG_PLL_VCI_RANGE RCC_PLL1VCIRANGE_2
+#else
+#define CG_PLL_VCI_RANGE RCC_PLL1VCIRANGE_3
+#endif
+
 static void cg_clock_init(void)
 {
     RCC_OscInitTypeDef osc = {0};
@@ -220,7 +233,7 @@ static void cg_clock_init(void)
     osc.PLL.PLLQ = CG_CLK_PLL_Q;
     osc.PLL.PLLR = CG_CLK_PLL_R;
     osc.PLL.PLLVCOSEL = RCC_PLL1VCOWIDE;
-    osc.PLL.PLLRGE = RCC_PLL1VCIRANGE_2; /* 2..4 MHz reference */
+    osc.PLL.PLLRGE = CG_PLL_VCI_RANGE; /* from the PLL input frequency, see above */
     if (HAL_RCC_OscConfig(&osc) != HAL_OK) {
         /* No clock on OSC_IN: same 2 MHz PLL reference from HSI (64 MHz). */
         osc.OscillatorType = RCC_OSCILLATORTYPE_HSI;
