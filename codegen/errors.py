@@ -25,6 +25,10 @@ class ModelError(CodegenError):
     """The model file cannot be read (missing, empty, truncated, not a TFLite flatbuffer...)."""
 
 
+class InconsistentModelError(ModelError):
+    """The model file parses, but its graph is inconsistent (indices, shapes, quantization do not agree)."""
+
+
 class BoardError(CodegenError):
     """Unknown board, or a board description that does not match the schema."""
 

@@ -59,8 +59,9 @@ def read_tflite(path: Path) -> ir.Graph:
     return parse_tflite(data, name=path.stem, source=str(path))
 
 
-def parse_tflite(data: bytes, name: str = "model", source: str = "<bytes>") -> ir.Graph:
-    """Parse TFLite flatbuffer bytes into the IR."""
+def parse_tflite(data: bytes, name: str = "model", source: str = "<bytes>", *, validate: bool = True) -> ir.Graph:
+    """Parse TFLite flatbuffer bytes into the IR, then (unless ``validate`` is false) run the validation pass
+    (:func:`codegen.validation.validate_graph`): indices, kinds, quantization and every output shape recomputed."""
     _check_container(data, source)
     s = _schema()
     try:
@@ -71,14 +72,19 @@ def parse_tflite(data: bytes, name: str = "model", source: str = "<bytes>") -> i
             hint="re-export the model or copy the file again",
         ) from exc
     try:
-        return _to_graph(model, data, name, source)
+        graph = _to_graph(model, data, name, source)
     except ModelError:
         raise
     except Exception as exc:
         raise ModelError(
-            f"{source} is truncated or corrupted: {type(exc).__name__}: {exc}",
+            f"{source} is truncated or corrupted: {type(exc).__name__}: {exc}".splitlines()[0],
             hint="re-export the model or copy the file again",
         ) from exc
+    if validate:
+        from codegen.validation import validate_graph
+
+        validate_graph(graph)
+    return graph
 
 
 def _check_container(data: bytes, source: str) -> None:
@@ -121,8 +127,12 @@ def _to_graph(model: Any, data: bytes, name: str, source: str) -> ir.Graph:
 
     tensors = tuple(_tensor(i, t, buffers, data, source) for i, t in enumerate(sg.tensors or []))
     ops = []
+    codes = model.operatorCodes or []
     for i, op in enumerate(sg.operators or []):
-        code = model.operatorCodes[op.opcodeIndex]
+        if not 0 <= op.opcodeIndex < len(codes):
+            raise ModelError(f"{source}: operator {i} has operator code {op.opcodeIndex}, but the model lists "
+                             f"{len(codes)}", hint="the file is corrupted; re-export it")
+        code = codes[op.opcodeIndex]
         builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
         opname = names.get(builtin, f"BUILTIN_{builtin}")
         if opname == "CUSTOM":
@@ -134,18 +144,18 @@ def _to_graph(model: Any, data: bytes, name: str, source: str) -> ir.Graph:
             "outputs": tuple(int(x) for x in (op.outputs if op.outputs is not None else [])),
         }
         for t in common["inputs"] + common["outputs"]:
-            if t >= len(tensors):
+            if not -1 <= t < len(tensors):
                 raise ModelError(f"{source}: operator {i} ({opname}) refers to tensor {t}, "
                                  f"but the graph has {len(tensors)}", hint="the file is corrupted; re-export it")
-        ops.append(build_operator(opname, op.builtinOptions, common))
+        ops.append(build_operator(opname, op.builtinOptions, common, source))
 
     description = model.description.decode(errors="replace") if isinstance(model.description, bytes) else ""
     return ir.Graph(
         name=name,
         tensors=tensors,
         operators=tuple(ops),
-        inputs=tuple(int(x) for x in sg.inputs),
-        outputs=tuple(int(x) for x in sg.outputs),
+        inputs=tuple(int(x) for x in (sg.inputs if sg.inputs is not None else [])),
+        outputs=tuple(int(x) for x in (sg.outputs if sg.outputs is not None else [])),
         source=source,
         sha256=hashlib.sha256(data).hexdigest(),
         description=description,
@@ -168,8 +178,17 @@ def _tensor(index: int, t: Any, buffers: list[Any], data: bytes, source: str) ->
     if array is not None:
         count = 1
         for d in shape:
-            count *= d
+            count *= d if d >= 0 else -1
+        if count < 0:
+            raise ModelError(f"{source}: tensor {index} ({tname}) has shape {list(shape)} with a negative dimension",
+                             hint="the file is corrupted; re-export it")
         if dtype is ir.DType.INT4:
+            if len(array) != (count + 1) // 2:
+                raise ModelError(
+                    f"{source}: tensor {index} ({tname}) holds {len(array)} bytes, "
+                    f"its int4 shape {list(shape)} needs {(count + 1) // 2}",
+                    hint="the file is corrupted; re-export it",
+                )
             packed = np.frombuffer(array, np.uint8)
             low = (packed & 0x0F).astype(np.int8)
             high = (packed >> 4).astype(np.int8)
@@ -184,7 +203,8 @@ def _tensor(index: int, t: Any, buffers: list[Any], data: bytes, source: str) ->
                 )
             array = np.frombuffer(bytes(array), dtype=dtype.np.newbyteorder("<")).astype(dtype.np).reshape(shape)
         array.setflags(write=False)
-    return ir.Tensor(index=index, name=tname, shape=shape, dtype=dtype, data=array, quant=_quant(t.quantization),
+    return ir.Tensor(index=index, name=tname, shape=shape, dtype=dtype, data=array,
+                     quant=_quant(t.quantization, f"{source}: tensor {index} ({tname})"),
                      is_variable=bool(t.isVariable))
 
 
@@ -200,11 +220,14 @@ def _buffer_bytes(buf: Any, data: bytes, source: str, index: int) -> bytes | Non
     return np.asarray(buf.data, dtype=np.uint8).tobytes()
 
 
-def _quant(q: Any) -> ir.QuantParams | None:
+def _quant(q: Any, label: str) -> ir.QuantParams | None:
     if q is None or q.scale is None or len(q.scale) == 0:
         return None
     scales = tuple(float(s) for s in q.scale)
     zps = tuple(int(z) for z in q.zeroPoint) if q.zeroPoint is not None and len(q.zeroPoint) else (0,)
+    if len(zps) not in (1, len(scales)) and len(set(zps)) == 1:
+        zps = zps[:1]  # one zero point repeated: what some converters write for per-tensor parameters
     if len(zps) not in (1, len(scales)):
-        zps = zps[:1]
+        raise ModelError(f"{label} has {len(scales)} quantization scales but {len(zps)} zero points",
+                         hint="the file is corrupted; re-export it")
     return ir.QuantParams(scale=scales, zero_point=zps, axis=int(q.quantizedDimension or 0))

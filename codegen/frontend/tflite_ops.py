@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from codegen import ir
+from codegen.errors import ModelError
 
 Handler = Callable[[Any, dict[str, Any]], ir.Operator]
 HANDLERS: dict[str, Handler] = {}
@@ -34,27 +35,37 @@ def handler(*names: str) -> Callable[[Handler], Handler]:
     return deco
 
 
+class OptionError(Exception):
+    """A builtin option value the schema does not define; :func:`build_operator` words the error."""
+
+
 def _pad(opts: Any) -> ir.Padding:
-    return _PADDING.get(getattr(opts, "padding", 0), ir.Padding.SAME)
+    code = getattr(opts, "padding", 0)
+    if code not in _PADDING:
+        raise OptionError(f"padding code {code} is not SAME (0) or VALID (1)")
+    return _PADDING[code]
 
 
 def _act(opts: Any) -> ir.Activation:
-    return _ACTIVATION.get(getattr(opts, "fusedActivationFunction", 0) if opts else 0, ir.Activation.NONE)
+    code = getattr(opts, "fusedActivationFunction", 0) if opts else 0
+    if code not in _ACTIVATION:
+        raise OptionError(f"fused activation code {code} is not defined by the TFLite schema")
+    return _ACTIVATION[code]
 
 
 @handler("CONV_2D")
 def _conv2d(o: Any, common: dict[str, Any]) -> ir.Operator:
     return ir.Conv2D(
-        stride_h=o.strideH, stride_w=o.strideW, dilation_h=o.dilationHFactor or 1,
-        dilation_w=o.dilationWFactor or 1, padding=_pad(o), activation=_act(o), **common,
+        stride_h=o.strideH, stride_w=o.strideW, dilation_h=o.dilationHFactor,
+        dilation_w=o.dilationWFactor, padding=_pad(o), activation=_act(o), **common,
     )
 
 
 @handler("DEPTHWISE_CONV_2D")
 def _dwconv2d(o: Any, common: dict[str, Any]) -> ir.Operator:
     return ir.DepthwiseConv2D(
-        stride_h=o.strideH, stride_w=o.strideW, dilation_h=o.dilationHFactor or 1,
-        dilation_w=o.dilationWFactor or 1, depth_multiplier=o.depthMultiplier or 1, padding=_pad(o),
+        stride_h=o.strideH, stride_w=o.strideW, dilation_h=o.dilationHFactor,
+        dilation_w=o.dilationWFactor, depth_multiplier=o.depthMultiplier or 1, padding=_pad(o),
         activation=_act(o), **common,
     )
 
@@ -126,12 +137,20 @@ for _name in _SIMPLE:
     handler(_name)(_simple)
 
 
-def build_operator(name: str, options: Any, common: dict[str, Any]) -> ir.Operator:
-    """Make the typed IR operator for TFLite builtin ``name``; unknown builtins become :class:`ir.UnknownOp`."""
+def build_operator(name: str, options: Any, common: dict[str, Any], source: str = "<bytes>") -> ir.Operator:
+    """Make the typed IR operator for TFLite builtin ``name``; unknown builtins become :class:`ir.UnknownOp`.
+    Missing or undefined options raise :class:`ModelError` naming the operator."""
     fn = HANDLERS.get(name)
     if fn is None:
         return ir.UnknownOp(builtin=name, **common)
-    return fn(options, {**common, "_name": name} if name in _NEEDS_NAME else dict(common))
+    try:
+        return fn(options, {**common, "_name": name} if name in _NEEDS_NAME else dict(common))
+    except OptionError as exc:
+        raise ModelError(f"{source}: operator {common['index']} ({name}): {exc}",
+                         hint="the file is corrupted; re-export it") from exc
+    except (AttributeError, TypeError, ValueError) as exc:  # options of another type, or none where needed
+        raise ModelError(f"{source}: operator {common['index']} ({name}) has missing or malformed options "
+                         f"({type(exc).__name__})", hint="the file is corrupted; re-export it") from exc
 
 
 _NEEDS_NAME = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "SUB", "MUL", *_SIMPLE}

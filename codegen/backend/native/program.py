@@ -52,6 +52,15 @@ def layer_names(graph: ir.Graph) -> tuple[str, ...]:
     return tuple(op.op for op in native_graph(graph).operators)
 
 
+def _batch(graph: ir.Graph, op: ir.Operator) -> int:
+    """The batch of the 4-D activation tensors ``op`` reads or writes (1 if it has none)."""
+    for t in (*op.inputs, *op.outputs):
+        if t >= 0 and not graph.tensors[t].is_constant and len(graph.tensors[t].shape) == 4:
+            if graph.tensors[t].shape[0] != 1:
+                return graph.tensors[t].shape[0]
+    return 1
+
+
 def find_unsupported(graph: ir.Graph, dsp: bool = False) -> tuple[list[Layer], list[Offender]]:
     lowerings = load_lowerings()
     ctx = LowerContext(graph, dsp)
@@ -60,6 +69,11 @@ def find_unsupported(graph: ir.Graph, dsp: bool = False) -> tuple[list[Layer], l
     for op in graph.operators:
         dtype = _op_dtype(graph, op)
         support = lowerings.get(op.op)
+        batch = _batch(graph, op)
+        if batch != 1:
+            offenders.append(Offender(op.index, op.op, dtype, f"batch {batch}: the generated network computes "
+                                      "one NHWC image (batch 1); re-export the model with batch size 1"))
+            continue
         if support is None:
             offenders.append(Offender(op.index, op.op, dtype, "no native kernel for this operator"))
             continue

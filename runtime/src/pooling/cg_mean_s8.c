@@ -1,6 +1,6 @@
-/* codegen runtime: int8 MEAN over H and W (TFLM arithmetic). Either the sum of (x - input zero point) is
- * requantized with a multiplier that already includes 1/(H*W), or, when input and output quantization are
- * equal and TFLM takes its generic path, the raw sum is divided with truncation. */
+/* codegen runtime: int8 MEAN over H and W (TFLM's QuantizedMeanOrSum). The sum of the raw int8 values minus
+ * input_zero_point * H * W is requantized with a multiplier that already includes 1/(H*W), in every
+ * quantization case (equal input and output parameters included: TFLM rounds, it does not truncate). */
 #include "cg_nn.h"
 #include "cg_nn_support.h"
 
@@ -18,11 +18,9 @@ cg_status cg_mean_s8(const cg_mean_s8_params *p, const int8_t *input, int8_t *ou
             for (i = 0; i < hw; i++) {
                 sum += input[(b * hw + i) * ch + c];
             }
-            if (p->same_quant) {
-                v = sum / hw;
-            } else {
-                v = cg_requantize(sum - p->input_zero_point * hw, p->multiplier, p->shift) + p->output_zero_point;
-            }
+            /* TFLM: static_cast<int32_t>(temp_sum - input_zero_point * num_elements_in_axis) */
+            v = cg_requantize((int32_t)((int64_t)sum - (int64_t)p->input_zero_point * hw), p->multiplier,
+                              p->shift) + p->output_zero_point;
             output[b * ch + c] = (int8_t)cg_clamp_i32(v, -128, 127);
         }
     }

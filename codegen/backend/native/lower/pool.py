@@ -62,6 +62,10 @@ def max_pool(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _pool(ctx, op, "maxpool")
 
 
+#: Largest H*W whose int8 sum (|x| <= 128 each) fits the kernel's int32 accumulator.
+MEAN_MAX_COUNT = (2**31 - 1) // 256
+
+
 @lowering("MEAN", dtypes=("int8", "float32"), kernels=("cg_mean_s8", "cg_mean_f32"))
 def mean(ctx: LowerContext, op: ir.Operator) -> Layer:
     inp, axes_t, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
@@ -85,17 +89,16 @@ def mean(ctx: LowerContext, op: ir.Operator) -> Layer:
             (("const float *", TensorRef(inp.index)), ("float *", TensorRef(out.index))),
         )
         return Layer(op.index, op.op, dt, (call,), output=out.index)
+    require(i.h * i.w <= MEAN_MAX_COUNT, f"MEAN over {i.h * i.w} values overflows the int32 sum")
     (in_s, in_zp), (out_s, out_zp) = scale_zp(inp), scale_zp(out)
-    assert isinstance(op, ir.Mean)
+    # TFLM rescales with input_scale / output_scale in every case (equal quantization included: it rounds)
     mult, shift = prepare.mean_multiplier(in_s / out_s, i.h * i.w)
-    same = int(not op.keep_dims and in_s == out_s and in_zp == out_zp)
     params = (
         ("input", i),
         ("input_zero_point", in_zp),
         ("output_zero_point", out_zp),
         ("multiplier", mult),
         ("shift", shift),
-        ("same_quant", same),
     )
     call = KernelCall(
         "cg_mean_s8",
