@@ -143,7 +143,8 @@ class HostModel:
         """Run one inference; returns the outputs in graph order."""
         if self.sanitize:
             return self.predict_many([x])[0]
-        assert self._lib is not None
+        if self._lib is None:
+            raise RuntimeError("the host library is not loaded")
         p = self.sources.prefix
         for i, data in enumerate(self._input_bytes(x)):
             ctypes.memmove(getattr(self._lib, f"{p}_input")(i), data, len(data))
@@ -171,7 +172,8 @@ class HostModel:
 
     def time_run(self, repeats: int = 20) -> float:
         """Seconds per ``run()`` on the current inputs (host library builds only)."""
-        assert self._lib is not None, "timing needs a non-sanitized build"
+        if self._lib is None:
+            raise RuntimeError("timing needs a non-sanitized build")
         run = getattr(self._lib, f"{self.sources.prefix}_run")
         run()
         t0 = time.perf_counter()

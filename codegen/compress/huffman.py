@@ -54,7 +54,8 @@ DEFAULT_MIN_BYTES = 256
 """Tensors smaller than this stay raw: the saving cannot pay for the header, table and a decoder call."""
 
 _HEADER = struct.Struct("<4sIBBBbIIHH")
-assert _HEADER.size == HEADER_BYTES
+if _HEADER.size != HEADER_BYTES:
+    raise ImportError(f"Huffman header layout is {_HEADER.size} bytes, HEADER_BYTES says {HEADER_BYTES}")
 
 Mode = Literal["const", "huffman", "huffman+gaps"]
 Choice = Literal["raw", "huffman"]
@@ -333,7 +334,8 @@ def encode(values: np.ndarray, *, gaps: bool | None = None, signmag: bool | None
     table = best.table()
     payload = _pack(best.token_codes, best.token_lengths)
     data = _assemble(best.flags, best.max_len, fill, flat.size, table, payload)
-    assert len(data) == best.blob_bytes
+    if len(data) != best.blob_bytes:
+        raise RuntimeError(f"Huffman blob is {len(data)} bytes, its layout promised {best.blob_bytes}")
     return HuffmanBlob(data, flat.size, _mode(best.flags), flat.size, HEADER_BYTES, len(table), len(payload))
 
 

@@ -56,7 +56,8 @@ class FuseActivation(GraphPass):
 
     def transform(self, graph: ir.Graph, op: ir.Operator) -> ir.Graph:
         prod = self._producer(graph, op)
-        assert prod is not None
+        if prod is None:  # match() was false: nothing to fuse
+            return graph
         fused = replace(prod, activation=_ACTIVATIONS[type(op)], outputs=op.outputs)
         ops = [fused if o is prod else o for o in graph.operators if o is not op]
         return renumber(graph, ops)

@@ -330,7 +330,8 @@ def _prune(
     model: Any, ds: Dataset, cfg: TrainConfig, epochs: int, lr: float, progress: Progress | None, scope: Any
 ) -> Any:
     """Fine-tune a pruned copy of ``model`` and return it stripped of pruning wrappers."""
-    assert cfg.prune is not None
+    if cfg.prune is None:
+        raise ValueError("pruning needs a prune configuration")
     k = keras()
     steps = epochs * int(np.ceil(len(ds.x_train) / cfg.batch_size))
     with scope():

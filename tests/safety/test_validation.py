@@ -106,3 +106,15 @@ def test_batch_2_emit_c_is_one_line(tmp_path: Path) -> None:
     model.write_bytes(conv(inp=(2, 6, 6, 3), out=(2, 6, 6, 4)))
     line = one_error_line(run_cli("emit-c", "--model", str(model), "--out", str(tmp_path / "c")))
     assert "batch 2" in line and "batch size 1" in line
+
+
+def test_the_package_uses_no_assert_statements() -> None:
+    """Asserts vanish under ``python -O``: input checks raise CodegenError, invariants raise explicitly."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "codegen").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Assert):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, found

@@ -219,7 +219,8 @@ class _Render:
         return self.symbols[name]
 
     def decode_call(self, s: StoredConstant, dst: str, scratch: str) -> str:
-        assert s.blob is not None
+        if s.blob is None:
+            raise ValueError(f"constant {s.const.name} is stored raw: it has nothing to decode")
         args = f"{s.symbol}, {len(s.blob.data)}u, {dst}, {s.const.nbytes}u"
         if s.blob.scratch_bytes > 0:
             args += f", {scratch}, {s.blob.scratch_bytes}u"

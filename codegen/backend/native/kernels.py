@@ -11,10 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from codegen import ir
 from codegen.backend.native.layers import Layer
 from codegen.resources import resource_path
+
+OpT = TypeVar("OpT", bound=ir.Operator)
 
 
 class Unsupported(Exception):
@@ -53,6 +56,21 @@ class LowerContext:
 
     def output(self, op: ir.Operator, i: int = 0) -> ir.Tensor:
         return self.graph.tensors[op.outputs[i]]
+
+    def required(self, op: ir.Operator, i: int, what: str = "") -> ir.Tensor:
+        """Input ``i`` of ``op``; raises :class:`Unsupported` when it is absent (the validation pass refuses
+        such models first; this keeps the lowering safe without ``assert``)."""
+        t = self.input(op, i)
+        if t is None:
+            raise Unsupported(f"input {i}{' (' + what + ')' if what else ''} is missing")
+        return t
+
+    @staticmethod
+    def expect(op: ir.Operator, cls: type[OpT]) -> OpT:
+        """``op`` as its IR class (lowerings are registered by op name, so a mismatch is a bug of ours)."""
+        if not isinstance(op, cls):
+            raise TypeError(f"lowering of {op.op} got a {type(op).__name__}, expected {cls.__name__}")
+        return op
 
 
 LowerFn = Callable[[LowerContext, ir.Operator], Layer]

@@ -15,8 +15,7 @@ _OUT_1_128 = (1.0 / 128.0, 0)
 
 
 def _io(ctx: LowerContext, op: ir.Operator) -> tuple[ir.Tensor, ir.Tensor, str]:
-    inp, out = ctx.input(op, 0), ctx.output(op)
-    assert inp is not None
+    inp, out = ctx.required(op, 0), ctx.output(op)
     require(inp.size == out.size, f"{op.op} changes the number of elements")
     return inp, out, same_dtype(op.op, inp, out)
 
@@ -38,7 +37,7 @@ def _unary_f32(op: ir.Operator, inp: ir.Tensor, out: ir.Tensor, kind: str, alpha
 
 @lowering("SOFTMAX", dtypes=("int8", "float32"), kernels=("cg_softmax_s8", "cg_softmax_f32"))
 def softmax(ctx: LowerContext, op: ir.Operator) -> Layer:
-    assert isinstance(op, ir.Softmax)
+    op = ctx.expect(op, ir.Softmax)
     inp, out, dt = _io(ctx, op)
     depth = inp.shape[-1] if inp.shape else 1
     rows = inp.size // max(depth, 1)
@@ -161,7 +160,7 @@ def relu6(ctx: LowerContext, op: ir.Operator) -> Layer:
 
 @lowering("LEAKY_RELU", dtypes=("int8", "float32"), kernels=("cg_leaky_relu_s8", "cg_leaky_relu_f32"))
 def leaky_relu(ctx: LowerContext, op: ir.Operator) -> Layer:
-    assert isinstance(op, ir.LeakyRelu)
+    op = ctx.expect(op, ir.LeakyRelu)
     inp, out, dt = _io(ctx, op)
     if dt == "f32":
         return _unary_f32(op, inp, out, "leaky_relu", alpha=op.alpha)

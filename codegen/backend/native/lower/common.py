@@ -19,7 +19,6 @@ def require(cond: bool, reason: str) -> None:
 def scale_zp(t: ir.Tensor) -> tuple[float, int]:
     """Per-tensor scale and zero point of an int8 activation tensor."""
     require(t.quant is not None, f"tensor {t.index} ({t.name}) is int8 but has no quantization parameters")
-    assert t.quant is not None
     require(not t.quant.per_channel, f"activation tensor {t.index} ({t.name}) is quantized per channel")
     return float(t.quant.scale[0]), int(t.quant.zero_point[0])
 

@@ -30,7 +30,6 @@ def _act(op: ir.Operator) -> ir.Activation:
 
 def _filter_scales(filt: ir.Tensor, channels: int) -> list[float]:
     require(filt.quant is not None, f"filter tensor {filt.index} has no quantization parameters")
-    assert filt.quant is not None
     require(
         all(z == 0 for z in filt.quant.zero_point), f"filter tensor {filt.index} has a non-zero zero point"
     )
@@ -54,7 +53,6 @@ def _multipliers(
 
 def _const_data(ctx: LowerContext, t: ir.Tensor | None, what: str) -> np.ndarray:
     require(t is not None and t.is_constant, f"{what} must be a constant tensor")
-    assert t is not None and t.data is not None
     return t.data
 
 
@@ -149,9 +147,8 @@ def fully_connected_s8_scratch_bytes(in_depth: int) -> int:
 
 @lowering("CONV_2D", dtypes=("int8", "float32"), kernels=("cg_conv2d_s8", "cg_conv2d_f32"))
 def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
-    assert isinstance(op, ir.Conv2D)
-    inp, filt, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
-    assert inp is not None and filt is not None
+    op = ctx.expect(op, ir.Conv2D)
+    inp, filt, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
     dt = same_dtype("CONV_2D", inp, filt, out)
     i, f, o, geo = _geometry(op, inp, filt, out)
     require(f.c == i.c, f"grouped convolution ({i.c} input channels, filter depth {f.c}) is not implemented")
@@ -199,9 +196,8 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     kernels=("cg_depthwise_conv2d_s8", "cg_depthwise_conv2d_f32"),
 )
 def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
-    assert isinstance(op, ir.DepthwiseConv2D)
-    inp, filt, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
-    assert inp is not None and filt is not None
+    op = ctx.expect(op, ir.DepthwiseConv2D)
+    inp, filt, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
     dt = same_dtype("DEPTHWISE_CONV_2D", inp, filt, out)
     i, f, o, geo = _geometry(op, inp, filt, out)
     mult_d = o.c // max(i.c, 1)
@@ -228,7 +224,6 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     consts = [ConstArray(f"l{x}_filter", w.astype(np.int8), source_tensor=filt.index), mult, shift]
     bias_ref = None
     if bias_data is not None:
-        assert b is not None
         consts.append(ConstArray(f"l{x}_bias", bias_data.astype(np.int32), source_tensor=b.index))
         bias_ref = ConstRef(f"l{x}_bias")
     params = (
@@ -259,9 +254,8 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     "FULLY_CONNECTED", dtypes=("int8", "float32"), kernels=("cg_fully_connected_s8", "cg_fully_connected_f32")
 )
 def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
-    assert isinstance(op, ir.FullyConnected)
-    inp, filt, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
-    assert inp is not None and filt is not None
+    op = ctx.expect(op, ir.FullyConnected)
+    inp, filt, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
     dt = same_dtype("FULLY_CONNECTED", inp, filt, out)
     require(len(filt.shape) == 2, f"weights must be 2-D, got shape {list(filt.shape)}")
     units, depth = filt.shape

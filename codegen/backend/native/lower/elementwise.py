@@ -53,8 +53,7 @@ def add_s8_scratch_bytes(out_size: int) -> int:
 
 
 def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
-    a, b, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
-    assert a is not None and b is not None
+    a, b, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
     dt = same_dtype(op.op, a, b, out)
     act = op.activation  # type: ignore[attr-defined]
     shape = broadcast_params(a.shape, b.shape, out.shape)
@@ -108,7 +107,6 @@ def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     operands = []
     for k, t in enumerate((a, b)):
         if t.is_constant:
-            assert t.data is not None
             c = ConstArray(
                 f"l{op.index}_in{k}",
                 np.ascontiguousarray(t.data).astype(t.dtype.np).reshape(-1),
@@ -148,9 +146,9 @@ def mul(ctx: LowerContext, op: ir.Operator) -> Layer:
     "CONCATENATION", dtypes=("int8", "float32"), kernels=("cg_concatenation_s8", "cg_concatenation_f32")
 )
 def concatenation(ctx: LowerContext, op: ir.Operator) -> Layer:
-    assert isinstance(op, ir.Concatenation)
+    op = ctx.expect(op, ir.Concatenation)
     out = ctx.output(op)
-    ins = [ctx.input(op, k) for k in range(len(op.inputs))]
+    ins = [ctx.required(op, k) for k in range(len(op.inputs))]
     dt = same_dtype("CONCATENATION", *ins, out)
     require(op.activation is ir.Activation.NONE, "CONCATENATION with a fused activation is not implemented")
     rank = len(out.shape)
@@ -160,7 +158,6 @@ def concatenation(ctx: LowerContext, op: ir.Operator) -> Layer:
     ctype = "float" if dt == "f32" else "int8_t"
     calls, offset = [], 0
     for t in ins:
-        assert t is not None
         require(len(t.shape) == rank, "CONCATENATION inputs differ in rank")
         require(not t.is_constant, "CONCATENATION of a constant tensor is not implemented")
         params = (

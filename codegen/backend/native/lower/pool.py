@@ -10,9 +10,8 @@ from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale
 
 
 def _pool(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
-    assert isinstance(op, ir.Pool2D)
-    inp, out = ctx.input(op, 0), ctx.output(op)
-    assert inp is not None
+    op = ctx.expect(op, ir.Pool2D)
+    inp, out = ctx.required(op, 0), ctx.output(op)
     dt = same_dtype(op.op, inp, out)
     i, o = nhwc(inp.shape, "input"), nhwc(out.shape, "output")
     require(i.c == o.c and i.n == o.n, "pooling changes the batch or channel count")
@@ -68,11 +67,9 @@ MEAN_MAX_COUNT = (2**31 - 1) // 256
 
 @lowering("MEAN", dtypes=("int8", "float32"), kernels=("cg_mean_s8", "cg_mean_f32"))
 def mean(ctx: LowerContext, op: ir.Operator) -> Layer:
-    inp, axes_t, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
-    assert inp is not None
+    inp, axes_t, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
     dt = same_dtype("MEAN", inp, out)
     require(axes_t is not None and axes_t.is_constant, "MEAN needs constant axes")
-    assert axes_t is not None and axes_t.data is not None
     rank = len(inp.shape)
     axes = sorted({int(a) % rank for a in axes_t.data.reshape(-1)})
     require(

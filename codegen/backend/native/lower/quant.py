@@ -11,8 +11,7 @@ from codegen.backend.native.lower.common import require, scale_zp
 
 @lowering("QUANTIZE", dtypes=("float32->int8", "int8->int8"), kernels=("cg_quantize_s8", "cg_requantize_s8"))
 def quantize(ctx: LowerContext, op: ir.Operator) -> Layer:
-    inp, out = ctx.input(op, 0), ctx.output(op)
-    assert inp is not None
+    inp, out = ctx.required(op, 0), ctx.output(op)
     require(out.dtype is ir.DType.INT8, f"QUANTIZE to {out.dtype.value} is not implemented")
     out_s, out_zp = scale_zp(out)
     if inp.dtype is ir.DType.FLOAT32:
@@ -36,8 +35,7 @@ def quantize(ctx: LowerContext, op: ir.Operator) -> Layer:
 
 @lowering("DEQUANTIZE", dtypes=("int8->float32",), kernels=("cg_dequantize_s8",))
 def dequantize(ctx: LowerContext, op: ir.Operator) -> Layer:
-    inp, out = ctx.input(op, 0), ctx.output(op)
-    assert inp is not None
+    inp, out = ctx.required(op, 0), ctx.output(op)
     require(
         inp.dtype is ir.DType.INT8 and out.dtype is ir.DType.FLOAT32,
         f"DEQUANTIZE {inp.dtype.value} -> {out.dtype.value} is not implemented",

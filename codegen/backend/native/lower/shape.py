@@ -9,8 +9,7 @@ from codegen.backend.native.lower.common import dtype_key, require, scale_zp
 
 
 def _alias(ctx: LowerContext, op: ir.Operator) -> Layer:
-    inp, out = ctx.input(op, 0), ctx.output(op)
-    assert inp is not None
+    inp, out = ctx.required(op, 0), ctx.output(op)
     require(inp.nbytes == out.nbytes, f"{op.op} changes the tensor size ({inp.nbytes} -> {out.nbytes} bytes)")
     require(not inp.is_constant, f"{op.op} of a constant tensor is not implemented")
     return Layer(op.index, op.op, dtype_key(inp), (), alias_of=inp.index, output=out.index)
@@ -28,10 +27,8 @@ def squeeze(ctx: LowerContext, op: ir.Operator) -> Layer:
 
 @lowering("PAD", dtypes=("int8", "float32"), kernels=("cg_pad_s8", "cg_pad_f32"))
 def pad(ctx: LowerContext, op: ir.Operator) -> Layer:
-    inp, pads, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
-    assert inp is not None
+    inp, pads, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
     require(pads is not None and pads.is_constant, "PAD needs constant paddings")
-    assert pads is not None and pads.data is not None
     require(
         inp.dtype in (ir.DType.INT8, ir.DType.FLOAT32) and out.dtype is inp.dtype,
         f"PAD on {inp.dtype.value} is not implemented",
