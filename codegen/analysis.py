@@ -41,10 +41,13 @@ class FitVerdict:
     flash_available: int
     ram_needed: int
     ram_available: int
+    psram_needed: int = 0       # external RAM (boards with PSRAM: an arena too large for internal RAM)
+    psram_available: int = 0
 
     @property
     def fits(self) -> bool:
-        return self.flash_needed <= self.flash_available and self.ram_needed <= self.ram_available
+        return (self.flash_needed <= self.flash_available and self.ram_needed <= self.ram_available
+                and self.psram_needed <= self.psram_available)
 
 
 @dataclass(frozen=True)

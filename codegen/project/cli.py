@@ -69,14 +69,17 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.json:
         json.dump({"project": str(project.path), "files": len(project.files), "fit": {
             "board": fit.board, "flash_needed": fit.flash_needed, "flash_available": fit.flash_available,
-            "ram_needed": fit.ram_needed, "ram_available": fit.ram_available, "fits": fit.fits},
+            "ram_needed": fit.ram_needed, "ram_available": fit.ram_available, "psram_needed": fit.psram_needed,
+            "psram_available": fit.psram_available, "fits": fit.fits},
             "weights": acct.as_dict() if acct else None}, sys.stdout, indent=2)
         print()
         return 0
     print(f"wrote {project.path} ({len(project.files)} files)")
     print(
         f"fit estimate on {fit.board}: flash {fit.flash_needed:,} / {fit.flash_available:,} bytes, "
-        f"RAM {fit.ram_needed:,} / {fit.ram_available:,} bytes" + ("" if fit.fits else "  DOES NOT FIT")
+        f"RAM {fit.ram_needed:,} / {fit.ram_available:,} bytes"
+        + (f", PSRAM {fit.psram_needed:,} / {fit.psram_available:,} bytes" if fit.psram_needed else "")
+        + ("" if fit.fits else "  DOES NOT FIT")
     )
     if acct is not None and acct.decode != "none":
         print(acct.format())

@@ -27,6 +27,7 @@ from codegen.boards import Board, load_board
 from codegen.errors import CodegenError, FitError, ModelError, OverwriteError
 from codegen.frontend import load_model
 from codegen.ir import Graph, Tensor
+from codegen.project.esp32 import IDF_CODE_BYTES_ESTIMATE, Esp32Context, esp32_context
 from codegen.resources import resource_path
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,10 @@ SMALL_PAYLOAD = 256
 DEFAULT_PREFIX = "cg_net"
 DEFAULT_EMULATOR_TCP_PORT = 5555
 INCLUDE_DIRS = ("src/app", "src/port", "src/net")
+# Where the firmware (app, port, network) goes. ESP-IDF projects keep it in a component of its own, so that
+# `pio test` (which does not build src/ on ESP-IDF) links the self-test's entry point instead of src/main.c.
+SOURCE_ROOTS = {"esp32": "components/codegen"}
+MODEL_COPY_DIR = "model"
 _C_DTYPES = {
     "int8": "CG_DTYPE_INT8",
     "uint8": "CG_DTYPE_UINT8",
@@ -153,6 +158,7 @@ class TemplateContext:
     protocol: ProtocolContext
     serial: SerialContext
     emulator: EmulatorContext | None
+    esp32: Esp32Context | None
 
     def as_jinja(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -233,14 +239,35 @@ def native_generator(graph: Graph, prefix: str, core: str | None = None) -> Netw
     return generate(graph, prefix=prefix, options=NativeOptions(core=core))
 
 
+def source_root(board: Board) -> str:
+    """Folder of the firmware sources (app/, port/, net/) in a project for ``board``."""
+    return SOURCE_ROOTS.get(board.template, "src")
+
+
+def arena_in_psram(board: Board, sources: NetworkSources) -> bool:
+    """Boards with PSRAM: the arena goes there only when it does not fit the internal RAM budget."""
+    internal = int(sources.arena_bytes) + int(getattr(sources, "decoded_bytes", 0)) + RAM_OVERHEAD_ESTIMATE
+    return board.psram_bytes > 0 and internal > board.ram_bytes
+
+
 def check_fit(board: Board, sources: NetworkSources) -> FitVerdict:
+    """Flash and RAM needed vs available. ESP32: flash is the app partition of the generated partition table,
+    and on boards with PSRAM an arena too large for internal RAM is counted against PSRAM."""
+    flash_available, code = board.flash_bytes, CODE_BYTES_ESTIMATE
+    psram = arena_in_psram(board, sources)
+    if board.template == "esp32":
+        flash_available = esp32_context(board, arena_in_psram=psram).app_partition_bytes
+        code = IDF_CODE_BYTES_ESTIMATE
+    arena = int(sources.arena_bytes)
     return FitVerdict(
         board=board.name,
-        flash_needed=CODE_BYTES_ESTIMATE + int(sources.weight_bytes),
-        flash_available=board.flash_bytes,
+        flash_needed=code + int(sources.weight_bytes),
+        flash_available=flash_available,
         # arena + weights decoded once at init (Huffman "init" mode) + stack and buffers
-        ram_needed=int(sources.arena_bytes) + int(getattr(sources, "decoded_bytes", 0)) + RAM_OVERHEAD_ESTIMATE,
+        ram_needed=(0 if psram else arena) + int(getattr(sources, "decoded_bytes", 0)) + RAM_OVERHEAD_ESTIMATE,
         ram_available=board.ram_bytes,
+        psram_needed=arena if psram else 0,
+        psram_available=board.psram_bytes,
     )
 
 
@@ -251,6 +278,8 @@ def fit_error(fit: FitVerdict, model_name: str) -> FitError:
     if fit.ram_needed > fit.ram_available:
         parts.append(f"RAM {fit.ram_needed:,} > {fit.ram_available:,} bytes "
                      "(arena + decoded weights + stack + buffers)")
+    if fit.psram_needed > fit.psram_available:
+        parts.append(f"PSRAM {fit.psram_needed:,} > {fit.psram_available:,} bytes (arena)")
     return FitError(
         f"{model_name} does not fit {fit.board}: " + "; ".join(parts),
         hint="use a smaller model, prune it and compress the weights (--huffman), pick a board with more "
@@ -300,6 +329,7 @@ def build_context(
     port_files: tuple[str, ...],
     fit: FitVerdict,
 ) -> TemplateContext:
+    root = source_root(board)
     inputs = tuple(_tensor_context(t) for t in graph.input_tensors)
     outputs = tuple(_tensor_context(t) for t in graph.output_tensors)
     emulator = None
@@ -336,7 +366,7 @@ def build_context(
             header=f"{sources.prefix}.h",
             sources=tuple(sorted(sources.files)),
         ),
-        include_dirs=INCLUDE_DIRS,
+        include_dirs=tuple(f"{root}/{d.removeprefix('src/')}" for d in INCLUDE_DIRS),
         port_files=port_files,
         fit=fit,
         protocol=ProtocolContext(
@@ -344,6 +374,7 @@ def build_context(
         ),
         serial=SerialContext(port_hint=port_hint),
         emulator=emulator,
+        esp32=esp32_context(board, arena_in_psram=fit.psram_needed > 0) if board.template == "esp32" else None,
     )
 
 
@@ -374,18 +405,19 @@ def render_project(
             f"no firmware port for board family {board.family!r} (expected {port_dir})",
             hint="pick a board whose family has a port: emulated, stm32, esp32",
         )
-    port = _copied_tree(port_dir, "src/port")
+    root = source_root(board)
+    port = _copied_tree(port_dir, f"{root}/port")
     ctx = build_context(
         graph,
         board,
         sources,
         model_file=model_file,
         project_name=project_name,
-        port_files=tuple(sorted(p.removeprefix("src/port/") for p in port)),
+        port_files=tuple(sorted(p.removeprefix(f"{root}/port/") for p in port)),
         fit=fit,
     )
     files: dict[str, bytes] = {}
-    for rel, content in _copied_tree(resource_path("firmware") / "app", "src/app").items():
+    for rel, content in _copied_tree(resource_path("firmware") / "app", f"{root}/app").items():
         files[rel] = _with_banner(rel, content, ctx.banner)
     for rel, content in port.items():
         files[rel] = _with_banner(rel, content, ctx.banner)
@@ -395,7 +427,7 @@ def render_project(
                 f"network file name {name!r} is not a flat file name",
                 hint="report this: the backend must emit a flat folder",
             )
-        rel = f"src/net/{name}"
+        rel = f"{root}/net/{name}"
         files[rel] = _with_banner(rel, bytes(content), ctx.banner)
 
     if selftest:
@@ -646,6 +678,8 @@ def generate_project(
     files = render_project(
         graph, board, sources, model_file=model.name, project_name=project_name, fit=fit, selftest=selftest
     )
+    # the model itself, so that `codegen validate --project` never has to guess which file it was
+    files[f"{MODEL_COPY_DIR}/{model.name}"] = model.read_bytes()
     files[MANIFEST_NAME] = manifest_bytes(files, board, model.name, graph.sha256)
     check_overwrite(out_dir, files, force)
     write_atomically(out_dir, files)

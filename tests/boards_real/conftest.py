@@ -5,9 +5,10 @@ what can be checked offline: our C compiles for the target CPU against stub vend
 descriptions agree with boards/*.json and with the clock-tree rules, and the projects the writer renders for
 every real board are valid PlatformIO configurations.
 
-Projects are rendered by the real writer (codegen.project.writer.render_project) from a real model graph,
-with a network that implements the generated-network contract in a few lines instead of the native backend,
-so these tests depend only on the contract, not on the backend's progress.
+Projects are rendered by the real writer (codegen.project.writer.render_project) from a real model graph (the
+MLPerf Tiny KWS model) with the real generated network (codegen.backend.native), so the network C that is
+compiled for each board's CPU is what a user gets. ContractNetwork (the generated-network contract in a few
+lines) remains for tests that need a network whose arena size they choose.
 """
 
 from __future__ import annotations
@@ -146,11 +147,11 @@ def model_graph():
     return load_model(shared_model(MODEL.name))
 
 
-def generate_project(graph, board: Board, out: Path) -> dict[str, Path]:
-    """Write the project the writer renders for (graph, board) into out/ (runtime headers into src/net)."""
-    from codegen.project.writer import check_fit, render_project
+def generate_project(graph, board: Board, out: Path, sources=None) -> dict[str, Path]:
+    """Write the project the writer renders for (graph, board) into out/: the real network unless ``sources``."""
+    from codegen.project.writer import check_fit, native_generator, render_project, source_root
 
-    sources = ContractNetwork()
+    sources = sources if sources is not None else native_generator(graph, "cg_net")
     files = render_project(graph, board, sources, model_file=MODEL.name,
                            project_name=f"{MODEL.stem}-{board.name}", fit=check_fit(board, sources),
                            selftest=False)
@@ -160,9 +161,19 @@ def generate_project(graph, board: Board, out: Path) -> dict[str, Path]:
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(content)
         written[rel] = dest
-    for header in ("cg_types.h", "cg_status.h"):  # what the native backend copies from runtime/
-        shutil.copyfile(RUNTIME_INCLUDE / header, out / "src" / "net" / header)
+    net = out / source_root(board) / "net"
+    for header in ("cg_types.h", "cg_status.h"):  # what the native backend copies from runtime/ (contract net)
+        if not (net / header).is_file():
+            shutil.copyfile(RUNTIME_INCLUDE / header, net / header)
     return written
+
+
+def src_dirs(board: Board) -> tuple[str, ...]:
+    """The project's include folders: include/ and the firmware's app/, port/ and net/."""
+    from codegen.project.writer import source_root
+
+    root = source_root(board)
+    return ("include", f"{root}/app", f"{root}/port", f"{root}/net")
 
 
 @pytest.fixture(scope="session")

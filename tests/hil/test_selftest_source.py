@@ -36,7 +36,7 @@ def graph():
     return load_model(shared_model("kws_dscnn_int8.tflite"))
 
 
-def _build_and_run(tmp_path: Path, files: dict[str, bytes]) -> str:
+def _build_and_run(tmp_path: Path, files: dict[str, bytes], env: dict[str, str] | None = None) -> str:
     gcc = shutil.which("gcc")
     if gcc is None:
         pytest.skip("gcc not installed")
@@ -48,7 +48,8 @@ def _build_and_run(tmp_path: Path, files: dict[str, bytes]) -> str:
     subprocess.run([gcc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-I", str(STUB),
                     "-I", str(tmp_path / "test_selftest"), str(tmp_path / "test_selftest" / "test_selftest.c"),
                     str(STUB / "stub.c"), "-o", str(exe)], check=True, capture_output=True, text=True)
-    return subprocess.run([str(exe)], check=True, capture_output=True, text=True, timeout=10).stdout
+    return subprocess.run([str(exe)], check=True, capture_output=True, text=True, timeout=10,
+                          env=env).stdout
 
 
 def _runner_module():
@@ -84,6 +85,42 @@ def test_selftest_fails_when_an_expected_output_is_altered(tmp_path, graph):
     expected = int.from_bytes(bad[4:5], "little", signed=True)
     assert f"output byte 4: expected {expected}" in failed[0].group("message")
     assert "4 Tests 1 Failures 0 Ignored" in out and out.rstrip().endswith("FAIL")
+
+
+class _Suite:
+    """The parts of PlatformIO's TestSuite the runner's line parser uses."""
+
+    def __init__(self):
+        self.cases, self.finished = [], False
+
+    def add_case(self, case):
+        self.cases.append(case)
+
+    def on_finish(self):
+        self.finished = True
+
+    def is_finished(self):
+        return self.finished
+
+
+def test_selftest_repeats_its_report_until_the_host_acknowledges(tmp_path, graph, monkeypatch):
+    """A runner that opens the port late (ST-LINK boards cannot be reset by it) still gets one whole report."""
+    import os
+
+    out = _build_and_run(tmp_path, selftest_files(graph, load_board("emulated_stm32f405"), vectors=_vectors(2)),
+                         env={**os.environ, "STUB_ACK_AFTER": "3"})
+    assert out.count("codegen self-test host_stub") == 3 and out.count("4 Tests 0 Failures 0 Ignored") == 3
+    assert out.rstrip().endswith("ACK")
+    runner = _runner_module()
+    monkeypatch.setattr(runner.TestRunnerBase, "on_testing_line_output", lambda self, line: None)  # no echo
+    parser = runner.CustomTestRunner.__new__(runner.CustomTestRunner)
+    parser.test_suite, parser._pending, parser._summary_seen = _Suite(), None, False
+    late = out[out.index("test_golden_0"):]  # the port opened in the middle of the first report
+    for line in late.splitlines(keepends=True):
+        parser.on_testing_line_output(line)
+    names = [c.name for c in parser.test_suite.cases]
+    assert parser.test_suite.finished
+    assert names == ["test_network_init", "test_tensor_sizes", "test_golden_0", "test_golden_1"]
 
 
 def test_golden_vectors_are_the_reference_outputs_and_are_deterministic(graph):

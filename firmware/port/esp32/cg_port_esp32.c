@@ -1,15 +1,19 @@
-/* codegen ESP32 port: firmware/app/port.h on ESP-IDF 5.x (ESP32, ESP32-S3).
+/* codegen ESP32 port: firmware/app/port.h on ESP-IDF 5.x (ESP32, ESP32-S3, ESP32-C3, ESP32-C6).
  *
- * Serial: UART0, the UART wired to the board's USB-to-UART bridge (CP210x/CH340 on ESP32-DevKitC and the
- * "UART" connector of ESP32-S3-DevKitC-1; an external adapter on GPIO1/GPIO3 for the ESP32-CAM), driven by the
- * IDF UART driver at CG_BOARD_BAUD. UART0 is also the IDF console: the project's sdkconfig.defaults turns
- * logging off so that nothing but protocol frames reaches the host after boot (the ROM boot banner still
- * does; the host hunts for the frame sync bytes).
+ * Serial, one of two consoles chosen by the board (the project's component CMakeLists.txt):
+ * - UART0 (default), the UART wired to the board's USB-to-UART bridge (CP210x/CH340 on ESP32-DevKitC, the
+ *   "UART" connector of ESP32-S3-DevKitC-1, the only USB connector of ESP32-C3-DevKitM-1; an external adapter
+ *   on GPIO1/GPIO3 for the ESP32-CAM), driven by the IDF UART driver at CG_BOARD_BAUD;
+ * - the chip's USB-Serial-JTAG port (CG_PORT_CONSOLE_USB_SERIAL_JTAG, ESP32-C6-DevKitC-1's "ESP32-C6 USB"
+ *   connector), driven by the IDF usb_serial_jtag driver; the baud rate does not apply.
+ * Either is also the IDF console: the project's sdkconfig.defaults turns logging off so that nothing but protocol
+ * frames reaches the host after boot (the ROM boot banner still does; the host hunts for the frame sync bytes).
  *
- * Cycles: the Xtensa CCOUNT register of the calling core through esp_cpu_get_cycle_count(). CCOUNT is per
- * core, so the application must stay on one core: app_main runs in the main task, which ESP-IDF pins to CPU0
+ * Cycles: the CPU cycle counter of the calling core through esp_cpu_get_cycle_count() (Xtensa CCOUNT on
+ * ESP32/ESP32-S3, the RISC-V performance/cycle counter on ESP32-C3/C6). It is per core, so the application must
+ * stay on one core: app_main runs in the main task, which ESP-IDF pins to CPU0
  * (CONFIG_ESP_MAIN_TASK_AFFINITY_CPU0, set in sdkconfig.defaults). The CPU clock comes from sdkconfig
- * (CONFIG_ESP_DEFAULT_CPU_FREQ_MHZ_240); port_cycle_hz() reads the rate ESP-IDF actually configured.
+ * (CONFIG_ESP_DEFAULT_CPU_FREQ_MHZ_<n>); port_cycle_hz() reads the rate ESP-IDF actually configured.
  *
  * Watchdog: inference runs for long stretches without yielding, so sdkconfig.defaults does not start the task
  * watchdog on the idle tasks (its warning would also be printed on UART0, in the middle of the protocol). */
@@ -18,18 +22,57 @@
 #include "cg_app_config.h"
 #include "port.h"
 
+#if CG_PORT_CONSOLE_USB_SERIAL_JTAG
+#include "driver/usb_serial_jtag.h"
+#else
 #include "driver/uart.h"
+#endif
 #include "esp_cpu.h"
 #include "esp_err.h"
 #include "esp_idf_version.h"
 #include "esp_rom_sys.h"
 #include "esp_timer.h"
 
-#define CG_UART_NUM UART_NUM_0
 /* Driver receive ring: large enough to hold an input tensor arriving while the application is busy. */
 #ifndef CG_PORT_RX_BUFFER_BYTES
 #define CG_PORT_RX_BUFFER_BYTES 8192
 #endif
+
+#if CG_PORT_CONSOLE_USB_SERIAL_JTAG
+
+/* Longest wait for room in the USB transmit buffer: the host may not read (port closed); then bytes are dropped
+ * rather than blocking the application forever. */
+#define CG_USB_TX_WAIT_TICKS 100
+
+void port_init(void)
+{
+    usb_serial_jtag_driver_config_t cfg = {
+        .tx_buffer_size = 1024,
+        .rx_buffer_size = CG_PORT_RX_BUFFER_BYTES,
+    };
+    ESP_ERROR_CHECK(usb_serial_jtag_driver_install(&cfg));
+}
+
+void port_write(const uint8_t *buf, uint32_t n)
+{
+    while (n > 0u) {
+        int written = usb_serial_jtag_write_bytes((const void *)buf, (size_t)n, CG_USB_TX_WAIT_TICKS);
+        if (written <= 0) {
+            return; /* nobody is reading: drop the rest */
+        }
+        buf += written;
+        n -= (uint32_t)written;
+    }
+}
+
+int port_read_byte(uint8_t *out)
+{
+    return usb_serial_jtag_read_bytes(out, 1u, 0) == 1;
+}
+
+#else /* UART0 */
+
+#define CG_UART_NUM UART_NUM_0
 
 void port_init(void)
 {
@@ -70,6 +113,8 @@ int port_read_byte(uint8_t *out)
 {
     return uart_read_bytes(CG_UART_NUM, out, 1u, 0) == 1;
 }
+
+#endif /* console */
 
 uint32_t port_millis(void)
 {

@@ -2,15 +2,13 @@
  * (sha256 36f6b5e54e977299a68fe0c114eac3e6388f666cf9e6ea92f260d13b0435e314).
  * Do not edit: regenerate with `codegen generate` (edits are detected and protect the project). */
 /* ESP-IDF entry point: app_main runs in the main task (pinned to CPU0) and the shared application never returns.
- * Its first call, port_init(), installs the UART0 driver at the board baud rate.
- * `pio test` builds the self-test in test/ with its own entry point, hence the guard. */
+ * Its first call, port_init(), installs the console driver. `pio test` does not build this folder on ESP-IDF
+ * (platformio.ini: test_build_src = no); the self-test in test/ brings its own app_main. */
 #include "cg_app.h"
 
-#ifndef PIO_UNIT_TESTING
 void app_main(void);
 
 void app_main(void)
 {
     cg_app_main();
 }
-#endif
