@@ -3,9 +3,12 @@
     codegen validate --port /dev/ttyACM0 --model m.tflite --samples 100
     codegen validate --port socket://127.0.0.1:5555 --model m.tflite --dataset digits --float-model f.tflite
     codegen validate --project generated/m-emulated_stm32f405 --samples 50
+    codegen validate --port /dev/ttyUSB0 --project generated/m-esp32dev
 
-With ``--project`` (an emulated-board project made by ``codegen generate``), the firmware is built if needed, the
-emulator is started, the run validated and the emulator stopped again, also on errors and Ctrl-C.
+With ``--project`` (a project made by ``codegen generate``) the project supplies the model (its copy in
+``model/``, checked against the sha256 in its manifest), the board and its clock. Without ``--port`` (emulated
+boards), the firmware is built if needed, the emulator is started, the run validated and the emulator stopped
+again, also on errors and Ctrl-C; with ``--port`` the flashed board on that port is validated.
 """
 
 from __future__ import annotations
@@ -32,10 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run a model on a board (or the emulator) and compare every output with the host",
         description=__doc__.split("\n\n")[0],
     )
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--port", help="serial port or URL: /dev/ttyACM0, COM3, socket://127.0.0.1:5555")
-    where.add_argument("--project", type=Path,
-                       help="generated emulated-board project: build, start the emulator, validate, stop")
+    p.add_argument("--port", help="serial port or URL: /dev/ttyACM0, COM3, socket://127.0.0.1:5555")
+    p.add_argument("--project", type=Path,
+                   help="generated project: supplies model, board and clock; without --port (emulated board) "
+                   "build, start the emulator, validate, stop")
     p.add_argument("--model", type=Path, help="the int8 .tflite the firmware was generated from "
                    "(default with --project: the project's model)")
     src = p.add_mutually_exclusive_group()
@@ -73,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
         write_report,
     )
 
+    if not args.port and not args.project:
+        raise CodegenError("no board to validate", hint="pass --port PORT, --project DIR, or both")
     project = _project_facts(args.project, args.model) if args.project else None
     model_path = args.model or (project.model if project else None)
     if model_path is None:
@@ -128,40 +133,60 @@ class ProjectFacts:
     model_sha256: str
 
 
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _project_facts(root: Path, model: Path | None) -> ProjectFacts:
+    """Board and model of a generated project. The model is the project's own copy (``model/``) or, for
+    projects without one, a same-named file beside it; either way its sha256 must be the manifest's."""
     if not (root / "platformio.ini").is_file():
         raise CodegenError(f"{root} is not a generated project (no platformio.ini)",
-                           hint="pass the folder `codegen generate` wrote, or use --port")
+                           hint="pass the folder `codegen generate` wrote, or use --port with --model")
     manifest = root / ".codegen-manifest.json"
-    data = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    try:
+        data = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    except ValueError:
+        raise CodegenError(f"{manifest} is not valid JSON", hint="regenerate the project") from None
     board = str(data.get("board", ""))
     if not board:
         from codegen.project.pio import read_ini_env
 
         board = read_ini_env(root)
     name = str(data.get("model", ""))
-    if model is None and name:
-        for folder in (root, root.parent, Path.cwd(), Path.cwd() / "models", root.parent.parent / "models"):
-            if (folder / name).is_file():
-                model = folder / name
-                break
-        else:
-            raise CodegenError(f"the model {name} of {root} was not found beside the project",
-                               hint=f"pass --model PATH/{name}")
-    return ProjectFacts(root, board, model, str(data.get("model_sha256", "")))
+    want = str(data.get("model_sha256", "")).lower()
+    if model is not None:
+        if want and model.is_file() and _sha256(model) != want:
+            raise CodegenError(f"{model} is not the model {root} was generated from (sha256 differs)",
+                               hint=f"pass the model with sha256 {want[:16]}..., or leave out --model")
+    elif name:
+        candidates = [root / "model" / name, root / name, root.parent / name, Path.cwd() / name,
+                      Path.cwd() / "models" / name, root.parent.parent / "models" / name]
+        found = [c for c in candidates if c.is_file()]
+        matching = [c for c in found if not want or _sha256(c) == want]
+        if not matching:
+            looked = ", ".join(str(c) for c in found) or "nowhere"
+            raise CodegenError(
+                f"the model {name} of {root} (sha256 {want[:16]}...) was not found; same-named files with another "
+                f"sha256: {looked}",
+                hint=f"regenerate the project (it then keeps a copy in model/), or pass --model PATH/{name}")
+        model = matching[0]
+    return ProjectFacts(root, board, model, want)
 
 
 @contextlib.contextmanager
 def _device_url(args: argparse.Namespace, project: ProjectFacts | None) -> Iterator[str]:
-    if project is None:
-        yield args.port
+    if project is None or args.port:
+        yield args.port  # a flashed board (or an emulator someone else started) on this port
         return
     from codegen.boards import load_board
     from codegen.hil.project import running_emulator
 
     board = load_board(project.board)
     if not board.is_emulated:
-        raise CodegenError(f"--project starts an emulator, but {project.root} targets the real board {board.name}",
-                           hint="flash it with `codegen flash` and pass --port")
+        raise CodegenError(f"{project.root} targets the real board {board.name}: say which port it is on",
+                           hint=f"flash it with `codegen flash {project.root}` and add --port (e.g. /dev/ttyUSB0)")
     with running_emulator(project.root, board) as url:
         yield url
