@@ -159,7 +159,8 @@ def _project_facts(root: Path, model: Path | None) -> ProjectFacts:
     want = str(data.get("model_sha256", "")).lower()
     if model is not None:
         if want and model.is_file() and _sha256(model) != want:
-            raise CodegenError(f"{model} is not the model {root} was generated from (sha256 differs)",
+            raise CodegenError(f"{model} is a different model from the one {root} was generated from (sha256 "
+                               f"{_sha256(model)[:16]}..., project {want[:16]}...)",
                                hint=f"pass the model with sha256 {want[:16]}..., or leave out --model")
     elif name:
         candidates = [root / "model" / name, root / name, root.parent / name, Path.cwd() / name,
