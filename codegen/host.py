@@ -33,6 +33,7 @@ SANITIZE_FLAGS = (
     "-fno-sanitize-recover=all",
     "-fno-omit-frame-pointer",
     "-g",
+    "-DCG_CHECK_BOUNDS",  # each layer may only touch its own arena buffers (codegen.backend.native.bounds)
 )
 
 _RUNNER = r"""/* Host runner for sanitizer builds: reads N input sets from stdin, writes N output sets to stdout. */

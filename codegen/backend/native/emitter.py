@@ -13,6 +13,7 @@ import jinja2
 
 import codegen
 from codegen import ir
+from codegen.backend.native import bounds
 from codegen.backend.native import kernels as kreg
 from codegen.backend.native.layers import (
     ConstRef,
@@ -274,6 +275,7 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
     decoded, init_only, ram_offsets = _decode_buffers(layers, stored, at_init)
     decoded_bytes = sum(align(stored[n].const.nbytes) for n in ram_offsets)
     plan = plan_layers(graph, layers, decoded, init_only)
+    bounds.prove(graph, layers, plan)
     r = _Render(prefix, graph, plan, stored, ram_offsets)
     init_steps = [f"{s.blob.check}({s.symbol}, {len(s.blob.data)}u, NULL)" for s in blobs if s.blob and s.blob.check]
     if at_init:
@@ -294,7 +296,7 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
         if not s.const.weight
     ]
     structs, layer_ctx = [], []
-    for layer in layers:
+    for position, layer in enumerate(layers):
         steps = []
         for c in layer.consts:
             s = stored[c.name]
@@ -320,6 +322,7 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
                 "comment": comment,
                 "out_offset": plan.tensor_offset(layer.output),
                 "out_bytes": out.nbytes,
+                "guard": [f"{{{off}u, {size}u}}" for off, size in bounds.arena_regions(graph, layer, position, plan)],
             }
         )
 

@@ -1,0 +1,305 @@
+"""Generation-time bounds proof: every kernel call reads and writes inside the buffers it is given.
+
+After lowering and memory planning, :func:`prove` evaluates, for each kernel call, how many elements the C
+kernel touches through each pointer argument, with the same formulas as its loops (an *extent rule* per kernel,
+keyed by kernel name or, for kernel families sharing a parameter struct, by the struct type), and checks:
+
+- an activation tensor argument: the extent fits the tensor (``nbytes``), and the tensor lies inside the arena;
+- a constant argument (filter, bias, multipliers named in the parameters): the extent fits the constant;
+- the scratch argument: the extent fits the layer's planned scratch, inside the arena;
+- every graph input/output and every planned buffer lies inside the arena.
+
+Anything unproven raises :class:`BoundsError` (exit 2): the emitter then writes nothing. A kernel without an
+extent rule is refused too, so a new kernel needs one: write a function that takes the call's parameters (a
+dict; nested structs such as ``cg_dims`` arrive as :class:`Dims`, arrays as tuples) and returns one element
+count per pointer argument in call order (``None`` for arguments it does not touch; variants with fewer
+arguments, e.g. without scratch, use the leading ones) and, for constant arrays named in the
+parameters (e.g. ``multiplier``), their element counts::
+
+    @extent("cg_my_op_s8")
+    def _my_op(p: Params) -> Extents:
+        return Extents(args=(p["size"], p["size"]))
+
+:func:`arena_regions` lists, per layer, the arena regions its kernels may touch: the ``CG_CHECK_BOUNDS`` build
+of the generated network poisons the rest of the arena with AddressSanitizer around each layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from codegen import ir
+from codegen.backend.native.layers import ConstArray, ConstRef, Dims, KernelCall, Layer, ScratchRef, TensorRef
+from codegen.backend.native.planner import MemoryPlan
+from codegen.errors import CodegenError
+
+Params = dict[str, Any]
+
+_ELEM = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4, "void": 1}
+
+
+class BoundsError(CodegenError):
+    """A kernel call could read or write outside its buffers: nothing is emitted."""
+
+
+@dataclass(frozen=True)
+class Extents:
+    """Elements touched through each pointer argument (``None``: not touched), and through constant arrays
+    named in the parameters."""
+
+    args: tuple[int | None, ...]
+    params: dict[str, int] = field(default_factory=dict)
+
+
+ExtentFn = Callable[[Params], Extents]
+EXTENTS: dict[str, ExtentFn] = {}
+
+
+def extent(*names: str) -> Callable[[ExtentFn], ExtentFn]:
+    """Register the extent rule of kernels (by C function name) or of a parameter struct type."""
+
+    def deco(fn: ExtentFn) -> ExtentFn:
+        for name in names:
+            if name in EXTENTS:
+                raise TypeError(f"extent rule for {name} registered twice")
+            EXTENTS[name] = fn
+        return fn
+
+    return deco
+
+
+def _params(call: KernelCall) -> Params:
+    def conv(v: Any) -> Any:
+        if isinstance(v, tuple) and v and isinstance(v[0], tuple) and len(v[0]) == 2 and isinstance(v[0][0], str):
+            return {k: conv(x) for k, x in v}
+        return v
+
+    return {k: conv(v) for k, v in call.params}
+
+
+def _elem_size(ctype: str) -> int:
+    base = ctype.replace("const", "").replace("*", "").strip()
+    return _ELEM.get(base, 1)
+
+
+def _vol(d: Dims, batch: int | None = None) -> int:
+    return (d.n if batch is None else batch) * d.h * d.w * d.c
+
+
+def _prod(xs: tuple[int, ...] | list[int]) -> int:
+    n = 1
+    for x in xs:
+        n *= int(x)
+    return n
+
+
+# --------------------------------------------------------------------------------------------- rules
+
+
+@extent("cg_conv2d_s8_params", "cg_conv2d_f32_params")
+def _conv(p: Params) -> Extents:
+    i, f, o = p["input"], p["filter"], p["output"]
+    batch = max(i.n, o.n)
+    k = f.h * f.w * max(f.c, i.c)
+    args: tuple[int | None, ...] = (
+        _vol(i, batch), max(f.n, o.c) * k, o.c, _vol(o, batch), 2 * f.h * f.w * i.c * 2,  # scratch in bytes
+    )
+    return Extents(args, {"multiplier": o.c, "shift": o.c})
+
+
+@extent("cg_depthwise_conv2d_s8_params", "cg_depthwise_conv2d_f32_params")
+def _depthwise(p: Params) -> Extents:
+    i, f, o = p["input"], p["filter"], p["output"]
+    batch = max(i.n, o.n)
+    c = max(o.c, f.c, i.c * p["depth_multiplier"])
+    return Extents((_vol(i, batch), f.h * f.w * c, c, _vol(o, batch), c), {"multiplier": c, "shift": c})
+
+
+@extent("cg_fully_connected_s8_params", "cg_fully_connected_f32_params")
+def _fc(p: Params) -> Extents:
+    b, d, u = p["batches"], p["in_depth"], p["out_depth"]
+    return Extents((b * d, u * d, u, b * u, d), {"multiplier": u, "shift": u})
+
+
+@extent("cg_pool_s8_params", "cg_pool_f32_params")
+def _pool(p: Params) -> Extents:
+    i, o = p["input"], p["output"]
+    batch = max(i.n, o.n)
+    return Extents((_vol(i, batch), _vol(o, batch)))
+
+
+@extent("cg_mean_s8_params", "cg_mean_f32_params")
+def _mean(p: Params) -> Extents:
+    i = p["input"]
+    return Extents((_vol(i), i.n * i.c))
+
+
+def _broadcast_extents(s: Params) -> tuple[int, int, int]:
+    """Elements read from input 1, input 2 and written, for ``cg_broadcast_params`` ``s``."""
+    if not s["broadcast"]:
+        return s["size"], s["size"], s["size"]
+    dims = s["out_dims"]
+    out = _prod(dims)
+    if out == 0:
+        return 0, 0, 0
+    reach = [1 + sum((dims[d] - 1) * s[key][d] for d in range(4)) for key in ("in1_stride", "in2_stride")]
+    return reach[0], reach[1], max(out, s["size"])
+
+
+@extent("cg_add_s8_params", "cg_mul_s8_params", "cg_binary_f32_params")
+def _binary(p: Params) -> Extents:
+    a, b, out = _broadcast_extents(p["shape"])
+    scratch = 2 * 256 if p["shape"]["size"] >= 1024 else 0  # cg_add_s8_get_scratch_size, in int32
+    return Extents((a, b, out, scratch))
+
+
+@extent("cg_concatenation_params")
+def _concat(p: Params) -> Extents:
+    outer, copy, stride, offset = p["outer"], p["copy_size"], p["out_stride"], p["out_offset"]
+    if outer <= 0 or copy <= 0:
+        return Extents((0, 0))
+    if offset < 0 or stride < 0:
+        raise BoundsError(f"concatenation offset {offset} or stride {stride} is negative",
+                          hint="this is a bug in the native backend; please report it with the model")
+    return Extents((outer * copy, offset + (outer - 1) * stride + copy))
+
+
+@extent("cg_pad_params")
+def _pad(p: Params) -> Extents:
+    ins, before, after = p["in_dims"], p["before"], p["after"]
+    if min(*before, *after) < 0:
+        raise BoundsError("negative PAD amounts", hint="this is a bug in the native backend; please report it")
+    out = _prod([ins[d] + before[d] + after[d] for d in range(4)])
+    return Extents((None, _prod(ins), out))  # argument 0 is the pad value, passed by value
+
+
+@extent("cg_softmax_s8_params", "cg_softmax_f32_params")
+def _softmax(p: Params) -> Extents:
+    n = p["rows"] * p["depth"]
+    return Extents((n, n))
+
+
+@extent("cg_unary_f32_params", "cg_requant_s8_params", "cg_affine_params", "cg_logistic_s8_params",
+        "cg_tanh_s8_params", "cg_leaky_relu_s8_params", "cg_hard_swish_s8_params")
+def _elementwise(p: Params) -> Extents:
+    return Extents((p["size"], p["size"]))
+
+
+def rule_for(call: KernelCall) -> ExtentFn | None:
+    return EXTENTS.get(call.kernel) or EXTENTS.get(call.params_type)
+
+
+# --------------------------------------------------------------------------------------------- the proof
+
+
+def prove(
+    graph: ir.Graph,
+    layers: tuple[Layer, ...] | list[Layer],
+    plan: MemoryPlan,
+    consts: dict[str, ConstArray] | None = None,
+) -> None:
+    """Raise :class:`BoundsError` unless every kernel call stays inside its buffers (see the module docstring)."""
+    consts = consts if consts is not None else {c.name: c for layer in layers for c in layer.consts}
+    arena = plan.arena_bytes
+    offsets = dict(plan.tensor_offsets)
+    scratch_offsets = dict(plan.scratch_offsets)
+    where = graph.source or graph.name
+
+    def fail(message: str) -> None:
+        raise BoundsError(f"{where}: {message}; nothing was written",
+                          hint="this is a bug in the native backend; please report it with the model")
+
+    for b in plan.buffers:
+        if b.offset < 0 or b.offset + b.size > arena:
+            fail(f"planned buffer {b.key} [{b.offset}, {b.offset + b.size}) lies outside the {arena}-byte arena")
+    for t in (*graph.inputs, *graph.outputs):
+        if t not in offsets:
+            fail(f"graph input/output tensor {t} has no place in the arena")
+        if offsets[t] + graph.tensors[t].nbytes > arena:
+            fail(f"graph input/output tensor {t} ends beyond the {arena}-byte arena")
+
+    for layer in layers:
+        label = f"layer {layer.index} ({layer.op})"
+        for call in layer.calls:
+            rule = rule_for(call)
+            if rule is None:
+                fail(f"{label}: kernel {call.kernel} has no extent rule in codegen/backend/native/bounds.py")
+            ext = rule(_params(call))
+            if len(ext.args) < len(call.args):
+                fail(f"{label}: the extent rule of {call.kernel} describes {len(ext.args)} arguments, the call "
+                     f"passes {len(call.args)}")
+            for k, ((ctype, operand), count) in enumerate(zip(call.args, ext.args[: len(call.args)], strict=True)):
+                if count is None or operand is None:
+                    continue
+                if count < 0:
+                    fail(f"{label}: {call.kernel} argument {k} has a negative extent {count}")
+                need = count * _elem_size(ctype)
+                _check_operand(label, call.kernel, k, operand, need, layer, graph, offsets, scratch_offsets,
+                               consts, arena, fail)
+            p = dict(call.params)
+            for name, count in ext.params.items():
+                ref = p.get(name)
+                if isinstance(ref, ConstRef):
+                    c = consts.get(ref.name)
+                    if c is None:
+                        fail(f"{label}: {call.kernel} parameter {name} names the unknown constant {ref.name}")
+                    if count * c.values.itemsize > c.nbytes:
+                        fail(f"{label}: {call.kernel} reads {count} values of {name} ({ref.name}), which holds "
+                             f"{c.values.size}")
+
+
+def _check_operand(label: str, kernel: str, k: int, operand: Any, need: int, layer: Layer, graph: ir.Graph,
+                   offsets: dict[int, int], scratch_offsets: dict[int, int], consts: dict[str, ConstArray],
+                   arena: int, fail: Callable[[str], None]) -> None:
+    what = f"{label}: {kernel} argument {k}"
+    if isinstance(operand, TensorRef):
+        t = graph.tensors[operand.tensor]
+        if operand.tensor not in offsets:
+            fail(f"{what} is tensor {t.index}, which has no place in the arena")
+        if need > t.nbytes:
+            fail(f"{what} touches {need} bytes of tensor {t.index} ({t.name}), which holds {t.nbytes}")
+        if offsets[operand.tensor] + t.nbytes > arena:
+            fail(f"{what}: tensor {t.index} ends beyond the {arena}-byte arena")
+    elif isinstance(operand, ConstRef):
+        c = consts.get(operand.name)
+        if c is None:
+            fail(f"{what} names the unknown constant {operand.name}")
+        elif need > c.nbytes:
+            fail(f"{what} reads {need} bytes of constant {operand.name}, which holds {c.nbytes}")
+    elif isinstance(operand, ScratchRef):
+        if need > layer.scratch_bytes:
+            fail(f"{what} uses {need} bytes of scratch, the layer plans {layer.scratch_bytes}")
+        if need and layer.index not in scratch_offsets:
+            fail(f"{what} uses scratch, but the plan gives the layer none")
+        if need and scratch_offsets[layer.index] + layer.scratch_bytes > arena:
+            fail(f"{what}: the scratch buffer ends beyond the {arena}-byte arena")
+
+
+def arena_regions(
+    graph: ir.Graph, layer: Layer, position: int, plan: MemoryPlan
+) -> list[tuple[int, int]]:
+    """Arena regions (offset, bytes) that the kernels of ``layer`` (at ``position`` in the layer list) may touch:
+    its output, its tensor arguments, its scratch and the constants decoded for it. Sorted and merged."""
+    offsets = dict(plan.tensor_offsets)
+    regions: list[tuple[int, int]] = []
+    if layer.output in offsets:  # what the layer hook may read, also for aliases (no kernel call)
+        regions.append((offsets[layer.output], graph.tensors[layer.output].nbytes))
+    for call in layer.calls:
+        for _, operand in call.args:
+            if isinstance(operand, TensorRef) and operand.tensor in offsets:
+                regions.append((offsets[operand.tensor], graph.tensors[operand.tensor].nbytes))
+            elif isinstance(operand, ScratchRef) and layer.scratch_bytes:
+                regions.append((dict(plan.scratch_offsets)[layer.index], layer.scratch_bytes))
+    for b in plan.buffers:
+        if b.kind == "decode" and b.first == position:
+            regions.append((b.offset, b.size))
+    merged: list[tuple[int, int]] = []
+    for off, size in sorted(r for r in regions if r[1] > 0):
+        if merged and off <= merged[-1][0] + merged[-1][1]:
+            last_off, last_size = merged[-1]
+            merged[-1] = (last_off, max(last_off + last_size, off + size) - last_off)
+        else:
+            merged.append((off, size))
+    return merged
