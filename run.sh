@@ -2,13 +2,15 @@
 # One entry point for people and CI.
 #   bash run.sh demo   - the main job on the built-in default (digits data, emulated STM32F405)
 #   bash run.sh test   - the whole test suite
-# Each installs what it needs on first use: Debian packages (ARM toolchain, QEMU) and a Python 3.11-3.13 virtual
-# environment with the pinned packages (kept in $CODEGEN_VENV, default ~/.cache/codegen/venv).
+#   eval "$(bash run.sh path)"  - install if needed, then put `codegen` and `pio` on PATH in this shell
+# Each installs what it needs on first use: Debian packages (ARM and RISC-V toolchains, QEMU, socat) and a Python
+# 3.11-3.13 virtual environment with the pinned packages (kept in $CODEGEN_VENV, default ~/.cache/codegen/venv).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
 VENV=${CODEGEN_VENV:-$HOME/.cache/codegen/venv}
-APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm gcc)
+APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm gcc
+              gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc socat)
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -116,8 +118,12 @@ case "$cmd" in
         if [ $rc -eq 5 ]; then say "pytest collected no tests"; exit 1; fi
         exit $rc
         ;;
+    path)
+        [ -x "$VENV/bin/codegen" ] && [ -x "$VENV/bin/pio" ] || { install_apt >&2; install_venv >&2; }
+        printf 'export PATH="%s/bin:$PATH"\n' "$VENV"
+        ;;
     *)
-        echo "usage: bash run.sh demo|test [args]" >&2
+        echo "usage: bash run.sh demo|test|path [args]" >&2
         exit 2
         ;;
 esac

@@ -55,10 +55,16 @@ class Board:
     emulator: EmulatorSpec | None
     notes: str = ""
     source: str = ""
+    port: str = ""  # firmware/port/<port>; the family when empty
 
     @property
     def psram_bytes(self) -> int:
         return sum(r.size for r in self.memory_regions if r.kind == "psram")
+
+    @property
+    def port_dir(self) -> str:
+        """Folder of the board's firmware port under ``firmware/port/``."""
+        return self.port or self.family
 
     @property
     def is_emulated(self) -> bool:
@@ -109,6 +115,7 @@ def parse_board(data: dict, source: str = "<dict>") -> Board:
                                                        emu["icount_shift"], tuple(emu["extra_args"])),
         notes=data.get("notes", ""),
         source=source,
+        port=data.get("port", ""),
     )
 
 

@@ -1,13 +1,14 @@
-"""codegen's local PlatformIO platform for the emulated STM32F405 (QEMU netduinoplus2).
+"""codegen's local PlatformIO platform for the emulated boards (QEMU): STM32F405 and RV32IMC.
 
-PlatformIO derives the class name from the platform name ("emulated_stm32" -> "Emulated_stm32Platform").
-The build logic is in builder/main.py; the toolchain package is a local folder of symlinks to the system
-arm-none-eabi tools that `codegen build` registers in the project's PlatformIO core directory.
+PlatformIO derives the class name from the platform name ("codegen_emulated" -> "Codegen_emulatedPlatform").
+The build logic is in builder/main.py. The platform declares no packages: it compiles with the system's Debian
+cross toolchains on PATH (arm-none-eabi-*, riscv64-unknown-elf-*), and the generated project ships the only
+package PlatformIO itself needs (tool-scons, which runs SCons from PlatformIO's Python) in pio-offline/.
 """
 
 from platformio.public import PlatformBase
 
 
-class Emulated_stm32Platform(PlatformBase):  # noqa: N801 - the name PlatformIO looks up
+class Codegen_emulatedPlatform(PlatformBase):  # noqa: N801 - the name PlatformIO looks up
     def is_embedded(self) -> bool:
         return True

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-EXAMPLES = ["emulated_stm32f405", "esp32dev", "nucleo_l4r5zi"]
+EXAMPLES = ["emulated_stm32f405", "emulated_rv32imc", "esp32dev", "nucleo_l4r5zi"]
 
 
 def _files(root):

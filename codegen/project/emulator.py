@@ -1,4 +1,4 @@
-"""Start and stop QEMU for the emulated STM32F405 from Python (tests, ``codegen validate --project``).
+"""Start and stop QEMU for the emulated boards from Python (tests, ``codegen validate --project``).
 
 ``pio run -t upload`` does the same from PlatformIO (platform/builder/main.py, daemonised, pid file in the
 build folder); this module runs QEMU as a child process with the UART on a free local TCP port and waits
@@ -20,6 +20,9 @@ from codegen.errors import CodegenError, DeviceError
 
 log = logging.getLogger(__name__)
 
+# QEMU program -> the Debian package that provides it
+QEMU_PACKAGES = {"qemu-system-arm": "qemu-system-arm", "qemu-system-riscv32": "qemu-system-misc"}
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -28,7 +31,7 @@ def free_port() -> int:
 
 
 def qemu_command(spec: EmulatorSpec, elf: Path, port: int, host: str = "127.0.0.1") -> list[str]:
-    """The QEMU command line: no display, no monitor, deterministic -icount, USART1 on a TCP server socket."""
+    """The QEMU command line: no display, no monitor, deterministic -icount, the console UART on a TCP socket."""
     extra: list[str] = []
     args = list(spec.extra_args)
     i = 0
@@ -122,7 +125,8 @@ def start(
         )
     if shutil.which(board.emulator.program) is None:
         raise DeviceError(
-            f"{board.emulator.program} is not installed", hint="apt-get install qemu-system-arm"
+            f"{board.emulator.program} is not installed",
+            hint=f"apt-get install {QEMU_PACKAGES.get(board.emulator.program, board.emulator.program)}",
         )
     elf = (
         Path(elf) if elf is not None else project / ".pio" / "build" / read_ini_env(project) / "firmware.elf"

@@ -1,15 +1,18 @@
-"""Run PlatformIO on generated projects, offline for the emulated board.
+"""Run PlatformIO on generated projects, offline for the emulated boards.
 
-For the emulated STM32F405 each project gets its own PlatformIO core directory
-(``<project>/.pio-core``) in which ``prepare_offline`` registers, as symbolic-link packages owned by
-``platformio``:
+A generated emulated-board project is self-contained for plain PlatformIO (``pio run``, ``pio run -t upload``,
+``pio run -t stop``, ``pio test``, ``pio device monitor``) with no network and no PLATFORMIO_CORE_DIR: its
+``platformio.ini`` sets, under ``[platformio]``,
 
-- ``tool-scons``: SCons from this Python environment (PyPI ``scons``), which runs PlatformIO builders;
-- ``toolchain-gccarmnoneeabi``: a folder of symlinks to the system ``arm-none-eabi-*`` tools (Debian package);
-- the ``emulated_stm32`` platform shipped in codegen's ``platform/`` folder.
+- ``core_dir = .pio-core``: PlatformIO's state for this project only;
+- ``platforms_dir = pio-offline/platforms``: holds a copy of the ``codegen_emulated`` platform shipped in codegen's
+  ``platform/`` folder (:func:`offline_files` puts it into the project);
+- ``packages_dir = pio-offline/packages``: holds ``tool-scons``, the one package PlatformIO itself needs, as two
+  small files that run SCons from PlatformIO's own Python (PyPI ``scons``).
 
-Nothing is downloaded. One core directory per project avoids two projects sharing relative symlink paths.
-Other boards use the user's normal PlatformIO installation (which needs the registry once).
+The platform declares no packages: it compiles with the system's Debian cross toolchains on PATH. ``codegen build``,
+``flash`` and ``stop`` run ``pio`` in the project with the same set-up. Other boards use the user's normal
+PlatformIO installation (which needs the registry once).
 """
 
 from __future__ import annotations
@@ -29,33 +32,18 @@ from codegen.resources import resource_path
 
 log = logging.getLogger(__name__)
 
-EMULATED_PLATFORM = "emulated_stm32"
+EMULATED_PLATFORM = "codegen_emulated"
 CORE_DIR_NAME = ".pio-core"
-TOOLCHAIN_PREFIX = "arm-none-eabi-"
-TOOLCHAIN_TOOLS = (
-    "gcc",
-    "g++",
-    "as",
-    "ar",
-    "gcc-ar",
-    "gcc-ranlib",
-    "ranlib",
-    "ld",
-    "objcopy",
-    "objdump",
-    "size",
-    "nm",
-    "strip",
-    "readelf",
-    "cpp",
-    "gdb",
-    "addr2line",
-)
+OFFLINE_DIR = "pio-offline"
+# Environment variables that would override the project's own directories (they win over platformio.ini).
+_DIR_OVERRIDES = ("PLATFORMIO_CORE_DIR", "PLATFORMIO_PLATFORMS_DIR", "PLATFORMIO_PACKAGES_DIR")
+# ELF e_machine -> prefix of the GNU binutils that read it
+_ELF_MACHINES = {0x28: "arm-none-eabi-", 0xF3: "riscv64-unknown-elf-"}
 
 
 @dataclass(frozen=True)
 class ElfSize:
-    """Section sizes of a firmware ELF (arm-none-eabi-size -B): flash = text + data, RAM = data + bss."""
+    """Section sizes of a firmware ELF (``size -B``): flash = text + data, RAM = data + bss."""
 
     text: int
     data: int
@@ -86,114 +74,54 @@ def _pio_base_env() -> dict[str, str]:
     return env
 
 
-def _write_if_changed(path: Path, text: str) -> None:
-    if not path.exists() or path.read_text() != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+def scons_package_version() -> str:
+    """The ``tool-scons`` version PlatformIO asks for (it runs the SCons of its own Python whatever the label)."""
+    try:
+        from platformio.dependencies import get_core_dependencies
 
-
-def _link_file(spec_name: str, target: Path) -> str:
-    """Content of a PlatformIO ``<name>.pio-link`` file pointing at ``target`` (owner ``platformio``)."""
-    spec = {
-        "owner": "platformio",
-        "id": None,
-        "name": spec_name,
-        "requirements": None,
-        "uri": f"symlink://{target.resolve()}",
-    }
-    return json.dumps({"cwd": str(target.resolve().parent), "spec": spec}, indent=2, sort_keys=True) + "\n"
-
-
-def _toolchain_version() -> str:
-    gcc = shutil.which(TOOLCHAIN_PREFIX + "gcc")
-    if gcc is None:
-        raise CodegenError(
-            "arm-none-eabi-gcc was not found on PATH",
-            hint="install it: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi",
-        )
-    out = subprocess.run([gcc, "-dumpversion"], capture_output=True, text=True, check=False).stdout.strip()
-    parts = [int(p) for p in re.findall(r"\d+", out)[:3]] + [0, 0, 0]
-    # PlatformIO's convention: 1.MMmmpp.0 for GCC MM.mm.pp
-    return f"1.{parts[0]:02d}{parts[1]:02d}{parts[2]:02d}.0"
-
-
-def _scons_version() -> str:
+        wanted = get_core_dependencies()["tool-scons"]
+        m = re.search(r"\d+\.\d+\.\d+", wanted)
+        if m:
+            return m.group(0)
+    except (ImportError, KeyError):
+        pass
     import SCons
 
     major, minor, patch = (int(x) for x in re.findall(r"\d+", SCons.__version__)[:3])
-    return f"4.{major * 10000 + minor * 100 + patch}.0" if major >= 4 else f"{major}.{minor}.{patch}"
+    return f"4.{major * 10000 + minor * 100 + patch}.0"
 
 
-def prepare_offline(project: Path) -> dict[str, str]:
-    """Set up ``<project>/.pio-core`` for the emulated platform; returns the environment for ``pio``."""
-    core = project.resolve() / CORE_DIR_NAME
-    local = core / "local"
-    packages = core / "packages"
-    platforms = core / "platforms"
-    for d in (local, packages, platforms):
-        d.mkdir(parents=True, exist_ok=True)
-
-    scons_dir = local / "tool-scons"
-    _write_if_changed(
-        scons_dir / "package.json",
-        json.dumps(
-            {
-                "name": "tool-scons",
-                "version": _scons_version(),
-                "description": "SCons from the Python environment",
-                "keywords": ["build tool"],
-                "system": "*",
-            },
-            indent=2,
-        )
-        + "\n",
+def offline_files() -> dict[str, bytes]:
+    """The ``pio-offline/`` folder of an emulated-board project: the local platform and ``tool-scons``."""
+    files: dict[str, bytes] = {}
+    root = platform_dir()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(".pyc"):
+            rel = path.relative_to(root).as_posix()
+            files[f"{OFFLINE_DIR}/platforms/{EMULATED_PLATFORM}/{rel}"] = path.read_bytes()
+    version = scons_package_version()
+    scons = f"{OFFLINE_DIR}/packages/tool-scons"
+    manifest = {
+        "name": "tool-scons",
+        "version": version,
+        "description": "SCons from PlatformIO's own Python environment (PyPI scons), for offline builds",
+        "keywords": ["build tool"],
+        "system": "*",
+    }
+    files[f"{scons}/package.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    # what PlatformIO records for an installed package: it looks core packages up by owner "platformio"
+    meta = {
+        "name": "tool-scons",
+        "spec": {"id": None, "name": "tool-scons", "owner": "platformio", "requirements": None, "uri": None},
+        "type": "tool",
+        "version": version,
+    }
+    files[f"{scons}/.piopm"] = (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode()
+    files[f"{scons}/scons.py"] = (
+        b'"""Run SCons from the Python environment PlatformIO runs in (PyPI scons)."""\n'
+        b"import SCons.Script\n\nSCons.Script.main()\n"
     )
-    _write_if_changed(
-        scons_dir / "scons.py",
-        (
-            '"""Run SCons from the Python environment (PyPI scons) for PlatformIO."""\n'
-            "import SCons.Script\n\nSCons.Script.main()\n"
-        ),
-    )
-    _write_if_changed(packages / "tool-scons.pio-link", _link_file("tool-scons", scons_dir))
-
-    tc_dir = local / "toolchain-gccarmnoneeabi"
-    _write_if_changed(
-        tc_dir / "package.json",
-        json.dumps(
-            {
-                "name": "toolchain-gccarmnoneeabi",
-                "version": _toolchain_version(),
-                "description": "system arm-none-eabi toolchain (symlinks)",
-                "keywords": ["toolchain"],
-            },
-            indent=2,
-        )
-        + "\n",
-    )
-    bindir = tc_dir / "bin"
-    bindir.mkdir(exist_ok=True)
-    for tool in TOOLCHAIN_TOOLS:
-        real = shutil.which(TOOLCHAIN_PREFIX + tool)
-        link = bindir / (TOOLCHAIN_PREFIX + tool)
-        if real is None:
-            continue
-        if link.is_symlink() and os.readlink(link) == real:
-            continue
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(real)
-    _write_if_changed(
-        packages / "toolchain-gccarmnoneeabi.pio-link", _link_file("toolchain-gccarmnoneeabi", tc_dir)
-    )
-
-    _write_if_changed(
-        platforms / f"{EMULATED_PLATFORM}.pio-link", _link_file(EMULATED_PLATFORM, platform_dir())
-    )
-
-    env = _pio_base_env()
-    env["PLATFORMIO_CORE_DIR"] = str(core)
-    return env
+    return files
 
 
 def platform_dir() -> Path:
@@ -220,10 +148,21 @@ def read_ini_env(project: Path) -> str:
 
 
 def pio_env(project: Path) -> dict[str, str]:
-    """Environment for running ``pio`` in ``project`` (offline core directory for the emulated board)."""
+    """Environment for running ``pio`` in ``project``.
+
+    An emulated-board project brings its own core, platform and package folders (platformio.ini); variables
+    that would override them are removed.
+    """
+    env = _pio_base_env()
     if read_ini_platform(project) == EMULATED_PLATFORM:
-        return prepare_offline(project)
-    return _pio_base_env()
+        if not (project / OFFLINE_DIR / "platforms" / EMULATED_PLATFORM).is_dir():
+            raise CodegenError(
+                f"{project} has no {OFFLINE_DIR}/ folder (made by an older codegen)",
+                hint=f"regenerate it: codegen generate --board ... --model ... --out {project} --force",
+            )
+        for name in _DIR_OVERRIDES:
+            env.pop(name, None)
+    return env
 
 
 def run_pio(
@@ -257,18 +196,35 @@ def run_pio(
     return proc
 
 
+def _size_tool(elf: Path) -> str | None:
+    """``<prefix>size`` of the binutils for the ELF's machine (ARM or RISC-V), if installed."""
+    try:
+        with elf.open("rb") as fh:
+            head = fh.read(20)
+    except OSError:
+        return None
+    if len(head) < 20 or head[:4] != b"\x7fELF":
+        return None
+    machine = int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
+    prefix = _ELF_MACHINES.get(machine)
+    return shutil.which(prefix + "size") if prefix else None
+
+
 def elf_size(elf: Path) -> ElfSize:
-    """Real flash and RAM use of a firmware ELF, from arm-none-eabi-size."""
-    tool = shutil.which(TOOLCHAIN_PREFIX + "size")
+    """Real flash and RAM use of a firmware ELF, from the GNU ``size`` of its architecture."""
+    tool = _size_tool(elf)
     if tool is None:
-        raise CodegenError("arm-none-eabi-size was not found on PATH", hint="install gcc-arm-none-eabi")
+        raise CodegenError(
+            f"no GNU size tool for {elf} was found on PATH",
+            hint="install the cross toolchain: apt-get install gcc-arm-none-eabi gcc-riscv64-unknown-elf",
+        )
     out = subprocess.run([tool, "-B", "-d", str(elf)], capture_output=True, text=True, check=True).stdout
     line = out.strip().splitlines()[-1].split()
     return ElfSize(text=int(line[0]), data=int(line[1]), bss=int(line[2]))
 
 
 def build(project: Path, *, verbose: bool = False, timeout: float | None = 900) -> BuildResult:
-    """``pio run`` in a generated project; reports real flash/RAM from the ELF when the toolchain is ARM."""
+    """``pio run`` in a generated project; reports real flash/RAM from the ELF (ARM and RISC-V toolchains)."""
     project = project.resolve()
     proc = run_pio(project, ["run", *(["-v"] if verbose else [])], timeout=timeout)
     log.debug("%s", proc.stdout)
@@ -276,11 +232,7 @@ def build(project: Path, *, verbose: bool = False, timeout: float | None = 900) 
     build_dir = project / ".pio" / "build" / env_name
     elf = build_dir / "firmware.elf"
     size = None
-    if (
-        elf.is_file()
-        and shutil.which(TOOLCHAIN_PREFIX + "size")
-        and read_ini_platform(project) != "espressif32"
-    ):
+    if elf.is_file() and _size_tool(elf) and read_ini_platform(project) != "espressif32":
         size = elf_size(elf)
     return BuildResult(project=project, env_name=env_name, elf=elf, size=size)
 

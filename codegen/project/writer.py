@@ -2,7 +2,7 @@
 
 The layout and the template context are documented in docs/project-layout.md. Templates come from
 ``templates/project/common/`` and ``templates/project/<board.template>/``; the firmware application from
-``firmware/app/``; the port from ``firmware/port/<board.family>/``; the network and runtime from
+``firmware/app/``; the port from ``firmware/port/<board.port_dir>/``; the network and runtime from
 ``codegen.backend.native.generate``. Same inputs give byte-identical projects.
 """
 
@@ -399,10 +399,10 @@ def render_project(
     selftest: bool = True,
 ) -> dict[str, bytes]:
     """All files of the project (path relative to the project -> content), without the manifest."""
-    port_dir = resource_path("firmware") / "port" / board.family
+    port_dir = resource_path("firmware") / "port" / board.port_dir
     if not port_dir.is_dir():
         raise CodegenError(
-            f"no firmware port for board family {board.family!r} (expected {port_dir})",
+            f"no firmware port {board.port_dir!r} for board {board.name} (expected {port_dir})",
             hint="pick a board whose family has a port: emulated, stm32, esp32",
         )
     root = source_root(board)
@@ -429,6 +429,12 @@ def render_project(
             )
         rel = f"{root}/net/{name}"
         files[rel] = _with_banner(rel, bytes(content), ctx.banner)
+
+    if board.emulator is not None:  # the local PlatformIO platform, so that plain `pio` works offline
+        from codegen.project.pio import offline_files
+
+        for rel, content in offline_files().items():
+            files[rel] = _with_banner(rel, content, ctx.banner)
 
     if selftest:
         for rel, content in _selftest_files(graph, board).items():

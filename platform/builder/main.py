@@ -1,8 +1,9 @@
-"""SCons build script of codegen's emulated STM32F405 platform.
+"""SCons build script of codegen's emulated-board platform (QEMU).
 
-Targets: the default builds the ELF with the system arm-none-eabi toolchain and our own startup code and
-linker script (src/port/); ``upload`` starts QEMU (netduinoplus2) on the ELF in the background with USART1 on
-a TCP socket (``upload_port = HOST:PORT``, default 127.0.0.1:5555) and returns; ``stop`` stops that QEMU.
+Targets: the default builds the ELF with the system cross toolchain named by the board (``build.toolchain``:
+arm-none-eabi- for the STM32F405, riscv64-unknown-elf- for the RV32IMC board) and our own startup code and
+linker script (src/port/); ``upload`` starts QEMU on the ELF in the background with the console UART on a TCP
+socket (``upload_port = HOST:PORT``, default 127.0.0.1:5555) and returns; ``stop`` stops that QEMU.
 The QEMU process id is kept in $BUILD_DIR/qemu.pid.
 """
 
@@ -16,22 +17,37 @@ from SCons.Script import AlwaysBuild, Default, DefaultEnvironment  # noqa: F401 
 env = DefaultEnvironment()
 board = env.BoardConfig()
 
-ARCH_FLAGS = [
-    "-mcpu={}".format(board.get("build.cpu", "cortex-m4")),
-    "-mthumb",
-    "-mfpu={}".format(board.get("build.fpu", "fpv4-sp-d16")),
-    "-mfloat-abi=hard",
-]
+ARCH = board.get("build.arch", "arm")
+PREFIX = board.get("build.toolchain", "arm-none-eabi-")
+
+if ARCH == "riscv":
+    # GCC 12's multilib selection ignores -march=..._zicsr, so the 2.2 ISA spec (Zicsr part of I) picks
+    # rv32im/ilp32 libraries for rv32imc code; picolibc is Debian's C library for riscv64-unknown-elf.
+    ARCH_FLAGS = [
+        "-march={}".format(board.get("build.march", "rv32imc")),
+        "-mabi={}".format(board.get("build.mabi", "ilp32")),
+        "-misa-spec=2.2",
+        "--specs=picolibc.specs",
+    ]
+    LIBC_FLAGS = []
+else:
+    ARCH_FLAGS = [
+        "-mcpu={}".format(board.get("build.cpu", "cortex-m4")),
+        "-mthumb",
+        "-mfpu={}".format(board.get("build.fpu", "fpv4-sp-d16")),
+        "-mfloat-abi=hard",
+    ]
+    LIBC_FLAGS = ["--specs=nano.specs", "--specs=nosys.specs"]
 
 env.Replace(
-    AR="arm-none-eabi-gcc-ar",
-    AS="arm-none-eabi-as",
-    CC="arm-none-eabi-gcc",
-    CXX="arm-none-eabi-g++",
-    GDB="arm-none-eabi-gdb",
-    OBJCOPY="arm-none-eabi-objcopy",
-    RANLIB="arm-none-eabi-gcc-ranlib",
-    SIZETOOL="arm-none-eabi-size",
+    AR=PREFIX + "gcc-ar",
+    AS=PREFIX + "as",
+    CC=PREFIX + "gcc",
+    CXX=PREFIX + "g++",
+    GDB=PREFIX + "gdb",
+    OBJCOPY=PREFIX + "objcopy",
+    RANLIB=PREFIX + "gcc-ranlib",
+    SIZETOOL=PREFIX + "size",
     ARFLAGS=["rc"],
     PROGNAME="firmware",
     PROGSUFFIX=".elf",
@@ -43,15 +59,14 @@ env.Append(
     CFLAGS=["-std=gnu11"],
     CXXFLAGS=["-fno-rtti", "-fno-exceptions"],
     LINKFLAGS=ARCH_FLAGS
+    + LIBC_FLAGS
     + [
         "-nostartfiles",
-        "--specs=nano.specs",
-        "--specs=nosys.specs",
         "-Wl,--gc-sections",
         "-Wl,-Map,{}".format(os.path.join("$BUILD_DIR", "firmware.map")),
     ],
     LIBS=["c", "m", "gcc"],
-    CPPDEFINES=[("F_CPU", "$BOARD_F_CPU"), "CG_EMULATED_STM32F405"],
+    CPPDEFINES=[("F_CPU", "$BOARD_F_CPU")],
 )
 
 if "LDSCRIPT_PATH" in env and not os.path.isabs(env.subst("$LDSCRIPT_PATH")):
@@ -125,11 +140,11 @@ def start_qemu(target, source, env):  # noqa: ARG001 - SCons action signature
         if arg != "-nographic":
             extra.append(arg)
     cmd = [
-        board.get("upload.qemu_program", "qemu-system-arm"),
+        board.get("upload.qemu_program"),
         "-M",
-        board.get("upload.qemu_machine", "netduinoplus2"),
+        board.get("upload.qemu_machine"),
         "-cpu",
-        board.get("upload.qemu_cpu", "cortex-m4"),
+        board.get("upload.qemu_cpu"),
         "-display",
         "none",
         "-monitor",

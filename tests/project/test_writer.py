@@ -47,7 +47,8 @@ def test_generated_project_has_platformio_firmware_network_tests_and_readme(
         assert expected in files
     assert any(f.startswith("test/") for f in files)
     ini = (project.path / "platformio.ini").read_text()
-    assert "platform = emulated_stm32" in ini and "board = emulated_stm32f405" in ini
+    assert "platform = codegen_emulated" in ini and "board = emulated_stm32f405" in ini
+    assert "core_dir = .pio-core" in ini and (project.path / "pio-offline/platforms/codegen_emulated").is_dir()
     readme = (project.path / "README.md").read_text()
     for command in ("codegen build", "codegen flash", "pio device monitor", "pytest test/"):
         assert command in readme

@@ -128,7 +128,8 @@ class CustomTestRunner(TestRunnerBase):
             raise RuntimeError(f"{elf} not found: the test build did not produce an ELF")
         program = shutil.which(emu["program"])
         if program is None:
-            raise RuntimeError(f"{emu['program']} not found on PATH: install QEMU (apt install qemu-system-arm)")
+            raise RuntimeError(f"{emu['program']} not found on PATH: install QEMU (Debian: qemu-system-arm, "
+                               "qemu-system-misc for riscv32)")
         cmd = [program, "-machine", emu["machine"], "-cpu", emu["cpu"],
                "-icount", f"shift={emu['icount_shift']}", *emu.get("extra_args", []),
                "-serial", "stdio", "-kernel", str(elf)]
