@@ -902,7 +902,6 @@ static const cg_mean_s8_params cg_net_l37_p0 = {
     .output_zero_point = 10,
     .multiplier = 1624018481,
     .shift = -2,
-    .same_quant = 0,
 };
 static const cg_softmax_s8_params cg_net_l38_p0 = {
     .rows = 1,

@@ -155,7 +155,6 @@ typedef struct {
     int32_t output_zero_point;
     int32_t multiplier;   /* input_scale / output_scale, already divided by H*W as TFLM does */
     int32_t shift;
-    int32_t same_quant;   /* 1: input and output quantization equal: rounded integer division */
 } cg_mean_s8_params;
 
 cg_status cg_mean_s8(const cg_mean_s8_params *p, const int8_t *input, int8_t *output);
