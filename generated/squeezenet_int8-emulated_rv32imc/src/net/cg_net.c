@@ -64,7 +64,7 @@ extern const int8_t cg_net_l36_filter[1280];
 extern const int32_t cg_net_l36_bias[10];
 
 /* Arena: activations, scratch and decoded constants (20480 bytes). */
-static uint8_t cg_net_arena[20480] CG_ALIGN(16);
+static uint8_t cg_net_arena[20480] CG_ARENA_ATTR CG_ALIGN(16);
 static int cg_net_ready = 0;
 static cg_layer_hook cg_net_hook = NULL;
 static void *cg_net_hook_user = NULL;

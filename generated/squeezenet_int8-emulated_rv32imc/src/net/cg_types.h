@@ -44,4 +44,15 @@ typedef struct {
 #define CG_ALIGN(n)
 #endif
 
+/* Placement of the network's arena: ordinary .bss unless the project asks for external RAM (ESP32 boards with
+ * PSRAM whose arena does not fit internal RAM compile the network with CG_ARENA_IN_EXT_RAM=1). */
+#ifndef CG_ARENA_ATTR
+#if defined(CG_ARENA_IN_EXT_RAM) && CG_ARENA_IN_EXT_RAM
+#include "esp_attr.h"
+#define CG_ARENA_ATTR EXT_RAM_BSS_ATTR
+#else
+#define CG_ARENA_ATTR
+#endif
+#endif
+
 #endif /* CG_TYPES_H */

@@ -3,9 +3,14 @@
  * Model: squeezenet_int8.tflite sha256 36f6b5e54e977299a68fe0c114eac3e6388f666cf9e6ea92f260d13b0435e314
  * Board: emulated_rv32imc
  */
-/* On-device self-test for `pio test`: runs the network on the golden vectors of cg_golden.h and prints one
- * Unity-style line per test, `file:line:name:PASS` or `file:line:name:FAIL: message`, then a summary
- * (`N Tests F Failures 0 Ignored` and `OK` or `FAIL`). test/test_custom_runner.py reads these lines. */
+/* On-device self-test for `pio test`: runs the network on the golden vectors of cg_golden.h once, then prints the
+ * report: a header line `codegen self-test <board>`, one Unity-style line per test, `file:line:name:PASS` or
+ * `file:line:name:FAIL: message`, and a summary (`N Tests F Failures 0 Ignored` and `OK` or `FAIL`).
+ * test/test_custom_runner.py reads these lines.
+ *
+ * The report is repeated every CG_REPORT_PERIOD_MS until the host sends a byte (the runner's acknowledgement):
+ * PlatformIO opens the serial port only after uploading, and boards whose USB serial port cannot reset the
+ * target (ST-LINK's virtual COM port) would otherwise have printed their only report to nobody. */
 #include <stdint.h>
 #include <string.h>
 
@@ -13,6 +18,19 @@
 #include "port.h"
 #include "cg_golden.h"
 
+#define CG_REPORT_PERIOD_MS 1000u
+#define CG_MAX_TESTS (2 + CG_GOLDEN_COUNT)
+#define CG_MSG_BYTES 160
+
+typedef struct {
+    const char *file;
+    int line;
+    const char *name;
+    int failed;
+    char message[CG_MSG_BYTES];
+} cg_result;
+
+static cg_result cg_results[CG_MAX_TESTS];
 static unsigned cg_tests_run;
 static unsigned cg_tests_failed;
 
@@ -22,7 +40,7 @@ static void cg_puts(const char *s)
 }
 
 /* A tiny message builder, so the self-test needs no printf from the C library. */
-static char cg_msg[160];
+static char cg_msg[CG_MSG_BYTES];
 static uint32_t cg_msg_len;
 
 static void cg_msg_str(const char *s)
@@ -57,38 +75,73 @@ static void cg_msg_reset(void)
     cg_msg[0] = '\0';
 }
 
-static void cg_report(const char *file, int line, const char *name, const char *failure)
+static void cg_record(const char *file, int line, const char *name, const char *failure)
 {
-    char num[24];
-    int n = 0;
-    unsigned u = (unsigned)line;
-    char rev[12];
-    int r = 0;
-    do {
-        rev[r++] = (char)('0' + (int)(u % 10u));
-        u /= 10u;
-    } while (u != 0u && r < (int)sizeof rev);
-    while (r > 0) {
-        num[n++] = rev[--r];
+    cg_result *r;
+    uint32_t i = 0;
+    if (cg_tests_run >= CG_MAX_TESTS) {
+        return;
     }
-    num[n] = '\0';
-    cg_tests_run++;
-    cg_puts(file);
-    cg_puts(":");
-    cg_puts(num);
-    cg_puts(":");
-    cg_puts(name);
-    if (failure == NULL) {
-        cg_puts(":PASS\n");
-    } else {
+    r = &cg_results[cg_tests_run++];
+    r->file = file;
+    r->line = line;
+    r->name = name;
+    r->failed = failure != NULL;
+    if (failure != NULL) {
         cg_tests_failed++;
-        cg_puts(":FAIL: ");
-        cg_puts(failure);
-        cg_puts("\n");
+        while (failure[i] != '\0' && i + 1u < sizeof r->message) {
+            r->message[i] = failure[i];
+            i++;
+        }
     }
+    r->message[i] = '\0';
 }
 
-#define CG_RUN_TEST(fn, name) cg_report(__FILE__, __LINE__, (name), (fn))
+static void cg_print_report(void)
+{
+    unsigned k;
+    cg_puts("\ncodegen self-test " CG_BOARD_NAME "\n");
+    for (k = 0; k < cg_tests_run; k++) {
+        const cg_result *r = &cg_results[k];
+        cg_puts(r->file);
+        cg_msg_reset();
+        cg_msg_str(":");
+        cg_msg_int((long)r->line);
+        cg_msg_str(":");
+        cg_msg_str(r->name);
+        cg_puts(cg_msg);
+        if (r->failed) {
+            cg_puts(":FAIL: ");
+            cg_puts(r->message);
+            cg_puts("\n");
+        } else {
+            cg_puts(":PASS\n");
+        }
+    }
+    cg_msg_reset();
+    cg_msg_str("-----------------------\n");
+    cg_msg_int((long)cg_tests_run);
+    cg_msg_str(" Tests ");
+    cg_msg_int((long)cg_tests_failed);
+    cg_msg_str(" Failures 0 Ignored\n");
+    cg_msg_str(cg_tests_failed ? "FAIL\n" : "OK\n");
+    cg_puts(cg_msg);
+}
+
+/* 1 when the host sent anything within period_ms (its acknowledgement of the report). */
+static int cg_host_acknowledged(uint32_t period_ms)
+{
+    uint32_t start = port_millis();
+    uint8_t byte;
+    while ((uint32_t)(port_millis() - start) < period_ms) {
+        if (port_read_byte(&byte)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+#define CG_RUN_TEST(fn, name) cg_record(__FILE__, __LINE__, (name), (fn))
 
 static const char *test_network_init(void)
 {
@@ -160,22 +213,16 @@ static const char *test_golden(int k)
 int main(void)
 {
     port_init();
-    cg_puts("\ncodegen self-test " CG_BOARD_NAME "\n");
     CG_RUN_TEST(test_network_init(), "test_network_init");
     CG_RUN_TEST(test_tensor_sizes(), "test_tensor_sizes");
     CG_RUN_TEST(test_golden(0), "test_golden_0");
     CG_RUN_TEST(test_golden(1), "test_golden_1");
     CG_RUN_TEST(test_golden(2), "test_golden_2");
     CG_RUN_TEST(test_golden(3), "test_golden_3");
-    cg_msg_reset();
-    cg_msg_str("-----------------------\n");
-    cg_msg_int((long)cg_tests_run);
-    cg_msg_str(" Tests ");
-    cg_msg_int((long)cg_tests_failed);
-    cg_msg_str(" Failures 0 Ignored\n");
-    cg_msg_str(cg_tests_failed ? "FAIL\n" : "OK\n");
-    cg_puts(cg_msg);
+    do {
+        cg_print_report();
+    } while (!cg_host_acknowledged(CG_REPORT_PERIOD_MS));
     for (;;) {
-        /* stay here: the test runner stops the emulator or the board is reset */
+        /* acknowledged: stay here until the board is reset (or the runner stops the emulator) */
     }
 }
