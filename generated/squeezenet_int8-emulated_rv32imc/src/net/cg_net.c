@@ -69,6 +69,100 @@ static int cg_net_ready = 0;
 static cg_layer_hook cg_net_hook = NULL;
 static void *cg_net_hook_user = NULL;
 
+#if defined(CG_CHECK_BOUNDS)
+/* Bounds-checking build (-DCG_CHECK_BOUNDS, with -fsanitize=address): before each layer, every arena byte its
+ * kernels are not given is poisoned, so AddressSanitizer reports any access outside their own buffers. */
+#if !defined(__SANITIZE_ADDRESS__)
+#error "CG_CHECK_BOUNDS needs -fsanitize=address"
+#endif
+#include <sanitizer/asan_interface.h>
+static const uint32_t cg_net_guard_regions[][2] = {
+    {0u, 17444u},
+    {0u, 20480u},
+    {0u, 1088u},
+    {16384u, 4096u},
+    {0u, 1040u},
+    {8192u, 4096u},
+    {0u, 1168u},
+    {12288u, 4096u},
+    {0u, 16384u},
+    {0u, 8320u},
+    {16384u, 1024u},
+    {0u, 16u},
+    {8192u, 4096u},
+    {16384u, 1024u},
+    {0u, 144u},
+    {12288u, 5120u},
+    {0u, 16384u},
+    {0u, 10240u},
+    {0u, 640u},
+    {8192u, 2048u},
+    {0u, 544u},
+    {4096u, 2048u},
+    {0u, 800u},
+    {6144u, 2048u},
+    {0u, 8192u},
+    {0u, 4352u},
+    {8192u, 512u},
+    {0u, 32u},
+    {4096u, 2048u},
+    {8192u, 512u},
+    {0u, 288u},
+    {6144u, 2560u},
+    {0u, 8192u},
+    {0u, 5120u},
+    {0u, 256u},
+    {432u, 192u},
+    {4096u, 1024u},
+    {0u, 48u},
+    {432u, 192u},
+    {1536u, 768u},
+    {0u, 624u},
+    {2304u, 768u},
+    {0u, 3072u},
+    {0u, 1920u},
+    {3072u, 192u},
+    {0u, 48u},
+    {1536u, 768u},
+    {3072u, 192u},
+    {0u, 432u},
+    {2304u, 960u},
+    {0u, 3072u},
+    {0u, 1920u},
+    {4096u, 256u},
+    {0u, 64u},
+    {2048u, 1024u},
+    {4096u, 256u},
+    {0u, 576u},
+    {3072u, 1280u},
+    {0u, 4096u},
+    {0u, 2560u},
+    {4096u, 256u},
+    {0u, 64u},
+    {2048u, 1024u},
+    {4096u, 256u},
+    {0u, 576u},
+    {3072u, 1280u},
+    {0u, 4096u},
+    {0u, 2720u},
+    {0u, 10u},
+    {2560u, 160u},
+    {0u, 10u},
+    {16u, 10u},
+    {0u, 0u}
+};
+static const uint32_t cg_net_guard_first[40] = { 0u, 1u, 2u, 4u, 6u, 8u, 9u, 11u, 14u, 16u, 17u, 18u, 20u, 22u, 24u, 25u, 27u, 30u, 32u, 33u, 34u, 37u, 40u, 42u, 43u, 45u, 48u, 50u, 51u, 53u, 56u, 58u, 59u, 61u, 64u, 66u, 67u, 68u, 70u, 72u };
+
+static void cg_net_guard_layer(int layer)
+{
+    uint32_t k;
+    ASAN_POISON_MEMORY_REGION(cg_net_arena, sizeof cg_net_arena);
+    for (k = cg_net_guard_first[layer]; k < cg_net_guard_first[layer + 1]; k++) {
+        ASAN_UNPOISON_MEMORY_REGION(cg_net_arena + cg_net_guard_regions[k][0], cg_net_guard_regions[k][1]);
+    }
+}
+#endif
+
 /* Requantization parameters */
 static const int32_t cg_net_l0_mult[16] = {
     1718577886, 1211892693, 2144754436, 1296278565, 1603474009, 1263936391, 1080181285, 1360469006, 1216030560, 1433356775, 1242852597, 1318643079,
@@ -1094,14 +1188,14 @@ const void *cg_net_layer_output(int layer, uint32_t *nbytes)
     return cg_net_arena + cg_net_layer_offsets[layer];
 }
 
-cg_status cg_net_run(void)
+static cg_status cg_net_run_layers(void)
 {
     cg_status status = CG_OK;
-    if (!cg_net_ready) {
-        return CG_ERR_NOT_INIT;
-    }
 
     /* layer 0: CONV_2D -> tensor 54 'squeezenet/conv1/Relu;squeezenet/conv1/BiasAdd;squeezenet/conv1/Conv2D;squeezene' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(0);
+#endif
     status = cg_conv2d_s8(&cg_net_l0_p0, (const int8_t *)(cg_net_arena + 16384u), cg_net_l0_filter, cg_net_l0_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 17408u));
     if (status != CG_OK) {
         return status;
@@ -1111,6 +1205,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 1: MAX_POOL_2D -> tensor 55 'squeezenet/pool1/MaxPool' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(1);
+#endif
     status = cg_maxpool_s8(&cg_net_l1_p0, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 16384u));
     if (status != CG_OK) {
         return status;
@@ -1120,6 +1217,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 2: CONV_2D -> tensor 56 'squeezenet/fire2_squeeze1x1/Relu;squeezenet/fire2_squeeze1x1/BiasAdd;squeezenet/' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(2);
+#endif
     status = cg_conv2d_s8(&cg_net_l2_p0, (const int8_t *)(cg_net_arena + 16384u), cg_net_l2_filter, cg_net_l2_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 1024u));
     if (status != CG_OK) {
         return status;
@@ -1129,6 +1229,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 3: CONV_2D -> tensor 57 'squeezenet/fire2_expand1x1/Relu;squeezenet/fire2_expand1x1/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(3);
+#endif
     status = cg_conv2d_s8(&cg_net_l3_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l3_filter, cg_net_l3_bias, (int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 1024u));
     if (status != CG_OK) {
         return status;
@@ -1138,6 +1241,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 4: CONV_2D -> tensor 58 'squeezenet/fire2_expand3x3/Relu;squeezenet/fire2_expand3x3/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(4);
+#endif
     status = cg_conv2d_s8(&cg_net_l4_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l4_filter, cg_net_l4_bias, (int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 1024u));
     if (status != CG_OK) {
         return status;
@@ -1147,6 +1253,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 5: CONCATENATION -> tensor 59 'squeezenet/fire2_concat/concat' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(5);
+#endif
     status = cg_concatenation_s8(&cg_net_l5_p0, (const int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1160,6 +1269,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 6: CONV_2D -> tensor 60 'squeezenet/fire3_squeeze1x1/Relu;squeezenet/fire3_squeeze1x1/BiasAdd;squeezenet/' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(6);
+#endif
     status = cg_conv2d_s8(&cg_net_l6_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l6_filter, cg_net_l6_bias, (int8_t *)(cg_net_arena + 16384u), (int8_t *)(cg_net_arena + 8192u));
     if (status != CG_OK) {
         return status;
@@ -1169,6 +1281,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 7: CONV_2D -> tensor 61 'squeezenet/fire3_expand1x1/Relu;squeezenet/fire3_expand1x1/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(7);
+#endif
     status = cg_conv2d_s8(&cg_net_l7_p0, (const int8_t *)(cg_net_arena + 16384u), cg_net_l7_filter, cg_net_l7_bias, (int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1178,6 +1293,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 8: CONV_2D -> tensor 62 'squeezenet/fire3_expand3x3/Relu;squeezenet/fire3_expand3x3/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(8);
+#endif
     status = cg_conv2d_s8(&cg_net_l8_p0, (const int8_t *)(cg_net_arena + 16384u), cg_net_l8_filter, cg_net_l8_bias, (int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1187,6 +1305,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 9: CONCATENATION -> tensor 63 'squeezenet/fire3_concat/concat' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(9);
+#endif
     status = cg_concatenation_s8(&cg_net_l9_p0, (const int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1200,6 +1321,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 10: MAX_POOL_2D -> tensor 64 'squeezenet/pool3/MaxPool' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(10);
+#endif
     status = cg_maxpool_s8(&cg_net_l10_p0, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 8192u));
     if (status != CG_OK) {
         return status;
@@ -1209,6 +1333,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 11: CONV_2D -> tensor 65 'squeezenet/fire4_squeeze1x1/Relu;squeezenet/fire4_squeeze1x1/BiasAdd;squeezenet/' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(11);
+#endif
     status = cg_conv2d_s8(&cg_net_l11_p0, (const int8_t *)(cg_net_arena + 8192u), cg_net_l11_filter, cg_net_l11_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 512u));
     if (status != CG_OK) {
         return status;
@@ -1218,6 +1345,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 12: CONV_2D -> tensor 66 'squeezenet/fire4_expand1x1/Relu;squeezenet/fire4_expand1x1/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(12);
+#endif
     status = cg_conv2d_s8(&cg_net_l12_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l12_filter, cg_net_l12_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 512u));
     if (status != CG_OK) {
         return status;
@@ -1227,6 +1357,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 13: CONV_2D -> tensor 67 'squeezenet/fire4_expand3x3/Relu;squeezenet/fire4_expand3x3/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(13);
+#endif
     status = cg_conv2d_s8(&cg_net_l13_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l13_filter, cg_net_l13_bias, (int8_t *)(cg_net_arena + 6144u), (int8_t *)(cg_net_arena + 512u));
     if (status != CG_OK) {
         return status;
@@ -1236,6 +1369,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 14: CONCATENATION -> tensor 68 'squeezenet/fire4_concat/concat' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(14);
+#endif
     status = cg_concatenation_s8(&cg_net_l14_p0, (const int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1249,6 +1385,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 15: CONV_2D -> tensor 69 'squeezenet/fire5_squeeze1x1/Relu;squeezenet/fire5_squeeze1x1/BiasAdd;squeezenet/' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(15);
+#endif
     status = cg_conv2d_s8(&cg_net_l15_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l15_filter, cg_net_l15_bias, (int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 4096u));
     if (status != CG_OK) {
         return status;
@@ -1258,6 +1397,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 16: CONV_2D -> tensor 70 'squeezenet/fire5_expand1x1/Relu;squeezenet/fire5_expand1x1/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(16);
+#endif
     status = cg_conv2d_s8(&cg_net_l16_p0, (const int8_t *)(cg_net_arena + 8192u), cg_net_l16_filter, cg_net_l16_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1267,6 +1409,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 17: CONV_2D -> tensor 71 'squeezenet/fire5_expand3x3/Relu;squeezenet/fire5_expand3x3/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(17);
+#endif
     status = cg_conv2d_s8(&cg_net_l17_p0, (const int8_t *)(cg_net_arena + 8192u), cg_net_l17_filter, cg_net_l17_bias, (int8_t *)(cg_net_arena + 6144u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1276,6 +1421,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 18: CONCATENATION -> tensor 72 'squeezenet/fire5_concat/concat' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(18);
+#endif
     status = cg_concatenation_s8(&cg_net_l18_p0, (const int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1289,6 +1437,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 19: MAX_POOL_2D -> tensor 73 'squeezenet/pool5/MaxPool' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(19);
+#endif
     status = cg_maxpool_s8(&cg_net_l19_p0, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 4096u));
     if (status != CG_OK) {
         return status;
@@ -1298,6 +1449,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 20: CONV_2D -> tensor 74 'squeezenet/fire6_squeeze1x1/Relu;squeezenet/fire6_squeeze1x1/BiasAdd;squeezenet/' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(20);
+#endif
     status = cg_conv2d_s8(&cg_net_l20_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l20_filter, cg_net_l20_bias, (int8_t *)(cg_net_arena + 432u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1307,6 +1461,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 21: CONV_2D -> tensor 75 'squeezenet/fire6_expand1x1/Relu;squeezenet/fire6_expand1x1/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(21);
+#endif
     status = cg_conv2d_s8(&cg_net_l21_p0, (const int8_t *)(cg_net_arena + 432u), cg_net_l21_filter, cg_net_l21_bias, (int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1316,6 +1473,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 22: CONV_2D -> tensor 76 'squeezenet/fire6_expand3x3/Relu;squeezenet/fire6_expand3x3/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(22);
+#endif
     status = cg_conv2d_s8(&cg_net_l22_p0, (const int8_t *)(cg_net_arena + 432u), cg_net_l22_filter, cg_net_l22_bias, (int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1325,6 +1485,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 23: CONCATENATION -> tensor 77 'squeezenet/fire6_concat/concat' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(23);
+#endif
     status = cg_concatenation_s8(&cg_net_l23_p0, (const int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1338,6 +1501,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 24: CONV_2D -> tensor 78 'squeezenet/fire7_squeeze1x1/Relu;squeezenet/fire7_squeeze1x1/BiasAdd;squeezenet/' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(24);
+#endif
     status = cg_conv2d_s8(&cg_net_l24_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l24_filter, cg_net_l24_bias, (int8_t *)(cg_net_arena + 3072u), (int8_t *)(cg_net_arena + 1536u));
     if (status != CG_OK) {
         return status;
@@ -1347,6 +1513,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 25: CONV_2D -> tensor 79 'squeezenet/fire7_expand1x1/Relu;squeezenet/fire7_expand1x1/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(25);
+#endif
     status = cg_conv2d_s8(&cg_net_l25_p0, (const int8_t *)(cg_net_arena + 3072u), cg_net_l25_filter, cg_net_l25_bias, (int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1356,6 +1525,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 26: CONV_2D -> tensor 80 'squeezenet/fire7_expand3x3/Relu;squeezenet/fire7_expand3x3/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(26);
+#endif
     status = cg_conv2d_s8(&cg_net_l26_p0, (const int8_t *)(cg_net_arena + 3072u), cg_net_l26_filter, cg_net_l26_bias, (int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1365,6 +1537,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 27: CONCATENATION -> tensor 81 'squeezenet/fire7_concat/concat' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(27);
+#endif
     status = cg_concatenation_s8(&cg_net_l27_p0, (const int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1378,6 +1553,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 28: CONV_2D -> tensor 82 'squeezenet/fire8_squeeze1x1/Relu;squeezenet/fire8_squeeze1x1/BiasAdd;squeezenet/' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(28);
+#endif
     status = cg_conv2d_s8(&cg_net_l28_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l28_filter, cg_net_l28_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 1536u));
     if (status != CG_OK) {
         return status;
@@ -1387,6 +1565,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 29: CONV_2D -> tensor 83 'squeezenet/fire8_expand1x1/Relu;squeezenet/fire8_expand1x1/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(29);
+#endif
     status = cg_conv2d_s8(&cg_net_l29_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l29_filter, cg_net_l29_bias, (int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1396,6 +1577,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 30: CONV_2D -> tensor 84 'squeezenet/fire8_expand3x3/Relu;squeezenet/fire8_expand3x3/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(30);
+#endif
     status = cg_conv2d_s8(&cg_net_l30_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l30_filter, cg_net_l30_bias, (int8_t *)(cg_net_arena + 3072u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1405,6 +1589,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 31: CONCATENATION -> tensor 85 'squeezenet/fire8_concat/concat' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(31);
+#endif
     status = cg_concatenation_s8(&cg_net_l31_p0, (const int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1418,6 +1605,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 32: CONV_2D -> tensor 86 'squeezenet/fire9_squeeze1x1/Relu;squeezenet/fire9_squeeze1x1/BiasAdd;squeezenet/' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(32);
+#endif
     status = cg_conv2d_s8(&cg_net_l32_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l32_filter, cg_net_l32_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 2048u));
     if (status != CG_OK) {
         return status;
@@ -1427,6 +1617,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 33: CONV_2D -> tensor 87 'squeezenet/fire9_expand1x1/Relu;squeezenet/fire9_expand1x1/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(33);
+#endif
     status = cg_conv2d_s8(&cg_net_l33_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l33_filter, cg_net_l33_bias, (int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1436,6 +1629,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 34: CONV_2D -> tensor 88 'squeezenet/fire9_expand3x3/Relu;squeezenet/fire9_expand3x3/BiasAdd;squeezenet/fi' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(34);
+#endif
     status = cg_conv2d_s8(&cg_net_l34_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l34_filter, cg_net_l34_bias, (int8_t *)(cg_net_arena + 3072u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1445,6 +1641,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 35: CONCATENATION -> tensor 89 'squeezenet/fire9_concat/concat' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(35);
+#endif
     status = cg_concatenation_s8(&cg_net_l35_p0, (const int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1458,6 +1657,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 36: CONV_2D -> tensor 90 'squeezenet/conv10/BiasAdd;squeezenet/conv10/Conv2D;squeezenet/conv10/BiasAdd/Rea' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(36);
+#endif
     status = cg_conv2d_s8(&cg_net_l36_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l36_filter, cg_net_l36_bias, (int8_t *)(cg_net_arena + 2560u), (int8_t *)(cg_net_arena + 2048u));
     if (status != CG_OK) {
         return status;
@@ -1467,6 +1669,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 37: MEAN -> tensor 91 'squeezenet/pool10/Mean' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(37);
+#endif
     status = cg_mean_s8(&cg_net_l37_p0, (const int8_t *)(cg_net_arena + 2560u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
@@ -1476,6 +1681,9 @@ cg_status cg_net_run(void)
     }
 
     /* layer 38: SOFTMAX -> tensor 92 'StatefulPartitionedCall:0' */
+#if defined(CG_CHECK_BOUNDS)
+    cg_net_guard_layer(38);
+#endif
     status = cg_softmax_s8(&cg_net_l38_p0, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 16u));
     if (status != CG_OK) {
         return status;
@@ -1483,5 +1691,18 @@ cg_status cg_net_run(void)
     if (cg_net_hook != NULL) {
         cg_net_hook(38, cg_net_hook_user);
     }
+    return status;
+}
+
+cg_status cg_net_run(void)
+{
+    cg_status status;
+    if (!cg_net_ready) {
+        return CG_ERR_NOT_INIT;
+    }
+    status = cg_net_run_layers();
+#if defined(CG_CHECK_BOUNDS)
+    ASAN_UNPOISON_MEMORY_REGION(cg_net_arena, sizeof cg_net_arena);
+#endif
     return status;
 }
