@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "codegen.hil.cli",              # validate
     "codegen.train.cli",            # train, bench
     "codegen.compress.cli",         # compress
+    "codegen.convert.cli",          # convert (ONNX -> TFLite)
 )
 
 _GENERATE_FLAGS = ("--board", "--model")
