@@ -75,8 +75,10 @@ def load_onnx(path: str | Path, input_shape: tuple[int, ...] | None = None) -> O
     from google.protobuf.message import DecodeError
 
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise ModelError(f"model file {p} does not exist", hint="give the path of an .onnx file")
+    if not p.is_file():
+        raise ModelError(f"model path {p} is not a file", hint="give the path of an .onnx file")
     if p.stat().st_size == 0:
         raise ModelError(f"model file {p} is empty", hint="export the ONNX model again")
     try:
@@ -94,12 +96,12 @@ def load_onnx(path: str | Path, input_shape: tuple[int, ...] | None = None) -> O
         if node.domain not in ONNX_DOMAINS:
             raise UnsupportedModelError(
                 f"ONNX op {node.domain}.{node.op_type} ({where}) is outside the standard ONNX domain",
-                hint="export with standard ONNX ops only (e.g. torch.onnx.export without custom/contrib ops)",
+                hint="export with standard ONNX ops only, without custom or contrib ops",
             )
         if not converter_knows(node.op_type):
             raise UnsupportedModelError(
                 f"ONNX op {node.op_type} ({where}) is not supported by the converter (onnx2tf)",
-                hint="replace the op in the exported model (e.g. a different layer or an older opset)",
+                hint="replace the op in the exported model, e.g. with another layer or an older opset",
             )
     try:
         onnx.checker.check_model(proto)
@@ -189,12 +191,12 @@ def _output_dims(proto: Any, path: Path) -> tuple[int, ...]:
     except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError, RuntimeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UnsupportedModelError(f"ONNX shape inference fails on {path}: {first}",
-                                    hint="check --input-shape (ONNX order, e.g. 1,3,32,32)") from exc
+                                    hint="check --input-shape: ONNX order, e.g. 1,3,32,32") from exc
     dims = _dims(inferred.graph.output[0])
     if not dims or not all(isinstance(d, int) for d in dims):
         raise UnsupportedModelError(
             f"output {inferred.graph.output[0].name!r} has dynamic shape {_shape_text(dims)} for a fixed input",
-            hint="export the model with static shapes (e.g. torch.onnx.export without dynamic_axes)",
+            hint="export the model with static shapes, e.g. torch.onnx.export without dynamic_axes",
         )
     return tuple(int(d) for d in dims)
 

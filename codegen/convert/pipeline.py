@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -186,7 +187,7 @@ def convert_onnx(cfg: ConvertConfig) -> ConvertResult:
     if got_shape != shape:
         raise CodegenError(f"onnx2tf made input shape {got_shape}, expected {shape}",
                            hint="give --input-shape, or --nchw-input to keep the ONNX layout")
-    float_buf = quantize.convert(keras_model, "fp32")
+    float_buf = _to_tflite(keras_model, "fp32")
 
     reference = OnnxReference(om.proto)
     rank = len(om.input_shape)
@@ -209,7 +210,7 @@ def convert_onnx(cfg: ConvertConfig) -> ConvertResult:
     if cfg.int8 and ds is not None:
         calib = _model_layout(quantize.representative_samples(ds.x_train, cfg.calibration_samples, cfg.seed),
                               cfg.nchw_input)
-        int8_buf = quantize.convert(keras_model, "int8", calib)
+        int8_buf = _to_tflite(keras_model, "int8", calib)
     if ds is not None and len(ds.y_test):
         x_test = _model_layout(ds.x_test, cfg.nchw_input)
         float_acc = onnx_accuracy(reference, x_test, ds.y_test, rank, cfg.nchw_input)
@@ -244,6 +245,26 @@ def convert_onnx(cfg: ConvertConfig) -> ConvertResult:
         _write(paths["float"], float_buf)
     _write(paths["report"], (json.dumps(result.to_json(), indent=2) + "\n").encode())
     return result
+
+
+def _to_tflite(keras_model: Any, mode: str, calibration: np.ndarray | None = None) -> bytes:
+    """:func:`codegen.train.quantize.convert`, with the TensorFlow op that has no TFLite kernel named in one line."""
+    from codegen.errors import UnsupportedModelError
+    from codegen.train import quantize
+
+    try:
+        return quantize.convert(keras_model, mode, calibration)
+    except CodegenError as exc:
+        ops = sorted(set(re.findall(r"'tf\.(\w+)' op", str(exc))))
+        if not ops:
+            first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+            raise UnsupportedModelError(f"TFLite {mode} conversion failed: {first[:300]}",
+                                        hint="--debug shows the converter's log") from exc
+        raise UnsupportedModelError(
+            f"TFLite {mode} conversion failed: TensorFlow op(s) {', '.join(ops)} made from the ONNX graph have no "
+            "TFLite builtin kernel",
+            hint="replace the ONNX op(s) that produce them and export again; --debug shows the converter's log",
+        ) from exc
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -73,11 +73,15 @@ def _offline_onnx2tf() -> Iterator[Any]:
 
 
 def _last_error(text: str) -> str:
-    lines = [_ANSI.sub("", line).strip() for line in text.splitlines()]
-    lines = [line for line in lines if line]
-    errors = [line for line in lines if line.startswith("ERROR:")]
-    picked = errors[-1] if errors else (lines[-1] if lines else "")
-    return picked.removeprefix("ERROR:").strip()[:300]
+    """The last ``ERROR:`` line onnx2tf printed, without colours (empty when there is none)."""
+    errors = [_ANSI.sub("", line).strip() for line in text.splitlines()]
+    errors = [line for line in errors if line.startswith("ERROR:") and line.removeprefix("ERROR:").strip()]
+    return errors[-1].removeprefix("ERROR:").strip()[:300] if errors else ""
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0][:300]}" if lines else type(exc).__name__
 
 
 def onnx_to_keras(proto: Any, input_name: str, nchw_input: bool = False) -> Any:
@@ -108,7 +112,7 @@ def onnx_to_keras(proto: Any, input_name: str, nchw_input: bool = False) -> Any:
         except Exception as exc:  # noqa: BLE001 - onnx2tf raises anything; report the op it names
             op = getattr(exc, "onnx_op_name", None)
             where = f" at ONNX node {op!r}" if op else ""
-            detail = _last_error(out.getvalue()) or f"{type(exc).__name__}: {exc}"
+            detail = _last_error(out.getvalue()) or _first_line(exc)
             raise UnsupportedModelError(
                 f"onnx2tf cannot convert the model{where}: {detail}",
                 hint="run with --debug to see its log; simplify or re-export the model",
