@@ -106,3 +106,32 @@ def minimal_arena_size(model: bytes | str | Path, upper: int = DEFAULT_ARENA, gr
         else:
             lo = mid
     return hi
+
+
+def tflm_arena_split(model: bytes | str | Path, arena_size: int = DEFAULT_ARENA) -> tuple[int, int]:
+    """TFLM's arena use for ``model``: (head, tail) bytes as its recording allocator reports them after
+    allocation. The head holds the activations and the kernels' scratch buffers (what our planned arena
+    holds); the tail holds persistent data (tensor structs, quantization, per-op data)."""
+    import re
+    import tempfile
+
+    interp = _runtime().Interpreter.from_bytes(_model_bytes(model), arena_size=arena_size)
+    with tempfile.TemporaryFile() as tmp:
+        saved = [os.dup(1), os.dup(2)]
+        try:
+            os.dup2(tmp.fileno(), 1)
+            os.dup2(tmp.fileno(), 2)
+            interp.print_allocations()
+        finally:
+            for fd, copy in zip((1, 2), saved, strict=True):
+                os.dup2(copy, fd)
+                os.close(copy)
+        tmp.seek(0)
+        text = tmp.read().decode(errors="replace")
+    found = {k: int(v) for k, v in re.findall(r"Arena allocation (head|tail) (\d+) bytes", text)}
+    if set(found) != {"head", "tail"}:
+        raise CodegenError(
+            "the tflite-micro interpreter did not report its arena allocation",
+            hint="use the tflite-micro version pinned in pyproject.toml",
+        )
+    return found["head"], found["tail"]
