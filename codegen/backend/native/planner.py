@@ -210,7 +210,7 @@ def _search(buffers: list[Buffer], overlaps: list[Overlap]) -> tuple[int, str, l
     rng = random.Random(SEARCH_SEED)
     n = len(buffers)
     moves = min(SEARCH_MOVES, SEARCH_BUDGET // max(n * n, 1)) if n > 2 else 0
-    best: tuple[int, str, list[Buffer]] | None = None
+    best: tuple[int, str, list[Buffer]] = (0, "", [])
     for name, key in ORDERS.items():
         order = sorted(buffers, key=lambda b: (*key(b), b.key))
         placed = _place(order, overlaps, None)
@@ -230,9 +230,8 @@ def _search(buffers: list[Buffer], overlaps: list[Overlap]) -> tuple[int, str, l
             if t_arena <= arena:
                 arena, order, placed = t_arena, trial, t_placed
         how = f"{name} order" + (f", local search {start} -> {arena} B" if arena < start else "")
-        if best is None or arena < best[0]:
+        if not best[1] or arena < best[0]:
             best = (arena, how, placed)
-    assert best is not None
     return best
 
 
