@@ -307,7 +307,12 @@ def dataset_inputs(graph: Graph, spec: str, n: int, seed: int = 0) -> InputSet:
     if len(shape) != 4:
         raise CodegenError(f"--dataset needs an image model (NHWC input); {graph.name} takes shape {tin.shape}",
                            hint="use --samples N for random inputs")
-    pre = Preprocess(size=(shape[1], shape[2]), channels=shape[3])
+    from dataclasses import replace
+
+    from codegen.train.sidecar import read_sidecar
+
+    recorded = read_sidecar(graph.source) if graph.source else None  # preprocessing recorded by `codegen train`
+    pre = replace(recorded.preprocess if recorded else Preprocess(), size=(shape[1], shape[2]), channels=shape[3])
     ds = load_dataset(spec, pre, Subset(train=1, test=n, seed=seed))
     x = ds.x_test[:n].astype(np.float32).reshape(-1, *shape[1:])
     y = tuple(int(v) for v in ds.y_test[:n])

@@ -460,8 +460,10 @@ def render_project(
     return dict(sorted(files.items()))
 
 
-def manifest_bytes(files: Mapping[str, bytes], board: Board, model_file: str, model_sha256: str) -> bytes:
-    data = {
+def manifest_bytes(
+    files: Mapping[str, bytes], board: Board, model_file: str, model_sha256: str, preprocess: dict | None = None
+) -> bytes:
+    data: dict[str, Any] = {
         "format": MANIFEST_FORMAT,
         "tool": f"codegen {__version__}",
         "board": board.name,
@@ -470,6 +472,8 @@ def manifest_bytes(files: Mapping[str, bytes], board: Board, model_file: str, mo
         "model_sha256": model_sha256,
         "files": {rel: sha256_bytes(content) for rel, content in sorted(files.items())},
     }
+    if preprocess is not None:  # recorded by `codegen train` next to the model (codegen.train.sidecar)
+        data["preprocess"] = preprocess
     return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
 
 
@@ -686,7 +690,9 @@ def generate_project(
     )
     # the model itself, so that `codegen validate --project` never has to guess which file it was
     files[f"{MODEL_COPY_DIR}/{model.name}"] = model.read_bytes()
-    files[MANIFEST_NAME] = manifest_bytes(files, board, model.name, graph.sha256)
+    from codegen.train.sidecar import manifest_entry
+
+    files[MANIFEST_NAME] = manifest_bytes(files, board, model.name, graph.sha256, manifest_entry(model))
     check_overwrite(out_dir, files, force)
     write_atomically(out_dir, files)
     log.info("wrote %d files to %s", len(files), out_dir)

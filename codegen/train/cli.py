@@ -7,6 +7,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from codegen.errors import CodegenError
 
 log = logging.getLogger(__name__)
 
-MODEL_CHOICES = ("squeezenet", "lenet5", "resnet8", "mobilenetv2", "inceptionv3")
+MODEL_CHOICES = ("squeezenet", "lenet5", "resnet8", "resnet50", "regnetx", "mobilenetv2", "inceptionv3")
 
 
 def register(subparsers: Any) -> None:
@@ -32,8 +33,10 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--dataset",
         default="digits",
-        help="digits (default, bundled), mnist, fashion_mnist, cifar10, cifar100 or folder:PATH",
+        help="digits (default, bundled), mnist, fashion_mnist, cifar10, cifar100 or folder:PATH (PATH/train/ + "
+        "PATH/validation|val|test/, PATH/seg_train/ + PATH/seg_test/, or flat PATH/<class>/)",
     )
+    _add_data_args(p)
     _add_preprocess_args(p)
     p.add_argument(
         "--subset-train", type=int, default=None, metavar="N", help="use a fixed random N training images"
@@ -49,7 +52,18 @@ def register(subparsers: Any) -> None:
         help="extra (e.g. camera) samples in DIR/<class>/*, merged into training with augmentation",
     )
     p.add_argument(
-        "--augment-copies", type=int, default=8, metavar="N", help="augmented copies per extra sample"
+        "--augment",
+        default=None,
+        metavar="OPS",
+        help="augment the training set: comma-separated crop, scale, flip, vflip, rotate, brightness, each with an "
+        "optional strength (crop=0.1 scale=0.1 rotate=10 brightness=0.2 by default); reproducible with --seed",
+    )
+    p.add_argument(
+        "--augment-copies",
+        type=int,
+        default=None,
+        metavar="N",
+        help="augmented copies per image (default 1 for --augment, 8 for --extra samples)",
     )
     p.add_argument("--no-flip", action="store_true", help="no horizontal flips when augmenting extra samples")
     p.add_argument("--epochs", type=int, default=20, help="training epochs (default 20)")
@@ -92,7 +106,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--variants",
         default=None,
-        help="comma-separated subset of fp32,fp16,dynamic,int8,qat_int8,pruned_int8,pruned_qat_int8",
+        help="comma-separated subset of fp32,fp16,dynamic,int8,qat_int8,pruned_fp32,pruned_int8,pruned_qat_int8",
     )
     p.add_argument("--out", type=Path, default=Path("models"), help="output folder (default models/)")
     p.add_argument("--name", default=None, help="file name prefix (default: the model name)")
@@ -109,18 +123,19 @@ def register(subparsers: Any) -> None:
 
     b = subparsers.add_parser(
         "bench",
-        help="accuracy and per-image latency of .tflite models on the host interpreter",
-        description="Benchmark .tflite files on the host TFLite interpreter: file size, accuracy and "
-        "per-image "
-        "latency (mean, min, max, p99), written as bench.md, bench.json and three PNG plots.",
+        help="size, accuracy (TFLM reference) and host latency of .tflite models",
+        description="Benchmark .tflite files: file and deployed size, accuracy computed with the TFLM reference "
+        "interpreter (what the board computes), and per-image host latency on TensorFlow Lite's default kernels "
+        "(mean, min, max, p99), written as bench.md, bench.json and three PNG plots. Each model is fed with the "
+        "preprocessing recorded next to it (NAME.preprocess.json).",
     )
     b.add_argument("--models", type=Path, nargs="+", required=True, metavar="MODEL", help=".tflite files")
     b.add_argument("--dataset", default="digits", help="dataset spec as for `codegen train` (default digits)")
     b.add_argument("--samples", type=int, default=None, help="number of test images (default all)")
     b.add_argument("--cooldown", type=float, default=0.0, metavar="S", help="seconds to sleep between models")
-    b.add_argument("--mean", default="0", help="per-channel mean(s) on 0..255 pixels, comma-separated")
-    b.add_argument("--scale", default=str(1 / 255), help="per-channel scale(s), comma-separated")
-    b.add_argument("--bgr", action="store_true", help="feed channels in BGR order")
+    b.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                   help="folder with the MNIST/CIFAR files (default: the Keras cache ~/.keras/datasets)")
+    _add_override_args(b)
     b.add_argument("--out", type=Path, default=Path("bench_out"), help="folder for bench.md/json and plots")
     b.add_argument("--json", action="store_true", help="print the results as JSON")
     b.set_defaults(func=run_bench)
@@ -144,6 +159,43 @@ def _add_preprocess_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scale", default=str(1 / 255), help="per-channel scale(s), comma-separated")
 
 
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--val-split",
+        type=float,
+        default=0.2,
+        metavar="F",
+        help="share of each class held out for testing when the folder has no test split (default 0.2)",
+    )
+    p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                   help="folder with the MNIST/CIFAR files (default: the Keras cache ~/.keras/datasets)")
+
+
+def _add_override_args(p: argparse.ArgumentParser) -> None:
+    """Preprocessing flags of commands that read the recorded preprocessing: None when not given."""
+    p.add_argument("--size", default=None, metavar="HxW", help="must match the recorded size (default: recorded)")
+    p.add_argument("--crop", default=None, choices=("none", "center"), help="default: recorded (else none)")
+    p.add_argument("--channels", type=int, default=None, choices=(1, 3), help="default: the model's input")
+    p.add_argument("--bgr", action="store_true", default=None, help="BGR channel order (default: recorded)")
+    p.add_argument("--mean", default=None, help="per-channel mean(s) on 0..255 pixels (default: recorded, else 0)")
+    p.add_argument("--scale", default=None, help="per-channel scale(s) (default: recorded, else 1/255)")
+    p.add_argument("--force", action="store_true", help="let flags override the recorded preprocessing")
+
+
+def override_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The preprocessing flags the user gave, parsed (see :func:`codegen.train.sidecar.resolve`)."""
+    from codegen.train.datasets import parse_size
+
+    return {
+        "size": parse_size(args.size) if args.size else None,
+        "crop": args.crop,
+        "channels": args.channels,
+        "bgr": args.bgr,
+        "mean": _floats(args.mean, "mean") if args.mean is not None else None,
+        "scale": _floats(args.scale, "scale") if args.scale is not None else None,
+    }
+
+
 def _floats(text: str, what: str) -> tuple[float, ...]:
     try:
         return tuple(float(v) for v in text.split(",") if v.strip())
@@ -155,10 +207,10 @@ def _preprocess(args: argparse.Namespace) -> Any:
     from codegen.train.datasets import Preprocess, parse_size
 
     size = parse_size(args.size) if args.size else None
+    if size is None and getattr(args, "model", None) == "inceptionv3":
+        size = (75, 75)  # the smallest input InceptionV3 takes; a smaller --size is refused by the model
     if size is None and args.dataset == "digits":
         size = (32, 32)
-    if getattr(args, "model", None) == "inceptionv3" and (size is None or min(size) < 75):
-        size = (75, 75) if size is None else size
     return Preprocess(
         size=size,
         crop=args.crop,
@@ -181,8 +233,17 @@ class _EpochBar:
             def on_train_begin(self, logs: Any = None) -> None:
                 self.bar = tqdm(total=epochs, desc=desc, unit="epoch", file=sys.stderr, disable=None)
 
+            def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+                self.t0 = time.monotonic()
+
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
                 logs = logs or {}
+                self.bar.write(
+                    f"{desc}: epoch {epoch + 1}/{epochs} loss {logs.get('loss', 0):.4f} "
+                    f"accuracy {logs.get('accuracy', 0):.4f} test loss {logs.get('val_loss', 0):.4f} "
+                    f"test accuracy {logs.get('val_accuracy', 0):.4f} ({time.monotonic() - self.t0:.1f} s)",
+                    file=sys.stderr,
+                )
                 self.bar.set_postfix(
                     loss=f"{logs.get('loss', 0):.3f}",
                     acc=f"{logs.get('accuracy', 0):.3f}",
@@ -197,7 +258,7 @@ class _EpochBar:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from codegen.train.datasets import Augment, Subset
+    from codegen.train.datasets import Augment, Subset, parse_augment
     from codegen.train.pipeline import TrainConfig, train
     from codegen.train.pruning import PruneConfig
     from codegen.train.report import train_markdown
@@ -230,7 +291,16 @@ def run_train(args: argparse.Namespace) -> int:
         preprocess=_preprocess(args),
         subset=subset,
         extra=args.extra,
-        augment=Augment(copies=args.augment_copies, hflip=not args.no_flip, seed=args.seed),
+        augment=Augment(
+            copies=8 if args.augment_copies is None else args.augment_copies, hflip=not args.no_flip, seed=args.seed
+        ),
+        train_augment=parse_augment(
+            args.augment, 1 if args.augment_copies is None else args.augment_copies, args.seed
+        )
+        if args.augment
+        else None,
+        val_split=args.val_split,
+        data_dir=args.data_dir,
         epochs=args.epochs,
         finetune_epochs=args.finetune_epochs,
         batch_size=args.batch_size,
@@ -258,22 +328,29 @@ def run_bench(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from codegen.train.bench import bench_models
-    from codegen.train.datasets import Preprocess
     from codegen.train.report import bench_markdown, write_bench_report
 
     if args.samples is not None and args.samples < 1:
         raise CodegenError("--samples must be positive", hint="e.g. --samples 200")
-    pre = Preprocess(bgr=args.bgr, mean=_floats(args.mean, "mean"), scale=_floats(args.scale, "scale"))
+    flags = override_flags(args)
     with tqdm(desc="bench", unit="img", file=sys.stderr, disable=None) as bar:
         results = bench_models(
-            args.models, args.dataset, args.samples, args.cooldown, pre, tick=lambda: bar.update(1)
+            args.models,
+            args.dataset,
+            args.samples,
+            args.cooldown,
+            tick=lambda: bar.update(1),
+            flags=flags,
+            force=args.force,
+            data_dir=args.data_dir,
         )
-    paths = write_bench_report(results, args.dataset, args.out)
+    paths = write_bench_report(results, args.dataset, args.out, cooldown=args.cooldown)
     if args.json:
         print(
             json.dumps(
                 {
                     "dataset": args.dataset,
+                    "cooldown_s": args.cooldown,
                     "models": [
                         {k: v for k, v in r.to_json().items() if k != "latencies_ms"} for r in results
                     ],
@@ -284,6 +361,6 @@ def run_bench(args: argparse.Namespace) -> int:
             )
         )
     else:
-        print(bench_markdown(results, args.dataset))
+        print(bench_markdown(results, args.dataset, args.cooldown))
         print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0

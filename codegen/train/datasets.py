@@ -143,8 +143,17 @@ class Dataset:
             "test": int(len(self.x_test)),
             "input_shape": list(self.input_shape),
             "classes": list(self.class_names),
+            "counts": self.counts(),
             "preprocess": self.preprocess.to_json(),
         }
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Images per class and split: ``{"train": {class: n}, "test": {class: n}}``."""
+        out = {}
+        for split, y in (("train", self.y_train), ("test", self.y_test)):
+            n = np.bincount(y.astype(np.int64), minlength=self.num_classes) if len(y) else np.zeros(self.num_classes)
+            out[split] = {c: int(n[i]) for i, c in enumerate(self.class_names)}
+        return out
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -161,22 +170,41 @@ def parse_size(text: str) -> tuple[int, int]:
     return values[0], values[1]
 
 
-def load_dataset(spec: str, preprocess: Preprocess | None = None, subset: Subset | None = None) -> Dataset:
-    """Load the dataset named by ``spec`` and preprocess it (see the module docstring for specs)."""
+def load_dataset(
+    spec: str,
+    preprocess: Preprocess | None = None,
+    subset: Subset | None = None,
+    *,
+    val_split: float = 0.2,
+    split_seed: int = 0,
+    data_dir: Path | None = None,
+    augment: Augment | None = None,
+) -> Dataset:
+    """Load the dataset named by ``spec`` and preprocess it (see the module docstring for specs).
+
+    ``val_split`` and ``split_seed`` split folders that have no test split (stratified per class);
+    ``data_dir`` is where MNIST/CIFAR files are looked for instead of the Keras cache; ``augment`` adds
+    ``augment.copies`` augmented versions of every training image (after the subset is drawn).
+    """
     pre = preprocess or Preprocess()
     name = spec.strip()
     if name.startswith("folder:"):
-        raw = _load_folder(Path(name[len("folder:") :]).expanduser())
+        raw = _load_folder(Path(name[len("folder:") :]).expanduser(), val_split, split_seed)
     elif name == "digits":
         raw = _load_digits()
     elif name in KERAS_DATASETS:
-        raw = _load_keras(name)
+        raw = _load_keras(name, Path(data_dir).expanduser() if data_dir is not None else None)
     else:
         raise CodegenError(f"unknown dataset {spec!r}", hint=f"use one of {', '.join(DATASETS)}")
     x_train, y_train, x_test, y_test, classes, source = raw
     if subset is not None:
         x_train, y_train = _subset(x_train, y_train, subset.train, subset.seed)
         x_test, y_test = _subset(x_test, y_test, subset.test, subset.seed + 1)
+    if augment is not None and augment.copies > 0 and augment.ops and len(x_train):
+        extra = augment_images(x_train, augment)
+        x_train = np.concatenate([x_train, extra])
+        y_train = np.concatenate([y_train, np.repeat(y_train, augment.copies)])
+        source += f", augmented {augment.describe()}"
     ds = Dataset(
         name=name,
         x_train=apply_preprocess(x_train, pre),
@@ -228,80 +256,290 @@ def _load_digits() -> _Raw:
 
 
 def keras_cache_dir() -> Path:
-    """Where the Keras loaders look for dataset files."""
+    """Where the Keras loaders keep dataset files (used when no ``--data-dir`` is given)."""
     return Path("~/.keras/datasets").expanduser()
 
 
-def _load_keras(name: str) -> _Raw:
-    cache = keras_cache_dir()
-    files = _KERAS_FILES[name]
-    extracted = _KERAS_EXTRACTED.get(name)
-    have_extracted = extracted is not None and (cache / extracted).is_dir()
-    missing = [f for f in files if not (cache / f).is_file()]
-    if missing and not have_extracted:
-        where = ", ".join(str(cache / f) for f in missing)
-        raise CodegenError(
-            f"dataset {name} is not available offline: missing {where}",
-            hint=f"download it on a connected machine (tf_keras.datasets.{name}.load_data()) and copy the "
-            f"file(s) to exactly that path, or use --dataset digits",
-        )
-    from codegen.train.tfenv import keras
+# What the standard distributions of the Keras datasets look like on disk. Any one alternative is enough.
+_IDX = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+_EXPECTED: dict[str, tuple[str, ...]] = {
+    "mnist": ("mnist.npz", "train-images-idx3-ubyte[.gz] + train-labels-idx1-ubyte[.gz] + t10k-...[.gz]"),
+    "fashion_mnist": (
+        "fashion-mnist/train-images-idx3-ubyte.gz (+ the 3 other idx files)",
+        "train-images-idx3-ubyte[.gz] + train-labels-idx1-ubyte[.gz] + t10k-...[.gz]",
+    ),
+    "cifar10": ("cifar-10-batches-py/ (extracted)", "cifar-10-python.tar.gz", "cifar-10-batches-py.tar.gz"),
+    "cifar100": ("cifar-100-python/ (extracted)", "cifar-100-python.tar.gz"),
+}
 
-    loader = getattr(keras().datasets, name)
+
+def _find_idx(folder: Path) -> dict[str, Path] | None:
+    found = {}
+    for stem in _IDX:
+        for cand in (folder / stem, folder / f"{stem}.gz", folder / stem.replace("-idx", ".idx")):
+            if cand.is_file():
+                found[stem] = cand
+                break
+        else:
+            return None
+    return found
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    import gzip
+    import struct
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:  # type: ignore[operator]
+        data = f.read()
+    if len(data) < 8 or data[0] != 0 or data[1] != 0:
+        raise CodegenError(f"{path} is not an IDX file", hint="use the files from the MNIST distribution")
+    ndim = data[3]
+    dims = struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
+    arr = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
+    if arr.size != int(np.prod(dims)):
+        raise CodegenError(f"{path} is truncated", hint="download the file again")
+    return arr.reshape(dims)
+
+
+def _read_idx_legacy(path: Path, header: int) -> np.ndarray:
+    """The Keras cache's fashion-mnist files are read by skipping the header (as ``tf_keras`` does)."""
+    import gzip
+
+    with gzip.open(path, "rb") as f:
+        return np.frombuffer(f.read(), np.uint8, offset=header)
+
+
+def _unpickle(data: bytes, where: str) -> dict:
+    import pickle
+
     try:
-        (x_train, y_train), (x_test, y_test) = loader.load_data()
-    except Exception as exc:  # noqa: BLE001 - any loader failure becomes a user-facing error
-        raise CodegenError(
-            f"dataset {name} could not be read from {cache}: {exc}",
-            hint="the cached file is probably incomplete or corrupted; replace it with a fresh copy",
-        ) from exc
-    x_train = x_train.astype(np.float32)
-    x_test = x_test.astype(np.float32)
-    if x_train.ndim == 3:
-        x_train, x_test = x_train[..., None], x_test[..., None]
-    num = int(max(y_train.max(), y_test.max())) + 1
-    classes = {"cifar10": _CIFAR10_CLASSES, "fashion_mnist": _FASHION_CLASSES}.get(
-        name, tuple(str(i) for i in range(num))
+        return pickle.loads(data, encoding="bytes")  # noqa: S301 - the CIFAR distribution format
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a damaged file
+        raise CodegenError(f"cannot read {where}: {exc}", hint="the file is damaged; download it again") from exc
+
+
+def _cifar_arrays(parts: list[dict], label_key: bytes) -> tuple[np.ndarray, np.ndarray]:
+    x = np.concatenate([np.asarray(p[b"data"], np.uint8).reshape(-1, 3, 32, 32) for p in parts])
+    y = np.concatenate([np.asarray(p[label_key], np.int64) for p in parts])
+    return x.transpose(0, 2, 3, 1).astype(np.float32), y
+
+
+def _read_cifar(name: str, folder: Path | None, archive: Path | None) -> tuple[np.ndarray, ...]:
+    """CIFAR-10/100 from the extracted python folder or the .tar.gz archive (read without extracting)."""
+    if name == "cifar10":
+        members = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+        key = b"labels"
+    else:
+        members = ["train", "test"]
+        key = b"fine_labels"
+    blobs: dict[str, bytes] = {}
+    if folder is not None:
+        for m in members:
+            f = folder / m
+            if not f.is_file():
+                raise CodegenError(f"{f} is missing", hint=f"{folder} must hold {', '.join(members)}")
+            blobs[m] = f.read_bytes()
+    else:
+        import tarfile
+
+        assert archive is not None
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                for member in tar.getmembers():
+                    base = member.name.rsplit("/", 1)[-1]
+                    if base in members and member.isfile():
+                        fobj = tar.extractfile(member)
+                        if fobj is not None:
+                            blobs[base] = fobj.read()
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise CodegenError(
+                f"cannot read the archive {archive}: {exc}", hint="the file is incomplete; download it again"
+            ) from exc
+        missing = [m for m in members if m not in blobs]
+        if missing:
+            raise CodegenError(
+                f"the archive {archive} lacks {', '.join(missing)}", hint="download the complete archive again"
+            )
+    parts = [_unpickle(blobs[m], m) for m in members]
+    x_tr, y_tr = _cifar_arrays(parts[:-1], key)
+    x_te, y_te = _cifar_arrays(parts[-1:], key)
+    return x_tr, y_tr, x_te, y_te
+
+
+def _load_keras(name: str, data_dir: Path | None = None) -> _Raw:
+    """MNIST, Fashion-MNIST, CIFAR-10/100 from files on disk: ``data_dir`` if given, else the Keras cache.
+
+    Nothing is downloaded. Accepted files (any one alternative): see ``_EXPECTED``.
+    """
+    roots = [data_dir] if data_dir is not None else [keras_cache_dir()]
+    if data_dir is not None and not data_dir.is_dir():
+        raise CodegenError(f"--data-dir {data_dir} does not exist", hint="give the folder holding the dataset files")
+    for root in roots:
+        raw = _try_keras_files(name, root)
+        if raw is not None:
+            x_train, y_train, x_test, y_test = raw
+            if x_train.ndim == 3:
+                x_train, x_test = x_train[..., None], x_test[..., None]
+            num = int(max(y_train.max(), y_test.max())) + 1
+            classes = {"cifar10": _CIFAR10_CLASSES, "fashion_mnist": _FASHION_CLASSES}.get(
+                name, tuple(str(i) for i in range(num))
+            )
+            return (
+                x_train.astype(np.float32),
+                y_train.reshape(-1).astype(np.int64),
+                x_test.astype(np.float32),
+                y_test.reshape(-1).astype(np.int64),
+                classes,
+                f"{name} ({root})",
+            )
+    root = roots[0]
+    expected = " or ".join(str(root / f) for f in _EXPECTED[name])
+    raise CodegenError(
+        f"dataset {name} is not available offline: expected {expected}",
+        hint="download it on a connected machine and copy it there, pass --data-dir DIR, or use --dataset digits",
     )
-    return (x_train, y_train.reshape(-1), x_test, y_test.reshape(-1), classes, f"keras {name} ({cache})")
+
+
+def _try_keras_files(name: str, root: Path) -> tuple[np.ndarray, ...] | None:
+    if name == "mnist":
+        npz = root / "mnist.npz"
+        if npz.is_file():
+            try:
+                with np.load(npz, allow_pickle=False) as f:
+                    return f["x_train"], f["y_train"], f["x_test"], f["y_test"]
+            except (OSError, KeyError, ValueError, EOFError) as exc:
+                raise CodegenError(f"cannot read {npz}: {exc}", hint="the file is damaged; download it again") from exc
+        idx = _find_idx(root)
+        if idx is not None:
+            return tuple(_read_idx(idx[k]) for k in _IDX)  # type: ignore[return-value]
+        return None
+    if name == "fashion_mnist":
+        for folder in (root / "fashion-mnist", root):
+            idx = _find_idx(folder)
+            if idx is not None:
+                return tuple(_read_idx_or_legacy(idx[k], k) for k in _IDX)  # type: ignore[return-value]
+        return None
+    extracted = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}[name]
+    archives = {"cifar10": ("cifar-10-python.tar.gz", "cifar-10-batches-py.tar.gz"), "cifar100": (
+        "cifar-100-python.tar.gz",)}[name]
+    for folder in (root / extracted, root):
+        if (folder / ("test_batch" if name == "cifar10" else "test")).is_file():
+            return _read_cifar(name, folder, None)
+    for a in archives:
+        if (root / a).is_file():
+            return _read_cifar(name, None, root / a)
+    return None
+
+
+def _read_idx_or_legacy(path: Path, stem: str) -> np.ndarray:
+    """IDX with a proper header, or the raw-offset reading for files whose header was not kept."""
+    try:
+        return _read_idx(path)
+    except CodegenError:
+        header = 8 if "labels" in stem else 16
+        arr = _read_idx_legacy(path, header)
+        return arr if "labels" in stem else arr.reshape(-1, 28, 28)
 
 
 def _class_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def _load_folder(root: Path) -> _Raw:
+TEST_SPLITS = ("validation", "val", "test")
+FOLDER_LAYOUTS = (
+    "PATH/train/<class>/ + PATH/validation|val|test/<class>/, PATH/seg_train/ + PATH/seg_test/ (Intel), "
+    "or flat PATH/<class>/ (split with --val-split)"
+)
+
+
+def _unnest(folder: Path) -> Path:
+    """Kaggle archives often repeat the split folder inside itself (seg_train/seg_train/<class>/)."""
+    inner = folder / folder.name
+    subdirs = _class_dirs(folder)
+    return inner if len(subdirs) == 1 and subdirs[0] == inner and _class_dirs(inner) else folder
+
+
+def _folder_splits(root: Path) -> tuple[Path | None, Path | None, str]:
+    """(train folder, test folder or None, layout name) for a dataset folder; (None, None, "flat") for flat."""
+    for train_name, test_names in (("train", TEST_SPLITS), ("seg_train", ("seg_test",))):
+        train = root / train_name
+        if train.is_dir():
+            for t in test_names:
+                if (root / t).is_dir():
+                    return _unnest(train), _unnest(root / t), f"{train_name}/ + {t}/"
+            return _unnest(train), None, f"{train_name}/ (split with --val-split)"
+    return None, None, "flat class folders (split with --val-split)"
+
+
+def _load_folder(root: Path, val_split: float = 0.2, seed: int = 0) -> _Raw:
     if not root.is_dir():
         raise CodegenError(
             f"dataset folder {root} does not exist",
-            hint="give folder:PATH where PATH holds train/<class>/ and validation/<class>/ images",
+            hint=f"give folder:PATH with one of these layouts: {FOLDER_LAYOUTS}",
         )
-    splits = {}
-    for split in ("train", "validation"):
-        d = root / split
-        if not d.is_dir() or not _class_dirs(d):
-            raise CodegenError(
-                f"dataset folder {root} has no {split}/<class>/ sub-folders",
-                hint=f"put images in {d}/<class name>/ (one folder per class)",
-            )
-        splits[split] = d
-    classes = tuple(p.name for p in _class_dirs(splits["train"]))
-    val_classes = tuple(p.name for p in _class_dirs(splits["validation"]))
-    unknown = sorted(set(val_classes) - set(classes))
-    if unknown:
+    train_dir, test_dir, layout = _folder_splits(root)
+    source_root = train_dir or root
+    if not _class_dirs(source_root):
         raise CodegenError(
-            f"validation classes {unknown} have no training folder in {splits['train']}",
-            hint="use the same class folder names in train/ and validation/",
+            f"dataset folder {source_root} has no <class>/ sub-folders",
+            hint=f"use one of these layouts: {FOLDER_LAYOUTS}",
         )
-    x_tr, y_tr = read_class_folders(splits["train"], classes)
-    x_te, y_te = read_class_folders(splits["validation"], classes)
-    return x_tr, y_tr, x_te, y_te, classes, f"folder {root}"
+    classes = tuple(p.name for p in _class_dirs(source_root))
+    if test_dir is not None:
+        test_classes = tuple(p.name for p in _class_dirs(test_dir))
+        unknown = sorted(set(test_classes) - set(classes))
+        if unknown:
+            raise CodegenError(
+                f"{test_dir.name}/ classes {unknown} have no training folder in {source_root}",
+                hint=f"use the same class folder names in {source_root.name}/ and {test_dir.name}/",
+            )
+        x_tr, y_tr = read_class_folders(source_root, classes)
+        x_te, y_te = read_class_folders(test_dir, classes)
+    else:
+        if not 0.0 < val_split < 1.0:
+            raise CodegenError(
+                f"--val-split must be between 0 and 1, got {val_split}", hint="e.g. --val-split 0.2"
+            )
+        x, y = read_class_folders(source_root, classes)
+        test_mask = stratified_test_mask(y, val_split, seed)
+        x_tr, y_tr, x_te, y_te = x[~test_mask], y[~test_mask], x[test_mask], y[test_mask]
+        if not len(x_te) or not len(x_tr):
+            raise CodegenError(
+                f"{root} has too few images for a {val_split:.0%} validation split ({len(x)} images)",
+                hint="add images or change --val-split",
+            )
+    return x_tr, y_tr, x_te, y_te, classes, f"folder {root} ({layout})"
+
+
+def stratified_test_mask(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """A boolean mask choosing ``fraction`` of each class (rounded, at least one when the class has two or more
+    images) with ``seed``: the same labels, fraction and seed always give the same split."""
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(len(labels), dtype=bool)
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        n = int(round(len(idx) * fraction))
+        if len(idx) >= 2:
+            n = min(max(n, 1), len(idx) - 1)
+        else:
+            n = 0
+        mask[rng.choice(idx, size=n, replace=False)] = True
+    return mask
+
+
+def image_suffixes() -> tuple[str, ...]:
+    """File suffixes Pillow can open on this installation (PNG, JPEG, BMP, GIF, TIFF, WebP, PPM ...)."""
+    from PIL import Image
+
+    return tuple(sorted(set(Image.registered_extensions()) | set(IMAGE_SUFFIXES)))
 
 
 def read_class_folders(root: Path, classes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Read ``root/<class>/*`` images (native size, RGB 0..255) in sorted order; labels index ``classes``."""
     from PIL import Image
 
+    suffixes = image_suffixes()
     images: list[np.ndarray] = []
     labels: list[int] = []
     for label, cls in enumerate(classes):
@@ -309,12 +547,12 @@ def read_class_folders(root: Path, classes: Sequence[str]) -> tuple[np.ndarray, 
         if not folder.is_dir():
             continue
         for f in sorted(folder.iterdir()):
-            if f.suffix.lower() not in IMAGE_SUFFIXES:
+            if f.suffix.lower() not in suffixes or not f.is_file():
                 continue
             try:
                 with Image.open(f) as im:
                     images.append(np.asarray(im.convert("RGB"), dtype=np.float32))
-            except OSError as exc:
+            except (OSError, ValueError, Image.DecompressionBombError) as exc:
                 raise CodegenError(
                     f"cannot read image {f}: {exc}", hint="remove or re-save the file"
                 ) from exc
@@ -322,13 +560,13 @@ def read_class_folders(root: Path, classes: Sequence[str]) -> tuple[np.ndarray, 
     if not images:
         raise CodegenError(
             f"no images found in {root}/<class>/",
-            hint=f"add {', '.join(IMAGE_SUFFIXES[:4])} files to the class folders",
+            hint="add image files (png, jpg, bmp, gif, tiff, webp ... anything Pillow reads) to the class folders",
         )
     shapes = {im.shape for im in images}
     if len(shapes) > 1:
         # different native sizes: bring everything to the most common size; Preprocess resizes afterwards
         target = max(shapes, key=lambda s: sum(im.shape == s for im in images))
-        images = [_resize(im, (target[0], target[1]), "none") for im in images]
+        images = [im if im.shape == target else _resize(im, (target[0], target[1]), "none") for im in images]
     return np.stack(images), np.asarray(labels, dtype=np.int64)
 
 
@@ -399,54 +637,154 @@ def _per_channel(values: tuple[float, ...], channels: int, what: str) -> np.ndar
 # -- augmentation of extra samples ---------------------------------------------------------------------------
 
 
+AUGMENT_DEFAULTS: dict[str, float] = {
+    "crop": 0.1,  # random shift of up to 10 % of the size (a random crop of a zero-padded image)
+    "scale": 0.1,  # zoom in or out by up to 10 %
+    "flip": 1.0,  # horizontal flip with probability 1/2
+    "vflip": 1.0,  # vertical flip with probability 1/2
+    "rotate": 10.0,  # rotation by up to 10 degrees either way
+    "brightness": 0.2,  # pixel values times 1 +- 0.2
+}
+
+
 @dataclass(frozen=True)
 class Augment:
-    """Random augmentation for extra (e.g. camera-collected) samples."""
+    """Random augmentation of raw 0..255 images: ``copies`` new versions per image, reproducible by ``seed``.
+
+    A strength of 0 (or False) turns an operation off. The defaults are the ones used for ``--extra`` samples;
+    :func:`parse_augment` builds one from ``--augment crop,scale=0.2,flip``.
+    """
 
     copies: int = 8
     hflip: bool = True
     vflip: bool = False
     max_rotation_deg: float = 10.0
     brightness: float = 0.2
-    scale_range: tuple[float, float] = (0.9, 1.1)
+    scale: float = 0.1
+    crop: float = 0.0
     seed: int = 0
+
+    @property
+    def ops(self) -> tuple[str, ...]:
+        on = {
+            "crop": self.crop > 0,
+            "scale": self.scale > 0,
+            "flip": self.hflip,
+            "vflip": self.vflip,
+            "rotate": self.max_rotation_deg > 0,
+            "brightness": self.brightness > 0,
+        }
+        return tuple(k for k, v in on.items() if v)
+
+    def describe(self) -> str:
+        strength = {
+            "crop": self.crop,
+            "scale": self.scale,
+            "rotate": self.max_rotation_deg,
+            "brightness": self.brightness,
+        }
+        parts = [f"{op}={strength[op]:g}" if op in strength else op for op in self.ops]
+        return f"{','.join(parts) or 'none'} x{self.copies} (seed {self.seed})"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ops": list(self.ops),
+            "copies": self.copies,
+            "crop": self.crop,
+            "scale": self.scale,
+            "rotate": self.max_rotation_deg,
+            "brightness": self.brightness,
+            "seed": self.seed,
+        }
+
+
+def parse_augment(text: str, copies: int = 1, seed: int = 0) -> Augment:
+    """``"crop,scale=0.2,flip,rotate=15,brightness"`` -> an :class:`Augment` with only those operations on
+    (strengths default to :data:`AUGMENT_DEFAULTS`)."""
+    chosen: dict[str, float] = {}
+    for item in (t.strip() for t in text.split(",")):
+        if not item:
+            continue
+        name, _, value = item.partition("=")
+        name = name.strip().lower()
+        if name not in AUGMENT_DEFAULTS:
+            raise CodegenError(
+                f"unknown augmentation {name!r}", hint=f"use some of {', '.join(AUGMENT_DEFAULTS)}, e.g. crop,flip"
+            )
+        try:
+            strength = float(value) if value.strip() else AUGMENT_DEFAULTS[name]
+        except ValueError as exc:
+            raise CodegenError(f"bad strength in --augment {item!r}", hint="write e.g. rotate=15") from exc
+        if strength < 0 or (name in ("crop", "scale", "brightness") and strength >= 1):
+            raise CodegenError(
+                f"augmentation strength {item!r} is out of range",
+                hint="crop, scale and brightness take fractions in [0, 1), rotate takes degrees",
+            )
+        chosen[name] = strength
+    if copies < 0:
+        raise CodegenError("--augment-copies must not be negative", hint="e.g. --augment-copies 1")
+    return Augment(
+        copies=copies,
+        hflip=chosen.get("flip", 0) > 0,
+        vflip=chosen.get("vflip", 0) > 0,
+        max_rotation_deg=chosen.get("rotate", 0.0),
+        brightness=chosen.get("brightness", 0.0),
+        scale=chosen.get("scale", 0.0),
+        crop=chosen.get("crop", 0.0),
+        seed=seed,
+    )
+
+
+def _augment_one(image: np.ndarray, aug: Augment, rng: np.random.Generator) -> np.ndarray:
+    from PIL import Image
+
+    h, w, chans = image.shape
+    # draw every random number, used or not, so that turning one operation on does not reshuffle the others
+    flip_h, flip_v = rng.random() < 0.5, rng.random() < 0.5
+    angle = float(rng.uniform(-1.0, 1.0)) * aug.max_rotation_deg
+    s = 1.0 + float(rng.uniform(-1.0, 1.0)) * aug.scale
+    u_top, u_left = float(rng.random()), float(rng.random())
+    dy, dx = (float(v) * aug.crop for v in rng.uniform(-1.0, 1.0, 2))
+    factor = 1.0 + float(rng.uniform(-1.0, 1.0)) * aug.brightness
+    img = image
+    if aug.hflip and flip_h:
+        img = img[:, ::-1]
+    if aug.vflip and flip_v:
+        img = img[::-1]
+    if angle or s != 1.0:
+        nh, nw = max(1, round(h * s)), max(1, round(w * s))
+        planes = []
+        for c in range(chans):
+            im = Image.fromarray(np.ascontiguousarray(img[..., c]).astype(np.float32), mode="F")
+            if angle:
+                im = im.rotate(angle, resample=Image.Resampling.BILINEAR)
+            if (nh, nw) != (h, w):
+                im = im.resize((nw, nh), Image.Resampling.BILINEAR)
+            planes.append(np.asarray(im, np.float32))
+        scaled = np.stack(planes, -1)
+        canvas = np.zeros((h, w, chans), np.float32)
+        if nh >= h and nw >= w:  # random crop back to the original size
+            top, left = int(u_top * (nh - h + 1)), int(u_left * (nw - w + 1))
+            canvas = scaled[top : top + h, left : left + w]
+        else:  # random placement on a black canvas
+            top, left = int(u_top * (h - min(nh, h) + 1)), int(u_left * (w - min(nw, w) + 1))
+            part = scaled[: min(nh, h), : min(nw, w)]
+            canvas[top : top + part.shape[0], left : left + part.shape[1]] = part
+        img = canvas
+    if aug.crop:
+        sy, sx = int(round(dy * h)), int(round(dx * w))
+        shifted = np.zeros_like(img)
+        src = img[max(0, -sy) : h - max(0, sy), max(0, -sx) : w - max(0, sx)]
+        shifted[max(0, sy) : max(0, sy) + src.shape[0], max(0, sx) : max(0, sx) + src.shape[1]] = src
+        img = shifted
+    return np.clip(np.asarray(img, np.float32) * factor, 0.0, 255.0)
 
 
 def augment_images(images: np.ndarray, aug: Augment) -> np.ndarray:
-    """``copies`` randomly augmented versions of each raw 0..255 NHWC image (originals not included)."""
-    from PIL import Image
-
+    """``copies`` randomly augmented versions of each raw 0..255 NHWC image (originals not included), in order
+    image 0 copy 0, image 0 copy 1, ...; the same images and ``aug`` always give the same result."""
     rng = np.random.default_rng(aug.seed)
-    out = []
-    for image in images:
-        h, w, chans = image.shape
-        for _ in range(aug.copies):
-            img = image
-            if aug.hflip and rng.random() < 0.5:
-                img = img[:, ::-1]
-            if aug.vflip and rng.random() < 0.5:
-                img = img[::-1]
-            angle = float(rng.uniform(-aug.max_rotation_deg, aug.max_rotation_deg))
-            s = float(rng.uniform(*aug.scale_range))
-            nh, nw = max(1, round(h * s)), max(1, round(w * s))
-            planes = []
-            for c in range(chans):
-                im = Image.fromarray(np.ascontiguousarray(img[..., c]).astype(np.float32), mode="F")
-                im = im.rotate(angle, resample=Image.Resampling.BILINEAR)
-                im = im.resize((nw, nh), Image.Resampling.BILINEAR)
-                planes.append(np.asarray(im, np.float32))
-            scaled = np.stack(planes, -1)
-            canvas = np.zeros((h, w, chans), np.float32)
-            if s >= 1.0:  # random crop back to the original size
-                top = int(rng.integers(0, nh - h + 1))
-                left = int(rng.integers(0, nw - w + 1))
-                canvas = scaled[top : top + h, left : left + w]
-            else:  # random placement on a black canvas
-                top = int(rng.integers(0, h - nh + 1))
-                left = int(rng.integers(0, w - nw + 1))
-                canvas[top : top + nh, left : left + nw] = scaled
-            factor = 1.0 + float(rng.uniform(-aug.brightness, aug.brightness))
-            out.append(np.clip(canvas * factor, 0.0, 255.0))
+    out = [_augment_one(image, aug, rng) for image in images for _ in range(aug.copies)]
     return np.stack(out) if out else np.zeros((0, *images.shape[1:]), np.float32)
 
 

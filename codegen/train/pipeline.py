@@ -4,8 +4,12 @@
 
 * ``N.keras`` - the trained float Keras model;
 * ``N_<variant>.tflite`` for each variant (``fp32``, ``fp16``, ``dynamic``, ``int8``, ``qat_int8``,
-  ``pruned_int8``, ``pruned_qat_int8``);
+  ``pruned_fp32``, ``pruned_int8``, ``pruned_qat_int8``), each with its preprocessing record
+  ``N_<variant>.preprocess.json`` (:mod:`codegen.train.sidecar`);
 * ``N_report.json`` and ``N_report.md`` - model size, accuracy, sparsity and emitted operators per variant.
+
+Accuracy of every variant is computed with the TFLM reference interpreter (what the board computes), or with
+TensorFlow Lite's reference kernels for the variants TFLM cannot run; the report names the interpreter.
 
 Existing files are never overwritten unless ``force`` is set; the check happens before any training.
 """
@@ -16,21 +20,22 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from codegen.errors import CodegenError, OverwriteError
-from codegen.train import pruning, quantize
+from codegen.train import pruning, quantize, sidecar
 from codegen.train.datasets import Augment, Dataset, Preprocess, Subset, load_dataset, merge_extra_samples
+from codegen.train.interpreters import reference_accuracy
 from codegen.train.models import ModelInfo, build_model, model_info
 from codegen.train.tfenv import keras, set_seed, tf
 
 log = logging.getLogger(__name__)
 
-VARIANTS = ("fp32", "fp16", "dynamic", "int8", "qat_int8", "pruned_int8", "pruned_qat_int8")
+VARIANTS = ("fp32", "fp16", "dynamic", "int8", "qat_int8", "pruned_fp32", "pruned_int8", "pruned_qat_int8")
 DISTRIBUTE = ("none", "mirrored")
 
 
@@ -58,6 +63,9 @@ class TrainConfig:
     distribute: str = "none"
     model_options: tuple[tuple[str, Any], ...] = ()
     calibration_samples: int = 200
+    val_split: float = 0.2  # share of each class held out when the dataset folder has no test split
+    data_dir: Path | None = None  # where MNIST/CIFAR files are (default: the Keras cache)
+    train_augment: Augment | None = None  # augmentation of the training set (--augment)
 
     def resolved_variants(self) -> tuple[str, ...]:
         if self.variants is not None:
@@ -75,7 +83,7 @@ class TrainConfig:
         if self.qat:
             out.append("qat_int8")
         if self.prune is not None:
-            out.append("pruned_int8")
+            out += ["pruned_fp32", "pruned_int8"]
             if self.qat:
                 out.append("pruned_qat_int8")
         return tuple(out)
@@ -88,6 +96,7 @@ class TrainConfig:
         paths = {"keras": self.out_dir / f"{self.prefix}.keras"}
         for v in self.resolved_variants():
             paths[v] = self.out_dir / f"{self.prefix}_{v}.tflite"
+            paths[f"{v}_preprocess"] = self.out_dir / f"{self.prefix}_{v}.preprocess.json"
         paths["report_json"] = self.out_dir / f"{self.prefix}_report.json"
         paths["report_md"] = self.out_dir / f"{self.prefix}_report.md"
         return paths
@@ -110,6 +119,9 @@ class TrainConfig:
             "distribute": self.distribute,
             "model_options": dict(self.model_options),
             "calibration_samples": self.calibration_samples,
+            "val_split": self.val_split,
+            "data_dir": str(self.data_dir) if self.data_dir else None,
+            "augment": self.train_augment.to_json() if self.train_augment else None,
         }
 
     def resolved_finetune_epochs(self) -> int:
@@ -126,6 +138,7 @@ class VariantResult:
     op_counts: dict[str, int]
     input_dtype: str
     output_dtype: str
+    interpreter: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -133,6 +146,7 @@ class VariantResult:
             "file": self.path.name,
             "size_bytes": self.size_bytes,
             "accuracy": round(self.accuracy, 4),
+            "accuracy_interpreter": self.interpreter,
             "sparsity": round(self.sparsity, 4),
             "op_counts": self.op_counts,
             "input_dtype": self.input_dtype,
@@ -234,7 +248,15 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> TrainResult:
     variants = cfg.resolved_variants()
     paths = check_outputs(cfg)
     set_seed(cfg.seed)
-    ds = load_dataset(cfg.dataset, cfg.preprocess, cfg.subset)
+    ds = load_dataset(
+        cfg.dataset,
+        cfg.preprocess,
+        cfg.subset,
+        val_split=cfg.val_split,
+        split_seed=cfg.seed,
+        data_dir=cfg.data_dir,
+        augment=cfg.train_augment,
+    )
     if cfg.extra is not None:
         ds = merge_extra_samples(ds, cfg.extra, cfg.augment)
     strategy = _strategy(cfg)
@@ -271,6 +293,8 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> TrainResult:
         set_seed(cfg.seed + 2)
         pruned = _prune(model, ds, cfg, ft_epochs, ft_lr, progress, scope)
         log.info("pruned Keras model: %.3f of kernel weights are zero", pruning.kernel_sparsity(pruned))
+        if "pruned_fp32" in variants:
+            buffers["pruned_fp32"] = quantize.convert(pruned, "fp32", calib)
         if "pruned_int8" in variants:
             buffers["pruned_int8"] = quantize.convert(pruned, "int8", calib)
         if "pruned_qat_int8" in variants:
@@ -289,7 +313,18 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> TrainResult:
         buf = buffers[v]
         paths[v].write_bytes(buf)
         summary = quantize.inspect_tflite(buf)
-        acc = quantize.tflite_accuracy(buf, ds.x_test, ds.y_test)
+        acc, interpreter = reference_accuracy(buf, ds.x_test, ds.y_test)
+        tin = summary.inputs[0]
+        sidecar.write_sidecar(
+            paths[v],
+            sidecar.ModelPreprocess(
+                preprocess=replace(ds.preprocess, size=ds.input_shape[:2], channels=ds.input_shape[2]),
+                classes=ds.class_names,
+                dataset=cfg.dataset,
+                input={"dtype": tin.dtype, "shape": list(tin.shape), "scale": tin.scale, "zero_point": tin.zero_point},
+            ),
+            force=True,
+        )
         results.append(
             VariantResult(
                 name=v,
@@ -300,9 +335,13 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> TrainResult:
                 op_counts=summary.op_counts,
                 input_dtype=summary.inputs[0].dtype,
                 output_dtype=summary.outputs[0].dtype,
+                interpreter=interpreter,
             )
         )
-        log.info("%s: %d bytes, accuracy %.4f, sparsity %.3f", paths[v].name, len(buf), acc, summary.sparsity)
+        log.info(
+            "%s: %d bytes, accuracy %.4f (%s), sparsity %.3f",
+            paths[v].name, len(buf), acc, interpreter, summary.sparsity,
+        )
     result = TrainResult(
         config=cfg,
         info=info,

@@ -54,6 +54,13 @@ def train_markdown(result: TrainResult) -> str:
         f"learning rate {cfg.learning_rate}, seed {cfg.seed}",
         f"- pruning: {cfg.prune.to_json() if cfg.prune else 'none'}; QAT: {'yes' if cfg.qat else 'no'}",
         f"- Keras float accuracy: {result.keras_accuracy:.4f}",
+        f"- preprocessing (recorded in each variant's .preprocess.json): {_describe_preprocess(ds['preprocess'])}",
+        "",
+        "Images per class and split:",
+        "",
+        _counts_table(ds.get("counts")),
+        "Accuracy of each variant is computed by the interpreter named in the table: the TFLM reference is what "
+        "the board computes, bit for bit.",
         "",
     ]
     rows = [
@@ -62,6 +69,7 @@ def train_markdown(result: TrainResult) -> str:
             v.path.name,
             v.size_bytes,
             f"{v.accuracy:.4f}",
+            v.interpreter,
             f"{v.sparsity:.3f}",
             f"{v.input_dtype}->{v.output_dtype}",
             ", ".join(f"{k} x{n}" for k, n in v.op_counts.items()),
@@ -69,9 +77,33 @@ def train_markdown(result: TrainResult) -> str:
         for v in result.variants
     ]
     lines.append(
-        markdown_table(["variant", "file", "bytes", "accuracy", "zero weights", "io", "operators"], rows)
+        markdown_table(
+            ["variant", "file", "bytes", "accuracy", "accuracy by", "zero weights", "io", "operators"], rows
+        )
     )
     return "\n".join(lines)
+
+
+def _describe_preprocess(pre: Any) -> str:
+    if not isinstance(pre, dict):
+        return "default"
+    size = pre.get("size")
+    parts = [
+        f"resize to {size[0]}x{size[1]}" if size else "native size",
+        f"crop {pre.get('crop')}",
+        f"{pre.get('channels') or 'native'} channel(s){' BGR' if pre.get('bgr') else ''}",
+        f"(pixel - {pre.get('mean')}) * {pre.get('scale')}",
+    ]
+    return ", ".join(parts)
+
+
+def _counts_table(counts: Any) -> str:
+    if not isinstance(counts, dict) or not counts:
+        return ""
+    classes = list(next(iter(counts.values())))
+    rows = [[c, *(counts[split].get(c, 0) for split in counts)] for c in classes]
+    rows.append(["total", *(sum(counts[split].values()) for split in counts)])
+    return markdown_table(["class", *counts], rows)
 
 
 def write_train_report(result: TrainResult, json_path: Path, md_path: Path) -> None:
@@ -86,86 +118,183 @@ def write_train_report(result: TrainResult, json_path: Path, md_path: Path) -> N
 # -- benchmark reports ---------------------------------------------------------------------------------------
 
 
-def bench_markdown(results: Sequence[BenchResult], dataset: str) -> str:
-    headers = ["model", "bytes", "accuracy", "mean ms", "min ms", "max ms", "p99 ms", "total s", "samples"]
+def _fmt_bytes(n: int | None) -> str:
+    return "n/a" if n is None else f"{n:,}"
+
+
+def bench_markdown(results: Sequence[BenchResult], dataset: str, cooldown: float | None = None) -> str:
+    headers = [
+        "model",
+        "file bytes",
+        "deployed bytes",
+        "accuracy",
+        "accuracy by",
+        "mean ms",
+        "min ms",
+        "max ms",
+        "p99 ms",
+        "total s",
+        "samples",
+    ]
     rows = [
         [
             r.name,
-            r.size_bytes,
+            f"{r.size_bytes:,}",
+            _fmt_bytes(r.deployed_bytes),
             f"{r.accuracy:.4f}",
+            r.interpreter,
             f"{r.mean_ms:.3f}",
             f"{r.min_ms:.3f}",
             f"{r.max_ms:.3f}",
             f"{r.p99_ms:.3f}",
-            f"{r.total_s:.2f}",
+            f"{r.total_s:.3f}",
             r.samples,
         ]
         for r in results
     ]
-    return f"# Benchmark on {dataset} (host TFLite interpreter, 1 thread)\n\n" + markdown_table(headers, rows)
+    latency_by = results[0].latency_interpreter if results else ""
+    notes = [
+        f"Accuracy: computed with the interpreter named per row (the TFLM reference is what the board computes, bit "
+        f"for bit). Latency: host, {latency_by}. Deployed bytes: constant tensors as the board stores them "
+        f"(Huffman-packed where that is smaller; n/a when codegen cannot read the model).",
+    ]
+    if cooldown is not None:
+        notes.append(f"Cooldown between models: {cooldown:g} s.")
+    return f"# Benchmark on {dataset}\n\n" + "\n".join(notes) + "\n\n" + markdown_table(headers, rows)
 
 
-def write_bench_report(results: Sequence[BenchResult], dataset: str, out_dir: Path) -> dict[str, Path]:
+def write_bench_report(
+    results: Sequence[BenchResult], dataset: str, out_dir: Path, cooldown: float = 0.0
+) -> dict[str, Path]:
     """Write bench.json, bench.md and the three plots into ``out_dir``; returns the paths by kind."""
+    from codegen.train.bench import environment
+
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": out_dir / "bench.json", "markdown": out_dir / "bench.md"}
-    _write_json(paths["json"], {"dataset": dataset, "models": [r.to_json() for r in results]})
-    paths["markdown"].write_text(bench_markdown(results, dataset))
+    _write_json(
+        paths["json"],
+        {
+            "dataset": dataset,
+            "cooldown_s": cooldown,
+            "environment": environment(cooldown),
+            "models": [r.to_json() for r in results],
+        },
+    )
+    paths["markdown"].write_text(bench_markdown(results, dataset, cooldown))
     paths.update(plot_bench(results, out_dir))
     return paths
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
+LINESTYLES = ("-", "--", "-.", ":")
+
+
+def size_unit(max_bytes: float) -> tuple[float, str]:
+    """(divisor, label) so that sizes read as small numbers: bytes, KiB or MiB."""
+    if max_bytes >= 1024 * 1024:
+        return 1024.0 * 1024.0, "MiB"
+    if max_bytes >= 1024:
+        return 1024.0, "KiB"
+    return 1.0, "bytes"
+
+
+def _styles(n: int) -> list[dict[str, object]]:
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10" if n <= 10 else "tab20"]
+    return [
+        {"color": cmap(i % cmap.N), "marker": MARKERS[i % len(MARKERS)], "linestyle": LINESTYLES[i % len(LINESTYLES)]}
+        for i in range(n)
+    ]
+
+
 def plot_bench(results: Sequence[BenchResult], out_dir: Path) -> dict[str, Path]:
-    """latency_sequence.png, latency_histogram.png, tradeoff.png."""
+    """latency_sequence.png, latency_histogram.png, tradeoff.png: one colour and marker per model, the legend
+    outside the axes, integer image ticks, sizes in bytes/KiB/MiB by magnitude."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.ticker import MaxNLocator
 
     paths = {
         "latency_sequence": out_dir / "latency_sequence.png",
         "latency_histogram": out_dir / "latency_histogram.png",
         "tradeoff": out_dir / "tradeoff.png",
     }
+    styles = _styles(len(results))
+    latency_by = results[0].latency_interpreter if results else ""
 
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for r in results:
-        ax.plot(np.arange(len(r.latencies_ms)), r.latencies_ms, linewidth=0.8, label=r.name)
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    for r, st in zip(results, styles, strict=True):
+        n = len(r.latencies_ms)
+        ax.plot(
+            np.arange(n),
+            r.latencies_ms,
+            color=st["color"],
+            linestyle=st["linestyle"],
+            marker=st["marker"],
+            markevery=max(1, n // 12),
+            markersize=5,
+            linewidth=1.0,
+            label=r.name,
+        )
     ax.set_xlabel("image (in order)")
     ax.set_ylabel("latency [ms]")
-    ax.set_title("Per-image latency on the host interpreter")
-    ax.legend(fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"Per-image latency on the host ({latency_by})", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
-    fig.savefig(paths["latency_sequence"], dpi=100)
+    fig.savefig(paths["latency_sequence"], dpi=100, bbox_inches="tight")
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(10, 4.5))
     all_lat = np.concatenate([r.latencies_ms for r in results]) if results else np.zeros(1)
-    bins = np.linspace(float(all_lat.min()), float(np.percentile(all_lat, 99.5)) + 1e-6, 50)
-    for r in results:
-        ax.hist(np.clip(r.latencies_ms, None, bins[-1]), bins=bins, alpha=0.5, label=r.name)
-    ax.set_xlabel("latency [ms]")
+    lo, hi = float(all_lat.min()), float(np.percentile(all_lat, 99.5)) + 1e-6
+    bins = np.linspace(lo, max(hi, lo + 1e-3), 40)
+    for r, st in zip(results, styles, strict=True):
+        counts, edges = np.histogram(np.clip(r.latencies_ms, None, bins[-1]), bins=bins)
+        centres = (edges[:-1] + edges[1:]) / 2
+        ax.plot(centres, counts, color=st["color"], linestyle=st["linestyle"], linewidth=1.2, drawstyle="steps-mid",
+                label=f"{r.name} (median {np.median(r.latencies_ms):.3g} ms)")
+        ax.plot([np.median(r.latencies_ms)], [counts.max()], color=st["color"], marker=st["marker"], markersize=7,
+                linestyle="none")
+    ax.set_xlabel("latency [ms] (values above the 99.5th percentile in the last bin)")
     ax.set_ylabel("images")
-    ax.set_title("Latency histogram")
-    ax.legend(fontsize=8)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"Latency distribution on the host ({latency_by}); marker = median", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
-    fig.savefig(paths["latency_histogram"], dpi=100)
+    fig.savefig(paths["latency_histogram"], dpi=100, bbox_inches="tight")
     plt.close(fig)
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for i, r in enumerate(results):
-        offset = (4, 4 + 9 * (i % 3) - 9)  # stagger labels of points that sit on top of each other
-        for ax, x in ((axes[0], r.size_bytes / 1024), (axes[1], r.mean_ms)):
-            ax.scatter(x, r.accuracy * 100, label=r.name if ax is axes[0] else None)
-            ax.annotate(r.name, (x, r.accuracy * 100), xytext=offset, textcoords="offset points", fontsize=7)
-    axes[0].set_xlabel("file size [KiB]")
-    axes[1].set_xlabel("mean latency [ms]")
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.5), sharey=True)
+    file_div, file_unit = size_unit(max((r.size_bytes for r in results), default=0))
+    deployed = [r.deployed_bytes for r in results if r.deployed_bytes is not None]
+    dep_div, dep_unit = size_unit(max(deployed, default=0))
+    for r, st in zip(results, styles, strict=True):
+        kw = {"color": st["color"], "marker": st["marker"], "s": 60, "edgecolors": "black", "linewidths": 0.5}
+        y = r.accuracy * 100
+        axes[0].scatter(r.size_bytes / file_div, y, label=r.name, **kw)
+        if r.deployed_bytes is not None:
+            axes[1].scatter(r.deployed_bytes / dep_div, y, **kw)
+        axes[2].scatter(r.mean_ms, y, **kw)
+    axes[0].set_xlabel(f".tflite file size [{file_unit}]")
+    axes[1].set_xlabel(f"deployed weights on the board, Huffman-packed [{dep_unit}]")
+    axes[2].set_xlabel(f"mean host latency [ms]\n({latency_by})")
+    interp = sorted({r.interpreter for r in results})
+    axes[0].set_ylabel(f"accuracy [%] ({', '.join(interp)})")
     for ax in axes:
-        ax.set_ylabel("accuracy [%]")
         ax.grid(alpha=0.3)
+        ax.margins(x=0.15, y=0.15)
+    if not deployed:
+        axes[1].text(0.5, 0.5, "no model readable by codegen", ha="center", va="center", transform=axes[1].transAxes)
     fig.suptitle("Accuracy / size / latency trade-off")
+    fig.legend(loc="upper left", bbox_to_anchor=(1.0, 0.92), fontsize=8, title="model")
     fig.tight_layout()
-    fig.savefig(paths["tradeoff"], dpi=100)
+    fig.savefig(paths["tradeoff"], dpi=100, bbox_inches="tight")
     plt.close(fig)
     return paths

@@ -18,16 +18,44 @@ log = logging.getLogger(__name__)
 _CONFIGURED = False
 
 
+def debug_enabled() -> bool:
+    """``codegen --debug`` (the CLI sets the ``codegen`` logger to DEBUG) or ``CODEGEN_DEBUG=1``."""
+    return os.environ.get("CODEGEN_DEBUG", "") not in ("", "0") or logging.getLogger("codegen").isEnabledFor(
+        logging.DEBUG
+    )
+
+
+def quiet_tensorflow_logs() -> None:
+    """Silence TensorFlow's C++ log lines (oneDNN notices, CUDA probing, XLA/absl warnings) and its Python
+    warnings, unless ``--debug``. Must run before TensorFlow is imported to affect the C++ side."""
+    if debug_enabled():
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # no "oneDNN custom operations are on" notice
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    os.environ.setdefault("GLOG_minloglevel", "3")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)
+
+
 def tf() -> ModuleType:
-    """TensorFlow, imported with ``TF_USE_LEGACY_KERAS=1`` and quiet C++ logs."""
+    """TensorFlow, imported with ``TF_USE_LEGACY_KERAS=1`` and quiet C++ logs (unless ``--debug``)."""
     global _CONFIGURED
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not _CONFIGURED:
+        quiet_tensorflow_logs()
     import tensorflow
 
     if not _CONFIGURED:
         _CONFIGURED = True
-        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+        if not debug_enabled():
+            logging.getLogger("tensorflow").setLevel(logging.ERROR)
+            try:
+                from absl import logging as absl_logging
+
+                absl_logging.set_verbosity(absl_logging.ERROR)
+            except ImportError:  # pragma: no cover - absl comes with TensorFlow
+                log.debug("absl not available")
         try:
             tensorflow.config.threading.set_inter_op_parallelism_threads(2)
             tensorflow.config.threading.set_intra_op_parallelism_threads(2)

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
+
+from codegen.errors import EXIT_USAGE, CodegenError
+
+
+def run(argv: list[str]) -> int:
+    """Run one of our sub-commands the way codegen/cli.py does (CodegenError -> exit code 2)."""
+    from codegen.train import cli
+
+    parser = argparse.ArgumentParser(prog="codegen")
+    cli.register(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CodegenError:
+        return EXIT_USAGE
+
+
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +45,29 @@ def lenet_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - retur
         out_dir=out,
     )
     return train(cfg)
+
+
+TRAIN = [
+    "train",
+    "--model",
+    "squeezenet",
+    "--dataset",
+    "digits",
+    "--epochs",
+    "1",
+    "--subset-train",
+    "300",
+    "--subset-test",
+    "60",
+    "--variants",
+    "fp32,int8",
+    "--seed",
+    "3",
+]
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli")
+    assert run([*TRAIN, "--out", str(out)]) == 0
+    return out

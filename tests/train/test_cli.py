@@ -10,19 +10,9 @@ import pytest
 
 from codegen.errors import EXIT_USAGE, CodegenError
 from codegen.train import cli
+from tests.train.conftest import TRAIN, run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def run(argv: list[str]) -> int:
-    """Run one of our sub-commands the way codegen/cli.py does (CodegenError -> exit code 2)."""
-    parser = argparse.ArgumentParser(prog="codegen")
-    cli.register(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except CodegenError:
-        return EXIT_USAGE
 
 
 def test_train_and_bench_commands_are_registered_with_the_main_cli() -> None:
@@ -31,37 +21,13 @@ def test_train_and_bench_commands_are_registered_with_the_main_cli() -> None:
     assert "codegen.train.cli" in COMMAND_MODULES
 
 
-TRAIN = [
-    "train",
-    "--model",
-    "squeezenet",
-    "--dataset",
-    "digits",
-    "--epochs",
-    "1",
-    "--subset-train",
-    "300",
-    "--subset-test",
-    "60",
-    "--variants",
-    "fp32,int8",
-    "--seed",
-    "3",
-]
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("cli")
-    assert run([*TRAIN, "--out", str(out)]) == 0
-    return out
-
-
 def test_train_writes_the_keras_model_variants_and_report(trained: Path) -> None:
     names = sorted(p.name for p in trained.iterdir())
     assert names == [
         "squeezenet.keras",
+        "squeezenet_fp32.preprocess.json",
         "squeezenet_fp32.tflite",
+        "squeezenet_int8.preprocess.json",
         "squeezenet_int8.tflite",
         "squeezenet_report.json",
         "squeezenet_report.md",
@@ -92,7 +58,8 @@ def test_bench_writes_table_json_and_three_plots(
         run(["bench", "--models", *models, "--dataset", "digits", "--samples", "40", "--out", str(out)]) == 0
     )
     table = capsys.readouterr().out
-    assert "| model | bytes | accuracy | mean ms | min ms | max ms | p99 ms |" in table
+    assert "| model | file bytes | deployed bytes | accuracy | accuracy by | mean ms | min ms | max ms |" in table
+    assert "| TFLM reference |" in table
     assert "squeezenet_int8" in table and "squeezenet_fp32" in table
     assert (out / "bench.md").read_text().count("\n| squeezenet_") == 2
     data = json.loads((out / "bench.json").read_text())
@@ -103,6 +70,9 @@ def test_bench_writes_table_json_and_three_plots(
         assert 0 < lat["min"] <= lat["mean"] <= lat["max"] and lat["min"] <= lat["p99"] <= lat["max"]
         assert 0.0 <= m["accuracy"] <= 1.0
         assert m["size_bytes"] == Path(m["file"]).stat().st_size
+        assert m["accuracy_interpreter"] == "TFLM reference"
+        assert 0 < m["deployed_bytes"] <= m["raw_weight_bytes"] < m["size_bytes"]
+    assert data["cooldown_s"] == 0.0 and data["environment"]["tflite_micro"] != "not installed"
     for plot in ("latency_sequence.png", "latency_histogram.png", "tradeoff.png"):
         assert (out / plot).read_bytes()[:8] == PNG_MAGIC, plot
 

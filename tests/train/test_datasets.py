@@ -85,8 +85,11 @@ def test_unknown_dataset_and_missing_folder_are_clear_errors(tmp_path: Path) -> 
     with pytest.raises(CodegenError, match=f"dataset folder {missing} does not exist"):
         load_dataset(f"folder:{missing}")
     (tmp_path / "empty" / "train" / "a").mkdir(parents=True)
-    with pytest.raises(CodegenError, match="no validation/<class>/"):
+    with pytest.raises(CodegenError, match="no images found"):
         load_dataset(f"folder:{tmp_path / 'empty'}")
+    (tmp_path / "nothing").mkdir()
+    with pytest.raises(CodegenError, match="has no <class>/ sub-folders"):
+        load_dataset(f"folder:{tmp_path / 'nothing'}")
 
 
 def _write_images(root: Path, classes: dict[str, int], size: tuple[int, int] = (12, 16)) -> None:

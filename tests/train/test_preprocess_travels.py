@@ -1,0 +1,91 @@
+"""Preprocessing recorded once by `codegen train` and applied by bench (and its Python API) automatically; bench's
+accuracy of an int8 model is the TFLM reference's on the same images (issue 19)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codegen.errors import EXIT_USAGE, CodegenError
+from codegen.train import sidecar
+from codegen.train.bench import bench_model
+from codegen.train.datasets import Preprocess, Subset, load_dataset
+from tests.train.conftest import run
+
+SHIPPED = Path(__file__).resolve().parents[2] / "models" / "squeezenet_int8.tflite"  # 98 % on digits
+
+
+def _tflm_accuracy(model: Path, pre: Preprocess, samples: int) -> float:
+    """Fraction of labels matched by the tflite-micro interpreter, fed by hand (no codegen code in the loop)."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    interp = runtime.Interpreter.from_bytes(model.read_bytes(), arena_size=4 << 20)
+    d = interp.get_input_details(0)
+    scale = float(d["quantization_parameters"]["scales"][0])
+    zp = int(d["quantization_parameters"]["zero_points"][0])
+    ds = load_dataset("digits", pre, Subset(train=1, test=samples, seed=0))
+    hits = 0
+    for x, y in zip(ds.x_test, ds.y_test, strict=True):
+        q = np.clip(np.round(x / scale) + zp, -128, 127).astype(np.int8)[None]
+        interp.set_input(q, 0)
+        interp.invoke()
+        hits += int(np.argmax(interp.get_output(0)[0]) == y)
+    return hits / len(ds.y_test)
+
+
+def test_train_records_the_preprocessing_and_input_quantization(trained: Path) -> None:
+    rec = json.loads((trained / "squeezenet_int8.preprocess.json").read_text())
+    assert rec["preprocess"] == {"size": [32, 32], "crop": "none", "channels": 1, "bgr": False, "mean": [0.0],
+                                 "scale": [1 / 255]}
+    assert rec["classes"] == [str(i) for i in range(10)] and rec["dataset"] == "digits"
+    assert rec["input"]["dtype"] == "INT8" and rec["input"]["shape"] == [1, 32, 32, 1]
+    report = json.loads((trained / "squeezenet_report.json").read_text())
+    assert {v["accuracy_interpreter"] for v in report["variants"]} == {"TFLM reference"}
+    assert report["dataset"]["counts"]["test"] == {str(c): n for c, n in enumerate(
+        np.bincount(load_dataset("digits", subset=Subset(train=300, test=60, seed=3)).y_test, minlength=10))}
+
+
+@pytest.mark.parametrize("which", ["shipped", "trained"])
+def test_bench_accuracy_of_an_int8_model_is_the_tflm_reference_accuracy(trained: Path, which: str) -> None:
+    model = SHIPPED if which == "shipped" else trained / "squeezenet_int8.tflite"
+    result = bench_model(model, "digits", samples=120)
+    assert result.interpreter == "TFLM reference"
+    expected = _tflm_accuracy(model, Preprocess(size=(32, 32), channels=1), 120)
+    assert result.accuracy == expected
+
+
+def test_bench_applies_the_recorded_preprocessing(trained: Path, tmp_path: Path) -> None:
+    model = tmp_path / "m_int8.tflite"
+    shutil.copy(SHIPPED, model)
+    plain = bench_model(model, "digits", samples=120)  # no sidecar: default 0..1 scaling, as it was trained
+    assert plain.accuracy > 0.9
+    odd = Preprocess(size=(32, 32), channels=1, mean=(128.0,), scale=(1 / 64,))
+    sidecar.write_sidecar(model, sidecar.ModelPreprocess(odd, tuple("0123456789"), "digits"))
+    recorded = bench_model(model, "digits", samples=120)
+    assert recorded.preprocess["mean"] == [128.0] and recorded.preprocess_source.endswith("m_int8.preprocess.json")
+    assert recorded.accuracy == _tflm_accuracy(model, odd, 120)
+    assert recorded.accuracy < plain.accuracy - 0.05  # the record changed what the model was fed
+    assert sidecar.load_preprocess(model) == odd
+
+
+def test_a_flag_that_contradicts_the_record_needs_force(trained: Path, tmp_path: Path) -> None:
+    model = str(trained / "squeezenet_int8.tflite")
+    with pytest.raises(CodegenError, match=r"--mean 127.5 contradicts the preprocessing recorded in .*mean 0.0"):
+        bench_model(Path(model), "digits", samples=5, flags={"mean": (127.5,)})
+    assert run(["bench", "--models", model, "--samples", "5", "--mean", "127.5", "--out", str(tmp_path)]) == EXIT_USAGE
+    assert run(["bench", "--models", model, "--samples", "5", "--mean", "0", "--out", str(tmp_path)]) == 0
+    assert run(["bench", "--models", model, "--samples", "5", "--mean", "127.5", "--force", "--out",
+                str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "bench.json").read_text())["models"][0]["preprocess"]["mean"] == [127.5]
+
+
+def test_a_damaged_record_is_a_clear_error(trained: Path, tmp_path: Path) -> None:
+    model = tmp_path / "m.tflite"
+    shutil.copy(trained / "squeezenet_int8.tflite", model)
+    sidecar.sidecar_path(model).write_text("{not json")
+    with pytest.raises(CodegenError, match="cannot read .*m.preprocess.json"):
+        bench_model(model, "digits", samples=5)
