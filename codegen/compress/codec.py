@@ -15,6 +15,7 @@ flags into :class:`NativeOptions`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import shutil
@@ -224,6 +225,8 @@ class NetworkGenerator:
 
     def __call__(self, graph: Graph, prefix: str) -> NativeSources:
         options, self.choice = native_options(graph, self.compress, self.decode, self.board, prefix)
+        if self.board is not None:  # the kernels for the board's core (DSP variants on Cortex-M4/M7)
+            options = dataclasses.replace(options, core=self.board.core)
         log.info("weights: %s, decode %s (%s)", self.choice.compress, self.choice.decode, self.choice.reason)
         self.last = _generate(graph, prefix, options)
         return self.last

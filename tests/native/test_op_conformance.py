@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from codegen import host
+from codegen.backend.native import NativeOptions
 from codegen.frontend import load_model
 from codegen.reference import ReferenceModel
 from codegen.verify import FLOAT_ATOL, FLOAT_RTOL, random_input
@@ -54,6 +55,38 @@ def test_newer_int8_kernels_are_clean_under_sanitizers_and_match_tflm(name: str,
     ref = ReferenceModel(path)
     rng = np.random.default_rng(11)
     for _ in range(5):
+        xs = _inputs(graph, spec, rng)
+        for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
+            np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
+
+
+DSP_SPECS = [s for s in SPECS if s.quant != "float32" and s.name.startswith(("conv_", "dw_", "fc_", "add_"))]
+
+
+@pytest.mark.parametrize("spec", DSP_SPECS, ids=[s.name for s in DSP_SPECS])
+def test_dsp_kernel_variants_match_tflm(spec: OpSpec, build_cache) -> None:  # noqa: ANN001
+    """The Cortex-M DSP variants and their packed weights, compiled on the host with cg_dsp.h's C equivalents of
+    the DSP instructions (the emulated-board tests run the instructions themselves)."""
+    path = build(spec)
+    graph = load_model(path)
+    ours = host.compile(graph, cache_dir=build_cache, options=NativeOptions(kernels="dsp"))
+    ref = ReferenceModel(path)
+    rng = np.random.default_rng(13)
+    for _ in range(SAMPLES):
+        xs = _inputs(graph, spec, rng)
+        for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
+            np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
+
+
+def test_dsp_conv_is_clean_under_sanitizers(build_cache) -> None:  # noqa: ANN001
+    spec = next(s for s in SPECS if s.name == "conv_k3_dilation2_same")
+    path = build(spec)
+    graph = load_model(path)
+    ours = host.compile(graph, cache_dir=build_cache, sanitize=True, opt="-O1", options=NativeOptions(kernels="dsp"))
+    assert any("_dsp_" in k for k in ours.sources.kernels)
+    ref = ReferenceModel(path)
+    rng = np.random.default_rng(17)
+    for _ in range(3):
         xs = _inputs(graph, spec, rng)
         for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
             np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))

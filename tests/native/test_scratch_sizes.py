@@ -9,13 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from codegen.backend.native.lower.conv import conv2d_s8_scratch_bytes, fully_connected_s8_scratch_bytes
+from codegen.backend.native.lower.conv import (
+    conv2d_dsp_s8_scratch_bytes,
+    conv2d_s8_scratch_bytes,
+    fully_connected_s8_scratch_bytes,
+)
 from codegen.backend.native.lower.elementwise import add_s8_scratch_bytes
 from codegen.resources import resource_path
 
 SHIM = Path(__file__).with_name("scratch_shim.c")
 KERNELS = (
     "conv/cg_conv2d_s8.c",
+    "conv/cg_conv2d_dsp_s8.c",
     "fully_connected/cg_fully_connected_s8.c",
     "elementwise/cg_add_s8.c",
     "depthwise/cg_depthwise_conv2d_s8.c",
@@ -39,6 +44,11 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
 @pytest.mark.parametrize("k_h,k_w,in_c", [(1, 1, 1), (1, 1, 8), (3, 3, 3), (5, 5, 7), (10, 4, 1), (1, 1, 256)])
 def test_conv_scratch_matches_c(lib: ctypes.CDLL, k_h: int, k_w: int, in_c: int) -> None:
     assert lib.shim_conv_scratch(k_h, k_w, in_c) == conv2d_s8_scratch_bytes(k_h, k_w, in_c)
+
+
+@pytest.mark.parametrize("k_h,k_w,in_c", [(1, 1, 1), (1, 1, 8), (3, 3, 3), (5, 5, 7), (10, 4, 1), (1, 1, 256)])
+def test_dsp_conv_scratch_matches_c(lib: ctypes.CDLL, k_h: int, k_w: int, in_c: int) -> None:
+    assert lib.shim_conv_dsp_scratch(k_h, k_w, in_c) == conv2d_dsp_s8_scratch_bytes(k_h, k_w, in_c)
 
 
 @pytest.mark.parametrize("depth", [1, 15, 16, 640])

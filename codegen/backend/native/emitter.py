@@ -377,7 +377,7 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
     )
 
     rt = kreg.runtime_dir()
-    for h in kreg.RUNTIME_HEADERS:
+    for h in kreg.runtime_headers(kernel_names):
         files[h] = (rt / "include" / h).read_bytes()
     for name in (*kreg.COMMON_SOURCES, *kernel_names):
         files[f"{name}.c"] = kreg.kernel_source(name).read_bytes()

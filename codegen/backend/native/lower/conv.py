@@ -17,6 +17,7 @@ from codegen.backend.native.layers import (
     TensorRef,
 )
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
+from codegen.backend.native.lower.packing import pack_conv_s16, pad_to
 
 
 def _act(op: ir.Operator) -> ir.Activation:
@@ -140,12 +141,17 @@ def conv2d_s8_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
     return 2 * k_h * k_w * in_c * 2
 
 
+def conv2d_dsp_s8_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
+    """``cg_conv2d_dsp_s8_get_scratch_size``: the 16-bit patches of two pixels, depth padded to a multiple of 4."""
+    return 2 * pad_to(k_h * k_w * in_c, 4) * 2
+
+
 def fully_connected_s8_scratch_bytes(in_depth: int) -> int:
     """``cg_fully_connected_s8_get_scratch_size``: one input row widened to 16 bits."""
     return 2 * in_depth
 
 
-@lowering("CONV_2D", dtypes=("int8", "float32"), kernels=("cg_conv2d_s8", "cg_conv2d_f32"))
+@lowering("CONV_2D", dtypes=("int8", "float32"), kernels=("cg_conv2d_s8", "cg_conv2d_dsp_s8", "cg_conv2d_f32"))
 def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = ctx.expect(op, ir.Conv2D)
     inp, filt, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
@@ -172,21 +178,23 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
     requant, mult, shift, in_zp = _requant_s8(op, inp, filt, out, f.n)
     bias = _folded_bias(x, w, _int_bias(ctx, op, f.n), -in_zp)
-    scratch = conv2d_s8_scratch_bytes(f.h, f.w, i.c)
+    kernel = "cg_conv2d_dsp_s8" if ctx.dsp else "cg_conv2d_s8"
+    scratch = (conv2d_dsp_s8_scratch_bytes if ctx.dsp else conv2d_s8_scratch_bytes)(f.h, f.w, i.c)
+    stored = pack_conv_s16(w) if ctx.dsp else w.astype(np.int8)
     params = (("input", i), ("filter", f), ("output", o), *geo, *requant)
     call = KernelCall(
-        "cg_conv2d_s8",
+        kernel,
         "cg_conv2d_s8_params",
         params,
         (
             ("const int8_t *", TensorRef(inp.index)),
-            ("const int8_t *", ConstRef(f"l{x}_filter")),
+            ("const int16_t *" if ctx.dsp else "const int8_t *", ConstRef(f"l{x}_filter")),
             ("const int32_t *", ConstRef(bias.name)),
             ("int8_t *", TensorRef(out.index)),
             ("int8_t *", ScratchRef()),
         ),
     )
-    consts = (ConstArray(f"l{x}_filter", w.astype(np.int8), source_tensor=filt.index), bias, mult, shift)
+    consts = (ConstArray(f"l{x}_filter", stored, source_tensor=filt.index), bias, mult, shift)
     return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=scratch, output=out.index)
 
 

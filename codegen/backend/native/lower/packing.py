@@ -1,0 +1,53 @@
+"""Weight layouts of the DSP kernel variants: the order their inner loops read the weights (runtime/include/cg_nn.h).
+
+Done once at generation time, so the kernels load each weight word with one aligned load and no shuffling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def pad_to(n: int, multiple: int) -> int:
+    """``n`` rounded up to a multiple of ``multiple``.
+
+    >>> pad_to(27, 4), pad_to(28, 4)
+    (28, 28)
+    """
+    return -(-n // multiple) * multiple
+
+
+def pack_rows(weights: np.ndarray, rows: int) -> np.ndarray:
+    """OHWI (or [units, depth]) int8 weights as ``cg_conv2d_dsp_s8`` / ``cg_fully_connected_dsp_s8`` read them:
+    the depth K zero-padded to a multiple of 4, output channels in groups of ``rows`` (zero rows pad the last
+    group), and per group and per 4 k the 4 bytes of each row in turn.
+
+    >>> w = np.arange(1, 11, dtype=np.int8).reshape(2, 5)  # 2 channels, K = 5
+    >>> pack_rows(w, 2).tolist()
+    [1, 2, 3, 4, 6, 7, 8, 9, 5, 0, 0, 0, 10, 0, 0, 0]
+    """
+    w = np.asarray(weights, dtype=np.int8).reshape(weights.shape[0], -1)
+    o, k = w.shape
+    padded = np.zeros((pad_to(o, rows), pad_to(k, 4)), dtype=np.int8)
+    padded[:o, :k] = w
+    groups = padded.reshape(-1, rows, padded.shape[1] // 4, 4).transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(groups).reshape(-1)
+
+
+def pack_conv_s16(weights: np.ndarray) -> np.ndarray:
+    """OHWI int8 weights widened to int16 in the order ``cg_conv2d_dsp_s8`` reads them: K zero-padded to a
+    multiple of 4, output channels in groups of 4 (zero rows pad the last group), and per group and per 4 steps
+    k..k+3 the pairs (w[k], w[k+2]) of channels 0..3, then the pairs (w[k+1], w[k+3]) of channels 0..3.
+
+    >>> w = np.arange(1, 9, dtype=np.int8).reshape(2, 4)  # 2 channels, K = 4
+    >>> pack_conv_s16(w).reshape(-1, 2).tolist()
+    [[1, 3], [5, 7], [0, 0], [0, 0], [2, 4], [6, 8], [0, 0], [0, 0]]
+    """
+    w = np.asarray(weights, dtype=np.int8).reshape(weights.shape[0], -1)
+    o, k = w.shape
+    padded = np.zeros((pad_to(o, 4), pad_to(k, 4)), dtype=np.int16)
+    padded[:o, :k] = w
+    # [group, channel, block, step]: step order (0, 2, 1, 3) = (lo pair, hi pair)
+    g = padded.reshape(-1, 4, padded.shape[1] // 4, 4)[:, :, :, [0, 2, 1, 3]].reshape(-1, 4, padded.shape[1] // 4, 2, 2)
+    # -> [group, block, half, channel, pair element]
+    return np.ascontiguousarray(g.transpose(0, 2, 3, 1, 4)).reshape(-1)

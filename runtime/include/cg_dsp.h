@@ -1,0 +1,109 @@
+/* codegen runtime: the Armv7E-M DSP instructions the _dsp kernel variants use (internal, header-only).
+ *
+ * On a core with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4, M7, M33, ...) these are the ACLE intrinsics
+ * of <arm_acle.h>; elsewhere (the host, cores without DSP) plain C with the same results bit for bit, so the
+ * _dsp kernels and their weight layouts are tested on the host as well.  Words are little-endian: byte i of a
+ * word is element i of the int8 array it was read from. */
+#ifndef CG_DSP_H
+#define CG_DSP_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(CG_NO_DSP_INSTRUCTIONS)
+#include <arm_acle.h>
+#define CG_DSP_INSTRUCTIONS 1
+#else
+#define CG_DSP_INSTRUCTIONS 0
+#endif
+
+/* Four int8 values as one word (unaligned access is allowed on Armv7-M; memcpy compiles to one LDR). */
+static inline uint32_t cg_read_s8x4(const int8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline void cg_write_s8x4(int8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+#if CG_DSP_INSTRUCTIONS
+
+/* bytes 0 and 2, sign-extended to two int16 halves */
+static inline uint32_t cg_sxtb16(uint32_t x)
+{
+    return (uint32_t)__sxtb16(x);
+}
+
+/* bytes 1 and 3, sign-extended (SXTB16 with its built-in rotation: one instruction) */
+static inline uint32_t cg_sxtb16_ror8(uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+/* acc + lo(a) * lo(b) + hi(a) * hi(b), 16-bit signed halves */
+static inline int32_t cg_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlad((int16x2_t)a, (int16x2_t)b, acc);
+}
+
+/* acc + lo(a) * lo(b) */
+static inline int32_t cg_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlabb((int32_t)a, (int32_t)b, acc);
+}
+
+/* acc + hi(a) * hi(b) */
+static inline int32_t cg_smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlatt((int32_t)a, (int32_t)b, acc);
+}
+
+#else /* portable equivalents */
+
+static inline uint32_t cg_sxtb16(uint32_t x)
+{
+    const uint32_t lo = (uint32_t)(int32_t)(int8_t)(x & 0xFFu) & 0xFFFFu;
+    const uint32_t hi = (uint32_t)(int32_t)(int8_t)((x >> 16) & 0xFFu) & 0xFFFFu;
+    return lo | (hi << 16);
+}
+
+static inline uint32_t cg_sxtb16_ror8(uint32_t x)
+{
+    return cg_sxtb16((x >> 8) | (x << 24));
+}
+
+static inline int32_t cg_lo16(uint32_t x)
+{
+    return (int32_t)(int16_t)(x & 0xFFFFu);
+}
+
+static inline int32_t cg_hi16(uint32_t x)
+{
+    return (int32_t)(int16_t)(x >> 16);
+}
+
+/* the products of 16-bit halves fit in int32; the sums wrap modulo 2^32 like the instruction */
+static inline int32_t cg_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(cg_lo16(a) * cg_lo16(b)) + (uint32_t)(cg_hi16(a) * cg_hi16(b)));
+}
+
+static inline int32_t cg_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(cg_lo16(a) * cg_lo16(b)));
+}
+
+static inline int32_t cg_smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(cg_hi16(a) * cg_hi16(b)));
+}
+
+#endif
+
+#endif /* CG_DSP_H */

@@ -1,0 +1,191 @@
+/* codegen runtime: int8 2-D convolution for cores with the Armv7E-M DSP extension (Cortex-M4/M7/M33).
+ *
+ * Same arithmetic as cg_conv2d_s8 (TFLite reference, folded input offset).  Two output pixels and four
+ * output channels are computed together from 16-bit operands with SMLAD (two multiply-accumulates per
+ * instruction), so each loaded activation word is used four times and each weight word twice:
+ *
+ * - the receptive fields of the two pixels are first copied into the scratch buffer (im2col), widened to
+ *   16 bits with SXTB16: per 4 accumulation steps k..k+3 the words (x[k], x[k+2]) of pixel 0 and of pixel 1,
+ *   then (x[k+1], x[k+3]) of pixel 0 and of pixel 1; padded positions hold the input zero point, which
+ *   contributes zero with the folded bias;
+ * - the generator stores the weights widened to 16 bits in the same order (cg_nn.h), so the inner loop only
+ *   loads and multiplies. */
+#include "cg_dsp.h"
+#include "cg_nn.h"
+#include "cg_nn_support.h"
+
+static int32_t padded_depth(const cg_conv2d_s8_params *p)
+{
+    return (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
+}
+
+int32_t cg_conv2d_dsp_s8_get_scratch_size(const cg_conv2d_s8_params *p)
+{
+    return 2 * padded_depth(p) * (int32_t)sizeof(int16_t);
+}
+
+/* index of accumulation step t of pixel q in the interleaved 16-bit patch */
+static inline int32_t slot(int32_t t, int32_t q)
+{
+    return ((t >> 2) << 3) + 2 * q + ((t & 1) << 2) + ((t >> 1) & 1);
+}
+
+/* steps i..i+n-1 of pixel q from the int8 values at src */
+static void put(int16_t *restrict patch, int32_t q, int32_t i, const int8_t *restrict src, int32_t n)
+{
+    int32_t j;
+    if (((i | n | (int32_t)(uintptr_t)src) & 3) == 0) {
+        uint32_t *restrict dst = (uint32_t *)(void *)(patch + 2 * i) + q;
+        for (j = 0; j < n; j += 4) {
+            const uint32_t x = cg_read_s8x4(src + j);
+            dst[0] = cg_sxtb16(x);
+            dst[2] = cg_sxtb16_ror8(x);
+            dst += 4;
+        }
+        return;
+    }
+    for (j = 0; j < n; j++) {
+        patch[slot(i + j, q)] = src[j];
+    }
+}
+
+static void fill(int16_t *restrict patch, int32_t q, int32_t i, int16_t value, int32_t n)
+{
+    int32_t j;
+    for (j = 0; j < n; j++) {
+        patch[slot(i + j, q)] = value;
+    }
+}
+
+/* the receptive field of output pixel (oy, ox) as pixel q of the patch */
+static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int16_t *patch,
+                   int32_t q)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
+    const int32_t k_h = p->filter.h, k_w = p->filter.w;
+    const int16_t pad_value = (int16_t)(-p->input_offset);
+    const int32_t y0 = oy * p->stride_h - p->pad_h;
+    const int32_t x0 = ox * p->stride_w - p->pad_w;
+    int32_t i = 0;
+    int32_t ky, kx;
+    for (ky = 0; ky < k_h; ky++) {
+        const int32_t iy = y0 + ky * p->dilation_h;
+        if (iy < 0 || iy >= in_h) {
+            fill(patch, q, i, pad_value, k_w * in_c);
+            i += k_w * in_c;
+            continue;
+        }
+        if (p->dilation_w == 1 && x0 >= 0 && x0 + k_w <= in_w) {
+            put(patch, q, i, input + (iy * in_w + x0) * in_c, k_w * in_c);
+            i += k_w * in_c;
+            continue;
+        }
+        for (kx = 0; kx < k_w; kx++) {
+            const int32_t ix = x0 + kx * p->dilation_w;
+            if (ix < 0 || ix >= in_w) {
+                fill(patch, q, i, pad_value, in_c);
+            } else {
+                put(patch, q, i, input + (iy * in_w + ix) * in_c, in_c);
+            }
+            i += in_c;
+        }
+    }
+}
+
+/* half a step: one activation word per pixel times the four channels' weight words */
+#define CG_MAC_2X4_HALF(a, w)                                              \
+    do {                                                                   \
+        const uint32_t x0 = (a)[0], x1 = (a)[1];                           \
+        uint32_t v = (w)[0];                                               \
+        s00 = cg_smlad(x0, v, s00);                                        \
+        s10 = cg_smlad(x1, v, s10);                                        \
+        v = (w)[1];                                                        \
+        s01 = cg_smlad(x0, v, s01);                                        \
+        s11 = cg_smlad(x1, v, s11);                                        \
+        v = (w)[2];                                                        \
+        s02 = cg_smlad(x0, v, s02);                                        \
+        s12 = cg_smlad(x1, v, s12);                                        \
+        v = (w)[3];                                                        \
+        s03 = cg_smlad(x0, v, s03);                                        \
+        s13 = cg_smlad(x1, v, s13);                                        \
+    } while (0)
+
+/* s[c] += pixel 0 x channel c, s[4 + c] += pixel 1 x channel c, over n >= 1 groups of 4 steps */
+__attribute__((noinline)) static void mac_2x4(const uint32_t *a, const uint32_t *w, int32_t n, int32_t *s)
+{
+    int32_t s00 = s[0], s01 = s[1], s02 = s[2], s03 = s[3];
+    int32_t s10 = s[4], s11 = s[5], s12 = s[6], s13 = s[7];
+    do {
+        CG_MAC_2X4_HALF(a, w);
+        CG_MAC_2X4_HALF(a + 2, w + 4);
+        a += 4;
+        w += 8;
+    } while (--n);
+    s[0] = s00;
+    s[1] = s01;
+    s[2] = s02;
+    s[3] = s03;
+    s[4] = s10;
+    s[5] = s11;
+    s[6] = s12;
+    s[7] = s13;
+}
+
+static inline int8_t out_s8(const cg_conv2d_s8_params *p, int32_t acc, int32_t oc)
+{
+    acc = cg_requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
+    return (int8_t)cg_clamp_i32(acc, p->act_min, p->act_max);
+}
+
+cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int16_t *filter,
+                           const int32_t *bias, int8_t *output, int8_t *scratch)
+{
+    const int32_t out_w = p->output.w, out_c = p->output.c, in_c = p->input.c;
+    const int32_t n_pix = p->output.h * out_w;
+    const int32_t kp = padded_depth(p);
+    const int32_t k = p->filter.h * p->filter.w * in_c;
+    const int32_t in_batch = p->input.h * p->input.w * in_c;
+    int16_t *patch = (int16_t *)(void *)scratch;
+    int32_t b, pix, oc, c;
+    if (p->filter.c != in_c || p->filter.n != out_c || bias == 0 || ((uintptr_t)filter & 3u) != 0 || k == 0) {
+        return CG_ERR_ARG;
+    }
+    if (scratch == 0 || ((uintptr_t)scratch & 3u) != 0) {
+        return CG_ERR_SCRATCH;
+    }
+    fill(patch, 0, k, 0, kp - k);  /* the zero weights of the padding multiply these */
+    fill(patch, 1, k, 0, kp - k);
+    for (b = 0; b < p->input.n; b++) {
+        const int8_t *in_b = input + b * in_batch;
+        int8_t *out_b = output + b * n_pix * out_c;
+        for (pix = 0; pix < n_pix; pix += 2) {
+            const int two = pix + 1 < n_pix;
+            const uint32_t *w = (const uint32_t *)(const void *)filter;
+            int8_t *o0 = out_b + pix * out_c;
+            int8_t *o1 = o0 + out_c;
+            gather(p, in_b, pix / out_w, pix % out_w, patch, 0);
+            if (two) {
+                gather(p, in_b, (pix + 1) / out_w, (pix + 1) % out_w, patch, 1);
+            }
+            for (oc = 0; oc < out_c; oc += 4) {
+                const int32_t n = out_c - oc < 4 ? out_c - oc : 4;
+                int32_t s[8];
+                for (c = 0; c < 4; c++) {
+                    s[c] = c < n ? bias[oc + c] : 0;
+                    s[4 + c] = s[c];
+                }
+                mac_2x4((const uint32_t *)(const void *)patch, w, kp >> 2, s);
+                w += 2 * kp;
+                for (c = 0; c < n; c++) {
+                    o0[oc + c] = out_s8(p, s[c], oc + c);
+                }
+                if (two) {
+                    for (c = 0; c < n; c++) {
+                        o1[oc + c] = out_s8(p, s[4 + c], oc + c);
+                    }
+                }
+            }
+        }
+    }
+    return CG_OK;
+}
