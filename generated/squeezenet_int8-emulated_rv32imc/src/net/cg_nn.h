@@ -42,6 +42,15 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
                        const int32_t *bias, int8_t *output, int8_t *scratch);
 int32_t cg_conv2d_s8_get_scratch_size(const cg_conv2d_s8_params *p);
 
+/* Variant for cores with the DSP extension (cg_dsp.h; plain C elsewhere), same parameters.  `filter` is
+ * widened to 16 bits and packed by the generator: K = filter.h * filter.w * filter.c zero-padded to Kp (a
+ * multiple of 4), output channels in groups of 4 (zero rows pad the last group); per group and per 4 steps
+ * k..k+3 the pairs (w[k], w[k+2]) of channels 0..3, then the pairs (w[k+1], w[k+3]) of channels 0..3.
+ * `filter` and `scratch` (cg_conv2d_dsp_s8_get_scratch_size bytes: two 16-bit patches) are 4-byte aligned. */
+cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int16_t *filter,
+                           const int32_t *bias, int8_t *output, int8_t *scratch);
+int32_t cg_conv2d_dsp_s8_get_scratch_size(const cg_conv2d_s8_params *p);
+
 typedef struct {
     cg_dims input;
     cg_dims filter;
