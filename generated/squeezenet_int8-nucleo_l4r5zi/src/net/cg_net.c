@@ -10,61 +10,61 @@
 #include "cg_nn.h"
 
 /* Constants defined in cg_net_weights.c */
-extern const int8_t cg_net_l0_filter[144];
+extern const int16_t cg_net_l0_filter[192];
 extern const int32_t cg_net_l0_bias[16];
-extern const int8_t cg_net_l2_filter[64];
+extern const int16_t cg_net_l2_filter[64];
 extern const int32_t cg_net_l2_bias[4];
-extern const int8_t cg_net_l3_filter[64];
+extern const int16_t cg_net_l3_filter[64];
 extern const int32_t cg_net_l3_bias[16];
-extern const int8_t cg_net_l4_filter[576];
+extern const int16_t cg_net_l4_filter[576];
 extern const int32_t cg_net_l4_bias[16];
-extern const int8_t cg_net_l6_filter[128];
+extern const int16_t cg_net_l6_filter[128];
 extern const int32_t cg_net_l6_bias[4];
-extern const int8_t cg_net_l7_filter[64];
+extern const int16_t cg_net_l7_filter[64];
 extern const int32_t cg_net_l7_bias[16];
-extern const int8_t cg_net_l8_filter[576];
+extern const int16_t cg_net_l8_filter[576];
 extern const int32_t cg_net_l8_bias[16];
-extern const int8_t cg_net_l11_filter[256];
+extern const int16_t cg_net_l11_filter[256];
 extern const int32_t cg_net_l11_bias[8];
-extern const int8_t cg_net_l12_filter[256];
+extern const int16_t cg_net_l12_filter[256];
 extern const int32_t cg_net_l12_bias[32];
-extern const int8_t cg_net_l13_filter[2304];
+extern const int16_t cg_net_l13_filter[2304];
 extern const int32_t cg_net_l13_bias[32];
-extern const int8_t cg_net_l15_filter[512];
+extern const int16_t cg_net_l15_filter[512];
 extern const int32_t cg_net_l15_bias[8];
-extern const int8_t cg_net_l16_filter[256];
+extern const int16_t cg_net_l16_filter[256];
 extern const int32_t cg_net_l16_bias[32];
-extern const int8_t cg_net_l17_filter[2304];
+extern const int16_t cg_net_l17_filter[2304];
 extern const int32_t cg_net_l17_bias[32];
-extern const int8_t cg_net_l20_filter[768];
+extern const int16_t cg_net_l20_filter[768];
 extern const int32_t cg_net_l20_bias[12];
-extern const int8_t cg_net_l21_filter[576];
+extern const int16_t cg_net_l21_filter[576];
 extern const int32_t cg_net_l21_bias[48];
-extern const int8_t cg_net_l22_filter[5184];
+extern const int16_t cg_net_l22_filter[5184];
 extern const int32_t cg_net_l22_bias[48];
-extern const int8_t cg_net_l24_filter[1152];
+extern const int16_t cg_net_l24_filter[1152];
 extern const int32_t cg_net_l24_bias[12];
-extern const int8_t cg_net_l25_filter[576];
+extern const int16_t cg_net_l25_filter[576];
 extern const int32_t cg_net_l25_bias[48];
-extern const int8_t cg_net_l26_filter[5184];
+extern const int16_t cg_net_l26_filter[5184];
 extern const int32_t cg_net_l26_bias[48];
-extern const int8_t cg_net_l28_filter[1536];
+extern const int16_t cg_net_l28_filter[1536];
 extern const int32_t cg_net_l28_bias[16];
-extern const int8_t cg_net_l29_filter[1024];
+extern const int16_t cg_net_l29_filter[1024];
 extern const int32_t cg_net_l29_bias[64];
-extern const int8_t cg_net_l30_filter[9216];
+extern const int16_t cg_net_l30_filter[9216];
 extern const int32_t cg_net_l30_bias[64];
-extern const int8_t cg_net_l32_filter[2048];
+extern const int16_t cg_net_l32_filter[2048];
 extern const int32_t cg_net_l32_bias[16];
-extern const int8_t cg_net_l33_filter[1024];
+extern const int16_t cg_net_l33_filter[1024];
 extern const int32_t cg_net_l33_bias[64];
-extern const int8_t cg_net_l34_filter[9216];
+extern const int16_t cg_net_l34_filter[9216];
 extern const int32_t cg_net_l34_bias[64];
-extern const int8_t cg_net_l36_filter[1280];
+extern const int16_t cg_net_l36_filter[1536];
 extern const int32_t cg_net_l36_bias[10];
 
-/* Arena: activations, scratch and decoded constants (16496 bytes). */
-static uint8_t cg_net_arena[16496] CG_ARENA_ATTR CG_ALIGN(16);
+/* Arena: activations, scratch and decoded constants (17456 bytes). */
+static uint8_t cg_net_arena[17456] CG_ARENA_ATTR CG_ALIGN(16);
 static int cg_net_ready = 0;
 static cg_layer_hook cg_net_hook = NULL;
 static void *cg_net_hook_user = NULL;
@@ -77,66 +77,58 @@ static void *cg_net_hook_user = NULL;
 #endif
 #include <sanitizer/asan_interface.h>
 static const uint32_t cg_net_guard_regions[][2] = {
-    {0u, 36u},
-    {64u, 16432u},
-    {0u, 16448u},
+    {0u, 17456u},
+    {0u, 17456u},
     {0u, 5184u},
     {0u, 16u},
-    {4096u, 1024u},
+    {4160u, 1024u},
     {12288u, 4096u},
-    {0u, 144u},
-    {4096u, 1024u},
-    {8192u, 4096u},
+    {0u, 4096u},
+    {4160u, 1168u},
     {0u, 16384u},
-    {0u, 8320u},
-    {15456u, 1024u},
+    {0u, 128u},
+    {144u, 1024u},
+    {4096u, 8192u},
     {0u, 16u},
+    {144u, 1024u},
     {8192u, 4096u},
-    {15456u, 1024u},
-    {0u, 144u},
-    {12288u, 4192u},
+    {0u, 1168u},
+    {12288u, 4096u},
     {0u, 16384u},
     {0u, 10240u},
-    {0u, 640u},
+    {0u, 128u},
+    {4384u, 512u},
     {8192u, 2048u},
-    {0u, 32u},
-    {128u, 512u},
-    {4096u, 2048u},
-    {128u, 800u},
-    {6144u, 2048u},
-    {0u, 8192u},
-    {0u, 4864u},
     {0u, 2080u},
-    {4096u, 512u},
-    {2048u, 288u},
-    {4096u, 512u},
-    {6144u, 2048u},
-    {0u, 8192u},
+    {4384u, 512u},
+    {2048u, 2848u},
+    {0u, 4096u},
+    {4640u, 4096u},
+    {0u, 256u},
+    {4128u, 4608u},
+    {0u, 2080u},
+    {4128u, 512u},
+    {2080u, 2848u},
+    {32u, 8192u},
     {0u, 1024u},
-    {2048u, 4096u},
+    {4128u, 4096u},
     {0u, 1472u},
     {0u, 48u},
-    {1024u, 192u},
+    {1280u, 192u},
     {2304u, 768u},
-    {0u, 768u},
-    {1024u, 624u},
+    {0u, 432u},
+    {1280u, 192u},
+    {1536u, 768u},
     {0u, 3072u},
-    {0u, 384u},
-    {432u, 192u},
-    {768u, 1536u},
+    {0u, 1920u},
+    {3072u, 192u},
     {0u, 48u},
-    {432u, 192u},
-    {2176u, 768u},
-    {0u, 624u},
-    {2944u, 768u},
-    {640u, 3072u},
-    {0u, 2176u},
-    {0u, 320u},
-    {2048u, 1024u},
-    {0u, 832u},
-    {3072u, 1024u},
-    {0u, 4096u},
-    {0u, 2560u},
+    {1536u, 768u},
+    {3072u, 192u},
+    {0u, 432u},
+    {2304u, 960u},
+    {0u, 3072u},
+    {0u, 1920u},
     {2624u, 256u},
     {0u, 64u},
     {1024u, 1024u},
@@ -144,14 +136,20 @@ static const uint32_t cg_net_guard_regions[][2] = {
     {0u, 1024u},
     {2048u, 832u},
     {0u, 4096u},
-    {0u, 672u},
+    {0u, 768u},
     {2048u, 2048u},
+    {0u, 320u},
+    {2048u, 1024u},
+    {0u, 832u},
+    {3072u, 1024u},
+    {0u, 4096u},
+    {0u, 2720u},
     {0u, 10u},
-    {512u, 160u},
+    {2560u, 160u},
     {0u, 10u},
     {0u, 0u}
 };
-static const uint32_t cg_net_guard_first[40] = { 0u, 2u, 3u, 4u, 7u, 10u, 11u, 13u, 16u, 18u, 19u, 20u, 22u, 25u, 27u, 28u, 29u, 31u, 34u, 35u, 37u, 38u, 41u, 43u, 44u, 47u, 50u, 52u, 53u, 54u, 56u, 58u, 59u, 61u, 64u, 66u, 67u, 69u, 71u, 72u };
+static const uint32_t cg_net_guard_first[40] = { 0u, 1u, 2u, 3u, 6u, 8u, 9u, 12u, 15u, 17u, 18u, 19u, 22u, 24u, 25u, 27u, 29u, 31u, 32u, 33u, 35u, 36u, 39u, 42u, 43u, 45u, 48u, 50u, 51u, 53u, 56u, 58u, 59u, 61u, 63u, 65u, 66u, 67u, 69u, 70u };
 
 static void cg_net_guard_layer(int layer)
 {
@@ -1011,7 +1009,7 @@ static const cg_tensor_info cg_net_input_infos[1] = {
 static const cg_tensor_info cg_net_output_infos[1] = {
     {CG_DTYPE_INT8, 2, {1, 10, 0, 0, 0, 0}, 0.00390625f, -128, 10u},
 };
-static const uint32_t cg_net_input_offsets[1] = { 15472u };
+static const uint32_t cg_net_input_offsets[1] = { 48u };
 static const uint32_t cg_net_output_offsets[1] = { 0u };
 static const char *const cg_net_layer_names[39] = {
     "CONV_2D",
@@ -1055,43 +1053,43 @@ static const char *const cg_net_layer_names[39] = {
     "SOFTMAX",
 };
 static const uint32_t cg_net_layer_offsets[39] = {
-    64u,
+    1072u,
     0u,
-    4096u,
-    12288u,
-    8192u,
-    0u,
-    15456u,
-    8192u,
+    4160u,
     12288u,
     0u,
+    4096u,
+    144u,
     8192u,
-    128u,
-    4096u,
-    6144u,
+    12288u,
     0u,
-    4096u,
+    8192u,
+    4384u,
     0u,
-    6144u,
     2048u,
+    4640u,
+    4128u,
+    32u,
+    2080u,
+    4128u,
     0u,
-    1024u,
+    1280u,
     2304u,
+    1536u,
     0u,
-    768u,
-    432u,
-    2176u,
-    2944u,
-    640u,
-    0u,
-    2048u,
     3072u,
+    1536u,
+    2304u,
     0u,
     2624u,
     1024u,
     0u,
     2048u,
-    512u,
+    0u,
+    2048u,
+    3072u,
+    0u,
+    2560u,
     0u,
     0u,
 };
@@ -1196,7 +1194,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(0);
 #endif
-    status = cg_conv2d_s8(&cg_net_l0_p0, (const int8_t *)(cg_net_arena + 15472u), cg_net_l0_filter, cg_net_l0_bias, (int8_t *)(cg_net_arena + 64u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l0_p0, (const int8_t *)(cg_net_arena + 48u), cg_net_l0_filter, cg_net_l0_bias, (int8_t *)(cg_net_arena + 1072u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1208,7 +1206,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(1);
 #endif
-    status = cg_maxpool_s8(&cg_net_l1_p0, (const int8_t *)(cg_net_arena + 64u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_maxpool_s8(&cg_net_l1_p0, (const int8_t *)(cg_net_arena + 1072u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1220,7 +1218,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(2);
 #endif
-    status = cg_conv2d_s8(&cg_net_l2_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l2_filter, cg_net_l2_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 5120u));
+    status = cg_conv2d_dsp_s8(&cg_net_l2_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l2_filter, cg_net_l2_bias, (int8_t *)(cg_net_arena + 4160u), (int8_t *)(cg_net_arena + 4096u));
     if (status != CG_OK) {
         return status;
     }
@@ -1232,7 +1230,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(3);
 #endif
-    status = cg_conv2d_s8(&cg_net_l3_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l3_filter, cg_net_l3_bias, (int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l3_p0, (const int8_t *)(cg_net_arena + 4160u), cg_net_l3_filter, cg_net_l3_bias, (int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1244,7 +1242,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(4);
 #endif
-    status = cg_conv2d_s8(&cg_net_l4_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l4_filter, cg_net_l4_bias, (int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l4_p0, (const int8_t *)(cg_net_arena + 4160u), cg_net_l4_filter, cg_net_l4_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 5184u));
     if (status != CG_OK) {
         return status;
     }
@@ -1256,11 +1254,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(5);
 #endif
-    status = cg_concatenation_s8(&cg_net_l5_p0, (const int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_concatenation_s8(&cg_net_l5_p0, (const int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 4096u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l5_p1, (const int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_concatenation_s8(&cg_net_l5_p1, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 4096u));
     if (status != CG_OK) {
         return status;
     }
@@ -1272,7 +1270,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(6);
 #endif
-    status = cg_conv2d_s8(&cg_net_l6_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l6_filter, cg_net_l6_bias, (int8_t *)(cg_net_arena + 15456u), (int8_t *)(cg_net_arena + 8192u));
+    status = cg_conv2d_dsp_s8(&cg_net_l6_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l6_filter, cg_net_l6_bias, (int8_t *)(cg_net_arena + 144u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1284,7 +1282,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(7);
 #endif
-    status = cg_conv2d_s8(&cg_net_l7_p0, (const int8_t *)(cg_net_arena + 15456u), cg_net_l7_filter, cg_net_l7_bias, (int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l7_p0, (const int8_t *)(cg_net_arena + 144u), cg_net_l7_filter, cg_net_l7_bias, (int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1296,7 +1294,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(8);
 #endif
-    status = cg_conv2d_s8(&cg_net_l8_p0, (const int8_t *)(cg_net_arena + 15456u), cg_net_l8_filter, cg_net_l8_bias, (int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l8_p0, (const int8_t *)(cg_net_arena + 144u), cg_net_l8_filter, cg_net_l8_bias, (int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1336,7 +1334,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(11);
 #endif
-    status = cg_conv2d_s8(&cg_net_l11_p0, (const int8_t *)(cg_net_arena + 8192u), cg_net_l11_filter, cg_net_l11_bias, (int8_t *)(cg_net_arena + 128u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l11_p0, (const int8_t *)(cg_net_arena + 8192u), cg_net_l11_filter, cg_net_l11_bias, (int8_t *)(cg_net_arena + 4384u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1348,7 +1346,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(12);
 #endif
-    status = cg_conv2d_s8(&cg_net_l12_p0, (const int8_t *)(cg_net_arena + 128u), cg_net_l12_filter, cg_net_l12_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l12_p0, (const int8_t *)(cg_net_arena + 4384u), cg_net_l12_filter, cg_net_l12_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 2048u));
     if (status != CG_OK) {
         return status;
     }
@@ -1360,7 +1358,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(13);
 #endif
-    status = cg_conv2d_s8(&cg_net_l13_p0, (const int8_t *)(cg_net_arena + 128u), cg_net_l13_filter, cg_net_l13_bias, (int8_t *)(cg_net_arena + 6144u), (int8_t *)(cg_net_arena + 640u));
+    status = cg_conv2d_dsp_s8(&cg_net_l13_p0, (const int8_t *)(cg_net_arena + 4384u), cg_net_l13_filter, cg_net_l13_bias, (int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 4096u));
     if (status != CG_OK) {
         return status;
     }
@@ -1372,11 +1370,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(14);
 #endif
-    status = cg_concatenation_s8(&cg_net_l14_p0, (const int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_concatenation_s8(&cg_net_l14_p0, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 4640u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l14_p1, (const int8_t *)(cg_net_arena + 6144u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_concatenation_s8(&cg_net_l14_p1, (const int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 4640u));
     if (status != CG_OK) {
         return status;
     }
@@ -1388,7 +1386,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(15);
 #endif
-    status = cg_conv2d_s8(&cg_net_l15_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l15_filter, cg_net_l15_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 4608u));
+    status = cg_conv2d_dsp_s8(&cg_net_l15_p0, (const int8_t *)(cg_net_arena + 4640u), cg_net_l15_filter, cg_net_l15_bias, (int8_t *)(cg_net_arena + 4128u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1400,7 +1398,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(16);
 #endif
-    status = cg_conv2d_s8(&cg_net_l16_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l16_filter, cg_net_l16_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 2048u));
+    status = cg_conv2d_dsp_s8(&cg_net_l16_p0, (const int8_t *)(cg_net_arena + 4128u), cg_net_l16_filter, cg_net_l16_bias, (int8_t *)(cg_net_arena + 32u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1412,7 +1410,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(17);
 #endif
-    status = cg_conv2d_s8(&cg_net_l17_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l17_filter, cg_net_l17_bias, (int8_t *)(cg_net_arena + 6144u), (int8_t *)(cg_net_arena + 2048u));
+    status = cg_conv2d_dsp_s8(&cg_net_l17_p0, (const int8_t *)(cg_net_arena + 4128u), cg_net_l17_filter, cg_net_l17_bias, (int8_t *)(cg_net_arena + 2080u), (int8_t *)(cg_net_arena + 4640u));
     if (status != CG_OK) {
         return status;
     }
@@ -1424,11 +1422,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(18);
 #endif
-    status = cg_concatenation_s8(&cg_net_l18_p0, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 2048u));
+    status = cg_concatenation_s8(&cg_net_l18_p0, (const int8_t *)(cg_net_arena + 32u), (int8_t *)(cg_net_arena + 4128u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l18_p1, (const int8_t *)(cg_net_arena + 6144u), (int8_t *)(cg_net_arena + 2048u));
+    status = cg_concatenation_s8(&cg_net_l18_p1, (const int8_t *)(cg_net_arena + 2080u), (int8_t *)(cg_net_arena + 4128u));
     if (status != CG_OK) {
         return status;
     }
@@ -1440,7 +1438,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(19);
 #endif
-    status = cg_maxpool_s8(&cg_net_l19_p0, (const int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_maxpool_s8(&cg_net_l19_p0, (const int8_t *)(cg_net_arena + 4128u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1452,7 +1450,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(20);
 #endif
-    status = cg_conv2d_s8(&cg_net_l20_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l20_filter, cg_net_l20_bias, (int8_t *)(cg_net_arena + 1024u), (int8_t *)(cg_net_arena + 1216u));
+    status = cg_conv2d_dsp_s8(&cg_net_l20_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l20_filter, cg_net_l20_bias, (int8_t *)(cg_net_arena + 1280u), (int8_t *)(cg_net_arena + 1024u));
     if (status != CG_OK) {
         return status;
     }
@@ -1464,7 +1462,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(21);
 #endif
-    status = cg_conv2d_s8(&cg_net_l21_p0, (const int8_t *)(cg_net_arena + 1024u), cg_net_l21_filter, cg_net_l21_bias, (int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l21_p0, (const int8_t *)(cg_net_arena + 1280u), cg_net_l21_filter, cg_net_l21_bias, (int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1476,7 +1474,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(22);
 #endif
-    status = cg_conv2d_s8(&cg_net_l22_p0, (const int8_t *)(cg_net_arena + 1024u), cg_net_l22_filter, cg_net_l22_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 1216u));
+    status = cg_conv2d_dsp_s8(&cg_net_l22_p0, (const int8_t *)(cg_net_arena + 1280u), cg_net_l22_filter, cg_net_l22_bias, (int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1488,11 +1486,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(23);
 #endif
-    status = cg_concatenation_s8(&cg_net_l23_p0, (const int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 768u));
+    status = cg_concatenation_s8(&cg_net_l23_p0, (const int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l23_p1, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 768u));
+    status = cg_concatenation_s8(&cg_net_l23_p1, (const int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1504,7 +1502,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(24);
 #endif
-    status = cg_conv2d_s8(&cg_net_l24_p0, (const int8_t *)(cg_net_arena + 768u), cg_net_l24_filter, cg_net_l24_bias, (int8_t *)(cg_net_arena + 432u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l24_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l24_filter, cg_net_l24_bias, (int8_t *)(cg_net_arena + 3072u), (int8_t *)(cg_net_arena + 1536u));
     if (status != CG_OK) {
         return status;
     }
@@ -1516,7 +1514,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(25);
 #endif
-    status = cg_conv2d_s8(&cg_net_l25_p0, (const int8_t *)(cg_net_arena + 432u), cg_net_l25_filter, cg_net_l25_bias, (int8_t *)(cg_net_arena + 2176u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l25_p0, (const int8_t *)(cg_net_arena + 3072u), cg_net_l25_filter, cg_net_l25_bias, (int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1528,7 +1526,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(26);
 #endif
-    status = cg_conv2d_s8(&cg_net_l26_p0, (const int8_t *)(cg_net_arena + 432u), cg_net_l26_filter, cg_net_l26_bias, (int8_t *)(cg_net_arena + 2944u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l26_p0, (const int8_t *)(cg_net_arena + 3072u), cg_net_l26_filter, cg_net_l26_bias, (int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1540,11 +1538,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(27);
 #endif
-    status = cg_concatenation_s8(&cg_net_l27_p0, (const int8_t *)(cg_net_arena + 2176u), (int8_t *)(cg_net_arena + 640u));
+    status = cg_concatenation_s8(&cg_net_l27_p0, (const int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l27_p1, (const int8_t *)(cg_net_arena + 2944u), (int8_t *)(cg_net_arena + 640u));
+    status = cg_concatenation_s8(&cg_net_l27_p1, (const int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1556,7 +1554,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(28);
 #endif
-    status = cg_conv2d_s8(&cg_net_l28_p0, (const int8_t *)(cg_net_arena + 640u), cg_net_l28_filter, cg_net_l28_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 256u));
+    status = cg_conv2d_dsp_s8(&cg_net_l28_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l28_filter, cg_net_l28_bias, (int8_t *)(cg_net_arena + 2624u), (int8_t *)(cg_net_arena + 1536u));
     if (status != CG_OK) {
         return status;
     }
@@ -1568,7 +1566,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(29);
 #endif
-    status = cg_conv2d_s8(&cg_net_l29_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l29_filter, cg_net_l29_bias, (int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 256u));
+    status = cg_conv2d_dsp_s8(&cg_net_l29_p0, (const int8_t *)(cg_net_arena + 2624u), cg_net_l29_filter, cg_net_l29_bias, (int8_t *)(cg_net_arena + 1024u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1580,7 +1578,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(30);
 #endif
-    status = cg_conv2d_s8(&cg_net_l30_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l30_filter, cg_net_l30_bias, (int8_t *)(cg_net_arena + 3072u), (int8_t *)(cg_net_arena + 256u));
+    status = cg_conv2d_dsp_s8(&cg_net_l30_p0, (const int8_t *)(cg_net_arena + 2624u), cg_net_l30_filter, cg_net_l30_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 2048u));
     if (status != CG_OK) {
         return status;
     }
@@ -1592,11 +1590,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(31);
 #endif
-    status = cg_concatenation_s8(&cg_net_l31_p0, (const int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_concatenation_s8(&cg_net_l31_p0, (const int8_t *)(cg_net_arena + 1024u), (int8_t *)(cg_net_arena + 2048u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l31_p1, (const int8_t *)(cg_net_arena + 3072u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_concatenation_s8(&cg_net_l31_p1, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 2048u));
     if (status != CG_OK) {
         return status;
     }
@@ -1608,7 +1606,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(32);
 #endif
-    status = cg_conv2d_s8(&cg_net_l32_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l32_filter, cg_net_l32_bias, (int8_t *)(cg_net_arena + 2624u), (int8_t *)(cg_net_arena + 2048u));
+    status = cg_conv2d_dsp_s8(&cg_net_l32_p0, (const int8_t *)(cg_net_arena + 2048u), cg_net_l32_filter, cg_net_l32_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 256u));
     if (status != CG_OK) {
         return status;
     }
@@ -1620,7 +1618,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(33);
 #endif
-    status = cg_conv2d_s8(&cg_net_l33_p0, (const int8_t *)(cg_net_arena + 2624u), cg_net_l33_filter, cg_net_l33_bias, (int8_t *)(cg_net_arena + 1024u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l33_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l33_filter, cg_net_l33_bias, (int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 256u));
     if (status != CG_OK) {
         return status;
     }
@@ -1632,7 +1630,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(34);
 #endif
-    status = cg_conv2d_s8(&cg_net_l34_p0, (const int8_t *)(cg_net_arena + 2624u), cg_net_l34_filter, cg_net_l34_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 2048u));
+    status = cg_conv2d_dsp_s8(&cg_net_l34_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l34_filter, cg_net_l34_bias, (int8_t *)(cg_net_arena + 3072u), (int8_t *)(cg_net_arena + 256u));
     if (status != CG_OK) {
         return status;
     }
@@ -1644,11 +1642,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(35);
 #endif
-    status = cg_concatenation_s8(&cg_net_l35_p0, (const int8_t *)(cg_net_arena + 1024u), (int8_t *)(cg_net_arena + 2048u));
+    status = cg_concatenation_s8(&cg_net_l35_p0, (const int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l35_p1, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 2048u));
+    status = cg_concatenation_s8(&cg_net_l35_p1, (const int8_t *)(cg_net_arena + 3072u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1660,7 +1658,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(36);
 #endif
-    status = cg_conv2d_s8(&cg_net_l36_p0, (const int8_t *)(cg_net_arena + 2048u), cg_net_l36_filter, cg_net_l36_bias, (int8_t *)(cg_net_arena + 512u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l36_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l36_filter, cg_net_l36_bias, (int8_t *)(cg_net_arena + 2560u), (int8_t *)(cg_net_arena + 2048u));
     if (status != CG_OK) {
         return status;
     }
@@ -1672,7 +1670,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(37);
 #endif
-    status = cg_mean_s8(&cg_net_l37_p0, (const int8_t *)(cg_net_arena + 512u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_mean_s8(&cg_net_l37_p0, (const int8_t *)(cg_net_arena + 2560u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
