@@ -74,17 +74,28 @@ class Agreement:
                 "max_abs_reference": self.max_abs_reference}
 
 
+def output_to_model_layout(ref: np.ndarray, model_shape: tuple[int, ...]) -> np.ndarray:
+    """ONNX outputs (batch first) -> the converted model's output layout: onnx2tf keeps tensors of rank >= 3
+    channel-last, so an NCHW output map comes out NHWC (rank 2 outputs are unchanged)."""
+    if ref.ndim >= 3:
+        channel_last = ref.transpose(channel_last_perm(ref.ndim))
+        if tuple(channel_last.shape[1:]) == tuple(model_shape):
+            return np.ascontiguousarray(channel_last)
+    if tuple(ref.shape[1:]) == tuple(model_shape):
+        return ref
+    raise ModelError(f"the converted model's output shape {tuple(model_shape)} does not match the ONNX output "
+                     f"{tuple(ref.shape[1:])}", hint="report this model; conversion changed its output")
+
+
 def compare(name: str, tflite_float: bytes, reference: OnnxReference, x_model: np.ndarray, onnx_rank: int,
             nchw_input: bool) -> Agreement:
     """Run the same inputs through the float TFLite and onnxruntime; report the largest difference."""
     from codegen.train.quantize import HostModel
 
-    got = HostModel(tflite_float).predict(x_model)
-    ref = reference.run(to_onnx_layout(x_model, onnx_rank, nchw_input))
-    got = got.reshape(ref.shape) if got.size == ref.size else got
-    if got.shape != ref.shape:
-        raise ModelError(f"the converted model's output shape {got.shape[1:]} differs from ONNX {ref.shape[1:]}",
-                         hint="report this model; conversion changed its output layout")
+    model = HostModel(tflite_float)
+    got = model.predict(x_model)
+    ref = output_to_model_layout(reference.run(to_onnx_layout(x_model, onnx_rank, nchw_input)),
+                                 tuple(int(d) for d in model.output["shape"][1:]))
     return Agreement(name, len(x_model), float(np.max(np.abs(got - ref))) if got.size else 0.0,
                      float(np.max(np.abs(ref))) if ref.size else 0.0)
 

@@ -6,6 +6,10 @@ TRANSPOSE back to NCHW in front of the flatten. :func:`fold_flatten_transposes` 
 weights instead: the flatten reads an explicit NHWC ``Transpose`` of its input (which onnx2tf recognises as its
 own layout, so no op is emitted) and the weight rows of the linear layer are permuted to H, W, C order. The
 result computes the same function; the converted model has no TRANSPOSE before its classifier.
+
+A ``Reshape`` whose target shape is computed (PyTorch's ``x.view(x.size(0), -1)`` exports
+Shape/Gather/Unsqueeze/Concat) gets the constant target ``[1, K]`` (the batch is fixed to 1 by then), and nodes
+left without a consumer are removed.
 """
 
 from __future__ import annotations
@@ -47,11 +51,9 @@ def fold_flatten_transposes(proto: Any) -> tuple[Any, int]:
             continue
         src, dst = node.input[0], node.output[0]
         in_shape, out_shape = shapes.get(src), shapes.get(dst)
-        if in_shape is None or out_shape is None or len(in_shape) not in (3, 4) or in_shape[0] != 1:
+        if in_shape is None or len(in_shape) not in (3, 4) or in_shape[0] != 1 or dst in graph_outputs:
             continue
         size = int(np.prod(in_shape))
-        if out_shape != (1, size) or dst in graph_outputs:
-            continue
         if node.op_type == "Flatten" and next((a.i for a in node.attribute if a.name == "axis"), 1) != 1:
             continue
         users = consumers.get(dst, [])
@@ -64,6 +66,10 @@ def fold_flatten_transposes(proto: Any) -> tuple[Any, int]:
         w_name, transposed = weight
         w = numpy_helper.to_array(inits[w_name])
         if w.ndim != 2 or w.shape[1 if transposed else 0] != size:
+            continue
+        # the flattened shape must be [1, K]; shape inference cannot always follow a computed Reshape target
+        # (Shape -> Gather -> Concat), but a Gemm only takes 2-D inputs, so with K matching it must be [1, K]
+        if out_shape != (1, size) and not (out_shape is None and lin.op_type == "Gemm"):
             continue
         c, spatial = in_shape[1], in_shape[2:]
         if transposed:  # Gemm transB=1: [N, K]
@@ -84,6 +90,10 @@ def fold_flatten_transposes(proto: Any) -> tuple[Any, int]:
             name=f"{node.name or dst}__channel_last",
         )
         node.input[0] = t_out
+        if node.op_type == "Reshape" and (len(node.input) < 2 or node.input[1] not in inits):
+            target = f"{dst}__shape{count}"
+            new_inits.append(numpy_helper.from_array(np.asarray([1, size], np.int64), target))
+            node.input[1] = target
         count += 1
         log.info("flatten %s -> %s %s: weights permuted to channel-last order", node.name or dst, lin.op_type,
                  lin.name or lin.output[0])
@@ -97,11 +107,24 @@ def fold_flatten_transposes(proto: Any) -> tuple[Any, int]:
     del g.node[:]
     g.node.extend(nodes)
     g.initializer.extend(new_inits)
+    _remove_dead_nodes(g)
     used = {name for node in g.node for name in node.input}
     keep = [i for i in g.initializer if i.name in used]
     del g.initializer[:]
     g.initializer.extend(keep)
     return model, count
+
+
+def _remove_dead_nodes(graph: Any) -> None:
+    """Drop nodes none of whose outputs is read (by a node or as a graph output), until none is left."""
+    outputs = {o.name for o in graph.output}
+    while True:
+        used = outputs | {name for node in graph.node for name in node.input}
+        keep = [n for n in graph.node if any(o in used for o in n.output)]
+        if len(keep) == len(graph.node):
+            return
+        del graph.node[:]
+        graph.node.extend(keep)
 
 
 def _linear_weight(node: Any, src: str, inits: dict[str, Any]) -> tuple[str, bool] | None:

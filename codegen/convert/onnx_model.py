@@ -205,7 +205,7 @@ def inferred_shapes(proto: Any) -> dict[str, tuple[int, ...]]:
     """Static shapes of every value (inputs, intermediate tensors, outputs) from ONNX shape inference."""
     import onnx
 
-    inferred = onnx.shape_inference.infer_shapes(proto)
+    inferred = onnx.shape_inference.infer_shapes(proto, data_prop=True)  # data_prop: Shape -> Concat -> Reshape
     shapes: dict[str, tuple[int, ...]] = {}
     g = inferred.graph
     for vi in [*g.input, *g.value_info, *g.output]:

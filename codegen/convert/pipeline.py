@@ -211,7 +211,10 @@ def convert_onnx(cfg: ConvertConfig) -> ConvertResult:
         calib = _model_layout(quantize.representative_samples(ds.x_train, cfg.calibration_samples, cfg.seed),
                               cfg.nchw_input)
         int8_buf = _to_tflite(keras_model, "int8", calib)
-    if ds is not None and len(ds.y_test):
+    classifier = len(om.output_shape) == 2 and ds is not None and om.output_shape[1] == ds.num_classes
+    if ds is not None and not classifier:
+        log.info("output shape %s is not one score per class of %s: no accuracy", om.output_shape, ds.name)
+    if ds is not None and classifier and len(ds.y_test):
         x_test = _model_layout(ds.x_test, cfg.nchw_input)
         float_acc = onnx_accuracy(reference, x_test, ds.y_test, rank, cfg.nchw_input)
         if int8_buf is not None:

@@ -45,7 +45,9 @@ def float_agreement(onnx_path: Path, float_tflite: Path, shape_nchw: tuple[int, 
     x = x.astype(np.float32)
     ref = onnxruntime_run(onnx_path, x)
     got = tflite_run(float_tflite, x.transpose(0, 2, 3, 1))
-    return float(np.max(np.abs(ref - got.reshape(ref.shape))))
+    if ref.ndim == 4:  # an NCHW output map comes out NHWC
+        ref = ref.transpose(0, 2, 3, 1)
+    return float(np.max(np.abs(ref - got)))
 
 
 def tflite_ops(path: Path) -> list[str]:

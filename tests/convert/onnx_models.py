@@ -118,3 +118,38 @@ def with_unsupported_op() -> onnx.ModelProto:
 def save(model: onnx.ModelProto, path: Path) -> Path:
     onnx.save(model, str(path))
     return path
+
+
+def mixed_ops(channels: int = 8, size: int = 16) -> onnx.ModelProto:
+    """RGB input; Conv/Clip(0,6) and a 1x1 branch concatenated on the channel axis, a per-channel scale
+    ([1,C,1,1] constant, broadcast Mul), AveragePool, Sigmoid gate, Pad + Conv, then PyTorch's
+    ``x.view(x.size(0), -1)`` (Shape/Gather/Unsqueeze/Concat/Reshape) into Gemm and Softmax."""
+    b = _Builder(4)
+    a = b.node("Clip", [b.conv("input", "a", 3, channels, 3, pad=1), b.const("lo", np.float32(0.0)),
+                        b.const("hi", np.float32(6.0))], "a_relu6")
+    c = b.node("Relu", [b.conv("input", "c", 3, channels, 1)], "c_relu")
+    h = b.node("Concat", [a, c], "cat", axis=1)
+    scale = b.const("chan_scale", (0.5 + b.rng.random((1, 2 * channels, 1, 1))).astype(np.float32))
+    h = b.node("Mul", [h, scale], "scaled")
+    h = b.node("AveragePool", [h], "avg", kernel_shape=[2, 2], strides=[2, 2])
+    g = b.node("Sigmoid", [b.conv(h, "gate", 2 * channels, 2 * channels, 1)], "gate_sig")
+    h = b.node("Mul", [h, g], "gated")
+    h = b.node("Pad", [h, b.const("pads", np.asarray([0, 0, 1, 1, 0, 0, 1, 1], np.int64))], "padded")
+    h = b.node("Relu", [b.conv(h, "d", 2 * channels, channels, 3, stride=2)], "d_relu")
+    shape = b.node("Shape", [h], "shape")
+    n = b.node("Gather", [shape, b.const("zero", np.asarray(0, np.int64))], "n", axis=0)
+    n1 = b.node("Unsqueeze", [n, b.const("axes0", np.asarray([0], np.int64))], "n1")
+    target = b.node("Concat", [n1, b.const("minus1", np.asarray([-1], np.int64))], "target", axis=0)
+    h = b.node("Reshape", [h, target], "flat")
+    half = size // 4
+    h = b.gemm(h, "fc", channels * half * half, 10)
+    b.node("Softmax", [h], "probs", axis=1)
+    return b.model("mixed", "input", [1, 3, size, size], "probs", [1, 10])
+
+
+def fully_convolutional(channels: int = 4, size: int = 12) -> onnx.ModelProto:
+    """A 4-D output (NCHW feature map), as a segmentation head or an autoencoder has."""
+    b = _Builder(5)
+    h = b.node("Relu", [b.conv("input", "c1", 1, channels, 3, pad=1)], "r1")
+    b.conv(h, "out", channels, 2, 1)
+    return b.model("fcn", "input", [1, 1, size, size], "out", [1, 2, size, size])

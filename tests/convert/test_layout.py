@@ -10,7 +10,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from codegen.convert.checks import OnnxReference
 from codegen.convert.layout import fold_flatten_transposes
-from tests.convert.onnx_models import lenet
+from tests.convert.onnx_models import lenet, mixed_ops
 
 
 def _conv_flatten_linear(flatten: str, linear: str, consumers: int = 1) -> onnx.ModelProto:
@@ -73,3 +73,13 @@ def test_lenet_rewrite_matches_the_original_on_onnxruntime():
     assert count == 1
     x = np.random.default_rng(1).standard_normal((3, 1, 28, 28)).astype(np.float32)
     np.testing.assert_allclose(_outputs(new, x), _outputs(model, x), rtol=1e-5, atol=1e-5)
+
+
+def test_computed_view_target_becomes_constant_and_the_shape_chain_is_removed():
+    model = mixed_ops()  # x.view(x.size(0), -1): Shape/Gather/Unsqueeze/Concat/Reshape -> Gemm
+    new, count = fold_flatten_transposes(model)
+    assert count == 1
+    ops = [n.op_type for n in new.graph.node]
+    assert "Shape" not in ops and "Gather" not in ops and ops.count("Transpose") == 1
+    x = np.random.default_rng(2).random((3, 3, 16, 16)).astype(np.float32)
+    np.testing.assert_allclose(_outputs(new, x), _outputs(model, x), rtol=1e-5, atol=1e-6)
