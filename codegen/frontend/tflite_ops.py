@@ -123,9 +123,62 @@ def _squeeze(o: Any, common: dict[str, Any]) -> ir.Operator:
     return ir.Squeeze(squeeze_dims=dims, **common)
 
 
+@handler("STRIDED_SLICE")
+def _strided_slice(o: Any, common: dict[str, Any]) -> ir.Operator:
+    if o is None:
+        return ir.StridedSlice(**common)
+    return ir.StridedSlice(
+        begin_mask=int(o.beginMask), end_mask=int(o.endMask), ellipsis_mask=int(o.ellipsisMask),
+        new_axis_mask=int(o.newAxisMask), shrink_axis_mask=int(o.shrinkAxisMask), offset=bool(o.offset), **common,
+    )
+
+
+@handler("PACK")
+def _pack(o: Any, common: dict[str, Any]) -> ir.Operator:
+    return ir.Pack(axis=int(o.axis) if o else 0, **common)
+
+
+@handler("UNPACK")
+def _unpack(o: Any, common: dict[str, Any]) -> ir.Operator:
+    return ir.Unpack(axis=int(o.axis) if o else 0, **common)
+
+
+@handler("GATHER")
+def _gather(o: Any, common: dict[str, Any]) -> ir.Operator:
+    return ir.Gather(axis=int(o.axis) if o else 0, batch_dims=int(o.batchDims) if o else 0, **common)
+
+
+@handler("SPLIT", "SPLIT_V")
+def _split(o: Any, common: dict[str, Any]) -> ir.Operator:
+    cls = ir.Split if common.pop("_name") == "SPLIT" else ir.SplitV
+    return cls(num_splits=int(o.numSplits) if o else len(common["outputs"]), **common)
+
+
+@handler("DEPTH_TO_SPACE", "SPACE_TO_DEPTH")
+def _depth_space(o: Any, common: dict[str, Any]) -> ir.Operator:
+    cls = ir.DepthToSpace if common.pop("_name") == "DEPTH_TO_SPACE" else ir.SpaceToDepth
+    return cls(block_size=int(o.blockSize) if o else 1, **common)
+
+
+@handler("RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR")
+def _resize(o: Any, common: dict[str, Any]) -> ir.Operator:
+    cls = ir.ResizeNearestNeighbor if common.pop("_name") == "RESIZE_NEAREST_NEIGHBOR" else ir.ResizeBilinear
+    if o is None:
+        return cls(**common)
+    return cls(align_corners=bool(o.alignCorners), half_pixel_centers=bool(o.halfPixelCenters), **common)
+
+
+@handler("DIV")
+def _div(o: Any, common: dict[str, Any]) -> ir.Operator:
+    return ir.Div(activation=_act(o), **common)
+
+
 _SIMPLE = {
     "LOGISTIC": ir.Logistic, "TANH": ir.Tanh, "RELU": ir.Relu, "RELU6": ir.Relu6, "HARD_SWISH": ir.HardSwish,
     "PAD": ir.Pad, "QUANTIZE": ir.Quantize, "DEQUANTIZE": ir.Dequantize,
+    "SHAPE": ir.Shape, "SLICE": ir.Slice, "CAST": ir.Cast, "EXPAND_DIMS": ir.ExpandDims, "TRANSPOSE": ir.Transpose,
+    "MAXIMUM": ir.Maximum, "MINIMUM": ir.Minimum, "FLOOR_DIV": ir.FloorDiv, "SQUARED_DIFFERENCE": ir.SquaredDifference,
+    "RSQRT": ir.Rsqrt, "EXP": ir.Exp, "PRELU": ir.Prelu, "ARG_MAX": ir.ArgMax, "ARG_MIN": ir.ArgMin,
 }
 
 
@@ -153,4 +206,7 @@ def build_operator(name: str, options: Any, common: dict[str, Any], source: str 
                          f"({type(exc).__name__})", hint="the file is corrupted; re-export it") from exc
 
 
-_NEEDS_NAME = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "SUB", "MUL", *_SIMPLE}
+_NEEDS_NAME = {
+    "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "SUB", "MUL", "SPLIT", "SPLIT_V", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
+    "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", *_SIMPLE,
+}

@@ -4,6 +4,24 @@ from codegen.ir.ops.activation import HardSwish, LeakyRelu, Logistic, Relu, Relu
 from codegen.ir.ops.base import OP_REGISTRY, Activation, Operator, Padding, UnknownOp, register_op
 from codegen.ir.ops.conv import Conv2D, DepthwiseConv2D, FullyConnected
 from codegen.ir.ops.elementwise import Add, Concatenation, Mul, Sub
+from codegen.ir.ops.layout import (
+    Cast,
+    DepthToSpace,
+    ExpandDims,
+    Gather,
+    Pack,
+    ResizeBilinear,
+    ResizeNearestNeighbor,
+    Shape,
+    Slice,
+    SpaceToDepth,
+    Split,
+    SplitV,
+    StridedSlice,
+    Transpose,
+    Unpack,
+)
+from codegen.ir.ops.math import ArgMax, ArgMin, Div, Exp, FloorDiv, Maximum, Minimum, Prelu, Rsqrt, SquaredDifference
 from codegen.ir.ops.pool import AveragePool2D, MaxPool2D, Mean, Pool2D
 from codegen.ir.ops.quant import Dequantize, Quantize
 from codegen.ir.ops.shape import Pad, Reshape, Squeeze
@@ -13,4 +31,8 @@ __all__ = [
     "Dequantize", "FullyConnected", "HardSwish", "LeakyRelu", "Logistic", "MaxPool2D", "Mean", "Mul", "Operator",
     "Pad", "Padding", "Pool2D", "Quantize", "Relu", "Relu6", "Reshape", "Softmax", "Squeeze", "Sub", "Tanh",
     "UnknownOp", "register_op",
+    # layout and math families
+    "ArgMax", "ArgMin", "Cast", "DepthToSpace", "Div", "Exp", "ExpandDims", "FloorDiv", "Gather", "Maximum",
+    "Minimum", "Pack", "Prelu", "ResizeBilinear", "ResizeNearestNeighbor", "Rsqrt", "Shape", "Slice", "SpaceToDepth",
+    "Split", "SplitV", "SquaredDifference", "StridedSlice", "Transpose", "Unpack",
 ]
