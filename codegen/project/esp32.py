@@ -60,6 +60,7 @@ class Esp32Context:
     app_partition_bytes: int
     console: str               # "uart" or "usb_serial_jtag"
     psram_bytes: int
+    psram_octal: bool          # ESP32-S3 modules with 8 MB PSRAM (R8) use octal PSRAM
     arena_in_psram: bool
     idf_requires: tuple[str, ...]
 
@@ -125,6 +126,7 @@ def esp32_context(board: Board, *, arena_in_psram: bool) -> Esp32Context:
         app_partition_bytes=app_partition_size(partitions_csv(parts)),
         console=console,
         psram_bytes=board.psram_bytes,
+        psram_octal=target == "esp32s3" and board.psram_bytes >= 8 * MIB,
         arena_in_psram=arena_in_psram,
         idf_requires=requires,
     )

@@ -80,11 +80,14 @@ def test_port_uses_the_idf_cycle_counter_and_the_boards_console(board, projects,
         assert other not in undefined
 
 
-def test_large_arena_on_a_psram_board_is_placed_in_psram(model_graph, tmp_path):
-    """ESP32-CAM: an arena that does not fit the internal budget goes to PSRAM (EXT_RAM_BSS_ATTR), counted there."""
+PSRAM_BOARDS = [b for b in ESP32_BOARDS if b.psram_bytes]
+
+
+@pytest.mark.parametrize("cam", PSRAM_BOARDS, ids=board_ids(PSRAM_BOARDS))
+def test_large_arena_on_a_psram_board_is_placed_in_psram(cam, model_graph, tmp_path):
+    """ESP32-CAM, S3 N8R8: an arena that does not fit the internal budget goes to PSRAM (EXT_RAM_BSS_ATTR)."""
     from codegen.project.writer import native_generator
 
-    cam = next(b for b in ESP32_BOARDS if b.name == "esp32cam")
     sources = native_generator(model_graph, "cg_net")
     small = dataclasses.replace(cam, ram_bytes=sources.arena_bytes)  # the arena alone already fills internal RAM
     fit = check_fit(small, sources)
@@ -94,6 +97,7 @@ def test_large_arena_on_a_psram_board_is_placed_in_psram(model_graph, tmp_path):
     assert "CG_ARENA_IN_EXT_RAM=1" in (project / COMPONENT / "CMakeLists.txt").read_text()
     sdkconfig = (project / "sdkconfig.defaults").read_text()
     assert "CONFIG_SPIRAM=y" in sdkconfig and "CONFIG_SPIRAM_ALLOW_BSS_SEG_EXTERNAL_MEMORY=y" in sdkconfig
+    assert ("CONFIG_SPIRAM_MODE_OCT=y" in sdkconfig) == cam.mcu.startswith("ESP32-S3")  # N8R8: octal PSRAM
     assert "build_unflags" not in (project / "platformio.ini").read_text()
     obj = tmp_path / "net.o"
     result = compile_c(small, project, project / COMPONENT / "net/cg_net.c", out=obj)
@@ -105,4 +109,5 @@ def test_large_arena_on_a_psram_board_is_placed_in_psram(model_graph, tmp_path):
     generate_project(model_graph, cam, internal, sources=sources)
     assert "CG_ARENA_IN_EXT_RAM" not in (internal / COMPONENT / "CMakeLists.txt").read_text()
     assert "# CONFIG_SPIRAM is not set" in (internal / "sdkconfig.defaults").read_text()
-    assert "build_unflags = -mfix-esp32-psram-cache-issue" in (internal / "platformio.ini").read_text()
+    unflag = "build_unflags = -mfix-esp32-psram-cache-issue" in (internal / "platformio.ini").read_text()
+    assert unflag == (cam.name == "esp32cam")  # only PlatformIO's esp32cam board adds the workaround flag
