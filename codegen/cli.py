@@ -90,6 +90,9 @@ def _rewrite_shortcut(argv: list[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = _rewrite_shortcut(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args_list
+    from codegen import tflog
+
+    tflog.install(debug)  # before anything can import TensorFlow
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.INFO if ("-v" in args_list or "--verbose" in args_list)
         else logging.WARNING,
@@ -106,6 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # unwritable or missing output path, read-only file system, disk full, busy mount...
+        if debug:
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot write or read{where}: {exc.strerror or exc} (check the path, its permissions and the "
+              "free space, or choose another --out)", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -135,3 +135,299 @@ def tflm_arena_split(model: bytes | str | Path, arena_size: int = DEFAULT_ARENA)
             hint="use the tflite-micro version pinned in pyproject.toml",
         )
     return found["head"], found["tail"]
+
+
+# ------------------------------------------------------------------------------------------------ isolation
+#
+# A reference runtime is C++ that can abort on a model it dislikes (TFLM's QuantizeMultiplierGreaterThanOne on a
+# softmax input scale of 1e-8 calls abort()). verify therefore runs it in a child process: a crash becomes one
+# line, and the TensorFlow Lite reference kernels (BUILTIN_REF) are tried next.
+
+TFLM = "tflm"
+TFLITE_REF = "tflite-builtin-ref"
+REFERENCE_NAMES = {
+    TFLM: "TFLM (tflite-micro reference kernels)",
+    TFLITE_REF: "TensorFlow Lite reference kernels (BUILTIN_REF)",
+}
+#: test hook: a reference kind named here aborts in its child before loading the model (fault injection)
+FAULT_ENV = "CODEGEN_REFERENCE_FAULT"
+#: seconds a child may take for one request before it is considered hung
+CHILD_TIMEOUT = 900.0
+
+
+class ReferenceFailed(Exception):
+    """A reference runtime could not run the model; the message is one line."""
+
+
+def _tflite_ref_runner(data: bytes):  # noqa: ANN202
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import warnings
+
+    import tensorflow as tf
+
+    warnings.filterwarnings("ignore", module="tensorflow")
+    interp = tf.lite.Interpreter(
+        model_content=data, experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF
+    )
+    interp.allocate_tensors()
+    ins, outs = interp.get_input_details(), interp.get_output_details()
+
+    def predict(xs: list[np.ndarray]) -> list[np.ndarray]:
+        for d, x in zip(ins, xs, strict=True):
+            interp.set_tensor(d["index"], np.asarray(x).reshape(d["shape"]))
+        interp.invoke()
+        return [np.array(interp.get_tensor(d["index"])) for d in outs]
+
+    return predict
+
+
+def _tflm_runner(data: bytes):  # noqa: ANN202
+    model = ReferenceModel(data)
+    return lambda xs: model.predict(list(xs))
+
+
+def _send(fd: int, obj: object) -> None:
+    import pickle
+    import struct
+
+    blob = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(struct.pack("<Q", len(blob)) + blob)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _recv(fd: int, timeout: float | None = None) -> object:
+    """One framed message from ``fd``; ``EOFError`` when the writer is gone, ``TimeoutError`` when silent."""
+    import pickle
+    import select
+    import struct
+
+    def exactly(n: int) -> bytes:
+        chunks, got = [], 0
+        while got < n:
+            if timeout is not None and not select.select([fd], [], [], timeout)[0]:
+                raise TimeoutError
+            chunk = os.read(fd, min(n - got, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    (size,) = struct.unpack("<Q", exactly(8))
+    return pickle.loads(exactly(size))
+
+
+def serve() -> None:
+    """Child process entry (``python -c 'from codegen.reference import serve; serve()'``): read the model and
+    the runtime kind, then answer requests on stdin/stdout until told to stop. Anything the runtime prints goes
+    to stderr, never into the protocol."""
+    out = os.dup(1)
+    os.dup2(2, 1)
+    inp = 0
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    data, kind = _recv(inp)  # type: ignore[misc]
+    _send(out, ("phase", "preparing the model"))
+    if os.environ.get(FAULT_ENV) == kind:
+        os.abort()
+    try:
+        predict = _tflm_runner(data) if kind == TFLM else _tflite_ref_runner(data)
+    except Exception as exc:  # noqa: BLE001 - reported to the parent as one line
+        _send(out, ("error", f"{type(exc).__name__}: {exc}".splitlines()[0]))
+        return
+    _send(out, ("ready", None))
+    while True:
+        try:
+            request = _recv(inp)
+        except EOFError:
+            return
+        if request is None:
+            return
+        what, payload = request  # type: ignore[misc]
+        try:
+            if what == "predict":
+                _send(out, ("phase", "running the model"))
+                _send(out, ("ok", [predict(xs) for xs in payload]))
+            elif what == "arena":
+                _send(out, ("phase", "probing the smallest arena"))
+                _send(out, ("ok", minimal_arena_size(data)))
+            else:
+                _send(out, ("error", f"unknown request {what!r}"))
+        except Exception as exc:  # noqa: BLE001
+            _send(out, ("error", f"{type(exc).__name__}: {exc}".splitlines()[0]))
+
+
+class _Child:
+    """One reference runtime in a child process (a fresh interpreter: no state shared with the parent)."""
+
+    def __init__(self, data: bytes, kind: str, keep_stderr: bool = False) -> None:
+        import subprocess
+        import sys
+        import tempfile
+
+        self.kind = kind
+        self.name = REFERENCE_NAMES[kind]
+        self.phase = "starting"
+        self._err = None if keep_stderr else tempfile.NamedTemporaryFile(prefix="codegen-ref-", suffix=".log",
+                                                                          delete=False)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from codegen.reference import serve; serve()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err, bufsize=0,
+        )
+        self._in = self.proc.stdin.fileno()  # type: ignore[union-attr]
+        self._out = self.proc.stdout.fileno()  # type: ignore[union-attr]
+        self._send((data, kind))
+        self._wait()
+
+    def _send(self, obj: object) -> None:
+        try:
+            _send(self._in, obj)
+        except (BrokenPipeError, OSError):
+            raise ReferenceFailed(self._death()) from None
+
+    def _wait(self) -> object:
+        while True:
+            try:
+                status, payload = _recv(self._out, CHILD_TIMEOUT)  # type: ignore[misc]
+            except TimeoutError:
+                self.proc.kill()
+                self.proc.wait(10)
+                raise ReferenceFailed(f"the {self.name} did not answer within {CHILD_TIMEOUT:.0f} s "
+                                      f"while {self.phase}") from None
+            except (EOFError, OSError):
+                raise ReferenceFailed(self._death()) from None
+            if status == "phase":
+                self.phase = str(payload)
+                continue
+            if status == "error":
+                raise ReferenceFailed(f"the {self.name} failed while {self.phase}: {payload}")
+            return payload
+
+    def _death(self) -> str:
+        import signal
+        import subprocess
+
+        try:
+            code = self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait(10)
+        if code < 0:
+            try:
+                how = signal.Signals(-code).name
+            except ValueError:
+                how = f"signal {-code}"
+            verb = "aborted" if how == "SIGABRT" else "crashed"
+        else:
+            how, verb = f"exit status {code}", "stopped"
+        detail = self._stderr_tail()
+        return f"the {self.name} {verb} on this model ({how} while {self.phase}){': ' + detail if detail else ''}"
+
+    def _stderr_tail(self) -> str:
+        if self._err is None:
+            return ""
+        try:
+            lines = [ln.strip() for ln in Path(self._err.name).read_text(errors="replace").splitlines()]
+        except OSError:
+            return ""
+        noise = ("WARNING: All log messages", "I0000", "W0000", "Traceback", "File ")
+        lines = [ln for ln in lines if ln and not ln.startswith(noise)]
+        return lines[-1][:200] if lines else ""
+
+    def request(self, what: str, payload: object = None) -> object:
+        self._send((what, payload))
+        return self._wait()
+
+    def close(self) -> None:
+        import subprocess
+
+        with contextlib.suppress(BrokenPipeError, OSError):
+            _send(self._in, None)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()  # type: ignore[union-attr]
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+        if self._err is not None:
+            self._err.close()
+            with contextlib.suppress(OSError):
+                os.unlink(self._err.name)
+
+
+class IsolatedReference:
+    """The reference outputs of a model, computed in a child process: TFLM first, TensorFlow Lite's reference
+    kernels (BUILTIN_REF) if TFLM crashes or refuses the model. ``used`` names the runtime that produced the
+    outputs, ``notes`` says why another was skipped. When no runtime can run the model, a :class:`CodegenError`
+    names both reasons."""
+
+    def __init__(self, model: bytes | str | Path, *, keep_stderr: bool = False,
+                 kinds: tuple[str, ...] = (TFLM, TFLITE_REF)) -> None:
+        self.data = _model_bytes(model)
+        self.keep_stderr = keep_stderr
+        self.notes: list[str] = []
+        self._kinds = list(kinds)
+        self._child: _Child | None = None
+        self._next()
+
+    def _next(self) -> None:
+        while self._kinds:
+            kind = self._kinds.pop(0)
+            try:
+                self._child = _Child(self.data, kind, self.keep_stderr)
+                return
+            except ReferenceFailed as exc:
+                self._fail(str(exc))
+        raise CodegenError(
+            "no reference runtime can run this model: " + "; ".join(self.notes),
+            hint="the model may be valid for codegen but cannot be compared here; check it with TFLM directly",
+        )
+
+    def _fail(self, reason: str) -> None:
+        self.notes.append(reason)
+        log.debug("%s", reason)
+        if self._child is not None:
+            self._child.close()
+            self._child = None
+
+    @property
+    def used(self) -> str:
+        return self._child.name if self._child else ""
+
+    @property
+    def kind(self) -> str:
+        return self._child.kind if self._child else ""
+
+    def predict_many(self, xs: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+        """Outputs for each input set in ``xs`` (a list of arrays per sample)."""
+        while True:
+            if self._child is None:
+                self._next()
+            try:
+                return self._child.request("predict", [list(x) for x in xs])  # type: ignore[union-attr,return-value]
+            except ReferenceFailed as exc:
+                self._fail(str(exc))
+
+    def minimal_arena(self) -> int | None:
+        """TFLM's smallest arena for the model, or ``None`` when TFLM is not the runtime in use."""
+        if self._child is None or self._child.kind != TFLM:
+            return None
+        try:
+            return int(self._child.request("arena"))  # type: ignore[arg-type]
+        except ReferenceFailed as exc:
+            self.notes.append(str(exc))
+            log.debug("%s", exc)
+            return None
+
+    def close(self) -> None:
+        if self._child is not None:
+            self._child.close()
+            self._child = None
+
+    def __enter__(self) -> IsolatedReference:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

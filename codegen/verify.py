@@ -1,5 +1,9 @@
 """Compare the generated C (compiled for the host) with the TFLM reference on random inputs.
 
+The reference runs in a child process (:class:`codegen.reference.IsolatedReference`): if TFLM crashes on the
+model, TensorFlow Lite's reference kernels (BUILTIN_REF) are used and the report says so. Inputs are generated
+and compared in batches of :data:`BATCH` samples, so memory stays flat up to :data:`MAX_SAMPLES`.
+
 Tolerance: int8 models must match bit for bit. float32 models pass when every output element satisfies
 ``|ours - tflm| <= FLOAT_ATOL + FLOAT_RTOL * |tflm|`` (the float kernels sum in TFLM's order, so differences
 come only from compiler contraction or libm ``expf``).
@@ -15,14 +19,19 @@ import numpy as np
 
 from codegen import host
 from codegen.backend.native.emitter import NativeOptions
+from codegen.errors import CodegenError
 from codegen.frontend import load_model
 from codegen.ir import DType
-from codegen.reference import ReferenceModel, minimal_arena_size
+from codegen.reference import IsolatedReference
 
 log = logging.getLogger(__name__)
 
 FLOAT_ATOL = 1e-5
 FLOAT_RTOL = 1e-4
+#: most random samples one verify run compares
+MAX_SAMPLES = 100_000
+#: samples generated, run and compared at a time
+BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,8 @@ class VerifyReport:
     arena_tflm: int | None
     decode: str = "none"  # encoded weights: "none", "layer" or "init"
     weight_bytes: int = 0  # bytes of weights the generated code stores
+    reference: str = ""  # the runtime that produced the reference outputs
+    reference_notes: tuple[str, ...] = ()  # why another reference runtime was not used
 
     @property
     def exact_rate(self) -> float:
@@ -63,6 +74,8 @@ class VerifyReport:
             "weight_bytes": self.weight_bytes,
             "arena_bytes_ours": self.arena_ours,
             "arena_bytes_tflm": self.arena_tflm,
+            "reference": self.reference,
+            "reference_notes": list(self.reference_notes),
             "passed": self.passed,
         }
 
@@ -88,32 +101,55 @@ def verify(
 ) -> VerifyReport:
     """Run ``samples`` random inputs through our generated C and through TFLM and compare the outputs.
     ``options`` are the native backend's (e.g. Huffman-coded weights)."""
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise CodegenError(f"--samples must be between 1 and {MAX_SAMPLES:,}, got {samples:,}",
+                           hint=f"pass --samples {min(max(samples, 1), MAX_SAMPLES)}")
     path = Path(model)
     graph = load_model(path)
     ours = host.compile(graph, cache_dir=cache_dir, sanitize=sanitize, options=options)
-    ref = ReferenceModel(path)
     rng = np.random.default_rng(seed)
     quantized = all(s.dtype is DType.INT8 for s in (*ours.inputs, *ours.outputs))
-    xs = [[random_input(s.shape, s.dtype, rng) for s in ours.inputs] for _ in range(samples)]
-    got = ours.predict_many(xs)
     exact = within = 0
     max_diff = 0.0
-    for x, mine in zip(xs, got, strict=True):
-        theirs = ref.predict(x)
-        same, close = True, True
-        for a, b in zip(mine, theirs, strict=True):
-            b = np.asarray(b).reshape(a.shape)
-            diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
-            max_diff = max(max_diff, float(diff.max(initial=0.0)))
-            same &= bool(np.array_equal(a.view(np.uint8), b.astype(a.dtype).view(np.uint8)))
-            if a.dtype == np.float32:
-                close &= bool(np.all(diff <= FLOAT_ATOL + FLOAT_RTOL * np.abs(b)))
-            else:
-                close &= bool(np.array_equal(a, b))
-        exact += same
-        within += close
-    arena_tflm = minimal_arena_size(path) if tflm_arena else None
+    with IsolatedReference(path.read_bytes(), keep_stderr=log.isEnabledFor(logging.DEBUG)) as ref:
+        for start in range(0, samples, BATCH):
+            xs = [[random_input(s.shape, s.dtype, rng) for s in ours.inputs]
+                  for _ in range(min(BATCH, samples - start))]
+            got = _run_ours(ours, xs, sanitize)
+            for mine, theirs in zip(got, ref.predict_many(xs), strict=True):
+                same, close, diff = _compare(mine, theirs)
+                max_diff = max(max_diff, diff)
+                exact += same
+                within += close
+        arena_tflm = ref.minimal_arena() if tflm_arena else None
+        used, notes = ref.used, tuple(ref.notes)
     return VerifyReport(
         path.name, samples, seed, quantized, exact, within, max_diff, ours.sources.arena_bytes, arena_tflm,
-        ours.sources.decode, ours.sources.weight_bytes,
+        ours.sources.decode, ours.sources.weight_bytes, used, notes,
     )
+
+
+def _run_ours(ours: host.HostModel, xs: list[list[np.ndarray]], sanitize: bool) -> list[list[np.ndarray]]:
+    try:
+        return ours.predict_many(xs)
+    except RuntimeError as exc:
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        key = next((ln for ln in lines if "ERROR:" in ln or "runtime error" in ln), lines[-1] if lines else "")
+        where = "under AddressSanitizer/UBSan " if sanitize else ""
+        raise CodegenError(f"the generated C failed on the host {where}: {key[:300]}",
+                           hint="this is a bug in the native backend; please report it with the model") from exc
+
+
+def _compare(mine: list[np.ndarray], theirs: list[np.ndarray]) -> tuple[bool, bool, float]:
+    """(bit-identical, within tolerance, largest absolute difference) of one sample's outputs."""
+    same, close, max_diff = True, True, 0.0
+    for a, b in zip(mine, theirs, strict=True):
+        b = np.asarray(b).reshape(a.shape)
+        diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
+        max_diff = max(max_diff, float(diff.max(initial=0.0)))
+        same &= bool(np.array_equal(a.view(np.uint8), b.astype(a.dtype).view(np.uint8)))
+        if a.dtype == np.float32:
+            close &= bool(np.all(diff <= FLOAT_ATOL + FLOAT_RTOL * np.abs(b)))
+        else:
+            close &= bool(np.array_equal(a, b))
+    return same, close, max_diff

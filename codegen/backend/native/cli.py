@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and through TFLM; exit 1 unless an int8 model matches bit for bit.",
     )
     p.add_argument("--model", required=True, type=Path, help=".tflite model")
-    p.add_argument("--samples", type=int, default=100, help="random inputs to compare (default 100)")
+    p.add_argument("--samples", type=int, default=100, help="random inputs to compare (default 100, at most 100,000)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--sanitize", action="store_true", help="build with -fsanitize=address,undefined")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -64,16 +64,19 @@ def _options(args: argparse.Namespace, graph: ir.Graph, prefix: str = "cg_net") 
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from codegen.verify import FLOAT_ATOL, FLOAT_RTOL, verify
+    from codegen.verify import FLOAT_ATOL, FLOAT_RTOL, MAX_SAMPLES, verify
 
-    if args.samples < 1:
+    if not 1 <= args.samples <= MAX_SAMPLES:
         from codegen.errors import CodegenError
 
-        raise CodegenError(f"--samples must be at least 1, got {args.samples}", hint="pass --samples 100")
+        raise CodegenError(f"--samples must be between 1 and {MAX_SAMPLES:,}, got {args.samples:,}",
+                           hint=f"pass --samples {min(max(args.samples, 1), MAX_SAMPLES)}")
     from codegen.frontend import load_model
 
     options = _options(args, load_model(args.model))
     report = verify(args.model, samples=args.samples, seed=args.seed, sanitize=args.sanitize, options=options)
+    for note in report.reference_notes:
+        print(f"warning: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
@@ -90,6 +93,7 @@ def run_verify(args: argparse.Namespace) -> int:
             ("within tolerance", f"{report.within_tolerance}/{report.samples}", ""),
             ("max abs diff", f"{report.max_abs_diff:g}", ""),
             ("weights", f"{report.weight_bytes} B stored", f"encoded: {report.decode}"),
+            ("reference", report.reference, ""),
         ]
         for name, value, note in rows:
             print(f"{name:<18}{value:<32}{note}")
