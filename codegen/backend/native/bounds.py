@@ -109,6 +109,22 @@ def _conv(p: Params) -> Extents:
     return Extents(args, {"multiplier": o.c, "shift": o.c})
 
 
+def _pad4(n: int) -> int:
+    return (n + 3) // 4 * 4
+
+
+@extent("cg_conv2d_dsp_s8")
+def _conv_dsp(p: Params) -> Extents:
+    """cg_conv2d_dsp_s8: weights widened to int16, depth padded to 4 and output channels to groups of 4."""
+    i, f, o = p["input"], p["filter"], p["output"]
+    batch = max(i.n, o.n)
+    k = _pad4(f.h * f.w * max(f.c, i.c))
+    args: tuple[int | None, ...] = (
+        _vol(i, batch), _pad4(max(f.n, o.c)) * k, o.c, _vol(o, batch), 2 * k * 2,  # scratch in bytes
+    )
+    return Extents(args, {"multiplier": o.c, "shift": o.c})
+
+
 @extent("cg_depthwise_conv2d_s8_params", "cg_depthwise_conv2d_f32_params")
 def _depthwise(p: Params) -> Extents:
     i, f, o = p["input"], p["filter"], p["output"]
