@@ -343,7 +343,8 @@ def _read_cifar(name: str, folder: Path | None, archive: Path | None) -> tuple[n
     else:
         import tarfile
 
-        assert archive is not None
+        if archive is None:
+            raise CodegenError("no dataset folder or archive was given", hint="pass --data-dir")
         try:
             with tarfile.open(archive, "r:gz") as tar:
                 for member in tar.getmembers():

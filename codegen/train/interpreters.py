@@ -100,7 +100,8 @@ class AccuracyModel:
             self._tflm.set_input(q, 0)
             self._tflm.invoke()
             return np.array(self._tflm.get_output(0))[0]
-        assert self._tfl is not None
+        if self._tfl is None:
+            raise RuntimeError("no interpreter was loaded")
         self._tfl.set_tensor(self._in_index, q)
         self._tfl.invoke()
         return np.array(self._tfl.get_tensor(self._out_index))[0]
