@@ -8,6 +8,7 @@ import dataclasses
 import json
 import shutil
 import struct
+import subprocess
 import zlib
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from codegen.backend.native.weights import EncodedBlob
 from codegen.boards import load_board
 from codegen.compress.codec import (
     DECODER_CODE_BYTES_RECORDED,
+    DECODER_CODE_BYTES_RECORDED_GCC_MAJOR,
     HuffmanCodec,
     accounting,
     decoder_code_bytes,
@@ -205,7 +207,14 @@ def test_recorded_decoder_code_size_matches_a_cortex_m4_build() -> None:
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc not installed")
     size, how = decoder_code_bytes()
-    assert how.startswith("measured") and size == DECODER_CODE_BYTES_RECORDED
+    assert how.startswith("measured")
+    version = subprocess.run(["arm-none-eabi-gcc", "-dumpversion"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    if int(version.split(".")[0]) == DECODER_CODE_BYTES_RECORDED_GCC_MAJOR:
+        assert size == DECODER_CODE_BYTES_RECORDED
+    else:
+        # another GCC (e.g. Debian 13's 14.2: 1,984 B) schedules differently; the recorded figure stays close
+        assert abs(size - DECODER_CODE_BYTES_RECORDED) <= 0.1 * DECODER_CODE_BYTES_RECORDED
 
 
 def test_accounting_of_raw_sources_reports_no_decoder(kws: Graph) -> None:
