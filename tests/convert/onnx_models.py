@@ -153,3 +153,31 @@ def fully_convolutional(channels: int = 4, size: int = 12) -> onnx.ModelProto:
     h = b.node("Relu", [b.conv("input", "c1", 1, channels, 3, pad=1)], "r1")
     b.conv(h, "out", channels, 2, 1)
     return b.model("fcn", "input", [1, 1, size, size], "out", [1, 2, size, size])
+
+
+def lenet_digits(ridge: float = 1.0) -> onnx.ModelProto:
+    """:func:`lenet` (dynamic batch, as ``torch.onnx.export(..., dynamic_axes=...)`` writes it) made into a digits
+    classifier without a training framework: the seeded random convolutions and first two linear layers are kept
+    as a fixed feature extractor, and the last Gemm is the ridge-regression (least squares) fit of one-hot labels
+    on those 84 features over the digits training split (28x28, pixels 0..1). About 91 % test accuracy."""
+    import onnxruntime as ort
+
+    from codegen.train.datasets import Preprocess, load_dataset
+
+    model = lenet(batch="batch_size")
+    ds = load_dataset("digits", Preprocess(size=(28, 28), channels=1))
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    probe.graph.output.append(helper.make_tensor_value_info("relu4", TensorProto.FLOAT, None))
+    sess = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    feats = sess.run(["relu4"], {"input": ds.x_train.transpose(0, 3, 1, 2)})[0].astype(np.float64)
+    a = np.hstack([feats, np.ones((len(feats), 1))])
+    y = np.eye(10)[ds.y_train]
+    w = np.linalg.solve(a.T @ a + ridge * np.eye(a.shape[1]), a.T @ y)  # [85, 10]: weights and bias row
+    for init in model.graph.initializer:
+        if init.name == "logits.weight":
+            init.CopyFrom(numpy_helper.from_array(w[:-1].T.astype(np.float32), "logits.weight"))
+        elif init.name == "logits.bias":
+            init.CopyFrom(numpy_helper.from_array(w[-1].astype(np.float32), "logits.bias"))
+    onnx.checker.check_model(model)
+    return model

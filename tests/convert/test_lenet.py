@@ -1,6 +1,7 @@
-"""Done-when of ONNX input: a PyTorch-style NCHW LeNet becomes an int8 .tflite (NHWC, no TRANSPOSE) through
-`codegen convert`, its float twin agrees with onnxruntime to 1e-3, its generated C is bit-exact with TFLM, and
-`codegen generate --board qemu` / `codegen build` / `codegen validate --project` pass on the emulated board."""
+"""Done-when of ONNX input: the shipped PyTorch-style NCHW LeNet (models/lenet_digits.onnx) becomes an int8
+.tflite (NHWC, no TRANSPOSE) through `codegen convert`, its float twin agrees with onnxruntime to 1e-3, its
+generated C is bit-exact with TFLM, and `codegen generate --board qemu` / `codegen build` / `codegen validate
+--project` pass on the emulated board."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from codegen.hil.pytest_plugin import emulator_skip_reason
 from codegen.verify import verify
 from tests.conftest import ROOT
 from tests.convert.helpers import float_agreement, tflite_io, tflite_ops
-from tests.convert.onnx_models import lenet, save
+from tests.convert.onnx_models import lenet_digits
+
+SHIPPED = ROOT / "models" / "lenet_digits.onnx"
 
 
 def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -26,10 +30,22 @@ def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
     d = tmp_path_factory.mktemp("lenet")
-    onnx_path = save(lenet(batch="batch_size"), d / "lenet.onnx")  # dynamic batch, as torch.onnx.export makes it
-    out = run_cli("convert", "--model", str(onnx_path), "--out", str(d / "lenet.tflite"), "--dataset", "digits")
+    out = run_cli("convert", "--model", str(SHIPPED), "--out", str(d / "lenet.tflite"), "--dataset", "digits")
     assert out.returncode == 0, out.stderr[-3000:]
-    return onnx_path, d / "lenet.tflite", out
+    return SHIPPED, d / "lenet.tflite", out
+
+
+def test_shipped_model_is_what_the_builder_makes():
+    import onnx
+    from onnx import numpy_helper
+
+    shipped, built = onnx.load(str(SHIPPED)), lenet_digits()
+    assert [(n.op_type, list(n.input)) for n in shipped.graph.node] == [
+        (n.op_type, list(n.input)) for n in built.graph.node]
+    assert shipped.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch_size"
+    weights = {i.name: numpy_helper.to_array(i) for i in built.graph.initializer}
+    for init in shipped.graph.initializer:
+        np.testing.assert_allclose(numpy_helper.to_array(init), weights[init.name], rtol=1e-3, atol=1e-4)
 
 
 def test_convert_reports_the_checks_and_writes_the_files(converted):
@@ -41,6 +57,7 @@ def test_convert_reports_the_checks_and_writes_the_files(converted):
     assert "accuracy on 355 test samples: ONNX float" in text and "points)" in text
     assert "1 flatten(s) before a linear layer folded" in text
     rec = json.loads(model.with_name("lenet_convert.json").read_text())
+    assert rec["source"]["onnx"] == "lenet_digits.onnx"
     assert rec["mode"] == "int8" and rec["calibration_samples"] == 200
     assert rec["input"] == {"onnx_shape": [1, 1, 28, 28], "shape": [1, 28, 28, 1],
                             "layout": "channel-last (NHWC)", "batch_fixed_to_1": True}
@@ -48,6 +65,8 @@ def test_convert_reports_the_checks_and_writes_the_files(converted):
     assert rec["dataset"]["preprocess"] == {"size": [28, 28], "crop": "none", "channels": 1, "bgr": False,
                                             "mean": [0.0], "scale": [1 / 255]}
     assert rec["checks"]["max_abs_diff"] <= 1e-3 and rec["ops_without_codegen_support"] == []
+    acc = rec["accuracy"]
+    assert acc["samples"] == 355 and acc["onnx_float"] >= 0.88 and acc["int8"] >= 0.88 and acc["change"] >= -0.03
 
 
 def test_float_twin_agrees_with_onnxruntime(converted):
@@ -89,5 +108,6 @@ def test_generate_build_validate_on_the_emulated_board(converted, tmp_path):
     assert val.returncode == 0, (val.stdout + val.stderr)[-3000:]
     report = json.loads((report_dir / "validation.json").read_text())
     assert report["passed"] and report["device_exact_rate"] == 1.0
+    assert report["accuracy"]["device"] >= 0.85
     exact = {c["a"] + ">" + c["b"]: c["exact"] for c in report["comparisons"]}
     assert exact["reference>device"] == 20 and exact["host_c>device"] == 20
