@@ -70,7 +70,7 @@ def run_model(key: str, path: Path, board: str, kernels: str, samples: int, work
     built = pio.build(project)
     report_path = work / f"{key}.json"
     cmd = [sys.executable, "-m", "codegen", "validate", "--project", str(project), "--model", str(path),
-           "--samples", str(samples), "--json", "--no-plots"]
+           "--samples", str(samples), "--timeout", "120", "--json", "--no-plots"]
     with report_path.open("w") as fp:
         proc = subprocess.run(cmd, cwd=ROOT, stdout=fp, stderr=subprocess.PIPE, text=True, check=False)
     if proc.returncode not in (0, 1):

@@ -84,6 +84,16 @@ cg_status cg_depthwise_conv2d_s8(const cg_depthwise_conv2d_s8_params *p, const i
                                  int32_t *scratch);
 int32_t cg_depthwise_conv2d_s8_get_scratch_size(const cg_depthwise_conv2d_s8_params *p);
 
+/* Variant for cores with the DSP extension (cg_dsp.h), depth multiplier 1, at most 64 filter taps.  `bias`
+ * is folded (bias[c] + input_offset * sum of channel c's weights) and padded with zeros to Cp = channels
+ * rounded up to a multiple of 4; `filter` is widened to 16 bits and packed: per group of 4 channels (zero
+ * channels pad the last) and per tap the weights of channels 0, 2, 1, 3; 4-byte aligned.  `scratch`
+ * (cg_depthwise_conv2d_dsp_s8_get_scratch_size = Cp bytes) holds a row of input zero points. */
+cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, const int8_t *input,
+                                     const int16_t *filter, const int32_t *bias, int8_t *output,
+                                     int8_t *scratch);
+int32_t cg_depthwise_conv2d_dsp_s8_get_scratch_size(const cg_depthwise_conv2d_s8_params *p);
+
 typedef struct {
     cg_dims input;
     cg_dims filter;
@@ -116,6 +126,13 @@ typedef struct {
 cg_status cg_fully_connected_s8(const cg_fully_connected_s8_params *p, const int8_t *input,
                                 const int8_t *filter, const int32_t *bias, int8_t *output, int16_t *scratch);
 int32_t cg_fully_connected_s8_get_scratch_size(const cg_fully_connected_s8_params *p);
+
+/* Variant for cores with the DSP extension (cg_dsp.h), same parameters.  `filter` is packed like
+ * cg_conv2d_dsp_s8's (units in groups of 4, depth padded to a multiple of 4, 16-bit pairs), 4-byte aligned;
+ * `scratch` (cg_fully_connected_dsp_s8_get_scratch_size bytes, 4-byte aligned) holds one widened input row. */
+cg_status cg_fully_connected_dsp_s8(const cg_fully_connected_s8_params *p, const int8_t *input,
+                                    const int16_t *filter, const int32_t *bias, int8_t *output, int16_t *scratch);
+int32_t cg_fully_connected_dsp_s8_get_scratch_size(const cg_fully_connected_s8_params *p);
 
 typedef struct {
     int32_t batches;

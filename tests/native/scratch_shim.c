@@ -48,3 +48,19 @@ int32_t shim_conv_dsp_scratch(int32_t k_h, int32_t k_w, int32_t in_c)
     p.input.c = in_c;
     return cg_conv2d_dsp_s8_get_scratch_size(&p);
 }
+
+int32_t shim_fc_dsp_scratch(int32_t in_depth)
+{
+    cg_fully_connected_s8_params p;
+    memset(&p, 0, sizeof p);
+    p.in_depth = in_depth;
+    return cg_fully_connected_dsp_s8_get_scratch_size(&p);
+}
+
+int32_t shim_depthwise_dsp_scratch(int32_t channels)
+{
+    cg_depthwise_conv2d_s8_params p;
+    memset(&p, 0, sizeof p);
+    p.output.c = channels;
+    return cg_depthwise_conv2d_dsp_s8_get_scratch_size(&p);
+}

@@ -12,9 +12,11 @@ import pytest
 from codegen.backend.native.lower.conv import (
     conv2d_dsp_s8_scratch_bytes,
     conv2d_s8_scratch_bytes,
+    fully_connected_dsp_s8_scratch_bytes,
     fully_connected_s8_scratch_bytes,
 )
 from codegen.backend.native.lower.elementwise import add_s8_scratch_bytes
+from codegen.backend.native.lower.packing import pad_to
 from codegen.resources import resource_path
 
 SHIM = Path(__file__).with_name("scratch_shim.c")
@@ -22,6 +24,8 @@ KERNELS = (
     "conv/cg_conv2d_s8.c",
     "conv/cg_conv2d_dsp_s8.c",
     "fully_connected/cg_fully_connected_s8.c",
+    "fully_connected/cg_fully_connected_dsp_s8.c",
+    "depthwise/cg_depthwise_conv2d_dsp_s8.c",
     "elementwise/cg_add_s8.c",
     "depthwise/cg_depthwise_conv2d_s8.c",
 )
@@ -63,3 +67,13 @@ def test_add_scratch_matches_c_on_both_sides_of_the_table_threshold(lib: ctypes.
 
 def test_depthwise_scratch_is_one_int32_per_output_channel(lib: ctypes.CDLL) -> None:
     assert lib.shim_depthwise_scratch(24) == 24 * 4
+
+
+@pytest.mark.parametrize("depth", [1, 15, 16, 640])
+def test_dsp_fully_connected_scratch_matches_c(lib: ctypes.CDLL, depth: int) -> None:
+    assert lib.shim_fc_dsp_scratch(depth) == fully_connected_dsp_s8_scratch_bytes(depth)
+
+
+@pytest.mark.parametrize("channels", [1, 7, 8, 24])
+def test_dsp_depthwise_scratch_is_one_zero_point_row_padded_to_4(lib: ctypes.CDLL, channels: int) -> None:
+    assert lib.shim_depthwise_dsp_scratch(channels) == pad_to(channels, 4)

@@ -125,6 +125,22 @@ def _conv_dsp(p: Params) -> Extents:
     return Extents(args, {"multiplier": o.c, "shift": o.c})
 
 
+@extent("cg_depthwise_conv2d_dsp_s8")
+def _depthwise_dsp(p: Params) -> Extents:
+    """Packed 16-bit filter and folded bias over channels padded to a multiple of 4; scratch: one zero-point row."""
+    i, f, o = p["input"], p["filter"], p["output"]
+    batch = max(i.n, o.n)
+    cp = _pad4(o.c)
+    return Extents((_vol(i, batch), f.h * f.w * cp, cp, _vol(o, batch), cp), {"multiplier": o.c, "shift": o.c})
+
+
+@extent("cg_fully_connected_dsp_s8")
+def _fc_dsp(p: Params) -> Extents:
+    """Packed 16-bit filter: units and depth padded to multiples of 4; scratch: one widened input row."""
+    b, d, u = p["batches"], p["in_depth"], p["out_depth"]
+    return Extents((b * d, _pad4(u) * _pad4(d), u, b * u, _pad4(d)), {"multiplier": u, "shift": u})
+
+
 @extent("cg_depthwise_conv2d_s8_params", "cg_depthwise_conv2d_f32_params")
 def _depthwise(p: Params) -> Extents:
     i, f, o = p["input"], p["filter"], p["output"]

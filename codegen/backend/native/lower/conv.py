@@ -17,7 +17,7 @@ from codegen.backend.native.layers import (
     TensorRef,
 )
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
-from codegen.backend.native.lower.packing import pack_conv_s16, pad_to
+from codegen.backend.native.lower.packing import pack_conv_s16, pack_depthwise_s16, pad_to
 
 
 def _act(op: ir.Operator) -> ir.Activation:
@@ -141,9 +141,17 @@ def conv2d_s8_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
     return 2 * k_h * k_w * in_c * 2
 
 
+DEPTHWISE_DSP_MAX_TAPS = 64  # CG_DW_MAX_TAPS of cg_depthwise_conv2d_dsp_s8.c
+
+
 def conv2d_dsp_s8_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
     """``cg_conv2d_dsp_s8_get_scratch_size``: the 16-bit patches of two pixels, depth padded to a multiple of 4."""
     return 2 * pad_to(k_h * k_w * in_c, 4) * 2
+
+
+def fully_connected_dsp_s8_scratch_bytes(in_depth: int) -> int:
+    """``cg_fully_connected_dsp_s8_get_scratch_size``: one input row widened to 16 bits, depth padded to 4."""
+    return 2 * pad_to(in_depth, 4)
 
 
 def fully_connected_s8_scratch_bytes(in_depth: int) -> int:
@@ -201,7 +209,7 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
 @lowering(
     "DEPTHWISE_CONV_2D",
     dtypes=("int8", "float32"),
-    kernels=("cg_depthwise_conv2d_s8", "cg_depthwise_conv2d_f32"),
+    kernels=("cg_depthwise_conv2d_s8", "cg_depthwise_conv2d_dsp_s8", "cg_depthwise_conv2d_f32"),
 )
 def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = ctx.expect(op, ir.DepthwiseConv2D)
@@ -227,13 +235,8 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
             ),
         )
         return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
-    requant, mult, shift, _ = _requant_s8(op, inp, filt, out, o.c)
+    requant, mult, shift, in_zp = _requant_s8(op, inp, filt, out, o.c)
     bias_data = _int_bias(ctx, op, o.c)
-    consts = [ConstArray(f"l{x}_filter", w.astype(np.int8), source_tensor=filt.index), mult, shift]
-    bias_ref = None
-    if bias_data is not None:
-        consts.append(ConstArray(f"l{x}_bias", bias_data.astype(np.int32), source_tensor=b.index))
-        bias_ref = ConstRef(f"l{x}_bias")
     params = (
         ("input", i),
         ("filter", f),
@@ -242,6 +245,31 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         ("depth_multiplier", mult_d),
         *requant,
     )
+    if ctx.dsp and mult_d == 1 and f.h * f.w <= DEPTHWISE_DSP_MAX_TAPS:
+        # [1, KH, KW, C] -> per-channel rows for the fold; bias padded to a multiple of 4 channels
+        per_channel = w.reshape(-1, o.c).T
+        folded = _folded_bias(x, per_channel, bias_data, -in_zp)
+        bias = ConstArray(folded.name, np.pad(folded.values, (0, pad_to(o.c, 4) - o.c)), weight=True)
+        call = KernelCall(
+            "cg_depthwise_conv2d_dsp_s8",
+            "cg_depthwise_conv2d_s8_params",
+            params,
+            (
+                ("const int8_t *", TensorRef(inp.index)),
+                ("const int16_t *", ConstRef(f"l{x}_filter")),
+                ("const int32_t *", ConstRef(bias.name)),
+                ("int8_t *", TensorRef(out.index)),
+                ("int8_t *", ScratchRef()),
+            ),
+        )
+        consts = (ConstArray(f"l{x}_filter", pack_depthwise_s16(w), source_tensor=filt.index), bias, mult, shift)
+        return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=pad_to(o.c, 4), output=out.index)
+    consts = [ConstArray(f"l{x}_filter", w.astype(np.int8), source_tensor=filt.index), mult, shift]
+    bias_ref = None
+    if bias_data is not None:
+        assert b is not None
+        consts.append(ConstArray(f"l{x}_bias", bias_data.astype(np.int32), source_tensor=b.index))
+        bias_ref = ConstRef(f"l{x}_bias")
     scratch = 4 * o.c
     call = KernelCall(
         "cg_depthwise_conv2d_s8",
@@ -259,7 +287,9 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
 
 
 @lowering(
-    "FULLY_CONNECTED", dtypes=("int8", "float32"), kernels=("cg_fully_connected_s8", "cg_fully_connected_f32")
+    "FULLY_CONNECTED",
+    dtypes=("int8", "float32"),
+    kernels=("cg_fully_connected_s8", "cg_fully_connected_dsp_s8", "cg_fully_connected_f32"),
 )
 def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = ctx.expect(op, ir.FullyConnected)
@@ -291,18 +321,20 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
     requant, mult, shift, in_zp = _requant_s8(op, inp, filt, out, units)
     bias = _folded_bias(x, w, _int_bias(ctx, op, units), -in_zp)
     params = (*sizes, *requant)
+    dspfc = ctx.dsp
     call = KernelCall(
-        "cg_fully_connected_s8",
+        "cg_fully_connected_dsp_s8" if dspfc else "cg_fully_connected_s8",
         "cg_fully_connected_s8_params",
         params,
         (
             ("const int8_t *", TensorRef(inp.index)),
-            ("const int8_t *", ConstRef(f"l{x}_filter")),
+            ("const int16_t *" if dspfc else "const int8_t *", ConstRef(f"l{x}_filter")),
             ("const int32_t *", ConstRef(bias.name)),
             ("int8_t *", TensorRef(out.index)),
             ("int16_t *", ScratchRef()),
         ),
     )
-    consts = (ConstArray(f"l{x}_filter", w.astype(np.int8), source_tensor=filt.index), bias, mult, shift)
-    scratch = fully_connected_s8_scratch_bytes(dict(sizes)["in_depth"])
+    stored = pack_conv_s16(w) if dspfc else w.astype(np.int8)
+    consts = (ConstArray(f"l{x}_filter", stored, source_tensor=filt.index), bias, mult, shift)
+    scratch = (fully_connected_dsp_s8_scratch_bytes if dspfc else fully_connected_s8_scratch_bytes)(depth)
     return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=scratch, output=out.index)

@@ -51,3 +51,19 @@ def pack_conv_s16(weights: np.ndarray) -> np.ndarray:
     g = padded.reshape(-1, 4, padded.shape[1] // 4, 4)[:, :, :, [0, 2, 1, 3]].reshape(-1, 4, padded.shape[1] // 4, 2, 2)
     # -> [group, block, half, channel, pair element]
     return np.ascontiguousarray(g.transpose(0, 2, 3, 1, 4)).reshape(-1)
+
+
+def pack_depthwise_s16(weights: np.ndarray) -> np.ndarray:
+    """[1, KH, KW, C] int8 depthwise weights widened to int16 in the order ``cg_depthwise_conv2d_dsp_s8`` reads
+    them: channels in groups of 4 (zero-padded), per group and per tap the channels (0, 2, 1, 3).
+
+    >>> w = np.arange(1, 11, dtype=np.int8).reshape(1, 1, 2, 5)  # 2 taps, 5 channels
+    >>> pack_depthwise_s16(w).reshape(-1, 4).tolist()
+    [[1, 3, 2, 4], [6, 8, 7, 9], [5, 0, 0, 0], [10, 0, 0, 0]]
+    """
+    w = np.asarray(weights, dtype=np.int8)
+    taps, c = w.shape[1] * w.shape[2], w.shape[3]
+    padded = np.zeros((taps, pad_to(c, 4)), dtype=np.int16)
+    padded[:, :c] = w.reshape(taps, c)
+    groups = padded.reshape(taps, -1, 4)[:, :, [0, 2, 1, 3]].transpose(1, 0, 2)
+    return np.ascontiguousarray(groups).reshape(-1)

@@ -1,0 +1,116 @@
+/* codegen runtime: int8 depthwise convolution (depth multiplier 1) for cores with the Armv7E-M DSP extension.
+ *
+ * Same arithmetic as cg_depthwise_conv2d_s8 (TFLite reference), with the input offset folded into the bias by
+ * the generator.  Four channels at a time: one word of input (channels c..c+3) is split with SXTB16 into the
+ * 16-bit pairs (c, c+2) and (c+1, c+3), and SMLABB / SMLATT multiply-accumulate them with the weights, which the
+ * generator stores widened to 16 bits in that order (cg_nn.h).  The four sums stay in registers over all
+ * filter taps.  Taps outside the input read a row of input zero points (the scratch buffer), which
+ * contributes zero with the folded bias, so the inner loop has no branch. */
+#include "cg_dsp.h"
+#include "cg_nn.h"
+#include "cg_nn_support.h"
+
+#define CG_DW_MAX_TAPS 64
+
+int32_t cg_depthwise_conv2d_dsp_s8_get_scratch_size(const cg_depthwise_conv2d_s8_params *p)
+{
+    return (p->output.c + 3) & ~3;
+}
+
+/* the last n < 4 channels of a pixel as one word (no read past them) */
+static inline uint32_t read_tail(const int8_t *x, int32_t n)
+{
+    uint32_t v = 0;
+    int32_t j;
+    for (j = 0; j < n; j++) {
+        v |= (uint32_t)(uint8_t)x[j] << (8 * j);
+    }
+    return v;
+}
+
+static inline int8_t out_s8(const cg_depthwise_conv2d_s8_params *p, int32_t acc, int32_t c)
+{
+    acc = cg_requantize(acc, p->multiplier[c], p->shift[c]) + p->output_offset;
+    return (int8_t)cg_clamp_i32(acc, p->act_min, p->act_max);
+}
+
+cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, const int8_t *input,
+                                     const int16_t *filter, const int32_t *bias, int8_t *output,
+                                     int8_t *scratch)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, ch = p->input.c;
+    const int32_t k_h = p->filter.h, k_w = p->filter.w, taps = k_h * k_w;
+    const int32_t out_h = p->output.h, out_w = p->output.w;
+    const int32_t full = ch & ~3;
+    const int8_t *tap[CG_DW_MAX_TAPS];
+    int32_t b, oy, ox, ky, kx, c, t, j;
+    if (p->depth_multiplier != 1 || p->output.c != ch || p->filter.c != ch || bias == 0 || taps > CG_DW_MAX_TAPS ||
+        ((uintptr_t)filter & 3u) != 0) {
+        return CG_ERR_ARG;
+    }
+    if (scratch == 0) {
+        return CG_ERR_SCRATCH;
+    }
+    for (c = 0; c < ((ch + 3) & ~3); c++) {
+        scratch[c] = (int8_t)(-p->input_offset);
+    }
+    for (b = 0; b < p->input.n; b++) {
+        const int8_t *in_b = input + b * in_h * in_w * ch;
+        int8_t *out = output + b * out_h * out_w * ch;
+        for (oy = 0; oy < out_h; oy++) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            for (ox = 0; ox < out_w; ox++) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                const uint32_t *w = (const uint32_t *)(const void *)filter;
+                t = 0;
+                for (ky = 0; ky < k_h; ky++) {
+                    const int32_t iy = y0 + ky * p->dilation_h;
+                    for (kx = 0; kx < k_w; kx++) {
+                        const int32_t ix = x0 + kx * p->dilation_w;
+                        tap[t++] = (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) ? scratch
+                                                                                  : in_b + (iy * in_w + ix) * ch;
+                    }
+                }
+                for (c = 0; c < full; c += 4) {
+                    int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
+                    const int8_t *const *tp = tap;
+                    for (t = taps; t > 0; t--) {
+                        const uint32_t x = cg_read_s8x4(*tp++ + c);
+                        const uint32_t xl = cg_sxtb16(x), xh = cg_sxtb16_ror8(x);
+                        const uint32_t wl = w[0], wh = w[1];
+                        a0 = cg_smlabb(xl, wl, a0);
+                        a2 = cg_smlatt(xl, wl, a2);
+                        a1 = cg_smlabb(xh, wh, a1);
+                        a3 = cg_smlatt(xh, wh, a3);
+                        w += 2;
+                    }
+                    out[c] = out_s8(p, a0, c);
+                    out[c + 1] = out_s8(p, a1, c + 1);
+                    out[c + 2] = out_s8(p, a2, c + 2);
+                    out[c + 3] = out_s8(p, a3, c + 3);
+                }
+                if (full < ch) {
+                    int32_t acc[4];
+                    acc[0] = bias[full];
+                    acc[1] = bias[full + 1];
+                    acc[2] = bias[full + 2];
+                    acc[3] = bias[full + 3];
+                    for (t = 0; t < taps; t++) {
+                        const uint32_t x = read_tail(tap[t] + full, ch - full);
+                        const uint32_t xl = cg_sxtb16(x), xh = cg_sxtb16_ror8(x);
+                        acc[0] = cg_smlabb(xl, w[0], acc[0]);
+                        acc[2] = cg_smlatt(xl, w[0], acc[2]);
+                        acc[1] = cg_smlabb(xh, w[1], acc[1]);
+                        acc[3] = cg_smlatt(xh, w[1], acc[3]);
+                        w += 2;
+                    }
+                    for (j = 0; full + j < ch; j++) {
+                        out[full + j] = out_s8(p, acc[j], full + j);
+                    }
+                }
+                out += ch;
+            }
+        }
+    }
+    return CG_OK;
+}
