@@ -10,7 +10,9 @@ table (the firmware's PROFILE), beside the TFLM figures measured on the same emu
         [--models resnet8 kws ...] [--out benchmarks/device]
 
 ``--kernels portable`` switches the Cortex-M DSP kernels off (the portable C every core gets) to compare both
-paths on the same board. Results go to ``<out>/results-<board>[-portable].json`` and ``.md``.
+paths on the same board. ``--board emulated_rv32imc`` runs the same on the RISC-V board (ESP32-C3 instruction set,
+portable kernels, minstret) and puts its instruction counts beside the Cortex-M4 results of the same folder.
+Results go to ``<out>/results-<board>[-portable].json`` and ``.md``.
 """
 
 from __future__ import annotations
@@ -106,29 +108,60 @@ def fmt_m(x: float) -> str:
     return f"{x / 1e6:.3f} M" if x < 10e6 else f"{x / 1e6:.2f} M"
 
 
-def markdown(results: dict, board: str, kernels: str, command: str) -> str:
+CORTEX_M_BOARD = "emulated_stm32f405"
+# how each emulated board counts, and with which compiler its firmware is built
+COUNTERS = {
+    "emulated_stm32f405": ("QEMU `-icount` (SysTick)", "arm-none-eabi-gcc -O2"),
+    "emulated_rv32imc": ("QEMU `-icount shift=0` (minstret)", "riscv64-unknown-elf-gcc -O2 -march=rv32imc"),
+}
+
+
+def cortex_m_comparison(results: dict, out: Path) -> list[str]:
+    """Instructions per inference beside the Cortex-M4 figures recorded in the same folder (other boards)."""
+    path = out / f"results-{CORTEX_M_BOARD}.json"
+    if not path.is_file():
+        return []
+    arm = json.loads(path.read_text())["results"]
+    lines = ["", f"## Beside the Cortex-M4 ({CORTEX_M_BOARD}, kernels auto: DSP)", "",
+             f"From `{path.name}` in this folder. Both count executed instructions; a RISC-V and a Cortex-M "
+             "instruction do not cost the same cycles.", "",
+             "| model | this board | Cortex-M4 | ratio |", "|---|---:|---:|---:|"]
+    for key, r in results.items():
+        if key in arm:
+            other = arm[key]["instructions"]
+            lines.append(f"| {key} | {fmt_m(r['instructions'])} | {fmt_m(other)} | "
+                         f"{r['instructions'] / other:.2f}x |")
+    return lines
+
+
+def markdown(results: dict, board: str, kernels: str, command: str, out: Path | None = None) -> str:
+    counter, compiler = COUNTERS.get(board, ("QEMU `-icount`", "gcc -O2"))
+    arm = board == CORTEX_M_BOARD
     lines = [
         f"# Device benchmark: {board}, kernels {kernels}",
         "",
         f"codegen {__version__}. Command (repository root): `{command}`",
         "",
-        "Instructions per inference: QEMU `-icount` (SysTick), executed instructions, not cycles; firmware "
-        "built with arm-none-eabi-gcc -O2. `exact` = device_exact_rate (device output == TFLM reference == "
-        "host C, random inputs). RAM = data + bss of the ELF (arena, buffers, stack reserve). TFLM columns: "
-        "TFLM on the same emulated board, reference kernels / with CMSIS-NN (issue #10).",
+        f"Instructions per inference: {counter}, executed instructions, not cycles; firmware "
+        f"built with {compiler}. `exact` = device_exact_rate (device output == TFLM reference == "
+        "host C, random inputs). RAM = data + bss of the ELF (arena, buffers, stack reserve). "
+        + ("TFLM columns: TFLM on the same emulated board, reference kernels / with CMSIS-NN (issue #10)." if arm
+           else "The TFLM figures of issue #10 were measured on the Cortex-M4 only."),
         "",
         "| model | MACs | instructions | MAC/instr | TFLM ref | TFLM+CMSIS-NN | ours / CMSIS-NN | target | "
         "flash B | arena B | RAM B | exact |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key, r in results.items():
-        ref, cmsis, target = TFLM.get(key, (None, None, None))
+        ref, cmsis, target = TFLM.get(key, (None, None, None)) if arm else (None, None, None)
         cells = [key, f"{r['macs'] / 1e6:.2f} M", fmt_m(r["instructions"]), f"{r['mac_per_instruction']:.3f}",
                  fmt_m(ref) if ref else "-", fmt_m(cmsis) if cmsis else "-",
                  f"{r['instructions'] / cmsis:.2f}x" if cmsis else "-", fmt_m(target) if target else "-",
                  f"{r['flash_bytes']:,}", f"{r['arena_bytes']:,}", f"{r['ram_bytes']:,}",
                  f"{r['device_exact_rate']:.2f}"]
         lines.append("| " + " | ".join(cells) + " |")
+    if not arm and out is not None:
+        lines += cortex_m_comparison(results, out)
     for key, r in results.items():
         lines += ["", f"## {key} ({r['model']}) per layer", "",
                   "| # | op | instructions | share | MACs | MAC/instr |", "|---:|---|---:|---:|---:|---:|"]
@@ -166,7 +199,7 @@ def main() -> int:
     (args.out / f"{stem}.json").write_text(json.dumps(
         {"tool_version": __version__, "board": board, "kernels": args.kernels, "command": command,
          "results": results}, indent=2, sort_keys=True) + "\n")
-    (args.out / f"{stem}.md").write_text(markdown(results, board, args.kernels, command.strip()))
+    (args.out / f"{stem}.md").write_text(markdown(results, board, args.kernels, command.strip(), args.out))
     failed = [k for k, r in results.items() if not r["passed"]]
     if failed:
         print(f"device output differs from the host for: {', '.join(failed)}", file=sys.stderr)

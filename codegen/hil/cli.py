@@ -54,6 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="re-send a request this many times after a corrupted reply or a timeout (default 3)")
     p.add_argument("--boot-timeout", type=float, default=10.0, metavar="S",
                    help="how long to wait for the board to announce READY (s)")
+    p.add_argument("--allow-busy", action="store_true",
+                   help="go ahead when another program holds the serial port (a pty bridge such as socat or "
+                   "ser2net that created the port is accepted without it)")
     p.add_argument("--on-reset", choices=("abort", "resume"), default="abort",
                    help="what to do when the board resets mid-run (default abort)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
@@ -104,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         from codegen.hil.device import open_target
 
         with open_target(url, timeout=args.timeout, boot_timeout=args.boot_timeout, retries=args.retries,
-                         baud=board.serial_baud if board else 115200) as target:
+                         baud=board.serial_baud if board else 115200, allow_busy=args.allow_busy) as target:
             report = validate(target, graph, inputs, reference=reference, host_c=host_c, float_model=float_model,
                               host_layers=host_layers, layer_names=sources.layer_names(graph), config=config,
                               board=board.name if board else "", clock_hz=board.clock_hz if board else 0)

@@ -16,6 +16,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from codegen.errors import DeviceError
@@ -84,7 +85,47 @@ def available_ports() -> list[str]:
     return sorted(p.device for p in list_ports.comports())
 
 
-def _holders(path: Path) -> list[str]:
+# Programs that forward a serial port or a socket to a pseudo-terminal: they hold the pty open by design.
+BRIDGE_PROGRAMS = frozenset({"socat", "ser2net", "interceptty", "remserial", "ttybus", "tty0tty"})
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Another process that has the serial device open."""
+
+    pid: int
+    name: str
+    owns_pty: bool  # holds the master side of this pseudo-terminal: it created the pty (a bridge)
+
+    @property
+    def is_bridge(self) -> bool:
+        return self.owns_pty or self.name in BRIDGE_PROGRAMS
+
+    def __str__(self) -> str:
+        return f"{self.name} (pid {self.pid})"
+
+
+def _pty_index(path: Path) -> int | None:
+    """N for a pseudo-terminal /dev/pts/N, else None."""
+    parts = path.parts
+    if len(parts) == 4 and parts[:3] == ("/", "dev", "pts") and parts[3].isdigit():
+        return int(parts[3])
+    return None
+
+
+def _is_master_of(pid_dir: Path, fd: Path, index: int) -> bool:
+    """Whether ``fd`` of the process is the master side (/dev/ptmx) of pseudo-terminal ``index``."""
+    try:
+        if os.path.basename(os.readlink(fd)) != "ptmx":
+            return False
+        info = (pid_dir / "fdinfo" / fd.name).read_text()
+    except OSError:
+        return False
+    m = re.search(r"^tty-index:\s*(\d+)", info, flags=re.M)
+    return m is not None and int(m.group(1)) == index
+
+
+def _holders(path: Path) -> list[Holder]:
     """Other processes that have the device file open (Linux /proc; empty elsewhere or when not visible)."""
     try:
         target = path.resolve()
@@ -95,22 +136,29 @@ def _holders(path: Path) -> list[str]:
     proc = Path("/proc")
     if not proc.is_dir():
         return []
+    pty = _pty_index(target)
     for pid_dir in proc.iterdir():
         if not pid_dir.name.isdigit() or int(pid_dir.name) == me:
             continue
         try:
-            for fd in (pid_dir / "fd").iterdir():
-                if Path(os.readlink(fd)) == target:
-                    name = (pid_dir / "comm").read_text().strip()
-                    found.append(f"{name} (pid {pid_dir.name})")
-                    break
+            fds = list((pid_dir / "fd").iterdir())
+            if not any(Path(os.readlink(fd)) == target for fd in fds if fd.is_symlink()):
+                continue
+            name = (pid_dir / "comm").read_text().strip()
         except OSError:
             continue
+        owns = pty is not None and any(_is_master_of(pid_dir, fd, pty) for fd in fds)
+        found.append(Holder(int(pid_dir.name), name, owns))
     return found
 
 
-def check_port(port: str) -> None:
-    """Fail early, with a useful message, for a serial device that does not exist or that another program holds."""
+def check_port(port: str, *, allow_busy: bool = False) -> None:
+    """Fail early, with a useful message, for a serial device that does not exist or that another program holds.
+
+    A pseudo-terminal held by the bridge that created it (socat, ser2net: the program owning the pty's master side,
+    or a known bridge program) is not busy: the bridge forwards it, so validation goes ahead with a warning.
+    ``allow_busy`` goes ahead whoever holds the port.
+    """
     if is_url(port):
         return
     path = Path(port)
@@ -122,8 +170,16 @@ def check_port(port: str) -> None:
                           "use socket://HOST:PORT for the emulator")
     holders = _holders(path)
     if holders:
-        raise DeviceError(f"{port} is busy: opened by {', '.join(holders)}",
-                          hint="close the serial monitor or the other program using the port")
+        names = ", ".join(str(h) for h in holders)
+        if all(h.is_bridge for h in holders):
+            log.warning("%s is held open by %s, a serial bridge; going ahead (the bridge forwards the port)",
+                        port, names)
+        elif allow_busy:
+            log.warning("%s is also open in %s; going ahead because of --allow-busy", port, names)
+        else:
+            raise DeviceError(f"{port} is busy: opened by {names}",
+                              hint="close the serial monitor or the other program using the port, or pass "
+                              "--allow-busy if that program is a bridge that forwards the port")
     try:
         import serial
 
@@ -133,7 +189,11 @@ def check_port(port: str) -> None:
         err = getattr(exc, "errno", None)
         if err in (errno.EBUSY, errno.EAGAIN, errno.EWOULDBLOCK) or "busy" in str(exc).lower() or \
                 "lock" in str(exc).lower():
-            raise DeviceError(f"{port} is busy: {exc}", hint="close the other program using the port") from None
+            if allow_busy:
+                log.warning("%s is locked by another program (%s); going ahead because of --allow-busy", port, exc)
+                return
+            raise DeviceError(f"{port} is busy: {exc}",
+                              hint="close the other program using the port, or pass --allow-busy") from None
         if err == errno.EACCES:
             raise DeviceError(f"no permission to open {port}",
                               hint="add yourself to the dialout group (sudo usermod -aG dialout $USER) and log in "
@@ -143,9 +203,11 @@ def check_port(port: str) -> None:
 
 @contextlib.contextmanager
 def open_target(port: str, *, baud: int = 115200, timeout: float = 10.0, boot_timeout: float = 10.0,
-                retries: int = 3) -> Iterator[ClientTarget]:
-    """Connect to the device on ``port`` (path or URL), wait until it answers, yield a Target; always closes."""
-    check_port(port)
+                retries: int = 3, allow_busy: bool = False) -> Iterator[ClientTarget]:
+    """Connect to the device on ``port`` (path or URL), wait until it answers, yield a Target; always closes.
+
+    ``allow_busy``: go ahead when another program holds the port (see :func:`check_port`)."""
+    check_port(port, allow_busy=allow_busy)
     where = ("the emulator's socket (is it running, and is no other client connected to it?)" if is_url(port)
              else "the board (is the firmware flashed, the baud rate right, the board powered?)")
     try:

@@ -4,7 +4,7 @@ Targets: the default builds the ELF with the system cross toolchain named by the
 arm-none-eabi- for the STM32F405, riscv64-unknown-elf- for the RV32IMC board) and our own startup code and
 linker script (src/port/); ``upload`` starts QEMU on the ELF in the background with the console UART on a TCP
 socket (``upload_port = HOST:PORT``, default 127.0.0.1:5555) and returns; ``stop`` stops that QEMU.
-The QEMU process id is kept in $BUILD_DIR/qemu.pid.
+The QEMU process id is kept in .pio/qemu-<env>.pid.
 """
 
 import os
@@ -76,7 +76,10 @@ target_elf = env.BuildProgram()
 
 
 def _pidfile():
-    return env.subst(os.path.join("$BUILD_DIR", "qemu.pid"))
+    # Not in $BUILD_DIR: PlatformIO empties the build folder whenever the configuration changes (another
+    # upload port, `pio test`), which would lose the running QEMU.
+    workspace = env.GetProjectConfig().get("platformio", "workspace_dir")
+    return os.path.join(workspace, "qemu-{}.pid".format(env.subst("$PIOENV")))
 
 
 def _upload_address():
