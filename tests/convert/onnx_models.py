@@ -147,12 +147,22 @@ def mixed_ops(channels: int = 8, size: int = 16) -> onnx.ModelProto:
     return b.model("mixed", "input", [1, 3, size, size], "probs", [1, 10])
 
 
-def fully_convolutional(channels: int = 4, size: int = 12) -> onnx.ModelProto:
-    """A 4-D output (NCHW feature map), as a segmentation head or an autoencoder has."""
+def fully_convolutional(channels: int = 4, size: int | str = 12) -> onnx.ModelProto:
+    """A 4-D output (NCHW feature map), as a segmentation head or an autoencoder has; ``size`` may be a name
+    (dynamic height and width)."""
     b = _Builder(5)
     h = b.node("Relu", [b.conv("input", "c1", 1, channels, 3, pad=1)], "r1")
     b.conv(h, "out", channels, 2, 1)
     return b.model("fcn", "input", [1, 1, size, size], "out", [1, 2, size, size])
+
+
+def with_erf() -> onnx.ModelProto:
+    """Erf (GELU's building block): onnx2tf converts it, but TensorFlow's Erf has no TFLite builtin kernel."""
+    b = _Builder(6)
+    h = b.node("Erf", [b.conv("input", "c", 1, 4, 3)], "erf")
+    h = b.node("Flatten", [h], "flat", axis=1)
+    b.gemm(h, "logits", 4 * 6 * 6, 10)
+    return b.model("erf", "input", [1, 1, 8, 8], "logits", [1, 10])
 
 
 def lenet_digits(ridge: float = 1.0) -> onnx.ModelProto:

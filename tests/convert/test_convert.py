@@ -14,7 +14,14 @@ from codegen.convert.pipeline import ConvertConfig, convert_onnx
 from codegen.errors import CodegenError
 from codegen.verify import verify
 from tests.convert.helpers import float_agreement, tflite_io, tflite_ops
-from tests.convert.onnx_models import depthwise_separable, fully_convolutional, mixed_ops, residual, save
+from tests.convert.onnx_models import (
+    depthwise_separable,
+    fully_convolutional,
+    mixed_ops,
+    residual,
+    save,
+    with_erf,
+)
 
 
 @pytest.fixture
@@ -31,7 +38,8 @@ def no_network(monkeypatch):
 @pytest.fixture(scope="module")
 def models(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("onnx")
-    builders = {"residual": residual, "dwsep": depthwise_separable, "mixed": mixed_ops, "fcn": fully_convolutional}
+    builders = {"residual": residual, "dwsep": depthwise_separable, "mixed": mixed_ops,
+                "fcn": lambda: fully_convolutional(size="side"), "erf": with_erf}
     return {name: save(build(), d / f"{name}.onnx") for name, build in builders.items()}
 
 
@@ -44,8 +52,9 @@ def models(tmp_path_factory) -> dict[str, Path]:
 def test_block_converts_to_int8_that_matches_onnxruntime_and_tflm(models, tmp_path, no_network, name, shape,
                                                                   must_have):
     out = tmp_path / f"{name}.tflite"
+    input_shape = shape if name == "fcn" else None  # its height and width are dynamic: --input-shape fixes them
     result = convert_onnx(ConvertConfig(model=models[name], out=out, dataset="digits", calibration_samples=50,
-                                        accuracy_samples=50))
+                                        accuracy_samples=50, input_shape=input_shape))
     float_twin = tmp_path / f"{name}_float32.tflite"
     # float twin vs onnxruntime, computed here independently of the tool's own check
     assert float_agreement(models[name], float_twin, shape) <= 1e-3
@@ -81,3 +90,9 @@ def test_float_disagreement_above_the_tolerance_is_refused_unless_forced(models,
                                         tolerance=1e-12, force=True))
     assert not forced.within_tolerance and 0 < forced.max_abs_diff <= 1e-3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.tflite", "d_convert.json"]
+
+
+def test_tensorflow_op_without_a_tflite_kernel_is_named(models, tmp_path):
+    with pytest.raises(CodegenError, match=r"TensorFlow op\(s\) Erf made from the ONNX graph have no TFLite builtin"):
+        convert_onnx(ConvertConfig(model=models["erf"], out=tmp_path / "e.tflite", int8=False))
+    assert not list(tmp_path.iterdir())
