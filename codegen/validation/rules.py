@@ -148,7 +148,7 @@ def check_operator(graph: ir.Graph, op: ir.Operator) -> None:
     for i, t in enumerate(op.inputs):
         if t < 0 and i not in rule.optional:
             raise OpInvalid(f"input {i} is missing (index {t})")
-    if len(op.outputs) != rule.outputs:
+    if rule.outputs >= 0 and len(op.outputs) != rule.outputs:  # -1: any number (SPLIT, UNPACK)
         raise OpInvalid(f"has {len(op.outputs)} outputs, expected {rule.outputs}")
     result = rule.fn(OpCheck(graph, op))
     if result is None:
@@ -367,3 +367,6 @@ def _pad(c: OpCheck) -> RuleResult:
                                        f"for an input of rank {rank}")
     c.require(bool((pads >= 0).all()), "paddings must not be negative")
     return tuple(int(s + pads[d, 0] + pads[d, 1]) for d, s in enumerate(x.shape))
+
+
+from codegen.validation import rules_layout  # noqa: E402, F401  (registers the layout ops' rules)

@@ -1,0 +1,40 @@
+/* codegen runtime: data-movement and min/max kernels (TRANSPOSE, STRIDED_SLICE, SLICE, SPLIT, SPLIT_V,
+ * DEPTH_TO_SPACE, SPACE_TO_DEPTH, RESIZE_NEAREST_NEIGHBOR, MAXIMUM, MINIMUM). Included by cg_nn.h. */
+#ifndef CG_NN_LAYOUT_H
+#define CG_NN_LAYOUT_H
+
+#include "cg_status.h"
+#include "cg_types.h"
+
+#define CG_COPY_DIMS 6
+
+/* A strided gather: output element (i0..i5), written in order, is input[in_offset + sum_k i_k * in_stride[k]].
+ * Every layout operator above is one or more such copies with its index arithmetic done at generation time
+ * (a stride may be negative: STRIDED_SLICE with negative steps). */
+typedef struct {
+    int32_t count[CG_COPY_DIMS];
+    int32_t in_stride[CG_COPY_DIMS];
+    int32_t in_offset;
+} cg_strided_copy_params;
+
+cg_status cg_strided_copy_s8(const cg_strided_copy_params *p, const int8_t *input, int8_t *output);
+cg_status cg_strided_copy_f32(const cg_strided_copy_params *p, const float *input, float *output);
+
+/* RESIZE_NEAREST_NEIGHBOR: output pixel (y, x) of batch b is input pixel (rows[y], cols[x]) of batch b. */
+typedef struct {
+    cg_dims input;
+    cg_dims output;
+    const int32_t *rows; /* output.h source rows */
+    const int32_t *cols; /* output.w source columns */
+} cg_resize_nearest_params;
+
+cg_status cg_resize_nearest_s8(const cg_resize_nearest_params *p, const int8_t *input, int8_t *output);
+cg_status cg_resize_nearest_f32(const cg_resize_nearest_params *p, const float *input, float *output);
+
+/* MAXIMUM / MINIMUM with broadcasting: TFLM compares the raw int8 values (no rescaling). */
+cg_status cg_maximum_s8(const cg_broadcast_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+cg_status cg_minimum_s8(const cg_broadcast_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+cg_status cg_maximum_f32(const cg_broadcast_params *p, const float *input1, const float *input2, float *output);
+cg_status cg_minimum_f32(const cg_broadcast_params *p, const float *input1, const float *input2, float *output);
+
+#endif /* CG_NN_LAYOUT_H */

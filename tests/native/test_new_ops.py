@@ -1,0 +1,106 @@
+"""Layout and min/max operators (TRANSPOSE, STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, PACK, UNPACK, DEPTH_TO_SPACE,
+SPACE_TO_DEPTH, RESIZE_NEAREST_NEIGHBOR, MAXIMUM, MINIMUM), int8 and float32, bit-exact with TFLM.
+
+Models are built with TensorFlow; several operators share one model (one output each) so that each dtype costs
+a few conversions and compilations, not one per operator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from codegen import host
+from codegen.frontend import load_model
+from codegen.reference import ReferenceModel
+from tests.native.op_models import OpSpec, build
+from tests.native.test_op_conformance import _inputs
+
+
+def _tf():  # noqa: ANN202
+    import tensorflow as tf
+
+    return tf
+
+
+def _layout(K, x):  # noqa: ANN001, ANN202
+    tf = _tf()
+    t = x[0]
+    return [
+        tf.transpose(t, [0, 3, 1, 2]),
+        t[:, 5:0:-2, 1:7:3, ::2],
+        tf.slice(t, [0, 1, 2, 3], [-1, 3, 4, 2]),
+        t[:, -1, :, 2:5],
+    ]
+
+
+def _split(K, x):  # noqa: ANN001, ANN202
+    tf = _tf()
+    return [*tf.split(x[0], 2, axis=3), *tf.split(x[0], [3, -1, 2], axis=1)]
+
+
+def _depth_space(K, x):  # noqa: ANN001, ANN202
+    tf = _tf()
+    return [tf.nn.depth_to_space(x[0], 2), tf.nn.space_to_depth(x[0], 2)]
+
+
+def _pack(K, x):  # noqa: ANN001, ANN202
+    tf = _tf()
+    return [tf.stack([x[0], x[1]], axis=2), tf.unstack(x[0], axis=1)[3] + tf.unstack(x[1], axis=1)[0]]
+
+
+def _resize(K, x):  # noqa: ANN001, ANN202
+    tf = _tf()
+    return [
+        tf.image.resize(x[0], (9, 11), method="nearest"),
+        tf.compat.v1.image.resize_nearest_neighbor(x[0], (3, 4), align_corners=True),
+        K.layers.UpSampling2D(2)(x[0]),
+    ]
+
+
+def _minmax(K, x):  # noqa: ANN001, ANN202
+    tf = _tf()
+    return [tf.maximum(x[0], x[1]), tf.minimum(x[0], x[1]), tf.maximum(x[0], np.float32(0.25))]
+
+
+BUILDERS = {
+    "layout": (((6, 8, 8),), _layout, {"TRANSPOSE", "STRIDED_SLICE", "SLICE"}),
+    "split": (((6, 8, 8),), _split, {"SPLIT", "SPLIT_V"}),
+    "depth_space": (((4, 6, 8),), _depth_space, {"DEPTH_TO_SPACE", "SPACE_TO_DEPTH"}),
+    "pack": (((5, 4, 3), (5, 4, 3)), _pack, {"PACK", "UNPACK"}),
+    "resize": (((5, 7, 3),), _resize, {"RESIZE_NEAREST_NEIGHBOR"}),
+    "minmax": (((4, 5, 3), (1, 5, 3)), _minmax, {"MAXIMUM", "MINIMUM"}),
+}
+SPECS = [
+    OpSpec(f"new_{name}_{quant}", shapes, fn, quant=quant, key="new_ops_1")
+    for name, (shapes, fn, _) in BUILDERS.items()
+    for quant in ("int8", "float32")
+]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_new_op_model_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: ANN001
+    path = build(spec)
+    graph = load_model(path)
+    needs = BUILDERS[spec.name.split("_", 1)[1].rsplit("_", 1)[0]][2]
+    assert needs <= set(graph.op_set), f"the converter did not emit {needs - set(graph.op_set)}: {graph.op_set}"
+    ours = host.compile(graph, cache_dir=build_cache)
+    ref = ReferenceModel(path)
+    rng = np.random.default_rng(7)
+    for _ in range(10):
+        xs = _inputs(graph, spec, rng)
+        for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
+            # layout ops and MAXIMUM/MINIMUM move or pick values: float32 is exact too
+            np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
+
+
+@pytest.mark.parametrize("name", ["new_layout_int8", "new_resize_float32"])
+def test_layout_kernels_are_clean_under_sanitizers(name: str, build_cache) -> None:  # noqa: ANN001
+    spec = next(s for s in SPECS if s.name == name)
+    path = build(spec)
+    graph = load_model(path)
+    ours = host.compile(graph, cache_dir=build_cache, sanitize=True, opt="-O1")
+    ref = ReferenceModel(path)
+    xs = _inputs(graph, spec, np.random.default_rng(3))
+    for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
+        np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
