@@ -358,4 +358,6 @@ cg_status cg_dequantize_s8(const cg_affine_params *p, const int8_t *input, float
 /* QUANTIZE int8 -> int8 (change of scale / zero point): uses act_min = -128, act_max = 127. */
 cg_status cg_requantize_s8(const cg_requant_s8_params *p, const int8_t *input, int8_t *output);
 
+#include "cg_nn_layout.h" /* TRANSPOSE, slices, splits, resizes, MAXIMUM/MINIMUM */
+
 #endif /* CG_NN_H */
