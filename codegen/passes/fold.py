@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 
@@ -61,7 +62,7 @@ def _shape(graph: ir.Graph, op: ir.Operator, values: Values) -> list[np.ndarray]
 
 @folder("STRIDED_SLICE")
 def _strided_slice(graph: ir.Graph, op: ir.Operator, values: Values) -> list[np.ndarray]:
-    assert isinstance(op, ir.StridedSlice)
+    op = cast(ir.StridedSlice, op)
     if op.ellipsis_mask or op.new_axis_mask or op.offset:
         raise ValueError("TFLM ignores the ellipsis/new-axis masks and offset; not folded")
     x = _arg(values, 0)
@@ -80,7 +81,7 @@ def _slice(graph: ir.Graph, op: ir.Operator, values: Values) -> list[np.ndarray]
 
 @folder("PACK")
 def _pack(graph: ir.Graph, op: ir.Operator, values: Values) -> list[np.ndarray]:
-    assert isinstance(op, ir.Pack)
+    op = cast(ir.Pack, op)
     xs = [_arg(values, i) for i in range(len(op.inputs))]
     axis = op.axis + xs[0].ndim + 1 if op.axis < 0 else op.axis
     return [np.stack(xs, axis=axis)]
@@ -88,14 +89,14 @@ def _pack(graph: ir.Graph, op: ir.Operator, values: Values) -> list[np.ndarray]:
 
 @folder("UNPACK")
 def _unpack(graph: ir.Graph, op: ir.Operator, values: Values) -> list[np.ndarray]:
-    assert isinstance(op, ir.Unpack)
+    op = cast(ir.Unpack, op)
     x = _arg(values, 0)
     return [np.take(x, k, axis=op.axis) for k in range(x.shape[op.axis])]
 
 
 @folder("CONCATENATION")
 def _concat(graph: ir.Graph, op: ir.Operator, values: Values) -> list[np.ndarray]:
-    assert isinstance(op, ir.Concatenation)
+    op = cast(ir.Concatenation, op)
     if op.activation is not ir.Activation.NONE:
         raise ValueError("fused activation")
     xs = [_arg(values, i) for i in range(len(op.inputs))]
@@ -104,7 +105,7 @@ def _concat(graph: ir.Graph, op: ir.Operator, values: Values) -> list[np.ndarray
 
 @folder("GATHER")
 def _gather(graph: ir.Graph, op: ir.Operator, values: Values) -> list[np.ndarray]:
-    assert isinstance(op, ir.Gather)
+    op = cast(ir.Gather, op)
     return [semantics.gather(_arg(values, 0), _arg(values, 1), op.axis, op.batch_dims)]
 
 
@@ -254,7 +255,8 @@ class FoldConstants(GraphPass):
 
     def transform(self, graph: ir.Graph, op: ir.Operator) -> ir.Graph:
         results = evaluate(graph, op)
-        assert results is not None
+        if results is None:
+            raise RuntimeError(f"operator {op.index} ({op.op}) matched but does not fold")
         tensors = list(graph.tensors)
         for t, r in zip(op.outputs, results, strict=True):
             tensors[t] = replace(tensors[t], data=r)

@@ -8,11 +8,13 @@ each is one or more ``cg_strided_copy`` calls whose index arithmetic (TFLM's, fr
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from codegen import ir
 from codegen.backend.native import bounds
-from codegen.backend.native.kernels import LowerContext, lowering
+from codegen.backend.native.kernels import LowerContext, Unsupported, lowering
 from codegen.backend.native.layers import ConstArray, ConstRef, KernelCall, Layer, TensorRef
 from codegen.backend.native.lower.common import nhwc, require, same_dtype
 from codegen.backend.native.lower.elementwise import broadcast_params
@@ -68,14 +70,15 @@ def _layer(op: ir.Operator, dt: str, calls: list[KernelCall], consts: tuple = ()
 
 def _ints(ctx: LowerContext, op: ir.Operator, i: int, what: str) -> list[int]:
     t = ctx.input(op, i)
-    require(t is not None and t.is_constant, f"{op.op} needs a constant {what}")
-    assert t is not None and t.data is not None
+    if t is None or t.data is None:
+        raise Unsupported(f"{op.op} needs a constant {what}")
     return [int(v) for v in t.data.reshape(-1)]
 
 
 def _io(ctx: LowerContext, op: ir.Operator, data: int = 0) -> tuple[ir.Tensor, list[ir.Tensor], str]:
     inp = ctx.input(op, data)
-    assert inp is not None
+    if inp is None:
+        raise Unsupported(f"{op.op} has no input {data}")
     outs = [ctx.output(op, k) for k in range(len(op.outputs))]
     require(not inp.is_constant, f"{op.op} of a constant tensor is not implemented (it should have been folded)")
     return inp, outs, same_dtype(op.op, inp, *outs)
@@ -87,15 +90,14 @@ def transpose(ctx: LowerContext, op: ir.Operator) -> Layer:
     try:
         perm = semantics.transpose_perm(_ints(ctx, op, 1, "permutation"), len(inp.shape))
     except ValueError as exc:
-        require(False, str(exc))
-        raise
+        raise Unsupported(str(exc)) from exc
     st = _strides(inp.shape)
     return _layer(op, dt, [copy_call(dt, inp.index, out.index, [(inp.shape[a], st[a]) for a in perm])])
 
 
 @lowering("STRIDED_SLICE", dtypes=("int8", "float32"), kernels=("cg_strided_copy_s8", "cg_strided_copy_f32"))
 def strided_slice(ctx: LowerContext, op: ir.Operator) -> Layer:
-    assert isinstance(op, ir.StridedSlice)
+    op = cast(ir.StridedSlice, op)
     inp, (out,), dt = _io(ctx, op)
     require(not (op.ellipsis_mask or op.new_axis_mask or op.offset),
             "STRIDED_SLICE with an ellipsis mask, a new-axis mask or offset is not implemented (TFLM ignores them)")
@@ -116,8 +118,7 @@ def slice_(ctx: LowerContext, op: ir.Operator) -> Layer:
     try:
         axes = semantics.slice_axes(inp.shape, begin, size)
     except ValueError as exc:
-        require(False, str(exc))
-        raise
+        raise Unsupported(str(exc)) from exc
     return _layer(op, dt, [_sliced(dt, inp, out, axes)])
 
 
@@ -161,7 +162,7 @@ def split_v(ctx: LowerContext, op: ir.Operator) -> Layer:
 
 @lowering("PACK", dtypes=("int8", "float32"), kernels=("cg_concatenation_s8", "cg_concatenation_f32"))
 def pack(ctx: LowerContext, op: ir.Operator) -> Layer:
-    assert isinstance(op, ir.Pack)
+    op = cast(ir.Pack, op)
     out = ctx.output(op)
     ins = [ctx.input(op, k) for k in range(len(op.inputs))]
     dt = same_dtype(op.op, *ins, out)
@@ -174,7 +175,8 @@ def pack(ctx: LowerContext, op: ir.Operator) -> Layer:
     ctype = _ctype(dt)
     calls = []
     for k, t in enumerate(ins):
-        assert t is not None
+        if t is None:
+            raise Unsupported(f"PACK input {k} is missing")
         require(t.shape == shape, "PACK inputs differ in shape")
         require(not t.is_constant, "PACK of a constant tensor is not implemented")
         params = (("outer", outer), ("copy_size", copy), ("out_stride", len(ins) * copy), ("out_offset", k * copy))
@@ -185,7 +187,7 @@ def pack(ctx: LowerContext, op: ir.Operator) -> Layer:
 
 @lowering("UNPACK", dtypes=("int8", "float32"), kernels=("cg_strided_copy_s8", "cg_strided_copy_f32"))
 def unpack(ctx: LowerContext, op: ir.Operator) -> Layer:
-    assert isinstance(op, ir.Unpack)
+    op = cast(ir.Unpack, op)
     inp, outs, dt = _io(ctx, op)
     rank = len(inp.shape)
     require(-rank <= op.axis < rank and inp.shape[op.axis] == len(outs), "UNPACK axis does not match the outputs")
@@ -199,7 +201,7 @@ def unpack(ctx: LowerContext, op: ir.Operator) -> Layer:
 
 @lowering("DEPTH_TO_SPACE", dtypes=("int8", "float32"), kernels=("cg_strided_copy_s8", "cg_strided_copy_f32"))
 def depth_to_space(ctx: LowerContext, op: ir.Operator) -> Layer:
-    assert isinstance(op, ir.DepthToSpace)
+    op = cast(ir.DepthToSpace, op)
     inp, (out,), dt = _io(ctx, op)
     i, bs = nhwc(inp.shape, "input"), op.block_size
     require(bs >= 1 and i.c % (bs * bs) == 0, f"DEPTH_TO_SPACE block {bs} does not divide {i.c} channels")
@@ -211,7 +213,7 @@ def depth_to_space(ctx: LowerContext, op: ir.Operator) -> Layer:
 
 @lowering("SPACE_TO_DEPTH", dtypes=("int8", "float32"), kernels=("cg_strided_copy_s8", "cg_strided_copy_f32"))
 def space_to_depth(ctx: LowerContext, op: ir.Operator) -> Layer:
-    assert isinstance(op, ir.SpaceToDepth)
+    op = cast(ir.SpaceToDepth, op)
     inp, (out,), dt = _io(ctx, op)
     i, bs = nhwc(inp.shape, "input"), op.block_size
     require(bs >= 1 and i.h % bs == 0 and i.w % bs == 0, f"SPACE_TO_DEPTH block {bs} does not divide {i.h}x{i.w}")
@@ -241,7 +243,7 @@ def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel
 @lowering("RESIZE_NEAREST_NEIGHBOR", dtypes=("int8", "float32"),
           kernels=("cg_resize_nearest_s8", "cg_resize_nearest_f32"))
 def resize_nearest(ctx: LowerContext, op: ir.Operator) -> Layer:
-    assert isinstance(op, ir.ResizeNearestNeighbor)
+    op = cast(ir.ResizeNearestNeighbor, op)
     inp, (out,), dt = _io(ctx, op)
     i, o = nhwc(inp.shape, "input"), nhwc(out.shape, "output")
     require(i.n == o.n and i.c == o.c, "RESIZE_NEAREST_NEIGHBOR changes the batch or channel count")
@@ -261,13 +263,13 @@ def resize_nearest(ctx: LowerContext, op: ir.Operator) -> Layer:
 
 def _minmax(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     a, b, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
-    assert a is not None and b is not None
+    if a is None or b is None:
+        raise Unsupported(f"{op.op} needs two inputs")
     dt = same_dtype(op.op, a, b, out)
     ctype = _ctype(dt)
     consts, operands = [], []
     for k, t in enumerate((a, b)):
-        if t.is_constant:
-            assert t.data is not None
+        if t.data is not None:
             c = ConstArray(f"l{op.index}_in{k}", np.ascontiguousarray(t.data).astype(t.dtype.np).reshape(-1),
                            source_tensor=t.index)
             consts.append(c)
