@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,12 +108,15 @@ def hil_golden(hil_options: HilOptions, request: pytest.FixtureRequest) -> list[
     return golden_vectors(load_model(request.getfixturevalue("hil_model")), 4)
 
 
-def emulator_skip_reason() -> str | None:
-    """Why the emulated board cannot run here (None when it can)."""
-    missing = [p for p in ("qemu-system-arm", "arm-none-eabi-gcc") if shutil.which(p) is None]
+def emulator_skip_reason(board: object = None) -> str | None:
+    """Why the emulated board (default: the emulated STM32F405) cannot run here (None when it can)."""
+    from codegen.boards import load_board
+    from codegen.project.emulator import missing_tools
+
+    missing, packages = missing_tools(board or load_board(DEFAULT_BOARD))  # type: ignore[arg-type]
     if missing:
         return (f"no --port given and {' and '.join(missing)} not installed, so the emulated board cannot run "
-                "(apt install qemu-system-arm gcc-arm-none-eabi, or pass --port)")
+                f"(apt install {packages}, or pass --port)")
     return None
 
 
@@ -125,7 +127,7 @@ def _cache_root() -> Path:
 @pytest.fixture(scope="session")
 def hil_project(hil_options: HilOptions, hil_board, request: pytest.FixtureRequest) -> Path:  # noqa: ANN001
     """A generated and built emulated-board project (the enclosing one, or one made for --model, cached)."""
-    reason = emulator_skip_reason()
+    reason = emulator_skip_reason(hil_board)
     if reason:
         pytest.skip(reason)
     from codegen.hil.project import build_project, ensure_project
@@ -154,7 +156,7 @@ def hil_url(hil_options: HilOptions, request: pytest.FixtureRequest) -> Iterator
     if hil_options.port:
         yield hil_options.port
         return
-    reason = emulator_skip_reason()
+    reason = emulator_skip_reason(request.getfixturevalue("hil_board"))
     if reason:
         pytest.skip(reason)
     from codegen.hil.project import running_emulator

@@ -22,6 +22,24 @@ log = logging.getLogger(__name__)
 
 # QEMU program -> the Debian package that provides it
 QEMU_PACKAGES = {"qemu-system-arm": "qemu-system-arm", "qemu-system-riscv32": "qemu-system-misc"}
+# QEMU program -> (cross compiler the firmware is built with, Debian packages of both)
+EMULATOR_TOOLS = {
+    "qemu-system-arm": ("arm-none-eabi-gcc", "qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi"),
+    "qemu-system-riscv32": (
+        "riscv64-unknown-elf-gcc",
+        "qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf",
+    ),
+}
+
+
+def missing_tools(board: Board) -> tuple[list[str], str]:
+    """Programs an emulated board needs that are not on PATH, and the ``apt-get install`` arguments for them."""
+    if board.emulator is None:
+        return [], ""
+    program = board.emulator.program
+    compiler, packages = EMULATOR_TOOLS.get(program, ("", QEMU_PACKAGES.get(program, program)))
+    missing = [p for p in (program, compiler) if p and shutil.which(p) is None]
+    return missing, packages
 
 
 def free_port() -> int:
