@@ -69,24 +69,31 @@ def run_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def _backend_support() -> dict[str, set[str]]:
+def _backend_support() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Backend -> operator -> the dtypes its registered lowering implements."""
     try:
-        from codegen.backend.native.kernels import supported_ops
+        from codegen.backend.native.kernels import load_lowerings
     except ImportError:
         return {}
-    return {"native": set(supported_ops())}
+    return {"native": {name: s.dtypes for name, s in load_lowerings().items()}}
 
 
 def run_ops(args: argparse.Namespace) -> int:
+    from codegen.passes.fold import FOLDERS
+
     backends = _backend_support()
-    ops = [{"op": name, "family": cls.family, "backends": sorted(b for b, s in backends.items() if name in s)}
+    ops = [{"op": name, "family": cls.family, "backends": sorted(b for b, s in backends.items() if name in s),
+            "dtypes": {b: list(s[name]) for b, s in sorted(backends.items()) if name in s},
+            "folded_when_constant": name in FOLDERS}
            for name, cls in sorted(OP_REGISTRY.items())]
     if args.json:
         print(json.dumps(ops, indent=2))
         return 0
-    print(f"{'op':<20} {'family':<12} backends")
+    names = sorted(backends)
+    print(f"{'op':<24} {'family':<12} " + " ".join(f"{b:<32}" for b in names) + "folded when constant")
     for o in ops:
-        print(f"{o['op']:<20} {o['family']:<12} {', '.join(o['backends']) or '-'}")
+        cells = " ".join(f"{', '.join(o['dtypes'].get(b, [])) or '-':<32}" for b in names)
+        print(f"{o['op']:<24} {o['family']:<12} {cells}{'yes' if o['folded_when_constant'] else '-'}")
     return 0
 
 

@@ -63,4 +63,6 @@ class FuseActivation(GraphPass):
         return renumber(graph, ops)
 
 
-define_pipeline("native", ["fold-constants", "drop-dead-ops", "squeeze-as-reshape", "fuse-activation"])
+define_pipeline(
+    "native", ["fold-constants", "drop-dead-ops", "cancel-transposes", "squeeze-as-reshape", "fuse-activation"]
+)

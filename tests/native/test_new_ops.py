@@ -104,3 +104,21 @@ def test_layout_kernels_are_clean_under_sanitizers(name: str, build_cache) -> No
     xs = _inputs(graph, spec, np.random.default_rng(3))
     for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
         np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
+
+
+def test_codegen_ops_shows_the_dtypes_of_each_backend_from_the_registries(capsys) -> None:  # noqa: ANN001
+    import argparse
+    import json
+
+    from codegen.backend.native.kernels import load_lowerings
+    from codegen.inspect_cli import run_ops
+
+    assert run_ops(argparse.Namespace(json=True)) == 0
+    rows = {r["op"]: r for r in json.loads(capsys.readouterr().out)}
+    for name, support in load_lowerings().items():
+        assert rows[name]["dtypes"]["native"] == list(support.dtypes)
+    assert rows["TRANSPOSE"]["dtypes"]["native"] == ["int8", "float32"]
+    assert rows["SHAPE"]["dtypes"] == {} and rows["SHAPE"]["folded_when_constant"]
+    assert run_ops(argparse.Namespace(json=False)) == 0
+    table = capsys.readouterr().out
+    assert "QUANTIZE" in table and "float32->int8" in table
