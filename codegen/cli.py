@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "codegen.project.cli",          # generate, build, flash
     "codegen.hil.cli",              # validate
     "codegen.train.cli",            # train, bench
+    "codegen.camera.cli",           # camera capture, camera run
     "codegen.compress.cli",         # compress
     "codegen.convert.cli",          # convert (ONNX -> TFLite)
 )
