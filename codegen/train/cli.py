@@ -80,7 +80,13 @@ def register(subparsers: Any) -> None:
         "--width",
         type=float,
         default=None,
-        help="width multiplier (squeezenet: default 0.25, mobilenetv2 alpha: default 0.35)",
+        help="width multiplier (squeezenet, resnet50, regnetx: default 0.25; mobilenetv2 alpha: default 0.35)",
+    )
+    p.add_argument(
+        "--small-input",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="resnet50/regnetx: stride-1 stem for small images (auto: below 64 px)",
     )
     p.add_argument(
         "--prune",
@@ -271,15 +277,22 @@ def run_train(args: argparse.Namespace) -> int:
         prune = PruneConfig(
             target=args.prune, method=args.prune_method, schedule=args.prune_schedule, scope=args.prune_scope
         )
-    options: dict[str, float] = {}
+    options: dict[str, Any] = {}
+    if args.small_input != "auto":
+        if args.model not in ("resnet50", "regnetx"):
+            raise CodegenError(
+                f"--small-input does not apply to {args.model}", hint="use it with resnet50 or regnetx"
+            )
+        options["small_input"] = args.small_input == "yes"
     if args.width is not None:
-        if args.model == "squeezenet":
+        if args.model in ("squeezenet", "resnet50", "regnetx"):
             options["width"] = args.width
         elif args.model == "mobilenetv2":
             options["alpha"] = args.width
         else:
             raise CodegenError(
-                f"--width does not apply to {args.model}", hint="use it with squeezenet or mobilenetv2"
+                f"--width does not apply to {args.model}",
+                hint="use it with squeezenet, resnet50, regnetx or mobilenetv2",
             )
     subset = None
     if args.subset_train is not None or args.subset_test is not None:

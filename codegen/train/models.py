@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from codegen.errors import CodegenError
 from codegen.train.tfenv import keras
 
@@ -68,6 +70,9 @@ def build_model(name: str, input_shape: tuple[int, ...], num_classes: int, **opt
         "lenet": "lenet5",
         "lenet5": "lenet5",
         "resnet8": "resnet8",
+        "resnet50": "resnet50",
+        "regnetx": "regnetx",
+        "regnetx200mf": "regnetx",
         "mobilenetv2": "mobilenetv2",
         "inceptionv3": "inceptionv3",
     }
@@ -286,6 +291,173 @@ def mobilenetv2(
     x = L.Dense(num_classes, name="fc")(x)
     out = L.Softmax(name="softmax")(x)
     return k.Model(inp, out, name="mobilenetv2")
+
+
+# -- ResNet-50-style bottleneck ResNet -----------------------------------------------------------------------
+
+
+def small_input_default(input_shape: tuple[int, ...], small_input: bool | None) -> bool:
+    """Whether to use the small-input stem: given explicitly, or automatic for inputs under 64 pixels."""
+    return min(input_shape[:2]) < 64 if small_input is None else bool(small_input)
+
+
+@register("resnet50")
+def resnet50(
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    width: float = 0.25,
+    depths: tuple[int, ...] = (3, 4, 6, 3),
+    small_input: bool | None = None,
+) -> Any:
+    """ResNet-50-style bottleneck ResNet (He et al. 2016, v1.5: the stride sits on the 3x3 convolution).
+
+    Four stages of bottleneck blocks (1x1 reduce, 3x3, 1x1 expand by 4, BatchNorm, ReLU, projection shortcut
+    where the shape changes) with ``depths`` blocks and 64/128/256/512 * ``width`` bottleneck channels.
+    ``width=1`` and the default depths give ResNet-50 itself (25.56 M trainable parameters at 224x224, 1000
+    classes); the default ``width=0.25`` (1.6 M parameters) is a size a large microcontroller can hold.
+    ``small_input`` (automatic below 64 px): a 3x3 stride-1 stem without max pooling, as for CIFAR, instead of
+    the 7x7 stride-2 stem and 3x3 stride-2 max pooling, so small images keep their resolution.
+    """
+    k = keras()
+    L = k.layers
+    if not depths or any(d < 1 for d in depths):
+        raise CodegenError(f"bad ResNet depths {depths}", hint="give blocks per stage, e.g. 3,4,6,3")
+
+    def ch(c: int) -> int:
+        return max(8, int(round(c * width)))
+
+    def conv_bn(x: Any, filters: int, kernel: int, stride: int, name: str, relu: bool = True) -> Any:
+        x = L.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False,
+                     kernel_initializer="he_normal", name=f"{name}_conv")(x)
+        x = L.BatchNormalization(name=f"{name}_bn")(x)
+        return L.Activation("relu", name=f"{name}_relu")(x) if relu else x
+
+    small = small_input_default(input_shape, small_input)
+    inp = L.Input(shape=input_shape, name="input")
+    if small:
+        x = conv_bn(inp, ch(64), 3, 1, "stem")
+    else:
+        x = conv_bn(inp, ch(64), 7, 2, "stem")
+        x = L.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
+    for s, (base, blocks) in enumerate(zip((64, 128, 256, 512), depths, strict=False), start=1):
+        for b in range(blocks):
+            stride = 2 if b == 0 and s > 1 else 1
+            name = f"stage{s}_block{b + 1}"
+            out_ch = ch(base) * 4
+            y = conv_bn(x, ch(base), 1, 1, f"{name}_1")
+            y = conv_bn(y, ch(base), 3, stride, f"{name}_2")
+            y = conv_bn(y, out_ch, 1, 1, f"{name}_3", relu=False)
+            if stride != 1 or int(x.shape[-1]) != out_ch:
+                x = conv_bn(x, out_ch, 1, stride, f"{name}_shortcut", relu=False)
+            x = L.Add(name=f"{name}_add")([x, y])
+            x = L.Activation("relu", name=f"{name}_out")(x)
+    x = L.GlobalAveragePooling2D(name="avgpool")(x)
+    x = L.Dense(num_classes, name="fc")(x)
+    out = L.Softmax(name="softmax")(x)
+    return k.Model(inp, out, name="resnet50")
+
+
+# -- RegNetX -------------------------------------------------------------------------------------------------
+
+
+def _block_diagonal_mask(kernel_shape: tuple[int, ...], groups: int) -> Any:
+
+    kh, kw, cin, cout = kernel_shape
+    mask = np.zeros(kernel_shape, np.float32)
+    gi, go = cin // groups, cout // groups
+    for g in range(groups):
+        mask[:, :, g * gi : (g + 1) * gi, g * go : (g + 1) * go] = 1.0
+    return mask
+
+
+def _grouped_constraint() -> Any:
+    """A Keras constraint that keeps a convolution kernel block-diagonal (zeros outside the groups)."""
+    k = keras()
+
+    if "codegen>BlockDiagonal" in k.utils.get_custom_objects():
+        return k.utils.get_custom_objects()["codegen>BlockDiagonal"]
+
+    @k.utils.register_keras_serializable(package="codegen")
+    class BlockDiagonal(k.constraints.Constraint):
+        def __init__(self, groups: int) -> None:
+            self.groups = int(groups)
+
+        def __call__(self, w: Any) -> Any:
+            mask = _block_diagonal_mask(tuple(int(d) for d in w.shape), self.groups)
+            return w * mask
+
+        def get_config(self) -> dict[str, int]:
+            return {"groups": self.groups}
+
+    return BlockDiagonal
+
+
+REGNETX_200MF = {"depths": (1, 1, 4, 7), "widths": (24, 56, 152, 368), "group_width": 8, "stem": 32}
+
+
+@register("regnetx")
+def regnetx(
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    width: float = 0.25,
+    depths: tuple[int, ...] = REGNETX_200MF["depths"],  # type: ignore[assignment]
+    group_width: int = REGNETX_200MF["group_width"],  # type: ignore[assignment]
+    small_input: bool | None = None,
+) -> Any:
+    """A small RegNetX (Radosavovic et al. 2020), the RegNetX-200MF design space point scaled by ``width``.
+
+    Stem: 3x3 conv, stride 2 (stride 1 with ``small_input``, automatic below 64 px). Four stages of X blocks
+    (1x1 conv, 3x3 grouped conv with ``group_width`` channels per group and the stage's stride, 1x1 conv,
+    BatchNorm and ReLU, projection shortcut when the shape changes), stage widths 24/56/152/368 * ``width`` rounded
+    to a multiple of the group width, ``depths`` blocks per stage.
+
+    TFLite and the native runtime have no grouped convolution, so the grouped 3x3 convolution is an ordinary
+    convolution whose kernel is kept block-diagonal during training (zeros outside the groups, enforced by a
+    constraint): the same function, dense MACs on the device, and zeros that Huffman packing stores cheaply.
+    """
+
+    k = keras()
+    L = k.layers
+    if group_width < 1 or not depths or any(d < 1 for d in depths):
+        raise CodegenError(f"bad RegNetX settings depths={depths} group_width={group_width}",
+                           hint="positive depths per stage and group width")
+    block_diag = _grouped_constraint()
+
+    def round_width(c: float) -> int:
+        return max(group_width, int(round(c / group_width)) * group_width)
+
+    def conv_bn(x: Any, filters: int, kernel: int, stride: int, name: str, relu: bool = True,
+                groups: int = 1) -> Any:
+        conv = L.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False,
+                        kernel_initializer="he_normal",
+                        kernel_constraint=block_diag(groups) if groups > 1 else None, name=f"{name}_conv")
+        x = conv(x)
+        if groups > 1:  # start block-diagonal too
+            kernel = conv.kernel
+            kernel.assign(kernel * _block_diagonal_mask(tuple(int(d) for d in kernel.shape), groups))
+        x = L.BatchNormalization(name=f"{name}_bn")(x)
+        return L.Activation("relu", name=f"{name}_relu")(x) if relu else x
+
+    small = small_input_default(input_shape, small_input)
+    inp = L.Input(shape=input_shape, name="input")
+    x = conv_bn(inp, round_width(REGNETX_200MF["stem"] * width), 3, 1 if small else 2, "stem")  # type: ignore[operator]
+    widths = [round_width(w * width) for w in REGNETX_200MF["widths"]]  # type: ignore[attr-defined]
+    for s, (w, blocks) in enumerate(zip(widths, depths, strict=False), start=1):
+        for b in range(blocks):
+            stride = 2 if b == 0 and not (small and s == 1) else 1
+            name = f"stage{s}_block{b + 1}"
+            groups = w // group_width
+            y = conv_bn(x, w, 1, 1, f"{name}_a")
+            y = conv_bn(y, w, 3, stride, f"{name}_b", groups=groups)
+            y = conv_bn(y, w, 1, 1, f"{name}_c", relu=False)
+            if stride != 1 or int(x.shape[-1]) != w:
+                x = conv_bn(x, w, 1, stride, f"{name}_shortcut", relu=False)
+            x = L.Add(name=f"{name}_add")([x, y])
+            x = L.Activation("relu", name=f"{name}_out")(x)
+    x = L.GlobalAveragePooling2D(name="avgpool")(x)
+    x = L.Dense(num_classes, name="fc")(x)
+    out = L.Softmax(name="softmax")(x)
+    return k.Model(inp, out, name="regnetx")
 
 
 # -- InceptionV3 ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ tensor types and weight sparsity.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 from collections import Counter
@@ -69,7 +70,12 @@ def convert(model: Any, mode: str, calibration: np.ndarray | None = None) -> byt
         converter.inference_input_type = t.int8
         converter.inference_output_type = t.int8
     try:
-        with warnings.catch_warnings():
+        from codegen.reference import quiet_stderr
+        from codegen.train.tfenv import debug_enabled
+
+        # the MLIR quantizer prints "fully_quantize: 0, inference_type: 6 ..." to fd 2: shown with --debug only
+        quiet = contextlib.nullcontext() if debug_enabled() else quiet_stderr()
+        with warnings.catch_warnings(), quiet:
             warnings.simplefilter(
                 "ignore"
             )  # "Statistics for quantized inputs were expected" is expected here

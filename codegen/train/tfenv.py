@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import sys
 from types import ModuleType
 
 import numpy as np
@@ -44,7 +45,16 @@ def tf() -> ModuleType:
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     if not _CONFIGURED:
         quiet_tensorflow_logs()
-    import tensorflow
+    if debug_enabled() or "tensorflow" in sys.modules:
+        import tensorflow
+    else:
+        # Lines such as "cudart_stub.cc: Could not find cuda drivers" are written to fd 2 while TensorFlow loads,
+        # before absl logging is initialised, whatever TF_CPP_MIN_LOG_LEVEL says: hide fd 2 during the import.
+        # An import error still raises (and is reported) after fd 2 is back.
+        from codegen.reference import quiet_stderr
+
+        with quiet_stderr():
+            import tensorflow
 
     if not _CONFIGURED:
         _CONFIGURED = True

@@ -41,7 +41,7 @@ def lenet_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - retur
         seed=0,
         prune=PruneConfig(target=0.5),
         qat=True,
-        variants=("fp32", "int8", "qat_int8", "pruned_int8", "pruned_qat_int8"),
+        variants=("fp32", "int8", "qat_int8", "pruned_fp32", "pruned_int8", "pruned_qat_int8"),
         out_dir=out,
     )
     return train(cfg)

@@ -100,3 +100,17 @@ def test_missing_dataset_path_fails_with_a_clear_message(tmp_path: Path) -> None
 
 def test_bench_rejects_a_missing_model_file(tmp_path: Path) -> None:
     assert run(["bench", "--models", str(tmp_path / "x.tflite"), "--out", str(tmp_path)]) == EXIT_USAGE
+
+
+def test_train_prints_one_line_per_epoch_and_no_tensorflow_log_lines(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "codegen", "train", "--model", "lenet5", "--dataset", "digits", "--subset-train",
+           "150", "--subset-test", "30", "--epochs", "2", "--variants", "fp32,int8", "--out", str(tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 2, proc.stderr  # nothing but the epoch lines: no cuda/oneDNN/absl/MLIR noise
+    for i, line in enumerate(lines, start=1):
+        assert line.startswith(f"train lenet5: epoch {i}/2 loss ") and "test accuracy" in line

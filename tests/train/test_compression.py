@@ -58,6 +58,11 @@ def test_pruned_int8_model_has_the_target_share_of_zero_weights(lenet_run) -> No
         # per-layer scope: every layer is pruned, not just the big dense one
         assert all(np.mean(w == 0) >= target - 0.01 for w in weights), name
         assert inspect_tflite(buf).sparsity == pytest.approx(zeros / total)
+    # the pruned float variant: float32 weights with the same zeros, for the base/quantized/pruned/pruned+quantized
+    # comparison
+    pruned_fp32 = inspect_tflite(_variant(lenet_run, "pruned_fp32").path.read_bytes())
+    assert pruned_fp32.inputs[0].dtype == "FLOAT32" and pruned_fp32.sparsity >= target
+    assert _variant(lenet_run, "pruned_fp32").accuracy >= 0.9
     dense = _weight_tensors(_variant(lenet_run, "int8").path.read_bytes())
     assert sum(int(np.count_nonzero(w == 0)) for w in dense) / sum(w.size for w in dense) < 0.1
 

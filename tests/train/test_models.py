@@ -57,3 +57,64 @@ def test_unknown_model_lists_the_known_ones() -> None:
         build_model("alexnet", (32, 32, 1), 10)
     for name in model_names():
         assert name in err.value.hint
+
+
+def _trainable(model) -> int:  # noqa: ANN001 - a tf_keras Model
+    import numpy as np
+
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def test_resnet50_at_full_width_is_resnet50() -> None:
+    # torchvision's resnet50: 25,557,032 parameters, 4.09 G multiply-accumulates at 224x224
+    model = build_model("resnet50", (224, 224, 3), 1000, width=1.0)
+    assert _trainable(model) == 25_557_032
+    assert 4.05e9 < model_info(model).macs < 4.15e9
+    assert model.get_layer("avgpool").input_shape[1:3] == (7, 7)
+
+
+def test_resnet50_and_regnetx_small_input_stems_keep_resolution() -> None:
+    for name in ("resnet50", "regnetx"):
+        auto = build_model(name, (32, 32, 3), 10, width=0.1)
+        assert auto.get_layer("avgpool").input_shape[1:3] == (4, 4), name  # stride-1 stem below 64 px
+        off = build_model(name, (32, 32, 3), 10, width=0.1, small_input=False)
+        assert off.get_layer("avgpool").input_shape[1:3] == (1, 1), name  # the ImageNet stem: total stride 32
+
+
+def test_regnetx_at_full_width_is_regnetx_200mf_with_block_diagonal_kernels() -> None:
+    import numpy as np
+
+    # timm's regnetx_002 (RegNetX-200MF): 2,684,792 parameters; the grouped 3x3 convolutions are dense
+    # convolutions whose kernels are zero outside the groups
+    model = build_model("regnetx", (224, 224, 3), 1000, width=1.0)
+    zeros = sum(int(np.sum(w.numpy() == 0)) for w in model.trainable_weights if "kernel" in w.name)
+    assert _trainable(model) - zeros == 2_684_792
+
+
+def test_regnetx_grouped_kernels_stay_block_diagonal_during_training() -> None:
+    import numpy as np
+
+    from codegen.train.tfenv import keras
+
+    model = build_model("regnetx", (16, 16, 1), 3, width=0.5, depths=(1, 1, 1, 1))  # stage 2: 4 groups of 8
+    model.compile(optimizer=keras().optimizers.Adam(0.05), loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    layer = model.get_layer("stage2_block1_b_conv")
+    before = layer.get_weights()[0].copy()
+    model.fit(rng.normal(size=(8, 16, 16, 1)), rng.integers(0, 3, 8), epochs=2, verbose=0)
+    after = layer.get_weights()[0]
+    assert not np.array_equal(before, after)
+    assert np.array_equal(after == 0, before == 0) and (after == 0).mean() > 0.5
+
+
+def test_inceptionv3_gets_75x75_by_default_from_the_cli() -> None:
+    import argparse
+
+    from codegen.train import cli
+
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    args = parser.parse_args(["train", "--model", "inceptionv3", "--dataset", "digits"])
+    assert cli._preprocess(args).size == (75, 75)
+    args = parser.parse_args(["train", "--model", "squeezenet", "--dataset", "digits"])
+    assert cli._preprocess(args).size == (32, 32)
