@@ -13,6 +13,7 @@ Nothing is written when a check fails (unless ``force``), and existing files are
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -187,16 +188,19 @@ def convert_onnx(cfg: ConvertConfig) -> ConvertResult:
     if got_shape != shape:
         raise CodegenError(f"onnx2tf made input shape {got_shape}, expected {shape}",
                            hint="give --input-shape, or --nchw-input to keep the ONNX layout")
-    float_buf = _to_tflite(keras_model, "fp32")
+    with _quiet():
+        float_buf = _to_tflite(keras_model, "fp32")
 
     reference = OnnxReference(om.proto)
     rank = len(om.input_shape)
     rng = np.random.default_rng(cfg.seed)
-    checks = [compare("random normal", float_buf, reference,
-                      rng.standard_normal((cfg.check_samples, *shape[1:])).astype(np.float32), rank, cfg.nchw_input)]
-    if ds is not None:
-        x = _model_layout(ds.x_test[: cfg.check_samples], cfg.nchw_input)
-        checks.append(compare(f"dataset {ds.name} (test split)", float_buf, reference, x, rank, cfg.nchw_input))
+    with _quiet():
+        checks = [compare("random normal", float_buf, reference,
+                          rng.standard_normal((cfg.check_samples, *shape[1:])).astype(np.float32), rank,
+                          cfg.nchw_input)]
+        if ds is not None:
+            x = _model_layout(ds.x_test[: cfg.check_samples], cfg.nchw_input)
+            checks.append(compare(f"dataset {ds.name} (test split)", float_buf, reference, x, rank, cfg.nchw_input))
     worst = max(a.max_abs_diff for a in checks)
     if worst > cfg.tolerance:
         msg = (f"the float TFLite differs from onnxruntime by up to {worst:.3g} "
@@ -210,7 +214,8 @@ def convert_onnx(cfg: ConvertConfig) -> ConvertResult:
     if cfg.int8 and ds is not None:
         calib = _model_layout(quantize.representative_samples(ds.x_train, cfg.calibration_samples, cfg.seed),
                               cfg.nchw_input)
-        int8_buf = _to_tflite(keras_model, "int8", calib)
+        with _quiet():
+            int8_buf = _to_tflite(keras_model, "int8", calib)
     classifier = len(om.output_shape) == 2 and ds is not None and om.output_shape[1] == ds.num_classes
     if ds is not None and not classifier:
         log.info("output shape %s is not one score per class of %s: no accuracy", om.output_shape, ds.name)
@@ -218,7 +223,8 @@ def convert_onnx(cfg: ConvertConfig) -> ConvertResult:
         x_test = _model_layout(ds.x_test, cfg.nchw_input)
         float_acc = onnx_accuracy(reference, x_test, ds.y_test, rank, cfg.nchw_input)
         if int8_buf is not None:
-            int8_acc = quantize.tflite_accuracy(int8_buf, x_test, ds.y_test)
+            with _quiet():
+                int8_acc = quantize.tflite_accuracy(int8_buf, x_test, ds.y_test)
 
     out_buf = int8_buf if int8_buf is not None else float_buf
     ops = quantize.inspect_tflite(out_buf).operators
@@ -248,6 +254,13 @@ def convert_onnx(cfg: ConvertConfig) -> ConvertResult:
         _write(paths["float"], float_buf)
     _write(paths["report"], (json.dumps(result.to_json(), indent=2) + "\n").encode())
     return result
+
+
+def _quiet() -> contextlib.AbstractContextManager[None]:
+    """TensorFlow Lite's C++ notices (XNNPACK delegate, calibrator settings) off the terminal unless --debug."""
+    from codegen.tflog import fd2_to_devnull
+
+    return contextlib.nullcontext() if log.isEnabledFor(logging.DEBUG) else fd2_to_devnull()
 
 
 def _to_tflite(keras_model: Any, mode: str, calibration: np.ndarray | None = None) -> bytes:
