@@ -120,7 +120,8 @@ def _conv_dsp(p: Params) -> Extents:
     batch = max(i.n, o.n)
     k = _pad4(f.h * f.w * max(f.c, i.c))
     args: tuple[int | None, ...] = (
-        _vol(i, batch), _pad4(max(f.n, o.c)) * k, o.c, _vol(o, batch), 2 * k * 2,  # scratch in bytes
+        _vol(i, batch), _pad4(max(f.n, o.c)) * k, o.c, _vol(o, batch),
+        2 * k * 2 + (k if i.c % 4 else 0),  # scratch in bytes: two int16 patches (+ int8 staging row)
     )
     return Extents(args, {"multiplier": o.c, "shift": o.c})
 

@@ -28,10 +28,10 @@ static inline uint32_t read_tail(const int8_t *x, int32_t n)
     return v;
 }
 
-static inline int8_t out_s8(const cg_depthwise_conv2d_s8_params *p, int32_t acc, int32_t c)
+/* requantize, add the output offset, clamp (parameters in locals: an int8 store may alias any memory) */
+static inline int8_t out_s8(int32_t acc, int32_t m, int32_t e, int32_t off, int32_t lo, int32_t hi)
 {
-    acc = cg_requantize(acc, p->multiplier[c], p->shift[c]) + p->output_offset;
-    return (int8_t)cg_clamp_i32(acc, p->act_min, p->act_max);
+    return (int8_t)cg_clamp_i32(cg_requantize(acc, m, e) + off, lo, hi);
 }
 
 cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, const int8_t *input,
@@ -42,6 +42,8 @@ cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, con
     const int32_t k_h = p->filter.h, k_w = p->filter.w, taps = k_h * k_w;
     const int32_t out_h = p->output.h, out_w = p->output.w;
     const int32_t full = ch & ~3;
+    const int32_t *const mult = p->multiplier, *const shift = p->shift;
+    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int8_t *tap[CG_DW_MAX_TAPS];
     int32_t b, oy, ox, ky, kx, c, t, j;
     if (p->depth_multiplier != 1 || p->output.c != ch || p->filter.c != ch || bias == 0 || taps > CG_DW_MAX_TAPS ||
@@ -84,10 +86,10 @@ cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, con
                         a3 = cg_smlatt(xh, wh, a3);
                         w += 2;
                     }
-                    out[c] = out_s8(p, a0, c);
-                    out[c + 1] = out_s8(p, a1, c + 1);
-                    out[c + 2] = out_s8(p, a2, c + 2);
-                    out[c + 3] = out_s8(p, a3, c + 3);
+                    out[c] = out_s8(a0, mult[c], shift[c], off, lo, hi);
+                    out[c + 1] = out_s8(a1, mult[c + 1], shift[c + 1], off, lo, hi);
+                    out[c + 2] = out_s8(a2, mult[c + 2], shift[c + 2], off, lo, hi);
+                    out[c + 3] = out_s8(a3, mult[c + 3], shift[c + 3], off, lo, hi);
                 }
                 if (full < ch) {
                     int32_t acc[4];
@@ -105,7 +107,7 @@ cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, con
                         w += 2;
                     }
                     for (j = 0; full + j < ch; j++) {
-                        out[full + j] = out_s8(p, acc[j], full + j);
+                        out[full + j] = out_s8(acc[j], mult[full + j], shift[full + j], off, lo, hi);
                     }
                 }
                 out += ch;

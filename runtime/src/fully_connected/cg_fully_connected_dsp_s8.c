@@ -43,6 +43,8 @@ cg_status cg_fully_connected_dsp_s8(const cg_fully_connected_s8_params *p, const
 {
     const int32_t depth = p->in_depth, units = p->out_depth;
     const int32_t kp = (depth + 3) & ~3;
+    const int32_t *const mult = p->multiplier, *const shift = p->shift;
+    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
     uint32_t *x = (uint32_t *)(void *)scratch;
     int32_t b, u, i, j;
     if (bias == 0 || depth <= 0 || ((uintptr_t)filter & 3u) != 0) {
@@ -77,8 +79,8 @@ cg_status cg_fully_connected_dsp_s8(const cg_fully_connected_s8_params *p, const
             mac_1x4(x, w, kp >> 2, s);
             w += 4 * (kp >> 1);
             for (j = 0; j < n; j++) {
-                const int32_t acc = cg_requantize(s[j], p->multiplier[u + j], p->shift[u + j]) + p->output_offset;
-                out[u + j] = (int8_t)cg_clamp_i32(acc, p->act_min, p->act_max);
+                const int32_t acc = cg_requantize(s[j], mult[u + j], shift[u + j]) + off;
+                out[u + j] = (int8_t)cg_clamp_i32(acc, lo, hi);
             }
         }
     }

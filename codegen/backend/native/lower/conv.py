@@ -145,8 +145,10 @@ DEPTHWISE_DSP_MAX_TAPS = 64  # CG_DW_MAX_TAPS of cg_depthwise_conv2d_dsp_s8.c
 
 
 def conv2d_dsp_s8_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
-    """``cg_conv2d_dsp_s8_get_scratch_size``: the 16-bit patches of two pixels, depth padded to a multiple of 4."""
-    return 2 * pad_to(k_h * k_w * in_c, 4) * 2
+    """``cg_conv2d_dsp_s8_get_scratch_size``: the 16-bit patches of two pixels, depth padded to a multiple of 4,
+    and an int8 staging row when the channel count is not a multiple of 4."""
+    kp = pad_to(k_h * k_w * in_c, 4)
+    return 2 * kp * 2 + (kp if in_c % 4 else 0)
 
 
 def fully_connected_dsp_s8_scratch_bytes(in_depth: int) -> int:

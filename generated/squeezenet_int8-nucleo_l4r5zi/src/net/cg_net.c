@@ -63,8 +63,8 @@ extern const int32_t cg_net_l34_bias[64];
 extern const int16_t cg_net_l36_filter[1536];
 extern const int32_t cg_net_l36_bias[10];
 
-/* Arena: activations, scratch and decoded constants (17456 bytes). */
-static uint8_t cg_net_arena[17456] CG_ARENA_ATTR CG_ALIGN(16);
+/* Arena: activations, scratch and decoded constants (17472 bytes). */
+static uint8_t cg_net_arena[17472] CG_ARENA_ATTR CG_ALIGN(16);
 static int cg_net_ready = 0;
 static cg_layer_hook cg_net_hook = NULL;
 static void *cg_net_hook_user = NULL;
@@ -77,56 +77,58 @@ static void *cg_net_hook_user = NULL;
 #endif
 #include <sanitizer/asan_interface.h>
 static const uint32_t cg_net_guard_regions[][2] = {
-    {0u, 17456u},
-    {0u, 17456u},
-    {0u, 5184u},
+    {0u, 1084u},
+    {1088u, 16384u},
+    {0u, 17472u},
+    {0u, 4160u},
+    {8192u, 1024u},
     {0u, 16u},
-    {4160u, 1024u},
-    {12288u, 4096u},
+    {4096u, 5120u},
     {0u, 4096u},
-    {4160u, 1168u},
+    {8192u, 1168u},
     {0u, 16384u},
     {0u, 128u},
     {144u, 1024u},
-    {4096u, 8192u},
+    {8192u, 8192u},
     {0u, 16u},
     {144u, 1024u},
-    {8192u, 4096u},
+    {12416u, 4096u},
     {0u, 1168u},
-    {12288u, 4096u},
-    {0u, 16384u},
-    {0u, 10240u},
-    {0u, 128u},
-    {4384u, 512u},
-    {8192u, 2048u},
+    {8320u, 4096u},
+    {128u, 16384u},
+    {0u, 8320u},
+    {0u, 2688u},
+    {0u, 32u},
+    {2048u, 512u},
+    {4096u, 2048u},
+    {0u, 288u},
+    {2048u, 512u},
+    {6144u, 2048u},
+    {0u, 8192u},
+    {0u, 4864u},
     {0u, 2080u},
-    {4384u, 512u},
-    {2048u, 2848u},
-    {0u, 4096u},
-    {4640u, 4096u},
-    {0u, 256u},
-    {4128u, 4608u},
-    {0u, 2080u},
-    {4128u, 512u},
-    {2080u, 2848u},
-    {32u, 8192u},
+    {4096u, 512u},
+    {2048u, 288u},
+    {4096u, 512u},
+    {6144u, 2048u},
+    {0u, 8192u},
     {0u, 1024u},
-    {4128u, 4096u},
+    {2048u, 4096u},
     {0u, 1472u},
     {0u, 48u},
     {1280u, 192u},
-    {2304u, 768u},
+    {1536u, 768u},
     {0u, 432u},
     {1280u, 192u},
-    {1536u, 768u},
+    {2304u, 768u},
     {0u, 3072u},
     {0u, 1920u},
     {3072u, 192u},
     {0u, 48u},
+    {2304u, 960u},
+    {0u, 432u},
     {1536u, 768u},
     {3072u, 192u},
-    {0u, 432u},
-    {2304u, 960u},
     {0u, 3072u},
     {0u, 1920u},
     {2624u, 256u},
@@ -149,7 +151,7 @@ static const uint32_t cg_net_guard_regions[][2] = {
     {0u, 10u},
     {0u, 0u}
 };
-static const uint32_t cg_net_guard_first[40] = { 0u, 1u, 2u, 3u, 6u, 8u, 9u, 12u, 15u, 17u, 18u, 19u, 22u, 24u, 25u, 27u, 29u, 31u, 32u, 33u, 35u, 36u, 39u, 42u, 43u, 45u, 48u, 50u, 51u, 53u, 56u, 58u, 59u, 61u, 63u, 65u, 66u, 67u, 69u, 70u };
+static const uint32_t cg_net_guard_first[40] = { 0u, 2u, 3u, 5u, 7u, 9u, 10u, 13u, 16u, 18u, 19u, 20u, 21u, 24u, 27u, 28u, 29u, 31u, 34u, 35u, 37u, 38u, 41u, 44u, 45u, 47u, 49u, 52u, 53u, 55u, 58u, 60u, 61u, 63u, 65u, 67u, 68u, 69u, 71u, 72u };
 
 static void cg_net_guard_layer(int layer)
 {
@@ -1009,7 +1011,7 @@ static const cg_tensor_info cg_net_input_infos[1] = {
 static const cg_tensor_info cg_net_output_infos[1] = {
     {CG_DTYPE_INT8, 2, {1, 10, 0, 0, 0, 0}, 0.00390625f, -128, 10u},
 };
-static const uint32_t cg_net_input_offsets[1] = { 48u };
+static const uint32_t cg_net_input_offsets[1] = { 0u };
 static const uint32_t cg_net_output_offsets[1] = { 0u };
 static const char *const cg_net_layer_names[39] = {
     "CONV_2D",
@@ -1053,33 +1055,33 @@ static const char *const cg_net_layer_names[39] = {
     "SOFTMAX",
 };
 static const uint32_t cg_net_layer_offsets[39] = {
-    1072u,
+    1088u,
     0u,
-    4160u,
-    12288u,
-    0u,
+    8192u,
     4096u,
-    144u,
-    8192u,
-    12288u,
     0u,
     8192u,
-    4384u,
+    144u,
+    12416u,
+    8320u,
+    128u,
     0u,
     2048u,
-    4640u,
-    4128u,
-    32u,
-    2080u,
-    4128u,
+    4096u,
+    6144u,
+    0u,
+    4096u,
+    0u,
+    6144u,
+    2048u,
     0u,
     1280u,
-    2304u,
     1536u,
+    2304u,
     0u,
     3072u,
-    1536u,
     2304u,
+    1536u,
     0u,
     2624u,
     1024u,
@@ -1194,7 +1196,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(0);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l0_p0, (const int8_t *)(cg_net_arena + 48u), cg_net_l0_filter, cg_net_l0_bias, (int8_t *)(cg_net_arena + 1072u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l0_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l0_filter, cg_net_l0_bias, (int8_t *)(cg_net_arena + 1088u), (int8_t *)(cg_net_arena + 1024u));
     if (status != CG_OK) {
         return status;
     }
@@ -1206,7 +1208,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(1);
 #endif
-    status = cg_maxpool_s8(&cg_net_l1_p0, (const int8_t *)(cg_net_arena + 1072u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_maxpool_s8(&cg_net_l1_p0, (const int8_t *)(cg_net_arena + 1088u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1218,7 +1220,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(2);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l2_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l2_filter, cg_net_l2_bias, (int8_t *)(cg_net_arena + 4160u), (int8_t *)(cg_net_arena + 4096u));
+    status = cg_conv2d_dsp_s8(&cg_net_l2_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l2_filter, cg_net_l2_bias, (int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 4096u));
     if (status != CG_OK) {
         return status;
     }
@@ -1230,7 +1232,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(3);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l3_p0, (const int8_t *)(cg_net_arena + 4160u), cg_net_l3_filter, cg_net_l3_bias, (int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l3_p0, (const int8_t *)(cg_net_arena + 8192u), cg_net_l3_filter, cg_net_l3_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1242,7 +1244,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(4);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l4_p0, (const int8_t *)(cg_net_arena + 4160u), cg_net_l4_filter, cg_net_l4_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 5184u));
+    status = cg_conv2d_dsp_s8(&cg_net_l4_p0, (const int8_t *)(cg_net_arena + 8192u), cg_net_l4_filter, cg_net_l4_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 9216u));
     if (status != CG_OK) {
         return status;
     }
@@ -1254,11 +1256,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(5);
 #endif
-    status = cg_concatenation_s8(&cg_net_l5_p0, (const int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 4096u));
+    status = cg_concatenation_s8(&cg_net_l5_p0, (const int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 8192u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l5_p1, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 4096u));
+    status = cg_concatenation_s8(&cg_net_l5_p1, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 8192u));
     if (status != CG_OK) {
         return status;
     }
@@ -1270,7 +1272,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(6);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l6_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l6_filter, cg_net_l6_bias, (int8_t *)(cg_net_arena + 144u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l6_p0, (const int8_t *)(cg_net_arena + 8192u), cg_net_l6_filter, cg_net_l6_bias, (int8_t *)(cg_net_arena + 144u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1282,7 +1284,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(7);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l7_p0, (const int8_t *)(cg_net_arena + 144u), cg_net_l7_filter, cg_net_l7_bias, (int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l7_p0, (const int8_t *)(cg_net_arena + 144u), cg_net_l7_filter, cg_net_l7_bias, (int8_t *)(cg_net_arena + 12416u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1294,7 +1296,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(8);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l8_p0, (const int8_t *)(cg_net_arena + 144u), cg_net_l8_filter, cg_net_l8_bias, (int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l8_p0, (const int8_t *)(cg_net_arena + 144u), cg_net_l8_filter, cg_net_l8_bias, (int8_t *)(cg_net_arena + 8320u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1306,11 +1308,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(9);
 #endif
-    status = cg_concatenation_s8(&cg_net_l9_p0, (const int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_concatenation_s8(&cg_net_l9_p0, (const int8_t *)(cg_net_arena + 12416u), (int8_t *)(cg_net_arena + 128u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l9_p1, (const int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_concatenation_s8(&cg_net_l9_p1, (const int8_t *)(cg_net_arena + 8320u), (int8_t *)(cg_net_arena + 128u));
     if (status != CG_OK) {
         return status;
     }
@@ -1322,7 +1324,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(10);
 #endif
-    status = cg_maxpool_s8(&cg_net_l10_p0, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 8192u));
+    status = cg_maxpool_s8(&cg_net_l10_p0, (const int8_t *)(cg_net_arena + 128u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1334,7 +1336,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(11);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l11_p0, (const int8_t *)(cg_net_arena + 8192u), cg_net_l11_filter, cg_net_l11_bias, (int8_t *)(cg_net_arena + 4384u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l11_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l11_filter, cg_net_l11_bias, (int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 2560u));
     if (status != CG_OK) {
         return status;
     }
@@ -1346,7 +1348,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(12);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l12_p0, (const int8_t *)(cg_net_arena + 4384u), cg_net_l12_filter, cg_net_l12_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 2048u));
+    status = cg_conv2d_dsp_s8(&cg_net_l12_p0, (const int8_t *)(cg_net_arena + 2048u), cg_net_l12_filter, cg_net_l12_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1358,7 +1360,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(13);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l13_p0, (const int8_t *)(cg_net_arena + 4384u), cg_net_l13_filter, cg_net_l13_bias, (int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 4096u));
+    status = cg_conv2d_dsp_s8(&cg_net_l13_p0, (const int8_t *)(cg_net_arena + 2048u), cg_net_l13_filter, cg_net_l13_bias, (int8_t *)(cg_net_arena + 6144u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1370,11 +1372,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(14);
 #endif
-    status = cg_concatenation_s8(&cg_net_l14_p0, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 4640u));
+    status = cg_concatenation_s8(&cg_net_l14_p0, (const int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l14_p1, (const int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 4640u));
+    status = cg_concatenation_s8(&cg_net_l14_p1, (const int8_t *)(cg_net_arena + 6144u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1386,7 +1388,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(15);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l15_p0, (const int8_t *)(cg_net_arena + 4640u), cg_net_l15_filter, cg_net_l15_bias, (int8_t *)(cg_net_arena + 4128u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l15_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l15_filter, cg_net_l15_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 4608u));
     if (status != CG_OK) {
         return status;
     }
@@ -1398,7 +1400,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(16);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l16_p0, (const int8_t *)(cg_net_arena + 4128u), cg_net_l16_filter, cg_net_l16_bias, (int8_t *)(cg_net_arena + 32u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l16_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l16_filter, cg_net_l16_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 2048u));
     if (status != CG_OK) {
         return status;
     }
@@ -1410,7 +1412,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(17);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l17_p0, (const int8_t *)(cg_net_arena + 4128u), cg_net_l17_filter, cg_net_l17_bias, (int8_t *)(cg_net_arena + 2080u), (int8_t *)(cg_net_arena + 4640u));
+    status = cg_conv2d_dsp_s8(&cg_net_l17_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l17_filter, cg_net_l17_bias, (int8_t *)(cg_net_arena + 6144u), (int8_t *)(cg_net_arena + 2048u));
     if (status != CG_OK) {
         return status;
     }
@@ -1422,11 +1424,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(18);
 #endif
-    status = cg_concatenation_s8(&cg_net_l18_p0, (const int8_t *)(cg_net_arena + 32u), (int8_t *)(cg_net_arena + 4128u));
+    status = cg_concatenation_s8(&cg_net_l18_p0, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 2048u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l18_p1, (const int8_t *)(cg_net_arena + 2080u), (int8_t *)(cg_net_arena + 4128u));
+    status = cg_concatenation_s8(&cg_net_l18_p1, (const int8_t *)(cg_net_arena + 6144u), (int8_t *)(cg_net_arena + 2048u));
     if (status != CG_OK) {
         return status;
     }
@@ -1438,7 +1440,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(19);
 #endif
-    status = cg_maxpool_s8(&cg_net_l19_p0, (const int8_t *)(cg_net_arena + 4128u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_maxpool_s8(&cg_net_l19_p0, (const int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1462,7 +1464,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(21);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l21_p0, (const int8_t *)(cg_net_arena + 1280u), cg_net_l21_filter, cg_net_l21_bias, (int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l21_p0, (const int8_t *)(cg_net_arena + 1280u), cg_net_l21_filter, cg_net_l21_bias, (int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1474,7 +1476,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(22);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l22_p0, (const int8_t *)(cg_net_arena + 1280u), cg_net_l22_filter, cg_net_l22_bias, (int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l22_p0, (const int8_t *)(cg_net_arena + 1280u), cg_net_l22_filter, cg_net_l22_bias, (int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1486,11 +1488,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(23);
 #endif
-    status = cg_concatenation_s8(&cg_net_l23_p0, (const int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_concatenation_s8(&cg_net_l23_p0, (const int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l23_p1, (const int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_concatenation_s8(&cg_net_l23_p1, (const int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1514,7 +1516,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(25);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l25_p0, (const int8_t *)(cg_net_arena + 3072u), cg_net_l25_filter, cg_net_l25_bias, (int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l25_p0, (const int8_t *)(cg_net_arena + 3072u), cg_net_l25_filter, cg_net_l25_bias, (int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1526,7 +1528,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(26);
 #endif
-    status = cg_conv2d_dsp_s8(&cg_net_l26_p0, (const int8_t *)(cg_net_arena + 3072u), cg_net_l26_filter, cg_net_l26_bias, (int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_dsp_s8(&cg_net_l26_p0, (const int8_t *)(cg_net_arena + 3072u), cg_net_l26_filter, cg_net_l26_bias, (int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1538,11 +1540,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(27);
 #endif
-    status = cg_concatenation_s8(&cg_net_l27_p0, (const int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_concatenation_s8(&cg_net_l27_p0, (const int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l27_p1, (const int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_concatenation_s8(&cg_net_l27_p1, (const int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
