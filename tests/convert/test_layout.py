@@ -83,3 +83,22 @@ def test_computed_view_target_becomes_constant_and_the_shape_chain_is_removed():
     assert "Shape" not in ops and "Gather" not in ops and ops.count("Transpose") == 1
     x = np.random.default_rng(2).random((3, 3, 16, 16)).astype(np.float32)
     np.testing.assert_allclose(_outputs(new, x), _outputs(model, x), rtol=1e-5, atol=1e-6)
+
+
+def test_conv1d_flatten_is_permuted_to_length_channel_order():
+    rng = np.random.default_rng(7)
+    c, length, n = 3, 5, 4
+    inits = [numpy_helper.from_array(rng.standard_normal((c, 2, 1)).astype(np.float32), "cw"),
+             numpy_helper.from_array(rng.standard_normal((n, c * length)).astype(np.float32), "fw")]
+    nodes = [helper.make_node("Conv", ["x", "cw"], ["feat"], kernel_shape=[1]),
+             helper.make_node("Flatten", ["feat"], ["flat"], axis=1),
+             helper.make_node("Gemm", ["flat", "fw"], ["y"], transB=1)]
+    g = helper.make_graph(nodes, "t1d", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, length])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, n])], inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    new, count = fold_flatten_transposes(model)
+    assert count == 1
+    assert [list(n.attribute[0].ints) for n in new.graph.node if n.op_type == "Transpose"] == [[0, 2, 1]]
+    x = rng.standard_normal((3, 2, length)).astype(np.float32)
+    np.testing.assert_allclose(_outputs(new, x), _outputs(model, x), rtol=1e-5, atol=1e-5)
