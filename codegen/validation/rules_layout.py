@@ -126,3 +126,13 @@ def _resize(c: OpCheck) -> RuleResult:
 @shape_rule("MAXIMUM", "MINIMUM", inputs=2)
 def _minmax(c: OpCheck) -> RuleResult:
     return c.broadcast(c.input(0).shape, c.input(1).shape)
+
+
+@shape_rule("PRELU", "SQUARED_DIFFERENCE", inputs=2)
+def _broadcast_binary(c: OpCheck) -> RuleResult:
+    return c.broadcast(c.input(0).shape, c.input(1).shape)
+
+
+@shape_rule("EXP", "RSQRT")
+def _unary(c: OpCheck) -> RuleResult:
+    return c.input(0).shape

@@ -1,5 +1,6 @@
-"""Layout and min/max operators (TRANSPOSE, STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, PACK, UNPACK, DEPTH_TO_SPACE,
-SPACE_TO_DEPTH, RESIZE_NEAREST_NEIGHBOR, MAXIMUM, MINIMUM), int8 and float32, bit-exact with TFLM.
+"""Layout and math operators (TRANSPOSE, STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, PACK, UNPACK, DEPTH_TO_SPACE,
+SPACE_TO_DEPTH, RESIZE_NEAREST_NEIGHBOR, MAXIMUM, MINIMUM, PRELU, SQUARED_DIFFERENCE; EXP and RSQRT in float32)
+against TFLM: int8 bit-exact; float32 exact where values are only moved or picked, else within verify's tolerance.
 
 Models are built with TensorFlow; several operators share one model (one output each) so that each dtype costs
 a few conversions and compilations, not one per operator.
@@ -13,6 +14,7 @@ import pytest
 from codegen import host
 from codegen.frontend import load_model
 from codegen.reference import ReferenceModel
+from codegen.verify import FLOAT_ATOL, FLOAT_RTOL
 from tests.native.op_models import OpSpec, build
 from tests.native.test_op_conformance import _inputs
 
@@ -63,6 +65,17 @@ def _minmax(K, x):  # noqa: ANN001, ANN202
     return [tf.maximum(x[0], x[1]), tf.minimum(x[0], x[1]), tf.maximum(x[0], np.float32(0.25))]
 
 
+def _prelu_sqdiff(K, x):  # noqa: ANN001, ANN202
+    tf = _tf()
+    return [K.layers.PReLU(alpha_initializer=K.initializers.RandomUniform(-0.5, 1.5), shared_axes=[1, 2])(x[0]),
+            tf.math.squared_difference(x[0], x[1]), tf.math.squared_difference(x[0], x[0][:, :1, :, :])]
+
+
+def _exp_rsqrt(K, x):  # noqa: ANN001, ANN202
+    tf = _tf()
+    return [tf.exp(x[0]), tf.math.rsqrt(x[0] + 1.5)]
+
+
 BUILDERS = {
     "layout": (((6, 8, 8),), _layout, {"TRANSPOSE", "STRIDED_SLICE", "SLICE"}),
     "split": (((6, 8, 8),), _split, {"SPLIT", "SPLIT_V"}),
@@ -70,19 +83,24 @@ BUILDERS = {
     "pack": (((5, 4, 3), (5, 4, 3)), _pack, {"PACK", "UNPACK"}),
     "resize": (((5, 7, 3),), _resize, {"RESIZE_NEAREST_NEIGHBOR"}),
     "minmax": (((4, 5, 3), (1, 5, 3)), _minmax, {"MAXIMUM", "MINIMUM"}),
+    "prelu_sqdiff": (((4, 5, 3), (4, 5, 3)), _prelu_sqdiff, {"PRELU", "SQUARED_DIFFERENCE"}),
 }
+FLOAT_ONLY = {"exp_rsqrt": (((20,),), _exp_rsqrt, {"EXP", "RSQRT"})}
 SPECS = [
     OpSpec(f"new_{name}_{quant}", shapes, fn, quant=quant, key="new_ops_1")
     for name, (shapes, fn, _) in BUILDERS.items()
     for quant in ("int8", "float32")
-]
+] + [OpSpec(f"new_{name}_float32", shapes, fn, quant="float32", key="new_ops_1")
+     for name, (shapes, fn, _) in FLOAT_ONLY.items()]
+#: float32 outputs that go through libm (expf, sqrtf) or float arithmetic: compared within verify's tolerance
+LIBM = {"new_exp_rsqrt_float32", "new_prelu_sqdiff_float32"}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
 def test_new_op_model_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: ANN001
     path = build(spec)
     graph = load_model(path)
-    needs = BUILDERS[spec.name.split("_", 1)[1].rsplit("_", 1)[0]][2]
+    needs = {**BUILDERS, **FLOAT_ONLY}[spec.name.split("_", 1)[1].rsplit("_", 1)[0]][2]
     assert needs <= set(graph.op_set), f"the converter did not emit {needs - set(graph.op_set)}: {graph.op_set}"
     ours = host.compile(graph, cache_dir=build_cache)
     ref = ReferenceModel(path)
@@ -90,8 +108,11 @@ def test_new_op_model_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: 
     for _ in range(10):
         xs = _inputs(graph, spec, rng)
         for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
-            # layout ops and MAXIMUM/MINIMUM move or pick values: float32 is exact too
-            np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
+            theirs = np.asarray(theirs).reshape(mine.shape)
+            if spec.name in LIBM:
+                np.testing.assert_allclose(mine, theirs, rtol=FLOAT_RTOL, atol=FLOAT_ATOL)
+            else:  # int8, and float32 layout ops and MAXIMUM/MINIMUM, which move or pick values: exact
+                np.testing.assert_array_equal(mine, theirs)
 
 
 @pytest.mark.parametrize("name", ["new_layout_int8", "new_resize_float32"])

@@ -1,3 +1,3 @@
 """Op lowerings, one module per op family. Importing this package registers them all."""
 
-from codegen.backend.native.lower import activation, conv, elementwise, layout, pool, quant, shape  # noqa: F401
+from codegen.backend.native.lower import activation, conv, elementwise, layout, math, pool, quant, shape  # noqa: F401

@@ -1,0 +1,103 @@
+"""PRELU and SQUARED_DIFFERENCE (int8, float32), EXP and RSQRT (float32): TFLM's Prepare arithmetic in Python."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from codegen import ir
+from codegen.backend.native import bounds, prepare
+from codegen.backend.native.kernels import LowerContext, Unsupported, lowering
+from codegen.backend.native.layers import CFloat, ConstArray, ConstRef, KernelCall, Layer, Operand, TensorRef
+from codegen.backend.native.lower.common import require, same_dtype, scale_zp
+from codegen.backend.native.lower.elementwise import broadcast_params
+
+
+def _operands(op: ir.Operator, ts: tuple[ir.Tensor, ...]) -> tuple[list[Operand], tuple[ConstArray, ...]]:
+    """Arena references for activations, constant arrays for constant inputs."""
+    consts, operands = [], []
+    for k, t in enumerate(ts):
+        if t.data is not None:
+            c = ConstArray(f"l{op.index}_in{k}", np.ascontiguousarray(t.data).astype(t.dtype.np).reshape(-1),
+                           source_tensor=t.index)
+            consts.append(c)
+            operands.append(ConstRef(c.name))
+        else:
+            operands.append(TensorRef(t.index))
+    return operands, tuple(consts)
+
+
+def _binary_io(ctx: LowerContext, op: ir.Operator) -> tuple[ir.Tensor, ir.Tensor, ir.Tensor, str]:
+    a, b, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
+    if a is None or b is None:
+        raise Unsupported(f"{op.op} needs two inputs")
+    return a, b, out, same_dtype(op.op, a, b, out)
+
+
+def _binary_call(op: ir.Operator, kernel: str, ptype: str, params: tuple, a: ir.Tensor, b: ir.Tensor,
+                 out: ir.Tensor, dt: str) -> Layer:
+    ctype = "float" if dt == "f32" else "int8_t"
+    operands, consts = _operands(op, (a, b))
+    call = KernelCall(kernel, ptype, params, ((f"const {ctype} *", operands[0]), (f"const {ctype} *", operands[1]),
+                                               (f"{ctype} *", TensorRef(out.index))))
+    return Layer(op.index, op.op, dt, (call,), consts, output=out.index)
+
+
+@lowering("PRELU", dtypes=("int8", "float32"), kernels=("cg_prelu_s8", "cg_prelu_f32"))
+def prelu(ctx: LowerContext, op: ir.Operator) -> Layer:
+    x, alpha, out, dt = _binary_io(ctx, op)
+    shape = broadcast_params(x.shape, alpha.shape, out.shape)
+    if dt == "f32":
+        return _binary_call(op, "cg_prelu_f32", "cg_broadcast_params", shape, x, alpha, out, dt)
+    (s_in, z_in), (s_a, z_a), (s_out, z_out) = scale_zp(x), scale_zp(alpha), scale_zp(out)
+    m1, sh1 = prepare.quantize_multiplier(s_in / s_out)
+    m2, sh2 = prepare.quantize_multiplier(s_in * s_a / s_out)
+    params = (("shape", shape), ("input_offset", -z_in), ("alpha_offset", -z_a), ("output_offset", z_out),
+              ("multiplier_1", m1), ("shift_1", sh1), ("multiplier_2", m2), ("shift_2", sh2))
+    return _binary_call(op, "cg_prelu_s8", "cg_prelu_s8_params", params, x, alpha, out, dt)
+
+
+@lowering("SQUARED_DIFFERENCE", dtypes=("int8", "float32"),
+          kernels=("cg_squared_difference_s8", "cg_squared_difference_f32"))
+def squared_difference(ctx: LowerContext, op: ir.Operator) -> Layer:
+    a, b, out, dt = _binary_io(ctx, op)
+    shape = broadcast_params(a.shape, b.shape, out.shape)
+    if dt == "f32":
+        return _binary_call(op, "cg_squared_difference_f32", "cg_broadcast_params", shape, a, b, out, dt)
+    (s1, z1), (s2, z2), (so, zo) = scale_zp(a), scale_zp(b), scale_zp(out)
+    left_shift = 7
+    twice_max = 2.0 * max(s1, s2)
+    m1, sh1 = prepare.quantize_multiplier(s1 / twice_max)
+    m2, sh2 = prepare.quantize_multiplier(s2 / twice_max)
+    # TFLM: (1 << 14) * output_scale is computed in float32 (exact: a power of two)
+    mo, sho = prepare.quantize_multiplier(twice_max * twice_max / float(np.float32((1 << 2 * left_shift) * so)))
+    params = (("shape", shape), ("input1_offset", -z1), ("input2_offset", -z2), ("output_offset", zo),
+              ("left_shift", left_shift), ("input1_multiplier", m1), ("input1_shift", sh1),
+              ("input2_multiplier", m2), ("input2_shift", sh2), ("output_multiplier", mo), ("output_shift", sho))
+    return _binary_call(op, "cg_squared_difference_s8", "cg_squared_difference_s8_params", params, a, b, out, dt)
+
+
+def _unary_f32(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
+    inp, out = ctx.input(op, 0), ctx.output(op)
+    if inp is None:
+        raise Unsupported(f"{op.op} has no input")
+    dt = same_dtype(op.op, inp, out)
+    require(dt == "f32", f"int8 {op.op} is not implemented (float32 only)")
+    require(inp.size == out.size, f"{op.op} changes the number of elements")
+    call = KernelCall(f"cg_{kind}_f32", "cg_unary_f32_params", (("size", inp.size), ("alpha", CFloat(0.0))),
+                      (("const float *", TensorRef(inp.index)), ("float *", TensorRef(out.index))))
+    return Layer(op.index, op.op, dt, (call,), output=out.index)
+
+
+@lowering("EXP", dtypes=("float32",), kernels=("cg_exp_f32",))
+def exp(ctx: LowerContext, op: ir.Operator) -> Layer:
+    return _unary_f32(ctx, op, "exp")
+
+
+@lowering("RSQRT", dtypes=("float32",), kernels=("cg_rsqrt_f32",))
+def rsqrt(ctx: LowerContext, op: ir.Operator) -> Layer:
+    return _unary_f32(ctx, op, "rsqrt")
+
+
+@bounds.extent("cg_prelu_s8_params", "cg_squared_difference_s8_params")
+def _extent(p: bounds.Params) -> bounds.Extents:
+    return bounds.Extents(bounds._broadcast_extents(p["shape"]))
