@@ -2,7 +2,8 @@
  * (sha256 36f6b5e54e977299a68fe0c114eac3e6388f666cf9e6ea92f260d13b0435e314).
  * Do not edit: regenerate with `codegen generate` (edits are detected and protect the project). */
 /* codegen runtime: data-movement and min/max kernels (TRANSPOSE, STRIDED_SLICE, SLICE, SPLIT, SPLIT_V,
- * DEPTH_TO_SPACE, SPACE_TO_DEPTH, RESIZE_NEAREST_NEIGHBOR, MAXIMUM, MINIMUM). Included by cg_nn.h. */
+ * DEPTH_TO_SPACE, SPACE_TO_DEPTH, RESIZE_NEAREST_NEIGHBOR) and element-wise math (MAXIMUM, MINIMUM, PRELU,
+ * SQUARED_DIFFERENCE, EXP, RSQRT). Included by cg_nn.h. */
 #ifndef CG_NN_LAYOUT_H
 #define CG_NN_LAYOUT_H
 
@@ -39,5 +40,35 @@ cg_status cg_maximum_s8(const cg_broadcast_params *p, const int8_t *input1, cons
 cg_status cg_minimum_s8(const cg_broadcast_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 cg_status cg_maximum_f32(const cg_broadcast_params *p, const float *input1, const float *input2, float *output);
 cg_status cg_minimum_f32(const cg_broadcast_params *p, const float *input1, const float *input2, float *output);
+
+/* PRELU: out = x >= 0 ? requant1(x) : requant2(x * alpha) (offsets applied first), broadcasting alpha. */
+typedef struct {
+    cg_broadcast_params shape;
+    int32_t input_offset, alpha_offset, output_offset;
+    int32_t multiplier_1, shift_1;
+    int32_t multiplier_2, shift_2;
+} cg_prelu_s8_params;
+
+cg_status cg_prelu_s8(const cg_prelu_s8_params *p, const int8_t *input, const int8_t *alpha, int8_t *output);
+cg_status cg_prelu_f32(const cg_broadcast_params *p, const float *input, const float *alpha, float *output);
+
+/* SQUARED_DIFFERENCE: (a - b)^2; int8 with TFLM's rescaling of both inputs to a common scale. */
+typedef struct {
+    cg_broadcast_params shape;
+    int32_t input1_offset, input2_offset, output_offset;
+    int32_t left_shift;
+    int32_t input1_multiplier, input1_shift;
+    int32_t input2_multiplier, input2_shift;
+    int32_t output_multiplier, output_shift;
+} cg_squared_difference_s8_params;
+
+cg_status cg_squared_difference_s8(const cg_squared_difference_s8_params *p, const int8_t *input1,
+                                   const int8_t *input2, int8_t *output);
+cg_status cg_squared_difference_f32(const cg_broadcast_params *p, const float *input1, const float *input2,
+                                    float *output);
+
+/* EXP and RSQRT, float32 (std::exp and 1 / std::sqrt as TFLM). */
+cg_status cg_exp_f32(const cg_unary_f32_params *p, const float *input, float *output);
+cg_status cg_rsqrt_f32(const cg_unary_f32_params *p, const float *input, float *output);
 
 #endif /* CG_NN_LAYOUT_H */
