@@ -134,12 +134,21 @@ def analyze(graph: Graph, board: Board | None = None) -> ModelCost:
     peak, method = planned_peak(graph)
     fit = None
     if board is not None:
+        flash_available, code = board.flash_bytes, CODE_BYTES_ESTIMATE
+        if board.template == "esp32":  # the app partition of codegen's partition table, and ESP-IDF's own code
+            from codegen.project.esp32 import IDF_CODE_BYTES_ESTIMATE, app_flash_bytes
+
+            flash_available, code = app_flash_bytes(board), IDF_CODE_BYTES_ESTIMATE
+        # boards with PSRAM: an arena too large for internal RAM goes there (as the project writer places it)
+        psram = board.psram_bytes > 0 and peak + RAM_OVERHEAD_ESTIMATE > board.ram_bytes
         fit = FitVerdict(
             board=board.name,
-            flash_needed=weight_bytes + CODE_BYTES_ESTIMATE,
-            flash_available=board.flash_bytes,
-            ram_needed=peak + RAM_OVERHEAD_ESTIMATE,
+            flash_needed=weight_bytes + code,
+            flash_available=flash_available,
+            ram_needed=(0 if psram else peak) + RAM_OVERHEAD_ESTIMATE,
             ram_available=board.ram_bytes,
+            psram_needed=peak if psram else 0,
+            psram_available=board.psram_bytes,
         )
     return ModelCost(
         model=graph.source or graph.name,

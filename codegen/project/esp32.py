@@ -85,6 +85,11 @@ def partition_table(board: Board) -> tuple[Partition, ...]:
     )
 
 
+def app_flash_bytes(board: Board) -> int:
+    """Size of the app partition codegen's partition table gives ``board``."""
+    return app_partition_size(partitions_csv(partition_table(board)))
+
+
 def partitions_csv(parts: tuple[Partition, ...]) -> str:
     rows = ["# Name, Type, SubType, Offset, Size, Flags"]
     rows += [f"{p.name}, {p.type}, {p.subtype}, 0x{p.offset:x}, 0x{p.size:x}," for p in parts]

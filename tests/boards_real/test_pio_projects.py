@@ -207,3 +207,11 @@ def test_generated_text_files_are_machine_independent(board, projects):
         assert str(project) not in text and "/work/" not in text, rel
     readme = (project / "README.md").read_text()
     assert board.title in readme and board.serial_uart in readme and "pio test" in readme
+
+
+@pytest.mark.parametrize("board", ESP32_BOARDS, ids=board_ids(ESP32_BOARDS))
+def test_analyze_and_generate_use_the_same_esp32_budgets(board, model_graph):
+    from codegen.analysis import analyze
+
+    fit = analyze(model_graph, board).fit
+    assert fit.flash_available == board.flash_bytes - 0x10000 and fit.ram_available == board.ram_bytes
