@@ -54,7 +54,10 @@ class CustomTestRunner(TestRunnerBase):
         return bool(self._config.get("emulator")) and not self.get_test_port()
 
     def configure_build_env(self, env):
-        # The self-test links the project's network, port and app sources, but brings its own entry point.
+        # The self-test links the project's network, port and app sources, but brings its own entry point. ESP-IDF
+        # projects keep those in the components/codegen component, which every build links: nothing to add.
+        if "espidf" in env.get("PIOFRAMEWORK", []):
+            return env
         if not env.GetProjectOption("test_build_src", False):
             env.BuildSources("$BUILD_DIR/cg_src", "$PROJECT_SRC_DIR", ["+<*>", "-<main.c>", "-<main.cpp>"])
         return env
