@@ -173,6 +173,9 @@ def _tensor(index: int, t: Any, buffers: list[Any], data: bytes, source: str) ->
     dtype = _DTYPES[t.type]
     shape = tuple(int(d) for d in t.shape) if t.shape is not None else ()
     array = None
+    if not 0 <= t.buffer < max(len(buffers), 1):
+        raise ModelError(f"{source}: tensor {index} ({tname}) refers to buffer {t.buffer}, but the model has "
+                         f"{len(buffers)}", hint="the file is corrupted; re-export it")
     if 0 < t.buffer < len(buffers):
         array = _buffer_bytes(buffers[t.buffer], data, source, index)
     if array is not None:

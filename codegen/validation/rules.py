@@ -8,6 +8,7 @@ shape(s). Arity (how many operands, which may be absent) and the integer paramet
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NoReturn, cast
@@ -137,6 +138,9 @@ def check_operator(graph: ir.Graph, op: ir.Operator) -> None:
         value = getattr(op, name, None)
         if value is not None and (not isinstance(value, int) or value < 1):
             raise OpInvalid(f"{name.replace('_', ' ')} is {value}, must be at least 1")
+    for name, value in vars(op).items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise OpInvalid(f"{name.replace('_', ' ')} is {value}, must be a finite number")
     rule = SHAPE_RULES.get(op.op)
     if rule is None:
         return

@@ -255,6 +255,7 @@ def prove(
 
     for layer in layers:
         label = f"layer {layer.index} ({layer.op})"
+        _check_shifts(label, layer, where)
         for call in layer.calls:
             rule = rule_for(call)
             if rule is None:
@@ -281,6 +282,32 @@ def prove(
                     if count * c.values.itemsize > c.nbytes:
                         fail(f"{label}: {call.kernel} reads {count} values of {name} ({ref.name}), which holds "
                              f"{c.values.size}")
+
+
+#: shift amounts the C kernels apply (cg_requantize, cg_shl_wrap, cg_rounding_divide_by_pot) without undefined
+#: behaviour
+SHIFT_RANGE = (-31, 31)
+
+
+def _check_shifts(label: str, layer: Layer, where: str) -> None:
+    """Every requantization shift (parameters named ``*shift``/``*exponent`` and ``*_shift`` arrays) is in
+    :data:`SHIFT_RANGE`: larger ones come from quantization scales too far apart for 32-bit arithmetic."""
+    lo, hi = SHIFT_RANGE
+    values: list[tuple[str, int]] = []
+    for call in layer.calls:
+        for name, value in call.params:
+            if name.endswith(("shift", "exponent")) and isinstance(value, int):
+                values.append((name, value))
+    for c in layer.consts:
+        if c.name.endswith("_shift") and c.values.size:
+            values += [(c.name, int(c.values.min())), (c.name, int(c.values.max()))]
+    for name, value in values:
+        if not lo <= value <= hi:
+            raise BoundsError(
+                f"{where}: {label}: requantization {name} is {value}, outside [{lo}, {hi}]",
+                hint="the model's quantization scales are too far apart for 32-bit fixed-point arithmetic; "
+                "re-quantize it with a representative dataset",
+            )
 
 
 def _check_operand(label: str, kernel: str, k: int, operand: Any, need: int, layer: Layer, graph: ir.Graph,

@@ -166,8 +166,9 @@ def leaky_relu(ctx: LowerContext, op: ir.Operator) -> Layer:
         return _unary_f32(op, inp, out, "leaky_relu", alpha=op.alpha)
     (in_s, in_zp), (out_s, out_zp) = scale_zp(inp), scale_zp(out)
     f = np.float32
-    ma, sa = prepare.quantize_multiplier(float(f(f(in_s) * f(op.alpha)) / f(out_s)))
-    mi, si = prepare.quantize_multiplier(float(f(in_s) / f(out_s)))
+    # TFLM: (input_scale * alpha) in float32, every division in double (a float32 division differs on ties)
+    ma, sa = prepare.quantize_multiplier(float(f(f(in_s) * f(op.alpha))) / float(f(out_s)))
+    mi, si = prepare.quantize_multiplier(float(f(in_s)) / float(f(out_s)))
     params = (
         ("size", inp.size),
         ("input_zero_point", in_zp),

@@ -1,4 +1,5 @@
-"""int8 MEAN is bit-exact with TFLM in every quantization case (TFLM rounds; it never truncates)."""
+"""int8 kernels bit-exact with TFLM where they once were not: MEAN in every quantization case (TFLM rounds; it
+ never truncates), LEAKY_RELU with a negative alpha."""
 
 from __future__ import annotations
 
@@ -52,3 +53,22 @@ def test_issue_11_mean_rounds_like_tflm_not_truncates() -> None:
 
     mult, shift = prepare.mean_multiplier(1.0, 16)
     assert prepare.multiply_by_quantized_multiplier(-506, mult, shift) == -32
+
+
+@pytest.mark.parametrize("alpha,in_q,out_q", [
+    (-0.5, (0.05, 1), (0.05, 1)),    # negative alpha, ratio -0.5: every odd value is a tie
+    (-0.5, (0.05, 1), (0.04, -3)),   # negative alpha, ratio -0.625 computed in double by TFLM
+    (0.5, (0.05, 1), (0.04, -3)),
+    (0.3, (0.041, 0), (0.056, 0)),  # identity multiplier: a float32 division rounds differently
+])
+def test_int8_leaky_relu_matches_tflm_on_every_input(alpha: float, in_q: tuple, out_q: tuple,
+                                                     build_cache) -> None:  # noqa: ANN001
+    """Found by the fuzzer: TFLM applies a negative alpha as -(x * |alpha|), rounding the magnitude, and divides
+    the scales in double precision."""
+    from tests.safety.builder import q8, single_op
+
+    data = single_op("LEAKY_RELU", [q8((4, 64), *in_q)], q8((4, 64), *out_q), alpha=alpha)
+    graph = parse_tflite(data)
+    ours, ref = host.compile(graph, cache_dir=build_cache), ReferenceModel(data)
+    x = np.arange(-128, 128, dtype=np.int8).reshape(4, 64)  # every int8 value, ties included
+    np.testing.assert_array_equal(ours.predict(x)[0], np.asarray(ref.predict(x)[0]).reshape(4, 64))
