@@ -268,8 +268,7 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=pad_to(o.c, 4), output=out.index)
     consts = [ConstArray(f"l{x}_filter", w.astype(np.int8), source_tensor=filt.index), mult, shift]
     bias_ref = None
-    if bias_data is not None:
-        assert b is not None
+    if bias_data is not None and b is not None:
         consts.append(ConstArray(f"l{x}_bias", bias_data.astype(np.int32), source_tensor=b.index))
         bias_ref = ConstRef(f"l{x}_bias")
     scratch = 4 * o.c
