@@ -177,12 +177,28 @@ def src_dirs(board: Board) -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="session")
-def projects(model_graph, tmp_path_factory) -> dict[str, Path]:
+def network_sources(model_graph):
+    """core -> the real generated network as `codegen generate` makes it for a board with that core (Cortex-M4/M7:
+    the DSP kernel set; others: the portable kernels), generated once per core for the session."""
+    from codegen.compress.codec import NetworkGenerator
+
+    cache = {}
+
+    def sources(board: Board):
+        if board.core not in cache:
+            cache[board.core] = NetworkGenerator("none", "auto", board)(model_graph, "cg_net")
+        return cache[board.core]
+
+    return sources
+
+
+@pytest.fixture(scope="session")
+def projects(model_graph, network_sources, tmp_path_factory) -> dict[str, Path]:
     """board name -> generated project folder, for every real (STM32 and ESP32) board."""
     out = {}
     for board in real_boards("stm32") + real_boards("esp32"):
         folder = tmp_path_factory.mktemp(board.name)
-        generate_project(model_graph, board, folder)
+        generate_project(model_graph, board, folder, sources=network_sources(board))
         out[board.name] = folder
     return out
 

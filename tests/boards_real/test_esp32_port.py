@@ -84,12 +84,11 @@ PSRAM_BOARDS = [b for b in ESP32_BOARDS if b.psram_bytes]
 
 
 @pytest.mark.parametrize("cam", PSRAM_BOARDS, ids=board_ids(PSRAM_BOARDS))
-def test_large_arena_on_a_psram_board_is_placed_in_psram(cam, model_graph, tmp_path):
+def test_large_arena_on_a_psram_board_is_placed_in_psram(cam, model_graph, network_sources, tmp_path):
     """ESP32-CAM, S3 N8R8: an arena that does not fit the internal budget goes to PSRAM (EXT_RAM_BSS_ATTR)."""
     from codegen.analysis import RAM_OVERHEAD_ESTIMATE
-    from codegen.project.writer import native_generator
 
-    sources = native_generator(model_graph, "cg_net")
+    sources = network_sources(cam)
     internal = sources.arena_bytes + RAM_OVERHEAD_ESTIMATE
     small = dataclasses.replace(cam, ram_bytes=internal - 1)  # one byte short of arena + overhead
     fit = check_fit(small, sources)
