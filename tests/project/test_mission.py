@@ -185,7 +185,7 @@ def test_validate_through_a_socat_pty_bridge_is_exact(mission: Mission, tmp_path
         while not link.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert link.exists(), "socat did not create the pty"
-        out = _run(f"codegen validate --port {link} --model model/{MODEL} --samples 5 --no-plots",
+        out = _run(f"codegen validate --port {link} --project . --samples 5 --no-plots",
                    mission.project, mission.env)
     finally:
         bridge.send_signal(signal.SIGTERM)
