@@ -161,7 +161,17 @@ def bench_model(
             hint="fix the sidecar or the --size flag, or pass --force",
         )
     pre = replace(pre, size=(int(h), int(w)), channels=int(c))
-    ds = load_dataset(dataset, pre, Subset(train=1, test=samples, seed=seed), data_dir=data_dir)
+    # a folder without a test split is split as it was for training (recorded), so no training image is scored
+    rec = sidecar.read_sidecar(path)
+    split = (rec.split if rec is not None else None) or {}
+    ds = load_dataset(
+        dataset,
+        pre,
+        Subset(train=1, test=samples, seed=seed),
+        data_dir=data_dir,
+        val_split=float(split.get("val_split", 0.2)),
+        split_seed=int(split.get("seed", 0)),
+    )
     n = len(ds.x_test)
     t0 = time.perf_counter()
     # accuracy: the reference interpreter the board agrees with

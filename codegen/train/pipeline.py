@@ -322,6 +322,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> TrainResult:
                 classes=ds.class_names,
                 dataset=cfg.dataset,
                 input={"dtype": tin.dtype, "shape": list(tin.shape), "scale": tin.scale, "zero_point": tin.zero_point},
+                split={"val_split": cfg.val_split, "seed": cfg.seed},
             ),
             force=True,
         )

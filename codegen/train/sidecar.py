@@ -37,6 +37,7 @@ class ModelPreprocess:
     dataset: str = ""
     input: dict[str, Any] | None = None
     source: str = ""
+    split: dict[str, Any] | None = None  # {"val_split": F, "seed": S}: how a folder without test split was split
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -47,6 +48,8 @@ class ModelPreprocess:
         }
         if self.input is not None:
             out["input"] = self.input
+        if self.split is not None:
+            out["split"] = self.split
         return out
 
     def label(self, index: int) -> str:
@@ -91,6 +94,7 @@ def from_json(data: Any, where: str) -> ModelPreprocess:
         dataset=str(data.get("dataset", "")),
         input=data.get("input"),
         source=where,
+        split=data.get("split") if isinstance(data.get("split"), dict) else None,
     )
 
 

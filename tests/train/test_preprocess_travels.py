@@ -89,3 +89,25 @@ def test_a_damaged_record_is_a_clear_error(trained: Path, tmp_path: Path) -> Non
     sidecar.sidecar_path(model).write_text("{not json")
     with pytest.raises(CodegenError, match="cannot read .*m.preprocess.json"):
         bench_model(model, "digits", samples=5)
+
+
+def test_bench_splits_a_flat_folder_as_training_did(tmp_path: Path) -> None:
+    from PIL import Image
+
+    for cls, value in (("dark", 20), ("bright", 230)):
+        (tmp_path / "data" / cls).mkdir(parents=True)
+        for i in range(10):
+            arr = np.full((32, 32), value, np.uint8)
+            arr[i, i] = 128  # distinct images
+            Image.fromarray(arr).save(tmp_path / "data" / cls / f"{i}.png")
+    model = tmp_path / "m_int8.tflite"
+    shutil.copy(SHIPPED, model)
+    spec = f"folder:{tmp_path / 'data'}"
+    pre = Preprocess(size=(32, 32), channels=1)
+    sidecar.write_sidecar(model, sidecar.ModelPreprocess(pre, ("bright", "dark"), spec,
+                                                         split={"val_split": 0.3, "seed": 5}))
+    result = bench_model(model, spec, samples=None)
+    trained_split = load_dataset(spec, pre, val_split=0.3, split_seed=5)
+    assert result.samples == len(trained_split.x_test) == 6  # 30 % of each class, as recorded
+    default_split = load_dataset(spec, pre)
+    assert len(default_split.x_test) == 4
