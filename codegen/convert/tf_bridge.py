@@ -91,6 +91,7 @@ def onnx_to_keras(proto: Any, input_name: str, nchw_input: bool = False) -> Any:
     # onnx2tf decides layouts from the shapes it finds in the graph (it runs this itself only on file paths)
     proto = onnx.shape_inference.infer_shapes(proto)
     out = io.StringIO()
+    debug = log.isEnabledFor(logging.DEBUG)  # --debug: onnx2tf's per-op log goes to the debug log
     with _offline_onnx2tf() as onnx2tf, tempfile.TemporaryDirectory(prefix="codegen-onnx2tf-") as tmp:
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
@@ -101,8 +102,8 @@ def onnx_to_keras(proto: Any, input_name: str, nchw_input: bool = False) -> Any:
                     not_use_onnxsim=True,
                     not_use_opname_auto_generate=False,
                     keep_ncw_or_nchw_or_ncdhw_input_names=[input_name] if nchw_input else None,
-                    non_verbose=True,
-                    verbosity="error",
+                    non_verbose=not debug,
+                    verbosity="info" if debug else "error",
                 )
         except SystemExit as exc:
             raise UnsupportedModelError(
