@@ -114,7 +114,7 @@ def _depth_space(c: OpCheck) -> RuleResult:
     return (n, h // bs, w // bs, ch * bs * bs)
 
 
-@shape_rule("RESIZE_NEAREST_NEIGHBOR", inputs=2)
+@shape_rule("RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", inputs=2)
 def _resize(c: OpCheck) -> RuleResult:
     x = c.input(0)
     c.rank(x, (4,), "input")

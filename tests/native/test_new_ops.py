@@ -57,6 +57,9 @@ def _resize(K, x):  # noqa: ANN001, ANN202
         tf.image.resize(x[0], (9, 11), method="nearest"),
         tf.compat.v1.image.resize_nearest_neighbor(x[0], (3, 4), align_corners=True),
         K.layers.UpSampling2D(2)(x[0]),
+        tf.image.resize(x[0], (9, 11), method="bilinear"),
+        tf.compat.v1.image.resize_bilinear(x[0], (4, 6), align_corners=True),
+        tf.compat.v1.image.resize_bilinear(x[0], (12, 5)),
     ]
 
 
@@ -81,19 +84,19 @@ BUILDERS = {
     "split": (((6, 8, 8),), _split, {"SPLIT", "SPLIT_V"}),
     "depth_space": (((4, 6, 8),), _depth_space, {"DEPTH_TO_SPACE", "SPACE_TO_DEPTH"}),
     "pack": (((5, 4, 3), (5, 4, 3)), _pack, {"PACK", "UNPACK"}),
-    "resize": (((5, 7, 3),), _resize, {"RESIZE_NEAREST_NEIGHBOR"}),
+    "resize": (((5, 7, 3),), _resize, {"RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR"}),
     "minmax": (((4, 5, 3), (1, 5, 3)), _minmax, {"MAXIMUM", "MINIMUM"}),
     "prelu_sqdiff": (((4, 5, 3), (4, 5, 3)), _prelu_sqdiff, {"PRELU", "SQUARED_DIFFERENCE"}),
 }
 FLOAT_ONLY = {"exp_rsqrt": (((20,),), _exp_rsqrt, {"EXP", "RSQRT"})}
 SPECS = [
-    OpSpec(f"new_{name}_{quant}", shapes, fn, quant=quant, key="new_ops_1")
+    OpSpec(f"new_{name}_{quant}", shapes, fn, quant=quant, key="new_ops_2")
     for name, (shapes, fn, _) in BUILDERS.items()
     for quant in ("int8", "float32")
-] + [OpSpec(f"new_{name}_float32", shapes, fn, quant="float32", key="new_ops_1")
+] + [OpSpec(f"new_{name}_float32", shapes, fn, quant="float32", key="new_ops_2")
      for name, (shapes, fn, _) in FLOAT_ONLY.items()]
 #: float32 outputs that go through libm (expf, sqrtf) or float arithmetic: compared within verify's tolerance
-LIBM = {"new_exp_rsqrt_float32", "new_prelu_sqdiff_float32"}
+LIBM = {"new_exp_rsqrt_float32", "new_prelu_sqdiff_float32", "new_resize_float32"}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])

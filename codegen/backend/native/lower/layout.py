@@ -261,6 +261,78 @@ def resize_nearest(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _layer(op, dt, [call], consts)
 
 
+def _c_div(a: int, b: int) -> int:
+    """C integer division (truncates toward zero)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def bilinear_int(in_size: int, out_size: int, align_corners: bool, half_pixel_centers: bool) -> list[int]:
+    """TFLM ``ComputeInterpolationValuesInteger`` per output coordinate: flat (lower, upper, value - 1024 * lower)."""
+    scale = _c_div((1 << 10) * in_size + out_size // 2, out_size)
+    if align_corners and out_size > 1:
+        scale = _c_div((1 << 10) * (in_size - 1) + (out_size - 1) // 2, out_size - 1)
+    flat = []
+    for v in range(out_size):
+        scaled = v * scale + _c_div(scale, 2) - (1 << 9) if half_pixel_centers else v * scale
+        lo = max(_c_div(scaled, 1 << 10), 0)
+        hi = min(_c_div(scaled + (1 << 10) - 1, 1 << 10), in_size - 1)
+        flat += [lo, hi, scaled - (1 << 10) * lo]
+    return flat
+
+
+def bilinear_float(in_size: int, out_size: int, align_corners: bool, half_pixel_centers: bool
+                   ) -> tuple[list[int], list[float]]:
+    """TFLM ``ComputeInterpolationValues`` (float32): flat (lower, upper) and the source coordinate per output."""
+    f = np.float32
+    scale = f(in_size) / f(out_size)
+    if align_corners and out_size > 1:
+        scale = f(in_size - 1) / f(out_size - 1)
+    bounds_, pos = [], []
+    for v in range(out_size):
+        x = f(f(f(v) + f(0.5)) * scale) - f(0.5) if half_pixel_centers else f(f(v) * scale)
+        bounds_ += [max(int(np.floor(x)), 0), min(int(np.ceil(x)), in_size - 1)]
+        pos.append(float(x))
+    return bounds_, pos
+
+
+@lowering("RESIZE_BILINEAR", dtypes=("int8", "float32"), kernels=("cg_resize_bilinear_s8", "cg_resize_bilinear_f32"))
+def resize_bilinear(ctx: LowerContext, op: ir.Operator) -> Layer:
+    op = cast(ir.ResizeBilinear, op)
+    inp, (out,), dt = _io(ctx, op)
+    i, o = nhwc(inp.shape, "input"), nhwc(out.shape, "output")
+    require(i.n == o.n and i.c == o.c, "RESIZE_BILINEAR changes the batch or channel count")
+    size = _ints(ctx, op, 1, "size")
+    require(size == [o.h, o.w], f"RESIZE_BILINEAR size {size} differs from the output {o.h}x{o.w}")
+    require(not (op.align_corners and op.half_pixel_centers),
+            "RESIZE_BILINEAR with both align_corners and half_pixel_centers (TFLM refuses it)")
+    x = op.index
+    ctype = _ctype(dt)
+    if dt == "s8":
+        consts: tuple[ConstArray, ...] = (
+            ConstArray(f"l{x}_rows", np.array(bilinear_int(i.h, o.h, op.align_corners, op.half_pixel_centers),
+                                              np.int32), weight=False),
+            ConstArray(f"l{x}_cols", np.array(bilinear_int(i.w, o.w, op.align_corners, op.half_pixel_centers),
+                                              np.int32), weight=False),
+        )
+        params: tuple = (("input", i), ("output", o), ("rows", ConstRef(consts[0].name)),
+                         ("cols", ConstRef(consts[1].name)))
+        ptype = "cg_resize_bilinear_s8_params"
+    else:
+        rb, rp = bilinear_float(i.h, o.h, op.align_corners, op.half_pixel_centers)
+        cb, cp = bilinear_float(i.w, o.w, op.align_corners, op.half_pixel_centers)
+        consts = (ConstArray(f"l{x}_rows", np.array(rb, np.int32), weight=False),
+                  ConstArray(f"l{x}_cols", np.array(cb, np.int32), weight=False),
+                  ConstArray(f"l{x}_row_pos", np.array(rp, np.float32), weight=False),
+                  ConstArray(f"l{x}_col_pos", np.array(cp, np.float32), weight=False))
+        params = (("input", i), ("output", o), *((k, ConstRef(c.name)) for k, c in
+                                                 zip(("rows", "cols", "row_pos", "col_pos"), consts, strict=True)))
+        ptype = "cg_resize_bilinear_f32_params"
+    call = KernelCall(f"cg_resize_bilinear_{dt}", ptype, params,
+                      ((f"const {ctype} *", TensorRef(inp.index)), (f"{ctype} *", TensorRef(out.index))))
+    return _layer(op, dt, [call], consts)
+
+
 def _minmax(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     a, b, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
     if a is None or b is None:
@@ -314,6 +386,15 @@ def _copy_extent(p: bounds.Params) -> bounds.Extents:
 def _resize_extent(p: bounds.Params) -> bounds.Extents:
     i, o = p["input"], p["output"]
     return bounds.Extents((i.n * i.h * i.w * i.c, o.n * o.h * o.w * o.c), {"rows": o.h, "cols": o.w})
+
+
+@bounds.extent("cg_resize_bilinear_s8_params", "cg_resize_bilinear_f32_params")
+def _bilinear_extent(p: bounds.Params) -> bounds.Extents:
+    i, o = p["input"], p["output"]
+    per = 3 if "row_pos" not in p else 2
+    extra = {"row_pos": o.h, "col_pos": o.w} if per == 2 else {}
+    return bounds.Extents((i.n * i.h * i.w * i.c, o.n * o.h * o.w * o.c), {"rows": per * o.h, "cols": per * o.w,
+                                                                           **extra})
 
 
 @bounds.extent("cg_broadcast_params")
