@@ -71,4 +71,27 @@ cg_status cg_squared_difference_f32(const cg_broadcast_params *p, const float *i
 cg_status cg_exp_f32(const cg_unary_f32_params *p, const float *input, float *output);
 cg_status cg_rsqrt_f32(const cg_unary_f32_params *p, const float *input, float *output);
 
+/* RESIZE_BILINEAR, source coordinates per output row / column computed at generation time (TFLM's formulas).
+ * int8: rows[3 * y + {0, 1, 2}] = y0, y1, input_y - 1024 * y0 (10-bit fixed point; cols likewise), raw values
+ * interpolated with 20-bit weights and rounded half away from zero. float32: rows[2 * y + {0, 1}] = y0, y1 and
+ * row_pos[y] = the float source coordinate (cols, col_pos likewise). */
+typedef struct {
+    cg_dims input;
+    cg_dims output;
+    const int32_t *rows;
+    const int32_t *cols;
+} cg_resize_bilinear_s8_params;
+
+typedef struct {
+    cg_dims input;
+    cg_dims output;
+    const int32_t *rows;
+    const int32_t *cols;
+    const float *row_pos;
+    const float *col_pos;
+} cg_resize_bilinear_f32_params;
+
+cg_status cg_resize_bilinear_s8(const cg_resize_bilinear_s8_params *p, const int8_t *input, int8_t *output);
+cg_status cg_resize_bilinear_f32(const cg_resize_bilinear_f32_params *p, const float *input, float *output);
+
 #endif /* CG_NN_LAYOUT_H */
