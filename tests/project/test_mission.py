@@ -193,3 +193,19 @@ def test_validate_through_a_socat_pty_bridge_is_exact(mission: Mission, tmp_path
         _stop(mission)
     assert "result: PASS" in out and re.search(r"reference -> device\s+5/5 100\.0%", out), out[-3000:]
     assert "a serial bridge; going ahead" in out and "socat" in out
+
+
+def test_upload_to_a_taken_port_fails_saying_how_to_pick_another(mission: Mission) -> None:
+    import socket
+
+    assert mission.project is not None
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(["bash", "-c", f"pio run -t upload --upload-port 127.0.0.1:{port}"],
+                              cwd=mission.project, env=mission.env, capture_output=True, text=True, timeout=300,
+                              check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "QEMU failed to start" in out
+    assert f"Port {port} is taken" in out and "--upload-port" in out

@@ -170,8 +170,12 @@ def start_qemu(target, source, env):  # noqa: ARG001 - SCons action signature
     print(" ".join(cmd))
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
     if result.returncode != 0:
-        print(result.stderr.strip() or result.stdout.strip())
+        message = result.stderr.strip() or result.stdout.strip()
+        print(message)
         print(f"QEMU failed to start (exit code {result.returncode})")
+        if "in use" in message:
+            print(f"Port {port} is taken (another emulator? `pio run -t stop` in its project), or pick another: "
+                  f"pio run -t upload --upload-port {host}:OTHER_PORT")
         return 1
     print(f"QEMU running (pid file {_pidfile()}); serial on socket://{host}:{port}")
     print("Stop it with: pio run -t stop")
