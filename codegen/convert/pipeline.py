@@ -64,6 +64,12 @@ class ConvertConfig:
         if self.int8:
             paths["float"] = stem.with_name(f"{stem.name}_float32.tflite")
         paths["report"] = stem.with_name(f"{stem.name}_convert.json")
+        if self.dataset:  # the preprocessing travels with each model, as `codegen train` records it
+            from codegen.train.sidecar import sidecar_path
+
+            paths["model_preprocess"] = sidecar_path(paths["model"])
+            if self.int8:
+                paths["float_preprocess"] = sidecar_path(paths["float"])
         return paths
 
 
@@ -253,7 +259,26 @@ def convert_onnx(cfg: ConvertConfig) -> ConvertResult:
     if "float" in paths:
         _write(paths["float"], float_buf)
     _write(paths["report"], (json.dumps(result.to_json(), indent=2) + "\n").encode())
+    if ds is not None:
+        _write_sidecar(paths["model"], out_buf, ds, cfg)
+        if "float" in paths:
+            _write_sidecar(paths["float"], float_buf, ds, cfg)
     return result
+
+
+def _write_sidecar(model: Path, buf: bytes, ds: Dataset, cfg: ConvertConfig) -> None:
+    """``M.preprocess.json`` beside ``M.tflite`` (:mod:`codegen.train.sidecar`): read by validate, bench, the
+    camera commands and copied into generated projects."""
+    from codegen.train import quantize, sidecar
+
+    tin = quantize.inspect_tflite(buf).inputs[0]
+    h, w, c = ds.input_shape
+    sidecar.write_sidecar(model, sidecar.ModelPreprocess(
+        preprocess=replace(ds.preprocess, size=(h, w), channels=c),
+        classes=ds.class_names,
+        dataset=cfg.dataset or "",
+        input={"dtype": tin.dtype, "shape": list(tin.shape), "scale": tin.scale, "zero_point": tin.zero_point},
+    ), force=True)  # existing files were refused (or --force given) before the conversion started
 
 
 def _quiet() -> contextlib.AbstractContextManager[None]:

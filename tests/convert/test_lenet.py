@@ -56,6 +56,11 @@ def test_convert_reports_the_checks_and_writes_the_files(converted):
     assert "float TFLite vs onnxruntime, dataset digits (test split), 20 samples" in text
     assert "accuracy on 355 test samples: ONNX float" in text and "points)" in text
     assert "1 flatten(s) before a linear layer folded" in text
+    side = json.loads(model.with_name("lenet.preprocess.json").read_text())
+    assert side["dataset"] == "digits" and side["classes"] == [str(i) for i in range(10)]
+    assert side["preprocess"]["size"] == [28, 28] and side["preprocess"]["channels"] == 1
+    assert side["input"]["dtype"] == "INT8" and side["input"]["shape"] == [1, 28, 28, 1]
+    assert json.loads(model.with_name("lenet_float32.preprocess.json").read_text())["input"]["dtype"] == "FLOAT32"
     rec = json.loads(model.with_name("lenet_convert.json").read_text())
     assert rec["source"]["onnx"] == "lenet_digits.onnx"
     assert rec["mode"] == "int8" and rec["calibration_samples"] == 200
