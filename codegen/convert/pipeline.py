@@ -7,6 +7,8 @@ Output files, for ``--out DIR/M.tflite``:
   --float-model`` and comparisons;
 * ``M_convert.json`` - where it came from (ONNX file and sha256), input layout, the rewrites, the dataset and its
   preprocessing (as ``codegen train`` records it), the checks against onnxruntime, accuracies and emitted ops.
+* ``M.preprocess.json`` (and ``M_float32.preprocess.json``) with a dataset - the preprocessing sidecar of
+  :mod:`codegen.train.sidecar`, as ``codegen train`` writes it.
 
 Nothing is written when a check fails (unless ``force``), and existing files are kept unless ``force``.
 """
