@@ -136,3 +136,26 @@ def _broadcast_binary(c: OpCheck) -> RuleResult:
 @shape_rule("EXP", "RSQRT")
 def _unary(c: OpCheck) -> RuleResult:
     return c.input(0).shape
+
+
+@shape_rule("GATHER", inputs=2)
+def _gather(c: OpCheck) -> RuleResult:
+    op = cast(ir.Gather, c.op)
+    x, idx = c.input(0), c.input(1, "indices")
+    axis = c.axis(op.axis, len(x.shape))
+    batch = op.batch_dims + len(idx.shape) if op.batch_dims < 0 else op.batch_dims
+    c.require(0 <= batch <= min(axis, len(idx.shape)), f"batch_dims {op.batch_dims} is out of range")
+    if idx.data is not None and idx.data.size:
+        c.require(int(idx.data.min()) >= 0 and int(idx.data.max()) < x.shape[axis],
+                  f"an index is outside 0..{x.shape[axis] - 1}")
+    return (*x.shape[:axis], *idx.shape[batch:], *x.shape[axis + 1:])
+
+
+@shape_rule("EXPAND_DIMS", inputs=2)
+def _expand_dims(c: OpCheck) -> RuleResult:
+    x = c.input(0)
+    axis = _ints(c, 1, "axis")
+    c.require(len(axis) == 1, "axis must hold one value")
+    shape = list(x.shape)
+    shape.insert(c.axis(axis[0], len(shape) + 1), 1)
+    return tuple(shape)

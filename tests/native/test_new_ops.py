@@ -1,5 +1,6 @@
 """Layout and math operators (TRANSPOSE, STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, PACK, UNPACK, DEPTH_TO_SPACE,
-SPACE_TO_DEPTH, RESIZE_NEAREST_NEIGHBOR, MAXIMUM, MINIMUM, PRELU, SQUARED_DIFFERENCE; EXP and RSQRT in float32)
+SPACE_TO_DEPTH, RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR, GATHER, EXPAND_DIMS, MAXIMUM, MINIMUM, PRELU,
+SQUARED_DIFFERENCE; EXP and RSQRT in float32)
 against TFLM: int8 bit-exact; float32 exact where values are only moved or picked, else within verify's tolerance.
 
 Models are built with TensorFlow; several operators share one model (one output each) so that each dtype costs
@@ -79,6 +80,11 @@ def _exp_rsqrt(K, x):  # noqa: ANN001, ANN202
     return [tf.exp(x[0]), tf.math.rsqrt(x[0] + 1.5)]
 
 
+def _gather(K, x):  # noqa: ANN001, ANN202
+    tf = _tf()
+    return [tf.gather(x[0], [3, 0, 0, 2], axis=2), tf.expand_dims(tf.gather(x[0], [1], axis=1), 2)]
+
+
 BUILDERS = {
     "layout": (((6, 8, 8),), _layout, {"TRANSPOSE", "STRIDED_SLICE", "SLICE"}),
     "split": (((6, 8, 8),), _split, {"SPLIT", "SPLIT_V"}),
@@ -87,6 +93,7 @@ BUILDERS = {
     "resize": (((5, 7, 3),), _resize, {"RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR"}),
     "minmax": (((4, 5, 3), (1, 5, 3)), _minmax, {"MAXIMUM", "MINIMUM"}),
     "prelu_sqdiff": (((4, 5, 3), (4, 5, 3)), _prelu_sqdiff, {"PRELU", "SQUARED_DIFFERENCE"}),
+    "gather": (((3, 5, 4),), _gather, {"GATHER"}),
 }
 FLOAT_ONLY = {"exp_rsqrt": (((20,),), _exp_rsqrt, {"EXP", "RSQRT"})}
 SPECS = [

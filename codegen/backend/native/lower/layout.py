@@ -16,7 +16,7 @@ from codegen import ir
 from codegen.backend.native import bounds
 from codegen.backend.native.kernels import LowerContext, Unsupported, lowering
 from codegen.backend.native.layers import ConstArray, ConstRef, KernelCall, Layer, TensorRef
-from codegen.backend.native.lower.common import nhwc, require, same_dtype
+from codegen.backend.native.lower.common import dtype_key, nhwc, require, same_dtype
 from codegen.backend.native.lower.elementwise import broadcast_params
 from codegen.ir import semantics
 
@@ -333,6 +333,39 @@ def resize_bilinear(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _layer(op, dt, [call], consts)
 
 
+@lowering("GATHER", dtypes=("int8", "float32"), kernels=("cg_gather_s8", "cg_gather_f32"))
+def gather(ctx: LowerContext, op: ir.Operator) -> Layer:
+    op = cast(ir.Gather, op)
+    inp, (out,), dt = _io(ctx, op)
+    coords = _ints(ctx, op, 1, "indices")
+    rank = len(inp.shape)
+    require(op.batch_dims == 0, "GATHER with batch_dims is not implemented")
+    require(-rank <= op.axis < rank, f"GATHER axis {op.axis} is out of range")
+    axis = op.axis % rank
+    size = inp.shape[axis]
+    require(all(0 <= k < size for k in coords), f"GATHER index out of range 0..{size - 1}")
+    outer = int(np.prod(inp.shape[:axis], dtype=np.int64))
+    inner = int(np.prod(inp.shape[axis + 1:], dtype=np.int64))
+    require(outer * len(coords) * inner == out.size, "GATHER output size differs from the indices")
+    const = ConstArray(f"l{op.index}_coords", np.array(coords, np.int32), weight=False)
+    ctype = _ctype(dt)
+    params = (("outer", outer), ("axis_size", size), ("inner", inner), ("count", len(coords)),
+              ("coords", ConstRef(const.name)))
+    call = KernelCall(f"cg_gather_{dt}", "cg_gather_params", params,
+                      ((f"const {ctype} *", TensorRef(inp.index)), (f"{ctype} *", TensorRef(out.index))))
+    return _layer(op, dt, [call], (const,))
+
+
+@lowering("EXPAND_DIMS", dtypes=("any",), kernels=())
+def expand_dims(ctx: LowerContext, op: ir.Operator) -> Layer:
+    inp, out = ctx.input(op, 0), ctx.output(op)
+    if inp is None:
+        raise Unsupported("EXPAND_DIMS has no input")
+    require(inp.nbytes == out.nbytes, "EXPAND_DIMS changes the tensor size")
+    require(inp.data is None, "EXPAND_DIMS of a constant tensor is not implemented (it should have been folded)")
+    return Layer(op.index, op.op, dtype_key(inp), (), alias_of=inp.index, output=out.index)
+
+
 def _minmax(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     a, b, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
     if a is None or b is None:
@@ -395,6 +428,12 @@ def _bilinear_extent(p: bounds.Params) -> bounds.Extents:
     extra = {"row_pos": o.h, "col_pos": o.w} if per == 2 else {}
     return bounds.Extents((i.n * i.h * i.w * i.c, o.n * o.h * o.w * o.c), {"rows": per * o.h, "cols": per * o.w,
                                                                            **extra})
+
+
+@bounds.extent("cg_gather_params")
+def _gather_extent(p: bounds.Params) -> bounds.Extents:
+    n = p["outer"] * p["count"] * p["inner"]
+    return bounds.Extents((p["outer"] * p["axis_size"] * p["inner"] if n else 0, n), {"coords": p["count"]})
 
 
 @bounds.extent("cg_broadcast_params")
