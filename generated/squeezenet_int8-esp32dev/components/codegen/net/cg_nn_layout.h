@@ -94,4 +94,16 @@ typedef struct {
 cg_status cg_resize_bilinear_s8(const cg_resize_bilinear_s8_params *p, const int8_t *input, int8_t *output);
 cg_status cg_resize_bilinear_f32(const cg_resize_bilinear_f32_params *p, const float *input, float *output);
 
+/* GATHER with constant indices: output[o][k][i] = input[o][coords[k]][i] (batch_dims 0). */
+typedef struct {
+    int32_t outer;      /* product of the dimensions before the axis */
+    int32_t axis_size;  /* input size along the axis */
+    int32_t inner;      /* product of the dimensions after the axis */
+    int32_t count;      /* number of indices */
+    const int32_t *coords;
+} cg_gather_params;
+
+cg_status cg_gather_s8(const cg_gather_params *p, const int8_t *input, int8_t *output);
+cg_status cg_gather_f32(const cg_gather_params *p, const float *input, float *output);
+
 #endif /* CG_NN_LAYOUT_H */
