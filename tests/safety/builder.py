@@ -34,6 +34,20 @@ OPTIONS = {
     "SQUEEZE": ("SqueezeOptionsT", "SqueezeOptions"),
     "PAD": ("PadOptionsT", "PadOptions"),
     "LEAKY_RELU": ("LeakyReluOptionsT", "LeakyReluOptions"),
+    "TRANSPOSE": ("TransposeOptionsT", "TransposeOptions"),
+    "SLICE": ("SliceOptionsT", "SliceOptions"),
+    "STRIDED_SLICE": ("StridedSliceOptionsT", "StridedSliceOptions"),
+    "SPLIT": ("SplitOptionsT", "SplitOptions"),
+    "SPLIT_V": ("SplitVOptionsT", "SplitVOptions"),
+    "PACK": ("PackOptionsT", "PackOptions"),
+    "UNPACK": ("UnpackOptionsT", "UnpackOptions"),
+    "DEPTH_TO_SPACE": ("DepthToSpaceOptionsT", "DepthToSpaceOptions"),
+    "SPACE_TO_DEPTH": ("SpaceToDepthOptionsT", "SpaceToDepthOptions"),
+    "RESIZE_NEAREST_NEIGHBOR": ("ResizeNearestNeighborOptionsT", "ResizeNearestNeighborOptions"),
+    "MAXIMUM": ("MaximumMinimumOptionsT", "MaximumMinimumOptions"),
+    "MINIMUM": ("MaximumMinimumOptionsT", "MaximumMinimumOptions"),
+    "SQUARED_DIFFERENCE": ("SquaredDifferenceOptionsT", "SquaredDifferenceOptions"),
+    "EXP": ("ExpOptionsT", "ExpOptions"),
 }
 
 

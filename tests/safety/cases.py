@@ -8,6 +8,7 @@ one-line error must contain).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -90,6 +91,59 @@ def dequantize(inp=(1, 10), out=(1, 10)) -> bytes:  # noqa: ANN001
     return single_op("DEQUANTIZE", [q8(inp, 0.05, 0)], TensorSpec(out, "float32"))
 
 
+def _f32(shape: tuple[int, ...]) -> TensorSpec:
+    return TensorSpec(shape, "float32")
+
+
+def _i32(values: Any) -> TensorSpec:
+    arr = np.asarray(values, dtype=np.int32)
+    return TensorSpec(arr.shape, I32, data=arr)
+
+
+def layout_op(op: str) -> bytes:
+    """Valid models of the layout and element-wise operators added for issue #14 (int8 unless float only)."""
+    x = q8((1, 4, 6, 4), 0.05, 2)
+    same = q8((1, 4, 6, 4), 0.05, 2)
+    if op == "TRANSPOSE":
+        return single_op(op, [x, _i32([0, 2, 1, 3])], q8((1, 6, 4, 4), 0.05, 2))
+    if op == "SLICE":
+        return single_op(op, [x, _i32([0, 1, 2, 0]), _i32([1, 2, 3, 4])], q8((1, 2, 3, 4), 0.05, 2))
+    if op == "STRIDED_SLICE":
+        return single_op(op, [x, _i32([0, 0, 1, 0]), _i32([1, 4, 6, 4]), _i32([1, 2, 2, 1])],
+                         q8((1, 2, 3, 4), 0.05, 2), beginMask=0, endMask=0)
+    if op == "SPLIT":
+        return single_op(op, [_i32(3), x], [q8((1, 4, 6, 2), 0.05, 2), q8((1, 4, 6, 2), 0.05, 2)], numSplits=2)
+    if op == "SPLIT_V":
+        return single_op(op, [x, _i32([1, 3]), _i32(3)], [q8((1, 4, 6, 1), 0.05, 2), q8((1, 4, 6, 3), 0.05, 2)],
+                         numSplits=2)
+    if op == "PACK":
+        return single_op(op, [q8((4, 6), 0.05, 2), q8((4, 6), 0.05, 2)], q8((2, 4, 6), 0.05, 2), axis=0,
+                         valuesCount=2)
+    if op == "UNPACK":
+        return single_op(op, [q8((2, 4, 6), 0.05, 2)], [q8((4, 6), 0.05, 2), q8((4, 6), 0.05, 2)], axis=0, num=2)
+    if op == "DEPTH_TO_SPACE":
+        return single_op(op, [x], q8((1, 8, 12, 1), 0.05, 2), blockSize=2)
+    if op == "SPACE_TO_DEPTH":
+        return single_op(op, [x], q8((1, 2, 3, 16), 0.05, 2), blockSize=2)
+    if op == "RESIZE_NEAREST_NEIGHBOR":
+        return single_op(op, [x, _i32([8, 12])], q8((1, 8, 12, 4), 0.05, 2))
+    if op in ("MAXIMUM", "MINIMUM"):
+        return single_op(op, [x, same], q8((1, 4, 6, 4), 0.05, 2))
+    if op == "PRELU":
+        alpha = TensorSpec((1, 1, 4), "int8", 0.01, 0, [10, -20, 30, 50])
+        return single_op(op, [x, alpha], q8((1, 4, 6, 4), 0.06, -1))
+    if op == "SQUARED_DIFFERENCE":
+        return single_op(op, [x, q8((1, 1, 1, 4), 0.04, -1)], q8((1, 4, 6, 4), 0.1, -128))
+    if op in ("EXP", "RSQRT"):
+        return single_op(op, [_f32((1, 10))], _f32((1, 10)))
+    raise KeyError(op)
+
+
+LAYOUT_OPS = ("TRANSPOSE", "SLICE", "STRIDED_SLICE", "SPLIT", "SPLIT_V", "PACK", "UNPACK", "DEPTH_TO_SPACE",
+              "SPACE_TO_DEPTH", "RESIZE_NEAREST_NEIGHBOR", "MAXIMUM", "MINIMUM", "PRELU", "SQUARED_DIFFERENCE",
+              "EXP", "RSQRT")
+
+
 VALID: dict[str, Callable[[], bytes]] = {
     "CONV_2D": conv,
     "DEPTHWISE_CONV_2D": depthwise,
@@ -113,6 +167,7 @@ VALID: dict[str, Callable[[], bytes]] = {
     "SQUEEZE": squeeze,
     "QUANTIZE": quantize,
     "DEQUANTIZE": dequantize,
+    **{op: (lambda op=op: layout_op(op)) for op in LAYOUT_OPS},
 }
 
 

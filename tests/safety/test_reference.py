@@ -45,12 +45,25 @@ def test_crashing_tflm_falls_back_to_tflite_reference_kernels_and_says_so(tmp_pa
     assert "PASS" in out.stdout
 
 
+def test_tflm_abort_on_a_tiny_softmax_scale_is_one_line_not_a_dead_tool() -> None:
+    """Issue #11: a softmax input scale of 7.8e-9 makes TFLM's QuantizeMultiplierGreaterThanOne abort(); in the
+    child that is one line naming the signal (TensorFlow Lite's kernel aborts on it as well)."""
+    from codegen.errors import CodegenError
+
+    data = single_op("SOFTMAX", [q8((1, 10), 7.8e-9, 0)], q8((1, 10), 1 / 256, -128), beta=1.0)
+    try:
+        IsolatedReference(data, kinds=(TFLM,))
+    except CodegenError as exc:
+        message = str(exc)
+    else:
+        raise AssertionError("TFLM ran the model")
+    assert "\n" not in message and "SIGABRT" in message and REFERENCE_NAMES[TFLM] in message
+
+
 def test_model_that_aborts_every_reference_gives_exit_2_naming_both_reasons(tmp_path: Path) -> None:
-    """Issue #11: a softmax input scale of 7.8e-9 makes TFLM's QuantizeMultiplierGreaterThanOne abort()
-    (and TensorFlow Lite's kernel as well): the tool itself must not die with the signal."""
-    model = tmp_path / "softmax_tiny_scale.tflite"
-    model.write_bytes(single_op("SOFTMAX", [q8((1, 10), 7.8e-9, 0)], q8((1, 10), 1 / 256, -128), beta=1.0))
-    out = _verify(model, "--samples", "3")
+    model = tmp_path / "relu.tflite"
+    model.write_bytes(VALID["RELU"]())
+    out = _verify(model, "--samples", "3", env={FAULT_ENV: f"{TFLM},{TFLITE_REF}"})
     assert out.returncode == 2, (out.returncode, out.stderr)
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, out.stderr
