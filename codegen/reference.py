@@ -251,6 +251,9 @@ def serve() -> None:
             elif what == "arena":
                 _send(out, ("phase", "probing the smallest arena"))
                 _send(out, ("ok", minimal_arena_size(data)))
+            elif what == "arena_split":
+                _send(out, ("phase", "reading the arena allocation"))
+                _send(out, ("ok", tflm_arena_split(data)))
             else:
                 _send(out, ("error", f"unknown request {what!r}"))
         except Exception as exc:  # noqa: BLE001
@@ -416,6 +419,19 @@ class IsolatedReference:
             return None
         try:
             return int(self._child.request("arena"))  # type: ignore[arg-type]
+        except ReferenceFailed as exc:
+            self.notes.append(str(exc))
+            log.debug("%s", exc)
+            return None
+
+    def arena_split(self) -> tuple[int, int] | None:
+        """TFLM's arena (head: activations and scratch, tail: persistent data; :func:`tflm_arena_split`), or
+        ``None`` when TFLM is not the runtime in use."""
+        if self._child is None or self._child.kind != TFLM:
+            return None
+        try:
+            head, tail = self._child.request("arena_split")  # type: ignore[misc]
+            return int(head), int(tail)
         except ReferenceFailed as exc:
             self.notes.append(str(exc))
             log.debug("%s", exc)

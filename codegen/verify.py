@@ -43,12 +43,13 @@ class VerifyReport:
     exact_matches: int  # samples whose outputs are bitwise identical
     within_tolerance: int  # samples within the float tolerance (== exact_matches for int8)
     max_abs_diff: float
-    arena_ours: int
-    arena_tflm: int | None
+    arena_ours: int  # our planned arena: activations and kernel scratch
+    arena_tflm: int | None  # TFLM's arena head for the same model: activations and kernel scratch (like for like)
     decode: str = "none"  # encoded weights: "none", "layer" or "init"
     weight_bytes: int = 0  # bytes of weights the generated code stores
     reference: str = ""  # the runtime that produced the reference outputs
     reference_notes: tuple[str, ...] = ()  # why another reference runtime was not used
+    arena_tflm_persistent: int | None = None  # TFLM's arena tail: persistent data (ours is in flash/static)
 
     @property
     def exact_rate(self) -> float:
@@ -74,6 +75,7 @@ class VerifyReport:
             "weight_bytes": self.weight_bytes,
             "arena_bytes_ours": self.arena_ours,
             "arena_bytes_tflm": self.arena_tflm,
+            "arena_bytes_tflm_persistent": self.arena_tflm_persistent,
             "reference": self.reference,
             "reference_notes": list(self.reference_notes),
             "passed": self.passed,
@@ -121,11 +123,12 @@ def verify(
                 max_diff = max(max_diff, diff)
                 exact += same
                 within += close
-        arena_tflm = ref.minimal_arena() if tflm_arena else None
+        split = ref.arena_split() if tflm_arena else None
         used, notes = ref.used, tuple(ref.notes)
     return VerifyReport(
-        path.name, samples, seed, quantized, exact, within, max_diff, ours.sources.arena_bytes, arena_tflm,
-        ours.sources.decode, ours.sources.weight_bytes, used, notes,
+        path.name, samples, seed, quantized, exact, within, max_diff, ours.sources.arena_bytes,
+        split[0] if split else None, ours.sources.decode, ours.sources.weight_bytes, used, notes,
+        split[1] if split else None,
     )
 
 
