@@ -13,8 +13,20 @@ log = logging.getLogger(__name__)
 # Flash taken by the runtime, the firmware application and the C library, before any weights. Measured from the
 # emulated-board firmware with arm-none-eabi-size; real builds report the measured figure.
 CODE_BYTES_ESTIMATE = 48 * 1024
-# RAM besides the arena: stack, serial buffers, C library data.
+# RAM besides the arena: stack, serial buffers, C library data (a flat allowance; :func:`ram_use` itemizes it).
 RAM_OVERHEAD_ESTIMATE = 12 * 1024
+# Firmware state besides the network: the protocol state with its 256-byte small-payload buffer (cg_app.c), one
+# 32-bit cycle counter per layer, serial driver and C library data. Measured on the emulated STM32F405 with a
+# 39-layer network: 484 bytes of static data besides the arena and the stack (arm-none-eabi-size); real-board
+# HAL/IDF data is part of the board's RAM budget (docs/real-boards.md).
+FIRMWARE_STATE_BYTES = 1024
+FIRMWARE_STATE_PER_LAYER = 4
+# ESP32: our firmware plus the ESP-IDF drivers' static data beyond the allowance already taken off ``ram_bytes``;
+# the flat figure the fit check used before it was itemized (arenas above it overflowed dram0_0_seg at link time).
+ESP32_FIRMWARE_STATE_BYTES = RAM_OVERHEAD_ESTIMATE
+# Stack the firmware reserves when the board's port does not say (STM32Cube projects: the framework's link
+# script; our kernels use well under 1 KB of stack).
+DEFAULT_STACK_RESERVE = 8 * 1024
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,65 @@ class LayerCost:
 
 
 @dataclass(frozen=True)
+class RamUse:
+    """Internal RAM a generated firmware needs, item by item (bytes)."""
+
+    arena: int  # activations and kernel scratch (0 when the arena lives in PSRAM)
+    decoded: int  # weights decoded once at init (Huffman "init" mode)
+    firmware: int  # firmware state besides the network (estimate)
+    stack: int  # stack the firmware reserves in static RAM (link script)
+    heap_stack: int = 0  # a task stack allocated from the heap at boot (ESP-IDF main task): not static data
+
+    @property
+    def total(self) -> int:
+        return self.arena + self.decoded + self.firmware + self.stack
+
+    def describe(self) -> str:
+        parts = [f"arena {self.arena:,}"]
+        if self.decoded:
+            parts.append(f"decoded weights {self.decoded:,}")
+        parts += [f"firmware state ~{self.firmware:,}", f"stack reserve {self.stack:,}"]
+        note = f" (main task stack {self.heap_stack:,} from the heap, outside this budget)" if self.heap_stack else ""
+        return " + ".join(parts) + note
+
+
+def stack_reserve(board: Board) -> int:
+    """Stack the board's firmware reserves: ``_min_stack`` of the port's link script (emulated boards), the
+    ESP-IDF main task stack of the project template (ESP32: allocated from the heap, not from the static-data
+    budget ``ram_bytes``), else :data:`DEFAULT_STACK_RESERVE`."""
+    import re
+
+    from codegen.resources import resource_path
+
+    try:
+        if board.template == "esp32":
+            text = (resource_path("templates") / "project" / "esp32" / "sdkconfig.defaults.j2").read_text()
+            m = re.search(r"^CONFIG_ESP_MAIN_TASK_STACK_SIZE=(\d+)", text, re.M)
+            return int(m.group(1)) if m else DEFAULT_STACK_RESERVE
+        for ld in sorted((resource_path("firmware") / "port" / board.port_dir).glob("*.ld")):
+            m = re.search(r"_min_stack\s*=\s*(0x[0-9a-fA-F]+|\d+)\s*;", ld.read_text())
+            if m:
+                return int(m.group(1), 0)
+    except OSError as exc:
+        log.debug("no stack reserve for %s: %s", board.name, exc)
+    return DEFAULT_STACK_RESERVE
+
+
+def ram_use(board: Board, arena: int, decoded: int = 0, layers: int = 0, arena_in_psram: bool = False) -> RamUse:
+    """Internal RAM of a firmware for ``board`` with a planned ``arena``, ``decoded`` weight bytes and ``layers``."""
+    stack = stack_reserve(board)
+    heap = board.template == "esp32"
+    return RamUse(
+        arena=0 if arena_in_psram else int(arena),
+        decoded=int(decoded),
+        firmware=(ESP32_FIRMWARE_STATE_BYTES if heap else FIRMWARE_STATE_BYTES)
+        + FIRMWARE_STATE_PER_LAYER * int(layers),
+        stack=0 if heap else stack,
+        heap_stack=stack if heap else 0,
+    )
+
+
+@dataclass(frozen=True)
 class FitVerdict:
     board: str
     flash_needed: int
@@ -43,6 +114,7 @@ class FitVerdict:
     ram_available: int
     psram_needed: int = 0       # external RAM (boards with PSRAM: an arena too large for internal RAM)
     psram_available: int = 0
+    ram_detail: str = ""  # what ram_needed is made of (RamUse.describe)
 
     @property
     def fits(self) -> bool:
@@ -102,14 +174,15 @@ def liveness_peak(graph: Graph) -> int:
     return peak
 
 
-def planned_peak(graph: Graph) -> tuple[int, str]:
-    """The arena the native backend's memory planner needs, or the liveness estimate if it cannot plan."""
+def planned_peak(graph: Graph, board: Board | None = None) -> tuple[int, str]:
+    """The arena the native backend's memory planner needs (with the kernels ``board`` gets), or the liveness
+    estimate if it cannot plan."""
     try:
         from codegen.backend.native.planner import plan
     except ImportError:
         return liveness_peak(graph), "liveness estimate"
     try:
-        return int(plan(graph).arena_bytes), "native memory plan"
+        return int(plan(graph, board.core if board else None).arena_bytes), "native memory plan"
     except Exception as exc:  # noqa: BLE001 - the model may use ops the native planner does not know
         log.debug("native planner could not plan %s: %s", graph.name, exc)
         return liveness_peak(graph), "liveness estimate"
@@ -131,7 +204,7 @@ def analyze(graph: Graph, board: Board | None = None) -> ModelCost:
         ))
     params = [t for t in graph.constant_tensors if is_parameter(t)]
     weight_bytes = sum(t.nbytes for t in params)
-    peak, method = planned_peak(graph)
+    peak, method = planned_peak(graph, board)
     fit = None
     if board is not None:
         flash_available, code = board.flash_bytes, CODE_BYTES_ESTIMATE
@@ -140,15 +213,17 @@ def analyze(graph: Graph, board: Board | None = None) -> ModelCost:
 
             flash_available, code = app_flash_bytes(board), IDF_CODE_BYTES_ESTIMATE
         # boards with PSRAM: an arena too large for internal RAM goes there (as the project writer places it)
-        psram = board.psram_bytes > 0 and peak + RAM_OVERHEAD_ESTIMATE > board.ram_bytes
+        psram = board.psram_bytes > 0 and ram_use(board, peak, layers=len(layers)).total > board.ram_bytes
+        ram = ram_use(board, peak, layers=len(layers), arena_in_psram=psram)
         fit = FitVerdict(
             board=board.name,
             flash_needed=weight_bytes + code,
             flash_available=flash_available,
-            ram_needed=(0 if psram else peak) + RAM_OVERHEAD_ESTIMATE,
+            ram_needed=ram.total,
             ram_available=board.ram_bytes,
             psram_needed=peak if psram else 0,
             psram_available=board.psram_bytes,
+            ram_detail=ram.describe(),
         )
     return ModelCost(
         model=graph.source or graph.name,

@@ -50,15 +50,17 @@ def format_cost(cost: ModelCost) -> str:
         f"MACs:         {cost.macs:,} ({cost.macs / 1e6:.2f} M)",
         f"weights:      {cost.weight_bytes:,} bytes ({_kib(cost.weight_bytes)})",
         f"ops:          {', '.join(cost.op_set)}",
-        f"peak RAM:     {cost.peak_activation_bytes:,} bytes of activations ({cost.peak_method})",
+        f"arena:        {cost.peak_activation_bytes:,} bytes of activations and scratch ({cost.peak_method})",
     ]
     if cost.fit is not None:
         f = cost.fit
         lines.append(
             f"fit on {f.board}: {'FITS' if f.fits else 'DOES NOT FIT'}: flash {f.flash_needed:,} / "
             f"{f.flash_available:,} bytes, RAM {f.ram_needed:,} / {f.ram_available:,} bytes "
-            "(code and stack are estimates)"
+            "(code and firmware state are estimates)"
         )
+        if f.ram_detail:
+            lines.append(f"RAM:          {f.ram_detail}")
     return "\n".join(lines)
 
 

@@ -24,6 +24,10 @@ from codegen.backend.native.program import lower_graph, native_graph  # noqa: E4
 from codegen.frontend import load_model  # noqa: E402
 from codegen.reference import tflm_arena_split  # noqa: E402
 
+HEADER = (
+    "| model | kernels | first fit | + order search | + in place | TFLM head | ours / TFLM head | TFLM tail "
+    "| in-place layers | order |\n|---|---|---:|---:|---:|---:|---:|---:|---|---|"
+)
 MODELS = ["resnet8_cifar10_int8", "vww_mobilenetv1_025_96_int8", "kws_dscnn_int8", "ad01_fc_autoencoder_int8"]
 
 
@@ -67,8 +71,7 @@ quantization, per-op data; our code keeps the equivalent in flash or static para
 "portable" is what host builds and cores without DSP get, "dsp" what Cortex-M4/M7/M33 boards get (their
 kernels' scratch sizes differ).
 
-| model | kernels | first fit | + order search | + in place | TFLM head | ours / TFLM head | TFLM tail | in-place layers | order |
-|---|---|---:|---:|---:|---:|---:|---:|---|---|
+{HEADER}
 {chr(10).join(rows)}
 
 Reproduce: `PYTHONPATH=. $PY benchmarks/native/plan.py` (pure Python, a few seconds; exactness of the

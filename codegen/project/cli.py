@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from codegen.boards import load_board
@@ -70,7 +71,7 @@ def run_generate(args: argparse.Namespace) -> int:
         json.dump({"project": str(project.path), "files": len(project.files), "fit": {
             "board": fit.board, "flash_needed": fit.flash_needed, "flash_available": fit.flash_available,
             "ram_needed": fit.ram_needed, "ram_available": fit.ram_available, "psram_needed": fit.psram_needed,
-            "psram_available": fit.psram_available, "fits": fit.fits},
+            "psram_available": fit.psram_available, "ram_detail": fit.ram_detail, "fits": fit.fits},
             "weights": acct.as_dict() if acct else None}, sys.stdout, indent=2)
         print()
         return 0
@@ -81,6 +82,8 @@ def run_generate(args: argparse.Namespace) -> int:
         + (f", PSRAM {fit.psram_needed:,} / {fit.psram_available:,} bytes" if fit.psram_needed else "")
         + ("" if fit.fits else "  DOES NOT FIT")
     )
+    if fit.ram_detail:
+        print(f"RAM estimate: {fit.ram_detail}")
     if acct is not None and acct.decode != "none":
         print(acct.format())
     print(f"next: codegen build {project.path}")
@@ -90,6 +93,7 @@ def run_generate(args: argparse.Namespace) -> int:
 def run_build(args: argparse.Namespace) -> int:
     result = pio.build(args.project, verbose=args.verbose_build)
     limits = _limits(args.project)
+    parts = pio.ram_parts(result.elf, result.size) if result.size is not None else None
     if args.json:
         data = {
             "project": str(result.project),
@@ -102,6 +106,7 @@ def run_build(args: argparse.Namespace) -> int:
             "bss": result.size.bss if result.size else None,
             "flash_available": limits[0],
             "ram_available": limits[1],
+            "ram_parts": asdict(parts) if parts else None,
         }
         json.dump(data, sys.stdout, indent=2)
         print()
@@ -117,6 +122,8 @@ def run_build(args: argparse.Namespace) -> int:
             f"RAM:   {s.ram:,} bytes (data {s.data:,} + bss {s.bss:,}, stack reserve included)"
             + (f" of {limits[1]:,}" if limits[1] else "")
         )
+        if parts is not None:
+            print(f"       = {parts.describe()}")
     return 0
 
 

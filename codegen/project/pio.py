@@ -223,6 +223,47 @@ def elf_size(elf: Path) -> ElfSize:
     return ElfSize(text=int(line[0]), data=int(line[1]), bss=int(line[2]))
 
 
+@dataclass(frozen=True)
+class RamParts:
+    """What a firmware ELF's RAM (data + bss) is made of: the network arena and decoded-weights buffers (symbols
+    ``*_arena`` / ``*_decoded``), the stack reserve (a section named ``*stack*``) and every other static."""
+
+    arena: int
+    decoded: int
+    stack: int
+    other: int
+
+    def describe(self) -> str:
+        parts = [f"arena {self.arena:,}"]
+        if self.decoded:
+            parts.append(f"decoded weights {self.decoded:,}")
+        return " + ".join([*parts, f"stack reserve {self.stack:,}", f"other static data {self.other:,}"])
+
+
+def ram_parts(elf: Path, size: ElfSize) -> RamParts | None:
+    """Split ``size.ram`` of ``elf`` with the architecture's ``nm`` and ``size -A``; None without the tools."""
+    tool = _size_tool(elf)
+    nm = tool[: -len("size")] + "nm" if tool else None
+    if not tool or not nm or not shutil.which(nm):
+        return None
+    try:
+        sections = subprocess.run([tool, "-A", "-d", str(elf)], capture_output=True, text=True, check=True).stdout
+        symbols = subprocess.run([nm, "-S", str(elf)], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        log.debug("no RAM breakdown for %s: %s", elf, exc)
+        return None
+    stack = sum(int(f[1]) for f in (ln.split() for ln in sections.splitlines())
+                if len(f) >= 3 and f[0].startswith(".") and "stack" in f[0] and f[1].isdigit())
+    arena = decoded = 0
+    for f in (ln.split() for ln in symbols.splitlines()):
+        if len(f) == 4 and f[2] in "bBdD":
+            if f[3].endswith("_arena"):
+                arena += int(f[1], 16)
+            elif f[3].endswith("_decoded"):
+                decoded += int(f[1], 16)
+    return RamParts(arena, decoded, stack, size.ram - arena - decoded - stack)
+
+
 def build(project: Path, *, verbose: bool = False, timeout: float | None = 900) -> BuildResult:
     """``pio run`` in a generated project; reports real flash/RAM from the ELF (ARM and RISC-V toolchains)."""
     project = project.resolve()

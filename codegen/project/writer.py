@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import jinja2
 
 from codegen import __version__
-from codegen.analysis import CODE_BYTES_ESTIMATE, RAM_OVERHEAD_ESTIMATE, FitVerdict
+from codegen.analysis import CODE_BYTES_ESTIMATE, FitVerdict, ram_use
 from codegen.boards import Board, load_board
 from codegen.errors import CodegenError, FitError, ModelError, OverwriteError
 from codegen.frontend import load_model
@@ -246,8 +246,8 @@ def source_root(board: Board) -> str:
 
 def arena_in_psram(board: Board, sources: NetworkSources) -> bool:
     """Boards with PSRAM: the arena goes there only when it does not fit the internal RAM budget."""
-    internal = int(sources.arena_bytes) + int(getattr(sources, "decoded_bytes", 0)) + RAM_OVERHEAD_ESTIMATE
-    return board.psram_bytes > 0 and internal > board.ram_bytes
+    internal = ram_use(board, sources.arena_bytes, getattr(sources, "decoded_bytes", 0), sources.num_layers)
+    return board.psram_bytes > 0 and internal.total > board.ram_bytes
 
 
 def check_fit(board: Board, sources: NetworkSources) -> FitVerdict:
@@ -259,15 +259,17 @@ def check_fit(board: Board, sources: NetworkSources) -> FitVerdict:
         flash_available = esp32_context(board, arena_in_psram=psram).app_partition_bytes
         code = IDF_CODE_BYTES_ESTIMATE
     arena = int(sources.arena_bytes)
+    # arena + weights decoded once at init (Huffman "init" mode) + firmware state + stack reserve
+    ram = ram_use(board, arena, getattr(sources, "decoded_bytes", 0), sources.num_layers, arena_in_psram=psram)
     return FitVerdict(
         board=board.name,
         flash_needed=code + int(sources.weight_bytes),
         flash_available=flash_available,
-        # arena + weights decoded once at init (Huffman "init" mode) + stack and buffers
-        ram_needed=(0 if psram else arena) + int(getattr(sources, "decoded_bytes", 0)) + RAM_OVERHEAD_ESTIMATE,
+        ram_needed=ram.total,
         ram_available=board.ram_bytes,
         psram_needed=arena if psram else 0,
         psram_available=board.psram_bytes,
+        ram_detail=ram.describe(),
     )
 
 

@@ -296,3 +296,22 @@ def test_kernels_run_in_place_exist_and_keep_input_and_output_free_of_restrict()
         sig = re.search(rf"cg_status\s+{name}\s*\(([^)]*)\)", text)
         assert sig is not None, name
         assert "restrict" not in sig.group(1), name
+
+
+@pytest.mark.parametrize("kernels", ["portable", "dsp"])
+def test_in_place_plan_of_kws_is_bit_exact_with_tflm_for_both_kernel_sets(kernels: str, build_cache) -> None:  # noqa: ANN001
+    from codegen import host
+    from codegen.backend.native.emitter import NativeOptions
+    from codegen.reference import ReferenceModel
+    from codegen.verify import random_input
+
+    path = shared_model("kws_dscnn_int8.tflite")
+    graph = load_model(path)
+    ours = host.compile(graph, cache_dir=build_cache, options=NativeOptions(kernels=kernels))
+    assert ours.sources.plan is not None and len(ours.sources.plan.in_place) >= 5
+    ref = ReferenceModel(path)
+    rng = np.random.default_rng(11)
+    spec = graph.input_tensors[0]
+    for _ in range(20):
+        x = random_input(spec.shape, spec.dtype, rng)
+        np.testing.assert_array_equal(ours.predict(x)[0], np.asarray(ref.predict(x)[0]).reshape(ours.outputs[0].shape))

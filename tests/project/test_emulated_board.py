@@ -46,6 +46,28 @@ def test_pio_build_reports_real_flash_and_ram_within_the_board(emulated_project:
     assert size is not None and 10_000 < size.flash < 1_048_576 and 16_000 < size.ram < 131_072
 
 
+def test_build_itemizes_ram_into_arena_stack_and_other_static_data_as_the_fit_estimate_does(
+    emulated_project: RunningProject,
+) -> None:
+    from codegen.boards import load_board
+    from codegen.project import pio
+
+    elf = next(emulated_project.path.glob(".pio/build/*/firmware.elf"))
+    size = emulated_project.size
+    assert size is not None
+    parts = pio.ram_parts(elf, size)
+    assert parts is not None
+    arena = int(next(line.split()[2] for line in (emulated_project.path / "src" / "net" / "cg_net.h").read_text()
+                     .splitlines() if line.startswith("#define CG_NET_ARENA_SIZE")))
+    assert parts.arena == arena and parts.decoded == 0
+    assert parts.stack in (8192, 8196)  # .stack_reserve: _min_stack of the link script (+ alignment)
+    assert 0 < parts.other < 2048 and parts.arena + parts.stack + parts.other == size.ram
+    from codegen.analysis import ram_use
+
+    estimate = ram_use(load_board("qemu"), arena, layers=13)
+    assert estimate.stack == 8192 and estimate.firmware >= parts.other
+
+
 def test_device_reports_the_model_hash_and_how_it_counts(
     device: DeviceClient, emulated_project: RunningProject
 ) -> None:

@@ -68,6 +68,7 @@ KERNEL_ACCESS: dict[str, str] = {
     "cg_mul_f32": "elementwise",
     # convolution-like
     "cg_conv2d_s8": "window",
+    "cg_conv2d_dsp_s8": "window",  # two pixels per block, like cg_conv2d_s8
     "cg_conv2d_f32": "window",
     "cg_depthwise_conv2d_s8": "window",
     "cg_depthwise_conv2d_f32": "window",

@@ -291,10 +291,11 @@ def violations(plan: MemoryPlan) -> list[str]:
     return out
 
 
-def plan(graph: ir.Graph) -> MemoryPlan:
-    """Run the native passes, lower ``graph`` and plan its arena (what ``codegen analyze`` reports as the
-    planned peak)."""
+def plan(graph: ir.Graph, core: str | None = None) -> MemoryPlan:
+    """Run the native passes, lower ``graph`` with the kernels a board with CPU ``core`` gets (None: the
+    portable ones) and plan its arena (what ``codegen analyze`` reports as the planned peak)."""
+    from codegen.backend.native.kernels import use_dsp
     from codegen.backend.native.program import lower_graph, native_graph
 
     graph = native_graph(graph)
-    return plan_layers(graph, lower_graph(graph).layers)
+    return plan_layers(graph, lower_graph(graph, use_dsp("auto", core)).layers)
