@@ -71,6 +71,7 @@ KERNEL_ACCESS: dict[str, str] = {
     "cg_conv2d_dsp_s8": "window",  # two pixels per block, like cg_conv2d_s8
     "cg_conv2d_f32": "window",
     "cg_depthwise_conv2d_s8": "window",
+    "cg_depthwise_conv2d_dsp_s8": "window",  # one pixel, channels in blocks of four
     "cg_depthwise_conv2d_f32": "window",
     "cg_avgpool_s8": "window",
     "cg_avgpool_f32": "window",
@@ -78,6 +79,7 @@ KERNEL_ACCESS: dict[str, str] = {
     "cg_maxpool_f32": "window",
     # others
     "cg_fully_connected_s8": "rows_buffered",
+    "cg_fully_connected_dsp_s8": "rows_buffered",  # the row widened into scratch first, like cg_fully_connected_s8
     "cg_mean_s8": "channels",
     "cg_mean_f32": "channels",
 }
