@@ -18,11 +18,7 @@ extern "C" {
 #define CG_NET_NUM_INPUTS 1
 #define CG_NET_NUM_OUTPUTS 1
 #define CG_NET_NUM_LAYERS 39
-<<<<<<< HEAD
-#define CG_NET_ARENA_SIZE 17472
-=======
 #define CG_NET_ARENA_SIZE 16496
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
 #define CG_NET_WEIGHT_BYTES 96168
 #define CG_NET_MODEL_SHA256 "36f6b5e54e977299a68fe0c114eac3e6388f666cf9e6ea92f260d13b0435e314"
 #define CG_NET_TOOL_VERSION "codegen 0.1.0"

@@ -63,13 +63,8 @@ extern const int32_t cg_net_l34_bias[64];
 extern const int16_t cg_net_l36_filter[1536];
 extern const int32_t cg_net_l36_bias[10];
 
-<<<<<<< HEAD
-/* Arena: activations, scratch and decoded constants (17472 bytes). */
-static uint8_t cg_net_arena[17472] CG_ARENA_ATTR CG_ALIGN(16);
-=======
 /* Arena: activations, scratch and decoded constants (16496 bytes). */
 static uint8_t cg_net_arena[16496] CG_ARENA_ATTR CG_ALIGN(16);
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
 static int cg_net_ready = 0;
 static cg_layer_hook cg_net_hook = NULL;
 static void *cg_net_hook_user = NULL;
@@ -82,43 +77,15 @@ static void *cg_net_hook_user = NULL;
 #endif
 #include <sanitizer/asan_interface.h>
 static const uint32_t cg_net_guard_regions[][2] = {
-<<<<<<< HEAD
-    {0u, 1084u},
-    {1088u, 16384u},
-    {0u, 17472u},
-    {0u, 4160u},
-    {8192u, 1024u},
-    {0u, 16u},
-    {4096u, 5120u},
-    {0u, 4096u},
-    {8192u, 1168u},
-    {0u, 16384u},
-    {0u, 128u},
-    {144u, 1024u},
-    {8192u, 8192u},
-    {0u, 16u},
-    {144u, 1024u},
-    {12416u, 4096u},
-    {0u, 1168u},
-    {8320u, 4096u},
-    {128u, 16384u},
-    {0u, 8320u},
-    {0u, 2688u},
-    {0u, 32u},
-    {2048u, 512u},
-    {4096u, 2048u},
-    {0u, 288u},
-    {2048u, 512u},
-=======
-    {0u, 48u},
+    {0u, 60u},
     {64u, 16432u},
     {0u, 16448u},
     {0u, 5184u},
     {0u, 16u},
-    {4096u, 1024u},
+    {4160u, 1024u},
     {12288u, 4096u},
     {0u, 144u},
-    {4096u, 1024u},
+    {4160u, 1024u},
     {8192u, 4096u},
     {0u, 16384u},
     {0u, 8320u},
@@ -136,7 +103,6 @@ static const uint32_t cg_net_guard_regions[][2] = {
     {128u, 512u},
     {4096u, 2048u},
     {128u, 800u},
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     {6144u, 2048u},
     {0u, 8192u},
     {0u, 4864u},
@@ -150,31 +116,15 @@ static const uint32_t cg_net_guard_regions[][2] = {
     {2048u, 4096u},
     {0u, 1472u},
     {0u, 48u},
-<<<<<<< HEAD
-    {1280u, 192u},
-    {1536u, 768u},
-    {0u, 432u},
-    {1280u, 192u},
-    {2304u, 768u},
-=======
     {1024u, 192u},
     {2304u, 768u},
     {0u, 768u},
     {1024u, 624u},
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     {0u, 3072u},
     {0u, 384u},
     {432u, 192u},
     {768u, 1536u},
     {0u, 48u},
-<<<<<<< HEAD
-    {2304u, 960u},
-    {0u, 432u},
-    {1536u, 768u},
-    {3072u, 192u},
-    {0u, 3072u},
-    {0u, 1920u},
-=======
     {432u, 192u},
     {2176u, 768u},
     {0u, 624u},
@@ -187,7 +137,6 @@ static const uint32_t cg_net_guard_regions[][2] = {
     {3072u, 1024u},
     {0u, 4096u},
     {0u, 2560u},
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     {2624u, 256u},
     {0u, 64u},
     {1024u, 1024u},
@@ -202,11 +151,7 @@ static const uint32_t cg_net_guard_regions[][2] = {
     {0u, 10u},
     {0u, 0u}
 };
-<<<<<<< HEAD
-static const uint32_t cg_net_guard_first[40] = { 0u, 2u, 3u, 5u, 7u, 9u, 10u, 13u, 16u, 18u, 19u, 20u, 21u, 24u, 27u, 28u, 29u, 31u, 34u, 35u, 37u, 38u, 41u, 44u, 45u, 47u, 49u, 52u, 53u, 55u, 58u, 60u, 61u, 63u, 65u, 67u, 68u, 69u, 71u, 72u };
-=======
 static const uint32_t cg_net_guard_first[40] = { 0u, 2u, 3u, 4u, 7u, 10u, 11u, 13u, 16u, 18u, 19u, 20u, 22u, 25u, 27u, 28u, 29u, 31u, 34u, 35u, 37u, 38u, 41u, 43u, 44u, 47u, 50u, 52u, 53u, 54u, 56u, 58u, 59u, 61u, 64u, 66u, 67u, 69u, 71u, 72u };
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
 
 static void cg_net_guard_layer(int layer)
 {
@@ -1066,11 +1011,7 @@ static const cg_tensor_info cg_net_input_infos[1] = {
 static const cg_tensor_info cg_net_output_infos[1] = {
     {CG_DTYPE_INT8, 2, {1, 10, 0, 0, 0, 0}, 0.00390625f, -128, 10u},
 };
-<<<<<<< HEAD
-static const uint32_t cg_net_input_offsets[1] = { 0u };
-=======
 static const uint32_t cg_net_input_offsets[1] = { 15472u };
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
 static const uint32_t cg_net_output_offsets[1] = { 0u };
 static const char *const cg_net_layer_names[39] = {
     "CONV_2D",
@@ -1114,39 +1055,9 @@ static const char *const cg_net_layer_names[39] = {
     "SOFTMAX",
 };
 static const uint32_t cg_net_layer_offsets[39] = {
-<<<<<<< HEAD
-    1088u,
-=======
     64u,
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     0u,
-    8192u,
-    4096u,
-<<<<<<< HEAD
-    0u,
-    8192u,
-    144u,
-    12416u,
-    8320u,
-    128u,
-    0u,
-    2048u,
-    4096u,
-    6144u,
-    0u,
-    4096u,
-    0u,
-    6144u,
-    2048u,
-    0u,
-    1280u,
-    1536u,
-    2304u,
-    0u,
-    3072u,
-    2304u,
-    1536u,
-=======
+    4160u,
     12288u,
     8192u,
     0u,
@@ -1175,7 +1086,6 @@ static const uint32_t cg_net_layer_offsets[39] = {
     0u,
     2048u,
     3072u,
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     0u,
     2624u,
     1024u,
@@ -1286,11 +1196,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(0);
 #endif
-<<<<<<< HEAD
-    status = cg_conv2d_dsp_s8(&cg_net_l0_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l0_filter, cg_net_l0_bias, (int8_t *)(cg_net_arena + 1088u), (int8_t *)(cg_net_arena + 1024u));
-=======
     status = cg_conv2d_dsp_s8(&cg_net_l0_p0, (const int8_t *)(cg_net_arena + 15472u), cg_net_l0_filter, cg_net_l0_bias, (int8_t *)(cg_net_arena + 64u), (int8_t *)(cg_net_arena + 0u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     if (status != CG_OK) {
         return status;
     }
@@ -1302,11 +1208,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(1);
 #endif
-<<<<<<< HEAD
-    status = cg_maxpool_s8(&cg_net_l1_p0, (const int8_t *)(cg_net_arena + 1088u), (int8_t *)(cg_net_arena + 0u));
-=======
     status = cg_maxpool_s8(&cg_net_l1_p0, (const int8_t *)(cg_net_arena + 64u), (int8_t *)(cg_net_arena + 0u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     if (status != CG_OK) {
         return status;
     }
@@ -1318,11 +1220,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(2);
 #endif
-<<<<<<< HEAD
-    status = cg_conv2d_dsp_s8(&cg_net_l2_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l2_filter, cg_net_l2_bias, (int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 4096u));
-=======
-    status = cg_conv2d_dsp_s8(&cg_net_l2_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l2_filter, cg_net_l2_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 5120u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
+    status = cg_conv2d_dsp_s8(&cg_net_l2_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l2_filter, cg_net_l2_bias, (int8_t *)(cg_net_arena + 4160u), (int8_t *)(cg_net_arena + 4096u));
     if (status != CG_OK) {
         return status;
     }
@@ -1334,11 +1232,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(3);
 #endif
-<<<<<<< HEAD
-    status = cg_conv2d_dsp_s8(&cg_net_l3_p0, (const int8_t *)(cg_net_arena + 8192u), cg_net_l3_filter, cg_net_l3_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 0u));
-=======
-    status = cg_conv2d_dsp_s8(&cg_net_l3_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l3_filter, cg_net_l3_bias, (int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
+    status = cg_conv2d_dsp_s8(&cg_net_l3_p0, (const int8_t *)(cg_net_arena + 4160u), cg_net_l3_filter, cg_net_l3_bias, (int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1350,11 +1244,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(4);
 #endif
-<<<<<<< HEAD
-    status = cg_conv2d_dsp_s8(&cg_net_l4_p0, (const int8_t *)(cg_net_arena + 8192u), cg_net_l4_filter, cg_net_l4_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 9216u));
-=======
-    status = cg_conv2d_dsp_s8(&cg_net_l4_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l4_filter, cg_net_l4_bias, (int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
+    status = cg_conv2d_dsp_s8(&cg_net_l4_p0, (const int8_t *)(cg_net_arena + 4160u), cg_net_l4_filter, cg_net_l4_bias, (int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1366,19 +1256,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(5);
 #endif
-<<<<<<< HEAD
-    status = cg_concatenation_s8(&cg_net_l5_p0, (const int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 8192u));
-    if (status != CG_OK) {
-        return status;
-    }
-    status = cg_concatenation_s8(&cg_net_l5_p1, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 8192u));
-=======
     status = cg_concatenation_s8(&cg_net_l5_p0, (const int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
     status = cg_concatenation_s8(&cg_net_l5_p1, (const int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     if (status != CG_OK) {
         return status;
     }
@@ -1390,11 +1272,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(6);
 #endif
-<<<<<<< HEAD
-    status = cg_conv2d_dsp_s8(&cg_net_l6_p0, (const int8_t *)(cg_net_arena + 8192u), cg_net_l6_filter, cg_net_l6_bias, (int8_t *)(cg_net_arena + 144u), (int8_t *)(cg_net_arena + 0u));
-=======
     status = cg_conv2d_dsp_s8(&cg_net_l6_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l6_filter, cg_net_l6_bias, (int8_t *)(cg_net_arena + 15456u), (int8_t *)(cg_net_arena + 8192u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     if (status != CG_OK) {
         return status;
     }
@@ -1406,11 +1284,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(7);
 #endif
-<<<<<<< HEAD
-    status = cg_conv2d_dsp_s8(&cg_net_l7_p0, (const int8_t *)(cg_net_arena + 144u), cg_net_l7_filter, cg_net_l7_bias, (int8_t *)(cg_net_arena + 12416u), (int8_t *)(cg_net_arena + 0u));
-=======
     status = cg_conv2d_dsp_s8(&cg_net_l7_p0, (const int8_t *)(cg_net_arena + 15456u), cg_net_l7_filter, cg_net_l7_bias, (int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     if (status != CG_OK) {
         return status;
     }
@@ -1422,11 +1296,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(8);
 #endif
-<<<<<<< HEAD
-    status = cg_conv2d_dsp_s8(&cg_net_l8_p0, (const int8_t *)(cg_net_arena + 144u), cg_net_l8_filter, cg_net_l8_bias, (int8_t *)(cg_net_arena + 8320u), (int8_t *)(cg_net_arena + 0u));
-=======
     status = cg_conv2d_dsp_s8(&cg_net_l8_p0, (const int8_t *)(cg_net_arena + 15456u), cg_net_l8_filter, cg_net_l8_bias, (int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     if (status != CG_OK) {
         return status;
     }
@@ -1438,11 +1308,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(9);
 #endif
-    status = cg_concatenation_s8(&cg_net_l9_p0, (const int8_t *)(cg_net_arena + 12416u), (int8_t *)(cg_net_arena + 128u));
+    status = cg_concatenation_s8(&cg_net_l9_p0, (const int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l9_p1, (const int8_t *)(cg_net_arena + 8320u), (int8_t *)(cg_net_arena + 128u));
+    status = cg_concatenation_s8(&cg_net_l9_p1, (const int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1454,7 +1324,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(10);
 #endif
-    status = cg_maxpool_s8(&cg_net_l10_p0, (const int8_t *)(cg_net_arena + 128u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_maxpool_s8(&cg_net_l10_p0, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 8192u));
     if (status != CG_OK) {
         return status;
     }
@@ -1466,11 +1336,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(11);
 #endif
-<<<<<<< HEAD
-    status = cg_conv2d_dsp_s8(&cg_net_l11_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l11_filter, cg_net_l11_bias, (int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 2560u));
-=======
     status = cg_conv2d_dsp_s8(&cg_net_l11_p0, (const int8_t *)(cg_net_arena + 8192u), cg_net_l11_filter, cg_net_l11_bias, (int8_t *)(cg_net_arena + 128u), (int8_t *)(cg_net_arena + 0u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     if (status != CG_OK) {
         return status;
     }
@@ -1482,11 +1348,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(12);
 #endif
-<<<<<<< HEAD
-    status = cg_conv2d_dsp_s8(&cg_net_l12_p0, (const int8_t *)(cg_net_arena + 2048u), cg_net_l12_filter, cg_net_l12_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 0u));
-=======
     status = cg_conv2d_dsp_s8(&cg_net_l12_p0, (const int8_t *)(cg_net_arena + 128u), cg_net_l12_filter, cg_net_l12_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 0u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     if (status != CG_OK) {
         return status;
     }
@@ -1498,11 +1360,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(13);
 #endif
-<<<<<<< HEAD
-    status = cg_conv2d_dsp_s8(&cg_net_l13_p0, (const int8_t *)(cg_net_arena + 2048u), cg_net_l13_filter, cg_net_l13_bias, (int8_t *)(cg_net_arena + 6144u), (int8_t *)(cg_net_arena + 0u));
-=======
     status = cg_conv2d_dsp_s8(&cg_net_l13_p0, (const int8_t *)(cg_net_arena + 128u), cg_net_l13_filter, cg_net_l13_bias, (int8_t *)(cg_net_arena + 6144u), (int8_t *)(cg_net_arena + 640u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     if (status != CG_OK) {
         return status;
     }
@@ -1606,11 +1464,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(21);
 #endif
-<<<<<<< HEAD
-    status = cg_conv2d_dsp_s8(&cg_net_l21_p0, (const int8_t *)(cg_net_arena + 1280u), cg_net_l21_filter, cg_net_l21_bias, (int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
-=======
     status = cg_conv2d_dsp_s8(&cg_net_l21_p0, (const int8_t *)(cg_net_arena + 1024u), cg_net_l21_filter, cg_net_l21_bias, (int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     if (status != CG_OK) {
         return status;
     }
@@ -1622,11 +1476,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(22);
 #endif
-<<<<<<< HEAD
-    status = cg_conv2d_dsp_s8(&cg_net_l22_p0, (const int8_t *)(cg_net_arena + 1280u), cg_net_l22_filter, cg_net_l22_bias, (int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
-=======
     status = cg_conv2d_dsp_s8(&cg_net_l22_p0, (const int8_t *)(cg_net_arena + 1024u), cg_net_l22_filter, cg_net_l22_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 1216u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     if (status != CG_OK) {
         return status;
     }
@@ -1638,19 +1488,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(23);
 #endif
-<<<<<<< HEAD
-    status = cg_concatenation_s8(&cg_net_l23_p0, (const int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
-    if (status != CG_OK) {
-        return status;
-    }
-    status = cg_concatenation_s8(&cg_net_l23_p1, (const int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
-=======
     status = cg_concatenation_s8(&cg_net_l23_p0, (const int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 768u));
     if (status != CG_OK) {
         return status;
     }
     status = cg_concatenation_s8(&cg_net_l23_p1, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 768u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     if (status != CG_OK) {
         return status;
     }
@@ -1674,11 +1516,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(25);
 #endif
-<<<<<<< HEAD
-    status = cg_conv2d_dsp_s8(&cg_net_l25_p0, (const int8_t *)(cg_net_arena + 3072u), cg_net_l25_filter, cg_net_l25_bias, (int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
-=======
     status = cg_conv2d_dsp_s8(&cg_net_l25_p0, (const int8_t *)(cg_net_arena + 432u), cg_net_l25_filter, cg_net_l25_bias, (int8_t *)(cg_net_arena + 2176u), (int8_t *)(cg_net_arena + 0u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     if (status != CG_OK) {
         return status;
     }
@@ -1690,11 +1528,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(26);
 #endif
-<<<<<<< HEAD
-    status = cg_conv2d_dsp_s8(&cg_net_l26_p0, (const int8_t *)(cg_net_arena + 3072u), cg_net_l26_filter, cg_net_l26_bias, (int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
-=======
     status = cg_conv2d_dsp_s8(&cg_net_l26_p0, (const int8_t *)(cg_net_arena + 432u), cg_net_l26_filter, cg_net_l26_bias, (int8_t *)(cg_net_arena + 2944u), (int8_t *)(cg_net_arena + 0u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     if (status != CG_OK) {
         return status;
     }
@@ -1706,19 +1540,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(27);
 #endif
-<<<<<<< HEAD
-    status = cg_concatenation_s8(&cg_net_l27_p0, (const int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
-    if (status != CG_OK) {
-        return status;
-    }
-    status = cg_concatenation_s8(&cg_net_l27_p1, (const int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
-=======
     status = cg_concatenation_s8(&cg_net_l27_p0, (const int8_t *)(cg_net_arena + 2176u), (int8_t *)(cg_net_arena + 640u));
     if (status != CG_OK) {
         return status;
     }
     status = cg_concatenation_s8(&cg_net_l27_p1, (const int8_t *)(cg_net_arena + 2944u), (int8_t *)(cg_net_arena + 640u));
->>>>>>> bd12e66 (Total RAM itemized in analyze, generate and build (arena + decoded weights + firmware state + stack reserve from the port's link script; build splits the ELF's RAM by symbols); analyze plans with the board's kernel set; DSP convolution runs in place)
     if (status != CG_OK) {
         return status;
     }
