@@ -134,6 +134,10 @@ def _limits(project: Path) -> tuple[int | None, int | None]:
         board = project_board(project)
     except Exception:  # noqa: BLE001 - limits are informative only
         return None, None
+    if board.template == "esp32":  # the app partition of codegen's partition table, not the whole flash
+        from codegen.project.esp32 import app_flash_bytes
+
+        return app_flash_bytes(board), board.ram_bytes
     return board.flash_bytes, board.ram_bytes
 
 
