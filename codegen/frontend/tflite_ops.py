@@ -168,6 +168,11 @@ def _resize(o: Any, common: dict[str, Any]) -> ir.Operator:
     return cls(align_corners=bool(o.alignCorners), half_pixel_centers=bool(o.halfPixelCenters), **common)
 
 
+@handler("TRANSPOSE_CONV")
+def _transpose_conv(o: Any, common: dict[str, Any]) -> ir.Operator:
+    return ir.TransposeConv(stride_h=o.strideH, stride_w=o.strideW, padding=_pad(o), activation=_act(o), **common)
+
+
 @handler("DIV")
 def _div(o: Any, common: dict[str, Any]) -> ir.Operator:
     return ir.Div(activation=_act(o), **common)

@@ -159,3 +159,19 @@ def _expand_dims(c: OpCheck) -> RuleResult:
     shape = list(x.shape)
     shape.insert(c.axis(axis[0], len(shape) + 1), 1)
     return tuple(shape)
+
+
+@shape_rule("TRANSPOSE_CONV", inputs=(3, 4), optional=(3,))
+def _transpose_conv(c: OpCheck) -> RuleResult:
+    w, x = c.input(1, "filter"), c.input(2)
+    computed = c.input(0, "output shape").data is None  # e.g. SHAPE -> PACK for a dynamic batch: folded later
+    shape = list(c.output().shape) if computed else _ints(c, 0, "output shape")
+    c.rank(w, (4,), "filter")
+    c.rank(x, (4,), "input")
+    c.require(len(shape) == 4, f"output shape {shape} must have 4 values")
+    c.require(w.shape[3] == x.shape[3], f"filter depth {w.shape[3]} differs from the input channels {x.shape[3]}")
+    c.require(shape[3] == w.shape[0] and shape[0] == x.shape[0], f"output shape {shape} does not match filter/input")
+    b = c.optional(3)
+    if b is not None:
+        c.require(b.size == w.shape[0], f"bias (tensor {b.index}) has {b.size} values for {w.shape[0]} channels")
+    return tuple(shape)

@@ -1,6 +1,6 @@
 """Layout and math operators (TRANSPOSE, STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, PACK, UNPACK, DEPTH_TO_SPACE,
 SPACE_TO_DEPTH, RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR, GATHER, EXPAND_DIMS, MAXIMUM, MINIMUM, PRELU,
-SQUARED_DIFFERENCE; EXP and RSQRT in float32)
+SQUARED_DIFFERENCE, TRANSPOSE_CONV; EXP and RSQRT in float32)
 against TFLM: int8 bit-exact; float32 exact where values are only moved or picked, else within verify's tolerance.
 
 Models are built with TensorFlow; several operators share one model (one output each) so that each dtype costs
@@ -85,6 +85,11 @@ def _gather(K, x):  # noqa: ANN001, ANN202
     return [tf.gather(x[0], [3, 0, 0, 2], axis=2), tf.expand_dims(tf.gather(x[0], [1], axis=1), 2)]
 
 
+def _transpose_conv(K, x):  # noqa: ANN001, ANN202
+    return [K.layers.Conv2DTranspose(4, 3, strides=2, padding="same")(x[0]),
+            K.layers.Conv2DTranspose(3, (2, 3), strides=(1, 2), padding="valid", activation="relu")(x[0])]
+
+
 BUILDERS = {
     "layout": (((6, 8, 8),), _layout, {"TRANSPOSE", "STRIDED_SLICE", "SLICE"}),
     "split": (((6, 8, 8),), _split, {"SPLIT", "SPLIT_V"}),
@@ -94,6 +99,7 @@ BUILDERS = {
     "minmax": (((4, 5, 3), (1, 5, 3)), _minmax, {"MAXIMUM", "MINIMUM"}),
     "prelu_sqdiff": (((4, 5, 3), (4, 5, 3)), _prelu_sqdiff, {"PRELU", "SQUARED_DIFFERENCE"}),
     "gather": (((3, 5, 4),), _gather, {"GATHER"}),
+    "transpose_conv": (((5, 6, 3),), _transpose_conv, {"TRANSPOSE_CONV"}),
 }
 FLOAT_ONLY = {"exp_rsqrt": (((20,),), _exp_rsqrt, {"EXP", "RSQRT"})}
 SPECS = [
@@ -103,7 +109,7 @@ SPECS = [
 ] + [OpSpec(f"new_{name}_float32", shapes, fn, quant="float32", key="new_ops_2")
      for name, (shapes, fn, _) in FLOAT_ONLY.items()]
 #: float32 outputs that go through libm (expf, sqrtf) or float arithmetic: compared within verify's tolerance
-LIBM = {"new_exp_rsqrt_float32", "new_prelu_sqdiff_float32", "new_resize_float32"}
+LIBM = {"new_exp_rsqrt_float32", "new_prelu_sqdiff_float32", "new_resize_float32", "new_transpose_conv_float32"}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
@@ -153,3 +159,29 @@ def test_codegen_ops_shows_the_dtypes_of_each_backend_from_the_registries(capsys
     assert run_ops(argparse.Namespace(json=False)) == 0
     table = capsys.readouterr().out
     assert "QUANTIZE" in table and "float32->int8" in table
+
+
+def test_transpose_conv_scratch_equals_the_c_formula(tmp_path) -> None:  # noqa: ANN001
+    import ctypes
+    import shutil
+    import subprocess
+
+    from codegen.backend.native.layers import Dims
+    from codegen.backend.native.lower.transpose_conv import scratch_bytes
+    from codegen.resources import resource_path
+
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed")
+    rt = resource_path("runtime")
+    lib = tmp_path / "libtc.so"
+    subprocess.run([gcc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared", "-I", str(rt / "include"),
+                    str(rt / "src" / "transpose_conv" / "cg_transpose_conv_s8.c"), "-o", str(lib)], check=True)
+
+    class CgDims(ctypes.Structure):
+        _fields_ = [("n", ctypes.c_int32), ("h", ctypes.c_int32), ("w", ctypes.c_int32), ("c", ctypes.c_int32)]
+
+    fn = ctypes.CDLL(str(lib)).cg_transpose_conv_s8_get_scratch_size
+    fn.restype = ctypes.c_int32
+    for dims in [(1, 1, 1, 1), (1, 10, 12, 4), (2, 7, 3, 9)]:
+        assert fn(ctypes.byref(CgDims(*dims))) == scratch_bytes(Dims(*dims))

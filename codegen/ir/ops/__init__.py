@@ -2,7 +2,7 @@
 
 from codegen.ir.ops.activation import HardSwish, LeakyRelu, Logistic, Relu, Relu6, Softmax, Tanh
 from codegen.ir.ops.base import OP_REGISTRY, Activation, Operator, Padding, UnknownOp, register_op
-from codegen.ir.ops.conv import Conv2D, DepthwiseConv2D, FullyConnected
+from codegen.ir.ops.conv import Conv2D, DepthwiseConv2D, FullyConnected, TransposeConv
 from codegen.ir.ops.elementwise import Add, Concatenation, Mul, Sub
 from codegen.ir.ops.layout import (
     Cast,
@@ -34,5 +34,5 @@ __all__ = [
     # layout and math families
     "ArgMax", "ArgMin", "Cast", "DepthToSpace", "Div", "Exp", "ExpandDims", "FloorDiv", "Gather", "Maximum",
     "Minimum", "Pack", "Prelu", "ResizeBilinear", "ResizeNearestNeighbor", "Rsqrt", "Shape", "Slice", "SpaceToDepth",
-    "Split", "SplitV", "SquaredDifference", "StridedSlice", "Transpose", "Unpack",
+    "Split", "SplitV", "SquaredDifference", "StridedSlice", "Transpose", "TransposeConv", "Unpack",
 ]

@@ -77,3 +77,21 @@ def _prod(shape: tuple[int, ...]) -> int:
     for d in shape:
         n *= d
     return n
+
+
+@register_op
+@dataclass(frozen=True, kw_only=True)
+class TransposeConv(Operator):
+    """inputs: (output shape int32 [4], filter OHWI, input NHWC, bias or -1)."""
+
+    stride_h: int = 1
+    stride_w: int = 1
+    padding: Padding = Padding.SAME
+    activation: Activation = Activation.NONE
+
+    op: ClassVar[str] = "TRANSPOSE_CONV"
+    family: ClassVar[str] = "conv"
+
+    def macs(self, graph: Graph) -> int:
+        filt = graph.tensors[self.inputs[1]].shape
+        return _prod(graph.tensors[self.inputs[2]].shape) * filt[0] * filt[1] * filt[2]

@@ -1,3 +1,13 @@
 """Op lowerings, one module per op family. Importing this package registers them all."""
 
-from codegen.backend.native.lower import activation, conv, elementwise, layout, math, pool, quant, shape  # noqa: F401
+from codegen.backend.native.lower import (  # noqa: F401
+    activation,
+    conv,
+    elementwise,
+    layout,
+    math,
+    pool,
+    quant,
+    shape,
+    transpose_conv,
+)
