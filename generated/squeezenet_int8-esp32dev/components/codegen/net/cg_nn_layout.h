@@ -106,4 +106,34 @@ typedef struct {
 cg_status cg_gather_s8(const cg_gather_params *p, const int8_t *input, int8_t *output);
 cg_status cg_gather_f32(const cg_gather_params *p, const float *input, float *output);
 
+/* TRANSPOSE_CONV as TFLM's reference: each input value is scattered into the output window it influences.
+ * int8 accumulates in `scratch` (output.n*h*w*c int32, cg_transpose_conv_s8_get_scratch_size bytes), then adds
+ * the bias and requantizes per output channel; float32 accumulates in the output. */
+typedef struct {
+    cg_dims input;   /* NHWC */
+    cg_dims filter;  /* n = output channels, h, w, c = input channels (OHWI) */
+    cg_dims output;  /* NHWC */
+    int32_t stride_h, stride_w;
+    int32_t pad_h, pad_w;
+    int32_t input_offset, output_offset;
+    int32_t act_min, act_max;
+    const int32_t *multiplier;
+    const int32_t *shift;
+} cg_transpose_conv_s8_params;
+
+typedef struct {
+    cg_dims input;
+    cg_dims filter;
+    cg_dims output;
+    int32_t stride_h, stride_w;
+    int32_t pad_h, pad_w;
+    float act_min, act_max;
+} cg_transpose_conv_f32_params;
+
+int32_t cg_transpose_conv_s8_get_scratch_size(const cg_dims *output);
+cg_status cg_transpose_conv_s8(const cg_transpose_conv_s8_params *p, const int8_t *input, const int8_t *filter,
+                               const int32_t *bias, int8_t *output, int32_t *scratch);
+cg_status cg_transpose_conv_f32(const cg_transpose_conv_f32_params *p, const float *input, const float *filter,
+                                const float *bias, float *output);
+
 #endif /* CG_NN_LAYOUT_H */
