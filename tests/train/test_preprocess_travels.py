@@ -111,3 +111,27 @@ def test_bench_splits_a_flat_folder_as_training_did(tmp_path: Path) -> None:
     assert result.samples == len(trained_split.x_test) == 6  # 30 % of each class, as recorded
     default_split = load_dataset(spec, pre)
     assert len(default_split.x_test) == 4
+
+
+def test_validate_dataset_inputs_use_the_recorded_preprocessing(tmp_path: Path) -> None:
+    from codegen.frontend import load_model
+    from codegen.hil.validate import dataset_inputs
+
+    model = tmp_path / "m_int8.tflite"
+    shutil.copy(SHIPPED, model)
+    plain = dataset_inputs(load_model(model), "digits", 5)
+    odd = Preprocess(size=(32, 32), channels=1, mean=(128.0,), scale=(1 / 64,))
+    sidecar.write_sidecar(model, sidecar.ModelPreprocess(odd, tuple("0123456789"), "digits"))
+    recorded = dataset_inputs(load_model(model), "digits", 5)
+    # expected by hand: the same test images, (pixel - 128) / 64, quantized with the model's input parameters
+    ds = load_dataset("digits", Preprocess(size=(32, 32), channels=1, mean=(0.0,), scale=(1.0,)),
+                      Subset(train=1, test=5, seed=0))
+    from tflite_micro.python.tflite_micro import runtime
+
+    d = runtime.Interpreter.from_bytes(model.read_bytes(), arena_size=1 << 20).get_input_details(0)
+    scale, zp = float(d["quantization_parameters"]["scales"][0]), int(d["quantization_parameters"]["zero_points"][0])
+    for raw, data in zip(ds.x_test, recorded.data, strict=True):
+        x = ((raw - 128.0) * np.float32(1 / 64)).astype(np.float32)
+        expected = np.clip(np.round(x / np.float32(scale)) + zp, -128, 127).astype(np.int8)
+        assert np.array_equal(np.frombuffer(data, np.int8).reshape(32, 32, 1), expected)
+    assert recorded.data != plain.data
