@@ -72,3 +72,18 @@ def test_int8_leaky_relu_matches_tflm_on_every_input(alpha: float, in_q: tuple, 
     ours, ref = host.compile(graph, cache_dir=build_cache), ReferenceModel(data)
     x = np.arange(-128, 128, dtype=np.int8).reshape(4, 64)  # every int8 value, ties included
     np.testing.assert_array_equal(ours.predict(x)[0], np.asarray(ref.predict(x)[0]).reshape(4, 64))
+
+
+def test_verify_sanitize_on_the_issue_mean_model_is_exact(tmp_path) -> None:  # noqa: ANN001
+    """The CLI path of issue #11's MEAN model: sanitized build with the bounds guard, TFLM in a child, PASS."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    model = tmp_path / "mean_same_scale.tflite"
+    model.write_bytes(mean(**CASES["same_scale_drop_dims"]))
+    out = subprocess.run([sys.executable, "-m", "codegen", "verify", "--model", str(model), "--samples", "20",
+                          "--sanitize"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "20/20" in out.stdout and "PASS" in out.stdout and not out.stderr.strip()
