@@ -1,7 +1,7 @@
 """The host-side computations a device is compared with, as plain ``bytes -> bytes`` callables.
 
-* :func:`reference_fn` - the TFLite Micro reference interpreter on the int8 model (``codegen.reference`` when it
-  is available, the ``tflite_micro`` package directly otherwise);
+* :func:`reference_fn` - the TFLite Micro reference interpreter on the int8 model (``codegen.reference``, in a
+  child process, when it is available; the ``tflite_micro`` package directly otherwise);
 * :func:`host_c_fns` - the generated C compiled for the host (``codegen.host.compile``), plus its per-layer
   outputs when the host model exposes them;
 * :func:`float_fn` - a float model (``.tflite``) for the accuracy-drop measurement.
@@ -38,7 +38,7 @@ def reference_fn(graph: Graph) -> Callable[[bytes], bytes]:
         raise ModelError(f"model file {graph.source!r} not found for the TFLM reference",
                          hint="load the graph with codegen.frontend.load_model(path)")
     try:
-        from codegen.reference import ReferenceModel
+        from codegen.reference import TFLM, IsolatedReference
     except ImportError:
         interp = _tflm(path.read_bytes())
 
@@ -47,10 +47,11 @@ def reference_fn(graph: Graph) -> Callable[[bytes], bytes]:
             interp.invoke()
             return np.asarray(interp.get_output(0))
     else:
-        model = ReferenceModel(path.read_bytes())
+        # in a child process: a TFLM crash on this model is one line, not the end of `codegen validate`
+        model = IsolatedReference(path.read_bytes(), kinds=(TFLM,))
 
         def predict(x: np.ndarray) -> np.ndarray:
-            return model.predict(x)[0]
+            return model.predict_many([[x]])[0][0]
 
     def run(data: bytes) -> bytes:
         x = np.frombuffer(data, dtype=tin.dtype.np).reshape(shape)
