@@ -4,6 +4,7 @@
     codegen validate --port socket://127.0.0.1:5555 --model m.tflite --dataset digits --float-model f.tflite
     codegen validate --project generated/m-emulated_stm32f405 --samples 50
     codegen validate --port /dev/ttyUSB0 --project generated/m-esp32dev
+    codegen validate --port /dev/ttyUSB0 --port /dev/ttyUSB1 --project generated/m-esp32dev   # a board farm
 
 With ``--project`` (a project made by ``codegen generate``) the project supplies the model (its copy in
 ``model/``, checked against the sha256 in its manifest), the board and its clock. Without ``--port`` (emulated
@@ -35,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run a model on a board (or the emulator) and compare every output with the host",
         description=__doc__.split("\n\n")[0],
     )
-    p.add_argument("--port", help="serial port or URL: /dev/ttyACM0, COM3, socket://127.0.0.1:5555")
+    p.add_argument("--port", action="append",
+                   help="serial port or URL: /dev/ttyACM0, COM3, socket://127.0.0.1:5555; repeat it for a board farm "
+                   "(samples shared round-robin, boards run at once, report per board and in total)")
     p.add_argument("--project", type=Path,
                    help="generated project: supplies model, board and clock; without --port (emulated board) "
                    "build, start the emulator, validate, stop")
@@ -79,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
         write_report,
     )
 
-    if not args.port and not args.project:
+    ports: list[str] = args.port or []
+    args.port = ports[0] if len(ports) == 1 else None
+    if not ports and not args.project:
         raise CodegenError("no board to validate", hint="pass --port PORT, --project DIR, or both")
     project = _project_facts(args.project, args.model) if args.project else None
     model_path = args.model or (project.model if project else None)
@@ -103,6 +108,11 @@ def run(args: argparse.Namespace) -> int:
             log.warning("%s; comparing with the TFLM reference only", exc)
     float_model = sources.float_fn(args.float_model) if args.float_model else None
 
+    if len(ports) > 1:
+        from codegen.hil.farm import run_farm
+
+        return run_farm(args, ports, graph, inputs, reference=reference, host_c=host_c, float_model=float_model,
+                        host_layers=host_layers, config=config, board=board)
     with _device_url(args, project) as url:
         from codegen.hil.device import open_target
 
