@@ -6,6 +6,9 @@ Options:
   (``/dev/ttyACM0``, ``socket://127.0.0.1:5555``). Without it, the tests run against the emulated STM32F405:
   a project is generated for ``--model`` (once per session, cached under ``tests/.cache/hil``), built, and QEMU is
   started for the session; they are skipped, with the reason, when qemu-system-arm or arm-none-eabi-gcc is missing.
+* ``--ports P1,P2,...``: a rack of flashed boards for pytest-xdist: ``pytest -n 2 --ports A,B`` gives worker
+  ``gwN`` the board ``PN`` for the whole session (without xdist: the first one), so the on-board tests run on
+  every board at once. Needs at least as many ports as workers.
 * ``--board-name B``: the board behind ``--port`` (default: the emulated STM32F405).
 * ``--model M``: the int8 .tflite the firmware was generated from (default: the MLPerf Tiny KWS model).
 
@@ -47,12 +50,23 @@ class HilOptions:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("codegen-hil", "codegen hardware-in-the-loop")
     group.addoption("--port", default=None, help="serial port or URL of a flashed board (default: emulate)")
+    group.addoption("--ports", default=None,
+                    help="comma-separated ports of several flashed boards, one per pytest-xdist worker (-n N)")
     group.addoption("--board-name", default=None, help=f"board behind --port (default {DEFAULT_BOARD})")
     group.addoption("--model", default=None, type=Path, help=f"int8 .tflite (default {DEFAULT_MODEL})")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "board: runs against a board given with --port (or the emulator)")
+    ports = config.getoption("--ports", default=None)
+    if ports:
+        if config.getoption("--port", default=None):
+            raise pytest.UsageError("pass --port (one board) or --ports (one board per xdist worker), not both")
+        names = [p for p in ports.split(",") if p.strip()]
+        workers = config.getoption("numprocesses", default=None)
+        if isinstance(workers, int) and workers > len(names):
+            raise pytest.UsageError(f"-n {workers} workers need {workers} boards, --ports names {len(names)} "
+                                    f"(run with -n {len(names)}, or add ports)")
 
 
 def _enclosing_project(start: Path) -> Path | None:
@@ -62,11 +76,27 @@ def _enclosing_project(start: Path) -> Path | None:
     return None
 
 
+def worker_port(ports: str, worker: str | None) -> str:
+    """The board of a pytest-xdist worker (``gw0``, ``gw1``...; None without xdist) from ``--ports A,B,...``."""
+    names = [p.strip() for p in ports.split(",") if p.strip()]
+    if not names:
+        raise pytest.UsageError("--ports names no port (give a comma-separated list: --ports A,B)")
+    index = int(worker[2:]) if worker and worker.startswith("gw") and worker[2:].isdigit() else 0
+    if index >= len(names):
+        raise pytest.UsageError(f"pytest-xdist worker {worker} has no board: --ports names {len(names)} "
+                                f"(run with -n {len(names)} at most, or add ports)")
+    return names[index]
+
+
 @pytest.fixture(scope="session")
 def hil_options(pytestconfig: pytest.Config) -> HilOptions:
     model = pytestconfig.getoption("--model", default=None)
+    port = pytestconfig.getoption("--port", default=None)
+    ports = pytestconfig.getoption("--ports", default=None)
+    if ports:
+        port = worker_port(ports, os.environ.get("PYTEST_XDIST_WORKER"))
     return HilOptions(
-        port=pytestconfig.getoption("--port", default=None),
+        port=port,
         board_name=pytestconfig.getoption("--board-name", default=None),
         model=Path(model).resolve() if model else None,
         project=_enclosing_project(Path(str(pytestconfig.rootpath)).resolve()),

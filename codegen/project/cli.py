@@ -50,12 +50,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project", type=Path, help="generated project folder")
     p.add_argument(
         "--port",
-        help="upload port (emulated board: HOST:PORT of the serial socket, default from platformio.ini)",
+        help="upload port; emulated board: start one more instance with its serial socket on PORT, HOST:PORT or "
+        "`auto` (a free port, printed), several instances run side by side (default: one, from platformio.ini)",
     )
+    p.add_argument("--json", action="store_true", help="emulated board with --port: print port, URL and pid as JSON")
     p.set_defaults(func=run_flash)
 
     p = sub.add_parser("stop", help="stop the emulator that `codegen flash` started (emulated board)")
     p.add_argument("project", type=Path, help="generated project folder")
+    p.add_argument("--port", help="stop only the instance `codegen flash --port` started on this port")
     p.set_defaults(func=run_stop)
 
 
@@ -142,6 +145,18 @@ def _limits(project: Path) -> tuple[int | None, int | None]:
 
 
 def run_flash(args: argparse.Namespace) -> int:
+    if args.port and pio.read_ini_platform(args.project) == pio.EMULATED_PLATFORM:
+        from codegen.project import instances
+
+        inst = instances.launch(args.project, args.port)
+        if args.json:
+            json.dump({"project": str(inst.project), "port": inst.port, "url": inst.url, "pid": inst.pid},
+                      sys.stdout)
+            print()
+        else:
+            print(f"QEMU running (pid {inst.pid}); serial on {inst.url}")
+            print(f"Stop it with: codegen stop {args.project} --port {inst.port}")
+        return 0
     out = pio.upload(args.project, port=args.port)
     lines = [line for line in out.splitlines() if "QEMU" in line or "serial on" in line or "Stop it" in line]
     print("\n".join(lines) if lines else f"uploaded {args.project}")
@@ -149,6 +164,14 @@ def run_flash(args: argparse.Namespace) -> int:
 
 
 def run_stop(args: argparse.Namespace) -> int:
-    pio.stop(args.project)
-    print(f"stopped the emulator of {args.project}")
+    from codegen.project import instances
+
+    if pio.read_ini_platform(args.project) != pio.EMULATED_PLATFORM:
+        pio.stop(args.project)  # explains that only the emulated board can be stopped
+    stopped = instances.stop(args.project, args.port)
+    for inst in stopped:
+        print(f"stopped the emulator of {args.project} on port {inst.port} (pid {inst.pid})")
+    if args.port is None:
+        pio.stop(args.project)  # the one `pio run -t upload` (codegen flash without --port) started
+        print(f"stopped the emulator of {args.project}")
     return 0
