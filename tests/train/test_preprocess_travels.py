@@ -135,3 +135,26 @@ def test_validate_dataset_inputs_use_the_recorded_preprocessing(tmp_path: Path) 
         expected = np.clip(np.round(x / np.float32(scale)) + zp, -128, 127).astype(np.int8)
         assert np.array_equal(np.frombuffer(data, np.int8).reshape(32, 32, 1), expected)
     assert recorded.data != plain.data
+
+
+def test_models_tflm_cannot_run_are_scored_with_tflite_reference_kernels_and_named() -> None:
+    from codegen.train import quantize
+    from codegen.train.interpreters import TFLITE_REF, reference_accuracy
+    from codegen.train.tfenv import keras, tf
+
+    model = keras().models.load_model(SHIPPED.with_name("squeezenet.keras"))
+    ds = load_dataset("digits", Preprocess(size=(32, 32), channels=1), Subset(train=50, test=60))
+    for mode in ("fp16", "dynamic"):
+        buf = quantize.convert(model, mode, ds.x_train)
+        acc, name = reference_accuracy(buf, ds.x_test, ds.y_test)
+        assert name == TFLITE_REF, mode
+        t = tf()
+        interp = t.lite.Interpreter(model_content=buf,
+                                    experimental_op_resolver_type=t.lite.experimental.OpResolverType.BUILTIN_REF)
+        interp.allocate_tensors()
+        hits = 0
+        for x, y in zip(ds.x_test, ds.y_test, strict=True):
+            interp.set_tensor(interp.get_input_details()[0]["index"], x[None])
+            interp.invoke()
+            hits += int(np.argmax(interp.get_tensor(interp.get_output_details()[0]["index"])[0]) == y)
+        assert acc == hits / len(ds.y_test) and acc > 0.9, mode
