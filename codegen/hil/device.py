@@ -85,7 +85,8 @@ def available_ports() -> list[str]:
     return sorted(p.device for p in list_ports.comports())
 
 
-# Programs that forward a serial port or a socket to a pseudo-terminal: they hold the pty open by design.
+# Programs that forward a serial port or a socket to a pseudo-terminal: they hold the pty open by design. (The
+# same programs holding a real serial device are forwarding it elsewhere: that port is busy.)
 BRIDGE_PROGRAMS = frozenset({"socat", "ser2net", "interceptty", "remserial", "ttybus", "tty0tty"})
 
 
@@ -95,11 +96,7 @@ class Holder:
 
     pid: int
     name: str
-    owns_pty: bool  # holds the master side of this pseudo-terminal: it created the pty (a bridge)
-
-    @property
-    def is_bridge(self) -> bool:
-        return self.owns_pty or self.name in BRIDGE_PROGRAMS
+    is_bridge: bool  # the port is a pty and this process created it (holds its master side) or is a known bridge
 
     def __str__(self) -> str:
         return f"{self.name} (pid {self.pid})"
@@ -147,8 +144,8 @@ def _holders(path: Path) -> list[Holder]:
             name = (pid_dir / "comm").read_text().strip()
         except OSError:
             continue
-        owns = pty is not None and any(_is_master_of(pid_dir, fd, pty) for fd in fds)
-        found.append(Holder(int(pid_dir.name), name, owns))
+        bridge = pty is not None and (name in BRIDGE_PROGRAMS or any(_is_master_of(pid_dir, fd, pty) for fd in fds))
+        found.append(Holder(int(pid_dir.name), name, bridge))
     return found
 
 

@@ -61,3 +61,18 @@ def test_allow_busy_goes_ahead_with_a_warning(pty_held_by_another_program: str, 
     with caplog.at_level("WARNING"):
         check_port(pty_held_by_another_program, allow_busy=True)
     assert "--allow-busy" in caplog.text
+
+
+def test_a_bridge_program_holding_a_real_serial_device_makes_it_busy(tmp_path: Path) -> None:
+    device = tmp_path / "ttyUSB9"  # stands in for a serial device: not a pty
+    device.write_bytes(b"")
+    socat = tmp_path / "socat"  # a process named socat (comm is the name it was started as)
+    socat.symlink_to(sys.executable)
+    holder = subprocess.Popen([str(socat), "-c", f"f = open({str(device)!r}); import time; time.sleep(60)"])
+    try:
+        time.sleep(0.5)
+        with pytest.raises(DeviceError, match=r"is busy: opened by socat"):
+            check_port(str(device))
+    finally:
+        holder.kill()
+        holder.wait()
