@@ -173,6 +173,11 @@ def _transpose_conv(o: Any, common: dict[str, Any]) -> ir.Operator:
     return ir.TransposeConv(stride_h=o.strideH, stride_w=o.strideW, padding=_pad(o), activation=_act(o), **common)
 
 
+@handler("BATCH_MATMUL")
+def _batch_matmul(o: Any, common: dict[str, Any]) -> ir.Operator:
+    return ir.BatchMatMul(adj_x=bool(o.adjX) if o else False, adj_y=bool(o.adjY) if o else False, **common)
+
+
 @handler("DIV")
 def _div(o: Any, common: dict[str, Any]) -> ir.Operator:
     return ir.Div(activation=_act(o), **common)

@@ -175,3 +175,14 @@ def _transpose_conv(c: OpCheck) -> RuleResult:
     if b is not None:
         c.require(b.size == w.shape[0], f"bias (tensor {b.index}) has {b.size} values for {w.shape[0]} channels")
     return tuple(shape)
+
+
+@shape_rule("BATCH_MATMUL", inputs=2)
+def _batch_matmul(c: OpCheck) -> RuleResult:
+    op = cast(ir.BatchMatMul, c.op)
+    a, b = c.input(0), c.input(1)
+    c.require(len(a.shape) >= 2 and len(b.shape) >= 2, "operands must have rank >= 2")
+    rows, depth = (a.shape[-1], a.shape[-2]) if op.adj_x else (a.shape[-2], a.shape[-1])
+    depth_b, cols = (b.shape[-1], b.shape[-2]) if op.adj_y else (b.shape[-2], b.shape[-1])
+    c.require(depth == depth_b, f"depths {depth} and {depth_b} differ")
+    return (*c.broadcast(a.shape[:-2], b.shape[:-2]), rows, cols)

@@ -1,6 +1,6 @@
 """Layout and math operators (TRANSPOSE, STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, PACK, UNPACK, DEPTH_TO_SPACE,
 SPACE_TO_DEPTH, RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR, GATHER, EXPAND_DIMS, MAXIMUM, MINIMUM, PRELU,
-SQUARED_DIFFERENCE, TRANSPOSE_CONV; EXP and RSQRT in float32)
+SQUARED_DIFFERENCE, TRANSPOSE_CONV, BATCH_MATMUL; EXP and RSQRT in float32)
 against TFLM: int8 bit-exact; float32 exact where values are only moved or picked, else within verify's tolerance.
 
 Models are built with TensorFlow; several operators share one model (one output each) so that each dtype costs
@@ -90,6 +90,12 @@ def _transpose_conv(K, x):  # noqa: ANN001, ANN202
             K.layers.Conv2DTranspose(3, (2, 3), strides=(1, 2), padding="valid", activation="relu")(x[0])]
 
 
+def _batch_matmul(K, x):  # noqa: ANN001, ANN202
+    tf = _tf()
+    return [tf.matmul(x[0], x[1]), tf.matmul(x[0], x[0], transpose_b=True),
+            tf.matmul(x[1], x[1], transpose_a=True)]
+
+
 BUILDERS = {
     "layout": (((6, 8, 8),), _layout, {"TRANSPOSE", "STRIDED_SLICE", "SLICE"}),
     "split": (((6, 8, 8),), _split, {"SPLIT", "SPLIT_V"}),
@@ -100,6 +106,7 @@ BUILDERS = {
     "prelu_sqdiff": (((4, 5, 3), (4, 5, 3)), _prelu_sqdiff, {"PRELU", "SQUARED_DIFFERENCE"}),
     "gather": (((3, 5, 4),), _gather, {"GATHER"}),
     "transpose_conv": (((5, 6, 3),), _transpose_conv, {"TRANSPOSE_CONV"}),
+    "batch_matmul": (((2, 4, 6), (2, 6, 3)), _batch_matmul, {"BATCH_MATMUL"}),
 }
 FLOAT_ONLY = {"exp_rsqrt": (((20,),), _exp_rsqrt, {"EXP", "RSQRT"})}
 SPECS = [
@@ -109,7 +116,8 @@ SPECS = [
 ] + [OpSpec(f"new_{name}_float32", shapes, fn, quant="float32", key="new_ops_2")
      for name, (shapes, fn, _) in FLOAT_ONLY.items()]
 #: float32 outputs that go through libm (expf, sqrtf) or float arithmetic: compared within verify's tolerance
-LIBM = {"new_exp_rsqrt_float32", "new_prelu_sqdiff_float32", "new_resize_float32", "new_transpose_conv_float32"}
+LIBM = {"new_exp_rsqrt_float32", "new_prelu_sqdiff_float32", "new_resize_float32", "new_transpose_conv_float32",
+        "new_batch_matmul_float32"}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])

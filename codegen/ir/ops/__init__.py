@@ -21,7 +21,19 @@ from codegen.ir.ops.layout import (
     Transpose,
     Unpack,
 )
-from codegen.ir.ops.math import ArgMax, ArgMin, Div, Exp, FloorDiv, Maximum, Minimum, Prelu, Rsqrt, SquaredDifference
+from codegen.ir.ops.math import (
+    ArgMax,
+    ArgMin,
+    BatchMatMul,
+    Div,
+    Exp,
+    FloorDiv,
+    Maximum,
+    Minimum,
+    Prelu,
+    Rsqrt,
+    SquaredDifference,
+)
 from codegen.ir.ops.pool import AveragePool2D, MaxPool2D, Mean, Pool2D
 from codegen.ir.ops.quant import Dequantize, Quantize
 from codegen.ir.ops.shape import Pad, Reshape, Squeeze
@@ -32,7 +44,7 @@ __all__ = [
     "Pad", "Padding", "Pool2D", "Quantize", "Relu", "Relu6", "Reshape", "Softmax", "Squeeze", "Sub", "Tanh",
     "UnknownOp", "register_op",
     # layout and math families
-    "ArgMax", "ArgMin", "Cast", "DepthToSpace", "Div", "Exp", "ExpandDims", "FloorDiv", "Gather", "Maximum",
-    "Minimum", "Pack", "Prelu", "ResizeBilinear", "ResizeNearestNeighbor", "Rsqrt", "Shape", "Slice", "SpaceToDepth",
-    "Split", "SplitV", "SquaredDifference", "StridedSlice", "Transpose", "TransposeConv", "Unpack",
+    "ArgMax", "ArgMin", "BatchMatMul", "Cast", "DepthToSpace", "Div", "Exp", "ExpandDims", "FloorDiv", "Gather",
+    "Maximum", "Minimum", "Pack", "Prelu", "ResizeBilinear", "ResizeNearestNeighbor", "Rsqrt", "Shape", "Slice",
+    "SpaceToDepth", "Split", "SplitV", "SquaredDifference", "StridedSlice", "Transpose", "TransposeConv", "Unpack",
 ]

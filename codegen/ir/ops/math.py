@@ -84,3 +84,15 @@ class ArgMin(Operator):
 
     op: ClassVar[str] = "ARG_MIN"
     family: ClassVar[str] = "math"
+
+
+@register_op
+@dataclass(frozen=True, kw_only=True)
+class BatchMatMul(Operator):
+    """inputs: (lhs [..., M, K], rhs [..., K, N]); ``adj_x`` / ``adj_y`` transpose the last two axes first."""
+
+    adj_x: bool = False
+    adj_y: bool = False
+
+    op: ClassVar[str] = "BATCH_MATMUL"
+    family: ClassVar[str] = "math"

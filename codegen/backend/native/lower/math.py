@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from codegen import ir
@@ -101,3 +103,59 @@ def rsqrt(ctx: LowerContext, op: ir.Operator) -> Layer:
 @bounds.extent("cg_prelu_s8_params", "cg_squared_difference_s8_params")
 def _extent(p: bounds.Params) -> bounds.Extents:
     return bounds.Extents(bounds._broadcast_extents(p["shape"]))
+
+
+def _matmul_views(op: ir.BatchMatMul, a: ir.Tensor, b: ir.Tensor, out: ir.Tensor) -> tuple:
+    """Batch broadcast and the strides of lhs (i, k) and rhs (k, j), as ``cg_batch_matmul_params`` fields."""
+    require(2 <= len(a.shape) <= 5 and 2 <= len(b.shape) <= 5, "BATCH_MATMUL needs rank 2 to 5 operands")
+    la, lb = (1,) * (5 - len(a.shape)) + tuple(a.shape), (1,) * (5 - len(b.shape)) + tuple(b.shape)
+    rows, depth = (la[4], la[3]) if op.adj_x else (la[3], la[4])
+    depth_b, cols = (lb[4], lb[3]) if op.adj_y else (lb[3], lb[4])
+    require(depth == depth_b, f"BATCH_MATMUL depths {depth} and {depth_b} differ")
+    batches, sa, sb = [], [], []
+    mat_a, mat_b = la[3] * la[4], lb[3] * lb[4]
+    acc_a, acc_b = mat_a, mat_b
+    strides_a, strides_b = [0, 0, 0], [0, 0, 0]
+    for d in (2, 1, 0):
+        require(la[d] == lb[d] or 1 in (la[d], lb[d]), "BATCH_MATMUL batch dimensions do not broadcast")
+        strides_a[d] = acc_a if la[d] != 1 else 0
+        strides_b[d] = acc_b if lb[d] != 1 else 0
+        acc_a *= la[d]
+        acc_b *= lb[d]
+    batches = [max(la[d], lb[d]) for d in range(3)]
+    sa, sb = strides_a, strides_b
+    require(int(np.prod(batches)) * rows * cols == out.size, "BATCH_MATMUL output size differs")
+    lhs = (la[4], 1) if not op.adj_x else (1, la[4])  # (row stride, depth stride)
+    rhs = (lb[4], 1) if not op.adj_y else (1, lb[4])  # (depth stride, col stride)
+    return (("batches", tuple(batches)), ("lhs_batch_stride", tuple(sa)), ("rhs_batch_stride", tuple(sb)),
+            ("rows", rows), ("cols", cols), ("depth", depth), ("lhs_row_stride", lhs[0]),
+            ("lhs_depth_stride", lhs[1]), ("rhs_depth_stride", rhs[0]), ("rhs_col_stride", rhs[1]))
+
+
+@lowering("BATCH_MATMUL", dtypes=("int8", "float32"), kernels=("cg_batch_matmul_s8", "cg_batch_matmul_f32"))
+def batch_matmul(ctx: LowerContext, op: ir.Operator) -> Layer:
+    mm = cast(ir.BatchMatMul, op)
+    a, b, out, dt = _binary_io(ctx, op)
+    views = _matmul_views(mm, a, b, out)
+    if dt == "f32":
+        quant: tuple = (("lhs_offset", 0), ("rhs_offset", 0), ("output_offset", 0), ("multiplier", 0), ("shift", 0))
+    else:
+        (s_a, z_a), (s_b, z_b), (s_o, z_o) = scale_zp(a), scale_zp(b), scale_zp(out)
+        m, sh = prepare.quantize_multiplier(s_a * s_b / s_o)
+        quant = (("lhs_offset", -z_a), ("rhs_offset", -z_b), ("output_offset", z_o), ("multiplier", m), ("shift", sh))
+    return _binary_call(op, f"cg_batch_matmul_{dt}", "cg_batch_matmul_params", (*views, *quant), a, b, out, dt)
+
+
+@bounds.extent("cg_batch_matmul_params")
+def _matmul_extent(p: bounds.Params) -> bounds.Extents:
+    n = p["batches"][0] * p["batches"][1] * p["batches"][2] * p["rows"] * p["cols"]
+    if n == 0:
+        return bounds.Extents((0, 0, 0))
+
+    def reach(strides: tuple, i_stride: int, k_stride: int, i_n: int) -> int:
+        return 1 + sum((p["batches"][d] - 1) * strides[d] for d in range(3)) + (i_n - 1) * i_stride + (
+            p["depth"] - 1) * k_stride
+
+    a = reach(p["lhs_batch_stride"], p["lhs_row_stride"], p["lhs_depth_stride"], p["rows"])
+    b = reach(p["rhs_batch_stride"], p["rhs_col_stride"], p["rhs_depth_stride"], p["cols"])
+    return bounds.Extents((a, b, n))
