@@ -136,4 +136,21 @@ cg_status cg_transpose_conv_s8(const cg_transpose_conv_s8_params *p, const int8_
 cg_status cg_transpose_conv_f32(const cg_transpose_conv_f32_params *p, const float *input, const float *filter,
                                 const float *bias, float *output);
 
+/* BATCH_MATMUL: out[b][i][j] = sum_k (lhs[b](i, k) + lhs_offset) * (rhs[b](k, j) + rhs_offset), requantized
+ * (int8) or as is (float32). Element (i, k) of lhs batch b lies at b0 * lhs_batch_stride[0] + ... +
+ * i * lhs_row_stride + k * lhs_depth_stride (so adj_x / adj_y are only strides); a batch stride of 0
+ * broadcasts. The output is row-major [batches..., rows, cols]. */
+typedef struct {
+    int32_t batches[3];
+    int32_t lhs_batch_stride[3], rhs_batch_stride[3];
+    int32_t rows, cols, depth;
+    int32_t lhs_row_stride, lhs_depth_stride;
+    int32_t rhs_depth_stride, rhs_col_stride;
+    int32_t lhs_offset, rhs_offset, output_offset;
+    int32_t multiplier, shift;
+} cg_batch_matmul_params;
+
+cg_status cg_batch_matmul_s8(const cg_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *output);
+cg_status cg_batch_matmul_f32(const cg_batch_matmul_params *p, const float *lhs, const float *rhs, float *output);
+
 #endif /* CG_NN_LAYOUT_H */
