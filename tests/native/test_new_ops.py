@@ -96,6 +96,12 @@ def _batch_matmul(K, x):  # noqa: ANN001, ANN202
             tf.matmul(x[1], x[1], transpose_a=True)]
 
 
+def _nchw(K, x):  # noqa: ANN001, ANN202
+    # a PyTorch-style NCHW input: TRANSPOSE to NHWC, convolution, TRANSPOSE back
+    y = K.layers.Conv2D(5, 3, padding="same", activation="relu")(K.layers.Permute((2, 3, 1))(x[0]))
+    return [K.layers.Permute((3, 1, 2))(y)]
+
+
 BUILDERS = {
     "layout": (((6, 8, 8),), _layout, {"TRANSPOSE", "STRIDED_SLICE", "SLICE"}),
     "split": (((6, 8, 8),), _split, {"SPLIT", "SPLIT_V"}),
@@ -107,6 +113,7 @@ BUILDERS = {
     "gather": (((3, 5, 4),), _gather, {"GATHER"}),
     "transpose_conv": (((5, 6, 3),), _transpose_conv, {"TRANSPOSE_CONV"}),
     "batch_matmul": (((2, 4, 6), (2, 6, 3)), _batch_matmul, {"BATCH_MATMUL"}),
+    "nchw": (((3, 8, 7),), _nchw, {"TRANSPOSE", "CONV_2D"}),
 }
 FLOAT_ONLY = {"exp_rsqrt": (((20,),), _exp_rsqrt, {"EXP", "RSQRT"})}
 SPECS = [
@@ -117,7 +124,7 @@ SPECS = [
      for name, (shapes, fn, _) in FLOAT_ONLY.items()]
 #: float32 outputs that go through libm (expf, sqrtf) or float arithmetic: compared within verify's tolerance
 LIBM = {"new_exp_rsqrt_float32", "new_prelu_sqdiff_float32", "new_resize_float32", "new_transpose_conv_float32",
-        "new_batch_matmul_float32"}
+        "new_batch_matmul_float32", "new_nchw_float32"}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
