@@ -16,8 +16,8 @@ import pytest
 
 from codegen.boards import load_board
 from codegen.cli import main
-from codegen.hil.pytest_plugin import emulator_skip_reason
 from codegen.hil.project import ensure_project
+from codegen.hil.pytest_plugin import emulator_skip_reason
 from tests.native.op_models import SPECS, build
 
 pytestmark = [pytest.mark.slow, pytest.mark.emulator]
