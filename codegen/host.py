@@ -27,7 +27,9 @@ from codegen.errors import CodegenError
 
 log = logging.getLogger(__name__)
 
-CFLAGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
+# -ffp-contract=off: no fused multiply-add contraction, so float kernels round every product like TFLM and like
+# the board builds (same flag in platform/builder/main.py and the project templates; docs/float-exactness.md).
+CFLAGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off")
 SANITIZE_FLAGS = (
     "-fsanitize=address,undefined",
     "-fno-sanitize-recover=all",

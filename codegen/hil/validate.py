@@ -26,6 +26,7 @@ import numpy as np
 from codegen import __version__
 from codegen.errors import CodegenError, DeviceError
 from codegen.ir import DType, Graph, QuantParams, Tensor
+from codegen.tolerance import FloatTolerance, float_tolerance
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,12 @@ class Comparison:
     exact: int
     max_abs_diff: int | float
     top1_agree: int
+    within: int | None = None  # samples within the float tolerance (None: bit-exactness required)
+
+    @property
+    def agreed(self) -> bool:
+        """Every sample exact, or within the float tolerance where one applies."""
+        return self.exact == self.samples or (self.within is not None and self.within == self.samples)
 
     @property
     def exact_rate(self) -> float:
@@ -211,6 +218,7 @@ class ValidationReport:
     link: LinkStats
     resets_resumed: int = 0
     files: tuple[str, ...] = field(default=())
+    tolerance: str = ""  # the float tolerance outputs were compared with (codegen.tolerance); "" = bit-exact
 
     @property
     def device_exact_rate(self) -> float:
@@ -220,7 +228,7 @@ class ValidationReport:
 
     @property
     def passed(self) -> bool:
-        return bool(self.samples) and all(c.exact == c.samples for c in self.comparisons if c.b == "device")
+        return bool(self.samples) and all(c.agreed for c in self.comparisons if c.b == "device")
 
     def comparison(self, a: str, b: str) -> Comparison | None:
         return next((c for c in self.comparisons if c.a == a and c.b == b), None)
@@ -235,6 +243,7 @@ class ValidationReport:
             "input_source": self.input_source,
             "passed": self.passed,
             "device_exact_rate": self.device_exact_rate,
+            "tolerance": self.tolerance,
             "comparisons": [c.to_json() for c in self.comparisons],
             "accuracy": dict(self.accuracy),
             "latency": self.latency.to_json(),
@@ -476,9 +485,10 @@ def validate(
         progress.close()
 
     comparisons = []
+    tol = float_tolerance(graph) if odt == np.float32 else None
     for a, b in (("reference", "host_c"), ("reference", "device"), ("host_c", "device")):
         if a in outputs and b in outputs:
-            comparisons.append(_compare(a, b, outputs[a], outputs[b]))
+            comparisons.append(_compare(a, b, outputs[a], outputs[b], tol))
 
     accuracy: list[tuple[str, float]] = []
     if inputs.labels:
@@ -506,14 +516,17 @@ def validate(
         input_source=inputs.source, samples=tuple(results), comparisons=tuple(comparisons),
         accuracy=tuple(accuracy), latency=latency_stats(cycles, info.counter_kind, counter_hz), layers=layers,
         divergences=divergences, link=target.link_stats(), resets_resumed=resumed[0],
+        tolerance=tol.describe() if tol else "",
     )
 
 
-def _compare(a: str, b: str, xs: list[np.ndarray], ys: list[np.ndarray]) -> Comparison:
+def _compare(a: str, b: str, xs: list[np.ndarray], ys: list[np.ndarray],
+             tol: FloatTolerance | None = None) -> Comparison:
     exact = sum(int(np.array_equal(x, y)) for x, y in zip(xs, ys, strict=True))
     mad = max((_max_abs(x, y) for x, y in zip(xs, ys, strict=True)), default=0)
     top1 = sum(int(np.argmax(x) == np.argmax(y)) for x, y in zip(xs, ys, strict=True))
-    return Comparison(a, b, len(xs), exact, mad, top1)
+    within = None if tol is None else sum(int(tol.within(y, x)) for x, y in zip(xs, ys, strict=True))
+    return Comparison(a, b, len(xs), exact, mad, top1, within)
 
 
 def _profile(target: Target, data: bytes, layer_names: Sequence[str]) -> tuple[LayerProfile, ...]:
@@ -659,7 +672,11 @@ def format_report(report: ValidationReport) -> str:
     lines.append("")
     lines.append(f"link: {link.crc_errors} CRC errors, {link.retries} retries, {link.timeouts} timeouts, "
                  f"{link.resets + report.resets_resumed} resets")
-    lines.append("result: " + ("PASS (device matches the host bit for bit)" if report.passed else "FAIL"))
+    if report.tolerance:
+        lines.append(f"float tolerance: {report.tolerance}")
+    exact = all(c.exact == c.samples for c in report.comparisons if c.b == "device")
+    verdict = "PASS (device matches the host bit for bit)" if exact else "PASS (within the float tolerance)"
+    lines.append("result: " + (verdict if report.passed else "FAIL"))
     if report.files:
         lines.append("wrote " + ", ".join(report.files))
     return "\n".join(lines)

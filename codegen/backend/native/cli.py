@@ -64,7 +64,7 @@ def _options(args: argparse.Namespace, graph: ir.Graph, prefix: str = "cg_net") 
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from codegen.verify import FLOAT_ATOL, FLOAT_RTOL, MAX_SAMPLES, verify
+    from codegen.verify import MAX_SAMPLES, verify
 
     if not 1 <= args.samples <= MAX_SAMPLES:
         from codegen.errors import CodegenError
@@ -83,7 +83,7 @@ def run_verify(args: argparse.Namespace) -> int:
         kind = (
             "int8 (bit-exact required)"
             if report.quantized
-            else f"float32 (tolerance {FLOAT_ATOL:g} + {FLOAT_RTOL:g}*|ref|)"
+            else f"float32 ({report.tolerance})"
         )
         rows = [
             ("model", report.model, ""),

@@ -58,7 +58,8 @@ env.Replace(
 
 env.Append(
     ASFLAGS=ARCH_FLAGS + ["-x", "assembler-with-cpp"],
-    CCFLAGS=ARCH_FLAGS + ["-O2", "-ffunction-sections", "-fdata-sections", "-Wall"],
+    # -ffp-contract=off: float code rounds every product as the host build and TFLM do (no FMA contraction)
+    CCFLAGS=ARCH_FLAGS + ["-O2", "-ffp-contract=off", "-ffunction-sections", "-fdata-sections", "-Wall"],
     CFLAGS=["-std=gnu11"],
     CXXFLAGS=["-fno-rtti", "-fno-exceptions"],
     LINKFLAGS=ARCH_FLAGS
