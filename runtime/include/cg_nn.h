@@ -48,6 +48,13 @@ cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, co
                            const int32_t *bias, int8_t *output, int8_t *scratch);
 int32_t cg_conv2d_dsp_s8_get_scratch_size(const cg_conv2d_s8_params *p);
 
+/* Variant of cg_conv2d_dsp_s8 with int8 weights (half the flash; what a weight codec compresses): same
+ * padding and channel groups, but per group and per 4 steps k..k+3 one word per channel holding w[k..k+3]
+ * (SXTB16 and SXTB16 ROR #8 give the pairs (w[k], w[k+2]) and (w[k+1], w[k+3])).  Same scratch. */
+cg_status cg_conv2d_dsp_w8_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
+                              const int32_t *bias, int8_t *output, int8_t *scratch);
+int32_t cg_conv2d_dsp_w8_s8_get_scratch_size(const cg_conv2d_s8_params *p);
+
 typedef struct {
     cg_dims input;
     cg_dims filter;

@@ -113,9 +113,10 @@ def _pad4(n: int) -> int:
     return (n + 3) // 4 * 4
 
 
-@extent("cg_conv2d_dsp_s8")
+@extent("cg_conv2d_dsp_s8", "cg_conv2d_dsp_w8_s8")
 def _conv_dsp(p: Params) -> Extents:
-    """cg_conv2d_dsp_s8: weights widened to int16, depth padded to 4 and output channels to groups of 4."""
+    """cg_conv2d_dsp_s8 (weights widened to int16) and cg_conv2d_dsp_w8_s8 (int8): depth padded to 4 and
+    output channels to groups of 4 (extents count elements)."""
     i, f, o = p["input"], p["filter"], p["output"]
     batch = max(i.n, o.n)
     k = _pad4(f.h * f.w * max(f.c, i.c))

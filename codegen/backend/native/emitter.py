@@ -255,7 +255,7 @@ def generate(graph: ir.Graph, prefix: str = "cg_net", options: NativeOptions | N
     The native pass pipeline runs first, so layer numbers count the operators after the passes
     (:func:`codegen.backend.native.program.layer_names`)."""
     options = options or NativeOptions()
-    return emit(lower_graph(native_graph(graph), options.dsp), prefix, options)
+    return emit(lower_graph(native_graph(graph), options.dsp, options.codec is not None), prefix, options)
 
 
 def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None = None) -> NativeSources:

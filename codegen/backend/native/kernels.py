@@ -45,6 +45,7 @@ def use_dsp(kernels: str, core: str | None) -> bool:
 class LowerContext:
     graph: ir.Graph
     dsp: bool = False  # call the Cortex-M DSP kernel variants (see use_dsp)
+    int8_weights: bool = False  # keep weights int8 in flash (a codec compresses them): no 16-bit packed copies
 
     def tensor(self, index: int) -> ir.Tensor:
         return self.graph.tensors[index]

@@ -17,7 +17,7 @@ from codegen.backend.native.layers import (
     TensorRef,
 )
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
-from codegen.backend.native.lower.packing import pack_conv_s16, pack_depthwise_s16, pad_to
+from codegen.backend.native.lower.packing import pack_conv_s16, pack_depthwise_s16, pack_rows, pad_to
 
 
 def _act(op: ir.Operator) -> ir.Activation:
@@ -161,7 +161,11 @@ def fully_connected_s8_scratch_bytes(in_depth: int) -> int:
     return 2 * in_depth
 
 
-@lowering("CONV_2D", dtypes=("int8", "float32"), kernels=("cg_conv2d_s8", "cg_conv2d_dsp_s8", "cg_conv2d_f32"))
+@lowering(
+    "CONV_2D",
+    dtypes=("int8", "float32"),
+    kernels=("cg_conv2d_s8", "cg_conv2d_dsp_s8", "cg_conv2d_dsp_w8_s8", "cg_conv2d_f32"),
+)
 def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = ctx.expect(op, ir.Conv2D)
     inp, filt, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
@@ -188,9 +192,10 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
     requant, mult, shift, in_zp = _requant_s8(op, inp, filt, out, f.n)
     bias = _folded_bias(x, w, _int_bias(ctx, op, f.n), -in_zp)
-    kernel = "cg_conv2d_dsp_s8" if ctx.dsp else "cg_conv2d_s8"
+    w8 = ctx.dsp and ctx.int8_weights  # int8 weights in flash (compressible): cg_conv2d_dsp_w8_s8
+    kernel = "cg_conv2d_dsp_w8_s8" if w8 else "cg_conv2d_dsp_s8" if ctx.dsp else "cg_conv2d_s8"
     scratch = (conv2d_dsp_s8_scratch_bytes if ctx.dsp else conv2d_s8_scratch_bytes)(f.h, f.w, i.c)
-    stored = pack_conv_s16(w) if ctx.dsp else w.astype(np.int8)
+    stored = pack_rows(w, 4) if w8 else pack_conv_s16(w) if ctx.dsp else w.astype(np.int8)
     params = (("input", i), ("filter", f), ("output", o), *geo, *requant)
     call = KernelCall(
         kernel,
@@ -198,7 +203,7 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         params,
         (
             ("const int8_t *", TensorRef(inp.index)),
-            ("const int16_t *" if ctx.dsp else "const int8_t *", ConstRef(f"l{x}_filter")),
+            ("const int16_t *" if ctx.dsp and not w8 else "const int8_t *", ConstRef(f"l{x}_filter")),
             ("const int32_t *", ConstRef(bias.name)),
             ("int8_t *", TensorRef(out.index)),
             ("int8_t *", ScratchRef()),
@@ -247,7 +252,7 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         ("depth_multiplier", mult_d),
         *requant,
     )
-    if ctx.dsp and mult_d == 1 and f.h * f.w <= DEPTHWISE_DSP_MAX_TAPS:
+    if ctx.dsp and not ctx.int8_weights and mult_d == 1 and f.h * f.w <= DEPTHWISE_DSP_MAX_TAPS:
         # [1, KH, KW, C] -> per-channel rows for the fold; bias padded to a multiple of 4 channels
         per_channel = w.reshape(-1, o.c).T
         folded = _folded_bias(x, per_channel, bias_data, -in_zp)
@@ -322,7 +327,7 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
     requant, mult, shift, in_zp = _requant_s8(op, inp, filt, out, units)
     bias = _folded_bias(x, w, _int_bias(ctx, op, units), -in_zp)
     params = (*sizes, *requant)
-    dspfc = ctx.dsp
+    dspfc = ctx.dsp and not ctx.int8_weights  # its 16-bit weights cannot be compressed
     call = KernelCall(
         "cg_fully_connected_dsp_s8" if dspfc else "cg_fully_connected_s8",
         "cg_fully_connected_s8_params",

@@ -18,7 +18,7 @@ def pad_to(n: int, multiple: int) -> int:
 
 
 def pack_rows(weights: np.ndarray, rows: int) -> np.ndarray:
-    """OHWI (or [units, depth]) int8 weights as ``cg_conv2d_dsp_s8`` / ``cg_fully_connected_dsp_s8`` read them:
+    """OHWI (or [units, depth]) int8 weights as ``cg_conv2d_dsp_w8_s8`` reads them (``rows`` = 4):
     the depth K zero-padded to a multiple of 4, output channels in groups of ``rows`` (zero rows pad the last
     group), and per group and per 4 k the 4 bytes of each row in turn.
 
