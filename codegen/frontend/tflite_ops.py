@@ -133,13 +133,23 @@ def _strided_slice(o: Any, common: dict[str, Any]) -> ir.Operator:
     )
 
 
+def _count_option(o: Any, name: str, actual: int, what: str) -> None:
+    """TFLM loops over an operand count stored in the options (PACK values_count, UNPACK num, SPLIT num_splits):
+    it must equal the operator's real number of operands."""
+    value = getattr(o, name, None) if o is not None else None
+    if value is not None and int(value) != actual:
+        raise OptionError(f"option {name} is {int(value)}, but the operator has {actual} {what}")
+
+
 @handler("PACK")
 def _pack(o: Any, common: dict[str, Any]) -> ir.Operator:
+    _count_option(o, "valuesCount", len(common["inputs"]), "inputs")
     return ir.Pack(axis=int(o.axis) if o else 0, **common)
 
 
 @handler("UNPACK")
 def _unpack(o: Any, common: dict[str, Any]) -> ir.Operator:
+    _count_option(o, "num", len(common["outputs"]), "outputs")
     return ir.Unpack(axis=int(o.axis) if o else 0, **common)
 
 
@@ -151,6 +161,7 @@ def _gather(o: Any, common: dict[str, Any]) -> ir.Operator:
 @handler("SPLIT", "SPLIT_V")
 def _split(o: Any, common: dict[str, Any]) -> ir.Operator:
     cls = ir.Split if common.pop("_name") == "SPLIT" else ir.SplitV
+    _count_option(o, "numSplits", len(common["outputs"]), "outputs")
     return cls(num_splits=int(o.numSplits) if o else len(common["outputs"]), **common)
 
 

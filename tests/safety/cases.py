@@ -200,6 +200,14 @@ def _fc_missing_input(m, sg) -> None:  # noqa: ANN001
     sg.operators[0].inputs = [-1, 1, 2]
 
 
+def _unpack_num3(m, sg) -> None:  # noqa: ANN001
+    sg.operators[0].builtinOptions.num = 3
+
+
+def _split_num3(m, sg) -> None:  # noqa: ANN001
+    sg.operators[0].builtinOptions.numSplits = 3
+
+
 #: name -> (model bytes factory, words that the one-line error must contain)
 BROKEN: dict[str, tuple[Callable[[], bytes], tuple[str, ...]]] = {
     "mean_output_larger": (lambda: mean(out=(1, 4, 4, 6)), ("operator 0 (MEAN)", "[1, 4, 4, 6]", "[1, 6]")),
@@ -255,6 +263,9 @@ BROKEN: dict[str, tuple[Callable[[], bytes], tuple[str, ...]]] = {
                              ("graph output 0", "never written")),
     "bad_activation_code": (lambda: conv(fusedActivationFunction=9), ("operator 0 (CONV_2D)", "activation code 9")),
     "bad_padding_code": (lambda: conv(padding=5), ("operator 0 (CONV_2D)", "padding code 5")),
+    # found by the fuzzer: TFLM loops over the count in the options, past the real outputs
+    "unpack_num_option": (lambda: _edit(layout_op("UNPACK"), _unpack_num3), ("operator 0 (UNPACK)", "num is 3")),
+    "split_num_option": (lambda: _edit(layout_op("SPLIT"), _split_num3), ("operator 0 (SPLIT)", "numSplits is 3")),
 }
 
 
