@@ -121,9 +121,14 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--distribute",
         default="none",
-        choices=("none", "mirrored"),
-        help="tf.distribute strategy for training",
+        choices=("none", "mirrored", "multi-worker"),
+        help="tf.distribute strategy: mirrored (GPUs of this machine), multi-worker (a cluster from TF_CONFIG or "
+        "--workers; see docs/distributed-training.md)",
     )
+    p.add_argument("--workers", default=None, metavar="HOST:PORT,...",
+                   help="multi-worker: every worker's address (writes TF_CONFIG; the first is the chief)")
+    p.add_argument("--worker-index", type=int, default=None, metavar="I",
+                   help="multi-worker: this process's position in --workers (0 writes the files)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run_train)
 
@@ -328,6 +333,13 @@ def run_train(args: argparse.Namespace) -> int:
         distribute=args.distribute,
         model_options=tuple(sorted(options.items())),
     )
+    if args.workers is not None or args.worker_index is not None:
+        if args.distribute != "multi-worker":
+            raise CodegenError("--workers and --worker-index need --distribute multi-worker",
+                               hint="add --distribute multi-worker")
+        from codegen.train.distributed import configure
+
+        configure(args.workers, args.worker_index)
     result = train(cfg, progress=_EpochBar())
     if args.json:
         print(json.dumps(result.to_json(), indent=2, sort_keys=True))

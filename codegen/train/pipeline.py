@@ -36,7 +36,7 @@ from codegen.train.tfenv import keras, set_seed, tf
 log = logging.getLogger(__name__)
 
 VARIANTS = ("fp32", "fp16", "dynamic", "int8", "qat_int8", "pruned_fp32", "pruned_int8", "pruned_qat_int8")
-DISTRIBUTE = ("none", "mirrored")
+DISTRIBUTE = ("none", "mirrored", "multi-worker")
 
 
 @dataclass(frozen=True)
@@ -194,6 +194,10 @@ def check_outputs(cfg: TrainConfig) -> dict[str, Path]:
 def _strategy(cfg: TrainConfig) -> Any:
     if cfg.distribute == "none":
         return None
+    if cfg.distribute == "multi-worker":
+        from codegen.train.distributed import current_strategy
+
+        return current_strategy()  # created first thing, before TensorFlow's runtime starts
     if cfg.distribute == "mirrored":
         return tf().distribute.MirroredStrategy()
     raise CodegenError(
@@ -225,6 +229,15 @@ def _fit(
         if cb is not None:
             cbs.append(cb)
     log.info("%s: %d epochs", desc, epochs)
+    if cfg.distribute == "multi-worker":
+        from codegen.train import distributed
+
+        cbs.append(distributed.backup_callback(cfg.out_dir / f".{cfg.prefix}_backup", desc))
+        model.fit(distributed.sharded(ds.x_train, ds.y_train, cfg.batch_size, cfg.seed, shuffle=True),
+                  epochs=epochs, validation_data=distributed.sharded(ds.x_test, ds.y_test, 256, cfg.seed,
+                                                                     shuffle=False),
+                  callbacks=cbs, verbose=0)
+        return
     model.fit(
         ds.x_train,
         ds.y_train,
@@ -246,6 +259,11 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> TrainResult:
     """Run the recipe and write the files (see module docstring)."""
     t0 = time.monotonic()
     variants = cfg.resolved_variants()
+    if cfg.distribute == "multi-worker":
+        from codegen.train import distributed
+
+        if not distributed.running():  # the strategy first, then this recipe again, on every worker
+            return distributed.run_on_worker(cfg, progress, train)
     paths = check_outputs(cfg)
     set_seed(cfg.seed)
     ds = load_dataset(
