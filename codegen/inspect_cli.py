@@ -7,6 +7,8 @@ import json
 
 from codegen.analysis import ModelCost, analyze
 from codegen.boards import list_boards, load_board
+from codegen.compress.codec import add_flags, compress_flag
+from codegen.compress.deployed import deployed
 from codegen.frontend import load_model
 from codegen.ir import OP_REGISTRY
 
@@ -16,6 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="a .tflite file")
     p.add_argument("--board", help="board name or alias: adds a fit verdict against its flash and RAM")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--sparse", action="store_true",
+                   help="add flash and RAM as the board holds them once generated (weights as the board's kernels "
+                   "store them, zero share); with --huffman: with Huffman-coded weights")
+    add_flags(p)
     p.set_defaults(func=run_analyze)
 
     p = sub.add_parser("ops", help="list the operators the IR understands and which backends implement them")
@@ -66,8 +72,14 @@ def format_cost(cost: ModelCost) -> str:
 
 def run_analyze(args: argparse.Namespace) -> int:
     board = load_board(args.board) if args.board else None
-    cost = analyze(load_model(args.model), board)
-    print(json.dumps(cost.to_json(), indent=2) if args.json else format_cost(cost))
+    compress = compress_flag(args)
+    graph = load_model(args.model)
+    cost = analyze(graph, board)
+    view = deployed(graph, board, compress, args.decode) if args.sparse or compress != "none" else None
+    if args.json:
+        print(json.dumps({**cost.to_json(), **({"deployed": view.to_json()} if view else {})}, indent=2))
+    else:
+        print(format_cost(cost) + ("\n" + view.format() if view else ""))
     return 0
 
 
