@@ -298,6 +298,14 @@ class DeviceClient:
         while True:
             if self._pending:
                 return self._pending.pop(0)
+            # read what is waiting first: when this process was not scheduled for a while (a loaded host), the bytes
+            # of a complete frame may be sitting in the buffer, and the gap is not the device's
+            data = self._read_some()
+            if data:
+                self._last_rx = time.monotonic()
+                self._pending.extend(self._decoder.feed(data))
+                self._pending.extend(self._check_text())
+                continue
             now = time.monotonic()
             if self._decoder.in_frame and now - self._last_rx > self.frame_gap:
                 self._pending.extend(self._decoder.flush_partial(f"truncated frame (no byte for {self.frame_gap:g} s)"))
@@ -305,11 +313,6 @@ class DeviceClient:
                 continue
             if now > deadline:
                 return None
-            data = self._read_some()
-            if data:
-                self._last_rx = time.monotonic()
-                self._pending.extend(self._decoder.feed(data))
-                self._pending.extend(self._check_text())
 
     def drain(self, quiet: float = 0.2, limit: float = 5.0) -> list[Event]:
         """Read and return everything the device sends until it is quiet for ``quiet`` seconds."""
