@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cg_nn_support.h"
+
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(CG_NO_DSP_INSTRUCTIONS)
 #include <arm_acle.h>
 #define CG_DSP_INSTRUCTIONS 1
@@ -105,5 +107,24 @@ static inline int32_t cg_smlatt(uint32_t a, uint32_t b, int32_t acc)
 }
 
 #endif
+
+/* cg_requantize (TFLite MultiplyByQuantizedMultiplier, double rounding) for shift <= 0, in fewer
+ * instructions on DSP cores: the doubling high multiply as one SMLAL onto the rounding constant (the identity of
+ * cg_sat_rounding_doubling_high_mul), the rounding right shift without branches.  Callers take cg_requantize
+ * for shift > 0 (multipliers above 1). */
+static inline int32_t cg_requantize_right(int32_t x, int32_t multiplier, int32_t shift)
+{
+#if CG_DSP_INSTRUCTIONS && !CG_SINGLE_ROUNDING
+    const int32_t right = -shift;
+    const int32_t mask = (int32_t)((1u << right) - 1u);
+    uint32_t lo = 0x40000000u;
+    int32_t hi = 0, v;
+    __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(x), "r"(multiplier));
+    v = (int32_t)((lo >> 31) | ((uint32_t)hi << 1));
+    return (v >> right) + ((v & mask) > (mask >> 1) + (int32_t)((uint32_t)v >> 31));
+#else
+    return cg_requantize(x, multiplier, shift);
+#endif
+}
 
 #endif /* CG_DSP_H */

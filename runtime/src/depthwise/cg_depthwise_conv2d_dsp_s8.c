@@ -31,7 +31,7 @@ static inline uint32_t read_tail(const int8_t *x, int32_t n)
 /* requantize, add the output offset, clamp (parameters in locals: an int8 store may alias any memory) */
 static inline int8_t out_s8(int32_t acc, int32_t m, int32_t e, int32_t off, int32_t lo, int32_t hi)
 {
-    return (int8_t)cg_clamp_i32(cg_requantize(acc, m, e) + off, lo, hi);
+    return (int8_t)cg_clamp_i32((e <= 0 ? cg_requantize_right(acc, m, e) : cg_requantize(acc, m, e)) + off, lo, hi);
 }
 
 cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, const int8_t *input,

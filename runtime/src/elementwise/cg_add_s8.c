@@ -73,8 +73,13 @@ cg_status cg_add_s8(const cg_add_s8_params *p, const int8_t *input1, const int8_
     t1 = scratch + 128;   /* t1[v] for v in [-128, 127] */
     t2 = scratch + 384;
     if (!s->broadcast) {
-        for (i0 = 0; i0 < s->size; i0++) {
-            output[i0] = finish(p, t1[input1[i0]] + t2[input2[i0]]);
+        /* parameters in locals: an int8 store may alias any memory, so reading them through `p` after each
+         * store would reload them for every element */
+        const int32_t mult = p->output_multiplier, shift = p->output_shift, off = p->output_offset;
+        const int32_t lo = p->act_min, hi = p->act_max, n = s->size;
+        for (i0 = 0; i0 < n; i0++) {
+            const int32_t v = cg_requantize(t1[input1[i0]] + t2[input2[i0]], mult, shift) + off;
+            output[i0] = (int8_t)cg_clamp_i32(v, lo, hi);
         }
         return CG_OK;
     }

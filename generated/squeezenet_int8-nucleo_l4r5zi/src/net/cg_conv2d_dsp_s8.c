@@ -236,13 +236,6 @@ static void mac_2x4(const uint32_t *a, const uint32_t *w, int32_t n, int32_t *s)
 }
 #endif
 
-/* requantize, add the output offset, clamp (the caller keeps the parameters in locals: an int8 store may alias
- * any memory, so reading them through `p` after each store would reload them every time) */
-static inline int8_t out_s8(int32_t acc, int32_t m, int32_t e, int32_t off, int32_t lo, int32_t hi)
-{
-    return (int8_t)cg_clamp_i32(cg_requantize(acc, m, e) + off, lo, hi);
-}
-
 cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int16_t *filter,
                            const int32_t *bias, int8_t *output, int8_t *scratch)
 {
@@ -289,17 +282,32 @@ cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, co
             for (oc = 0; oc < out_c; oc += 4) {
                 const int32_t n = out_c - oc < 4 ? out_c - oc : 4;
                 int32_t s[8];
-                for (c = 0; c < 4; c++) {
-                    s[c] = c < n ? bias[oc + c] : 0;
-                    s[4 + c] = s[c];
+                if (n == 4) {
+                    s[0] = s[4] = bias[oc];
+                    s[1] = s[5] = bias[oc + 1];
+                    s[2] = s[6] = bias[oc + 2];
+                    s[3] = s[7] = bias[oc + 3];
+                } else {
+                    for (c = 0; c < 4; c++) {
+                        s[c] = c < n ? bias[oc + c] : 0;
+                        s[4 + c] = s[c];
+                    }
                 }
                 mac_2x4((const uint32_t *)(const void *)patch, w, kp >> 2, s);
                 w += 2 * kp;
                 for (c = 0; c < n; c++) {
                     const int32_t m = mult[oc + c], e = shift[oc + c];
-                    o0[oc + c] = out_s8(s[c], m, e, off, lo, hi);
+                    int32_t v0, v1;
+                    if (e <= 0) {
+                        v0 = cg_requantize_right(s[c], m, e);
+                        v1 = cg_requantize_right(s[4 + c], m, e);
+                    } else {
+                        v0 = cg_requantize(s[c], m, e);
+                        v1 = cg_requantize(s[4 + c], m, e);
+                    }
+                    o0[oc + c] = (int8_t)cg_clamp_i32(v0 + off, lo, hi);
                     if (two) {
-                        o1[oc + c] = out_s8(s[4 + c], m, e, off, lo, hi);
+                        o1[oc + c] = (int8_t)cg_clamp_i32(v1 + off, lo, hi);
                     }
                 }
             }
