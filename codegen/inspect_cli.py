@@ -121,9 +121,11 @@ def run_boards(args: argparse.Namespace) -> int:
             "emulated": b.is_emulated,
         } for b in boards], indent=2))
         return 0
-    print(f"{'board':<20} {'aliases':<20} {'core':<11} {'MHz':>4} {'flash':>9} {'RAM':>9} {'PSRAM':>7}  title")
+    nw = max([len("board"), *(len(b.name) for b in boards)])
+    aw = max([len("aliases"), *(len(",".join(b.aliases) or "-") for b in boards)])
+    print(f"{'board':<{nw}} {'aliases':<{aw}} {'core':<11} {'MHz':>4} {'flash':>9} {'RAM':>9} {'PSRAM':>7}  title")
     for b in boards:
-        print(f"{b.name:<20} {','.join(b.aliases) or '-':<20} {b.core:<11} {b.clock_hz // 1_000_000:>4} "
+        print(f"{b.name:<{nw}} {','.join(b.aliases) or '-':<{aw}} {b.core:<11} {b.clock_hz // 1_000_000:>4} "
               f"{b.flash_bytes // 1024:>6} KiB {b.ram_bytes // 1024:>5} KiB "
               f"{(str(b.psram_bytes // 1024 // 1024) + ' MiB') if b.psram_bytes else '-':>7}  {b.title}")
     return 0
