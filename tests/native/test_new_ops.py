@@ -1,6 +1,6 @@
 """Layout and math operators (TRANSPOSE, STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, PACK, UNPACK, DEPTH_TO_SPACE,
 SPACE_TO_DEPTH, RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR, GATHER, EXPAND_DIMS, MAXIMUM, MINIMUM, PRELU,
-SQUARED_DIFFERENCE, TRANSPOSE_CONV, BATCH_MATMUL; EXP and RSQRT in float32)
+SQUARED_DIFFERENCE, TRANSPOSE_CONV, BATCH_MATMUL, RSQRT; EXP in float32)
 against TFLM: int8 bit-exact; float32 exact where values are only moved or picked, else within verify's tolerance.
 
 Models are built with TensorFlow; several operators share one model (one output each) so that each dtype costs
@@ -102,6 +102,11 @@ def _nchw(K, x):  # noqa: ANN001, ANN202
     return [K.layers.Permute((3, 1, 2))(y)]
 
 
+def _rsqrt(K, x):  # noqa: ANN001, ANN202
+    tf = _tf()
+    return [tf.math.rsqrt(x[0] + 1.5)]
+
+
 BUILDERS = {
     "layout": (((6, 8, 8),), _layout, {"TRANSPOSE", "STRIDED_SLICE", "SLICE"}),
     "split": (((6, 8, 8),), _split, {"SPLIT", "SPLIT_V"}),
@@ -116,7 +121,7 @@ BUILDERS = {
     "nchw": (((3, 8, 7),), _nchw, {"TRANSPOSE", "CONV_2D"}),
 }
 FLOAT_ONLY = {"exp_rsqrt": (((20,),), _exp_rsqrt, {"EXP", "RSQRT"})}
-SPECS = [
+SPECS = [OpSpec("new_rsqrt_int8", ((64,),), _rsqrt, key="new_ops_2")] + [
     OpSpec(f"new_{name}_{quant}", shapes, fn, quant=quant, key="new_ops_2")
     for name, (shapes, fn, _) in BUILDERS.items()
     for quant in ("int8", "float32")
@@ -131,7 +136,7 @@ LIBM = {"new_exp_rsqrt_float32", "new_prelu_sqdiff_float32", "new_resize_float32
 def test_new_op_model_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: ANN001
     path = build(spec)
     graph = load_model(path)
-    needs = {**BUILDERS, **FLOAT_ONLY}[spec.name.split("_", 1)[1].rsplit("_", 1)[0]][2]
+    needs = {**BUILDERS, **FLOAT_ONLY, "rsqrt": (0, 0, {"RSQRT"})}[spec.name.split("_", 1)[1].rsplit("_", 1)[0]][2]
     assert needs <= set(graph.op_set), f"the converter did not emit {needs - set(graph.op_set)}: {graph.op_set}"
     ours = host.compile(graph, cache_dir=build_cache)
     ref = ReferenceModel(path)

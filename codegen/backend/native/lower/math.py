@@ -7,7 +7,7 @@ from typing import cast
 import numpy as np
 
 from codegen import ir
-from codegen.backend.native import bounds, prepare
+from codegen.backend.native import bounds, prepare, prepare_rsqrt
 from codegen.backend.native.kernels import LowerContext, Unsupported, lowering
 from codegen.backend.native.layers import CFloat, ConstArray, ConstRef, KernelCall, Layer, Operand, TensorRef
 from codegen.backend.native.lower.common import require, same_dtype, scale_zp
@@ -95,9 +95,22 @@ def exp(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _unary_f32(ctx, op, "exp")
 
 
-@lowering("RSQRT", dtypes=("float32",), kernels=("cg_rsqrt_f32",))
+@lowering("RSQRT", dtypes=("int8", "float32"), kernels=("cg_lut_s8", "cg_rsqrt_f32"))
 def rsqrt(ctx: LowerContext, op: ir.Operator) -> Layer:
-    return _unary_f32(ctx, op, "rsqrt")
+    inp, out = ctx.input(op, 0), ctx.output(op)
+    if inp is None or inp.dtype is not ir.DType.INT8:
+        return _unary_f32(ctx, op, "rsqrt")
+    require(same_dtype(op.op, inp, out) == "s8" and inp.size == out.size, "int8 RSQRT changes type or size")
+    (s_in, z_in), (s_out, z_out) = scale_zp(inp), scale_zp(out)
+    table = ConstArray(f"l{op.index}_table", prepare_rsqrt.rsqrt_table(s_in, z_in, s_out, z_out), weight=False)
+    call = KernelCall("cg_lut_s8", "cg_lut_s8_params", (("size", inp.size), ("table", ConstRef(table.name))),
+                      (("const int8_t *", TensorRef(inp.index)), ("int8_t *", TensorRef(out.index))))
+    return Layer(op.index, op.op, "s8", (call,), (table,), output=out.index)
+
+
+@bounds.extent("cg_lut_s8_params")
+def _lut_extent(p: bounds.Params) -> bounds.Extents:
+    return bounds.Extents((p["size"], p["size"]), {"table": 256})
 
 
 @bounds.extent("cg_prelu_s8_params", "cg_squared_difference_s8_params")
