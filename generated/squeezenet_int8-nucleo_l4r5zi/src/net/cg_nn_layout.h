@@ -153,4 +153,12 @@ typedef struct {
 cg_status cg_batch_matmul_s8(const cg_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *output);
 cg_status cg_batch_matmul_f32(const cg_batch_matmul_params *p, const float *lhs, const float *rhs, float *output);
 
+/* int8 element-wise function through a 256-entry table computed at generation time (table[x + 128]). */
+typedef struct {
+    int32_t size;
+    const int8_t *table;
+} cg_lut_s8_params;
+
+cg_status cg_lut_s8(const cg_lut_s8_params *p, const int8_t *input, int8_t *output);
+
 #endif /* CG_NN_LAYOUT_H */
