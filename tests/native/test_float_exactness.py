@@ -97,3 +97,55 @@ def test_float_model_validates_on_the_emulated_board(name: str, float_models: di
     else:
         assert "expf" in report["tolerance"] and all(c["within"] == c["samples"] for c in device)
         assert all(c["max_abs_diff"] < 1e-6 for c in device)
+
+
+@pytest.fixture(scope="module")
+def mixed_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Float input and output around an int8 core (QUANTIZE ... DEQUANTIZE), as TensorFlow's converter writes it
+    when only the operators are quantized."""
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    import tensorflow as tf
+
+    keras = tf.keras
+    tf.random.set_seed(1)
+    x = keras.Input((8, 8, 3), batch_size=1)
+    y = keras.layers.Conv2D(6, 3, padding="same", activation="relu")(x)
+    y = keras.layers.DepthwiseConv2D(3, padding="same", activation="relu")(y)
+    y = keras.layers.GlobalAveragePooling2D()(y)
+    y = keras.layers.Dense(4)(y)
+    conv = tf.lite.TFLiteConverter.from_keras_model(keras.Model(x, y))
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    rng = np.random.default_rng(0)
+    conv.representative_dataset = lambda: ([rng.uniform(-1, 1, (1, 8, 8, 3)).astype(np.float32)] for _ in range(32))
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    path = tmp_path_factory.mktemp("mixed") / "mixed_float_io.tflite"
+    path.write_bytes(conv.convert())
+    return path
+
+
+def test_mixed_model_is_bit_exact_with_tflm_on_the_host(mixed_model: Path, build_cache) -> None:  # noqa: ANN001
+    from codegen.verify import verify
+
+    graph = load_model(mixed_model)
+    ops = [op.op for op in graph.operators]
+    assert ops[0] == "QUANTIZE" and ops[-1] == "DEQUANTIZE" and float_tolerance(graph) is None
+    report = verify(mixed_model, samples=50, tflm_arena=False, cache_dir=build_cache)
+    assert report.exact_matches == report.samples and report.tolerance == "bit-exact"
+
+
+@pytest.mark.slow
+@pytest.mark.emulator
+def test_mixed_model_validates_bit_exact_on_the_emulated_board(mixed_model: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    missing = [p for p in ("qemu-system-arm", "arm-none-eabi-gcc") if shutil.which(p) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed")
+    from codegen.cli import main
+
+    project = tmp_path / "mixed"
+    assert main(["--board", "qemu", "--model", str(mixed_model), "--out", str(project)]) == 0
+    capsys.readouterr()
+    rc = main(["validate", "--project", str(project), "--samples", "20", "--json", "--no-plots"])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0 and report["passed"] and report["tolerance"] == ""
+    assert all(c["exact"] == c["samples"] for c in report["comparisons"] if c["b"] == "device")
