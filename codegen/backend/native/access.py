@@ -69,7 +69,6 @@ KERNEL_ACCESS: dict[str, str] = {
     # convolution-like
     "cg_conv2d_s8": "window",
     "cg_conv2d_dsp_s8": "window",  # two pixels per block, like cg_conv2d_s8
-    "cg_conv2d_dsp_w8_s8": "window",  # the same two-pixel gather (int8 weights)
     "cg_conv2d_dsp_w8_s8": "window",  # the same loop with int8 weights
     "cg_conv2d_f32": "window",
     "cg_depthwise_conv2d_s8": "window",
