@@ -89,9 +89,11 @@ class VerifyReport:
 
 
 def random_input(shape: tuple[int, ...], dtype: DType, rng: np.random.Generator) -> np.ndarray:
-    """Random test input: the full int8 range, or standard-normal floats."""
+    """Random test input: the full int8 (int16) range, or standard-normal floats."""
     if dtype is DType.INT8:
         return rng.integers(-128, 128, size=shape, dtype=np.int8)
+    if dtype is DType.INT16:
+        return rng.integers(-32768, 32768, size=shape, dtype=np.int16)
     if dtype is DType.FLOAT32:
         return rng.standard_normal(size=shape).astype(np.float32)
     raise ValueError(f"no random inputs for {dtype.value}")

@@ -37,7 +37,7 @@ from codegen.errors import CodegenError
 
 Params = dict[str, Any]
 
-_ELEM = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4, "void": 1}
+_ELEM = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "int64_t": 8, "float": 4, "void": 1}
 
 
 class BoundsError(CodegenError):

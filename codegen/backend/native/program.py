@@ -10,7 +10,7 @@ from codegen.backend.native.layers import Layer
 from codegen.errors import UnsupportedModelError
 from codegen.passes import run_pipeline
 
-SUPPORTED_IO = (ir.DType.INT8, ir.DType.FLOAT32)
+SUPPORTED_IO = (ir.DType.INT8, ir.DType.INT16, ir.DType.FLOAT32)
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def find_unsupported(
                     -1,
                     "graph input/output",
                     t.dtype.value,
-                    f"tensor {t.index} ({t.name}) must be int8 or float32",
+                    f"tensor {t.index} ({t.name}) must be int8, int16 or float32",
                 )
             )
     return layers, offenders

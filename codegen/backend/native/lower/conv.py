@@ -16,6 +16,7 @@ from codegen.backend.native.layers import (
     ScratchRef,
     TensorRef,
 )
+from codegen.backend.native.lower import int16
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
 from codegen.backend.native.lower.packing import pack_conv_s16, pack_depthwise_s16, pack_rows, pad_to
 
@@ -163,11 +164,13 @@ def fully_connected_s8_scratch_bytes(in_depth: int) -> int:
 
 @lowering(
     "CONV_2D",
-    dtypes=("int8", "float32"),
-    kernels=("cg_conv2d_s8", "cg_conv2d_dsp_s8", "cg_conv2d_dsp_w8_s8", "cg_conv2d_f32"),
+    dtypes=("int8", "float32", int16.DTYPE),
+    kernels=("cg_conv2d_s8", "cg_conv2d_dsp_s8", "cg_conv2d_dsp_w8_s8", "cg_conv2d_f32", "cg_conv2d_s16"),
 )
 def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = ctx.expect(op, ir.Conv2D)
+    if int16.is_int16(ctx.input(op, 0)):
+        return int16.conv2d(ctx, op)
     inp, filt, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
     dt = same_dtype("CONV_2D", inp, filt, out)
     i, f, o, geo = _geometry(op, inp, filt, out)
@@ -215,11 +218,15 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
 
 @lowering(
     "DEPTHWISE_CONV_2D",
-    dtypes=("int8", "float32"),
-    kernels=("cg_depthwise_conv2d_s8", "cg_depthwise_conv2d_dsp_s8", "cg_depthwise_conv2d_f32"),
+    dtypes=("int8", "float32", int16.DTYPE),
+    kernels=(
+        "cg_depthwise_conv2d_s8", "cg_depthwise_conv2d_dsp_s8", "cg_depthwise_conv2d_f32", "cg_depthwise_conv2d_s16"
+    ),
 )
 def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = ctx.expect(op, ir.DepthwiseConv2D)
+    if int16.is_int16(ctx.input(op, 0)):
+        return int16.depthwise_conv2d(ctx, op)
     inp, filt, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
     dt = same_dtype("DEPTHWISE_CONV_2D", inp, filt, out)
     i, f, o, geo = _geometry(op, inp, filt, out)
@@ -294,11 +301,13 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
 
 @lowering(
     "FULLY_CONNECTED",
-    dtypes=("int8", "float32"),
-    kernels=("cg_fully_connected_s8", "cg_fully_connected_dsp_s8", "cg_fully_connected_f32"),
+    dtypes=("int8", "float32", int16.DTYPE),
+    kernels=("cg_fully_connected_s8", "cg_fully_connected_dsp_s8", "cg_fully_connected_f32", "cg_fully_connected_s16"),
 )
 def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = ctx.expect(op, ir.FullyConnected)
+    if int16.is_int16(ctx.input(op, 0)):
+        return int16.fully_connected(ctx, op)
     inp, filt, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
     dt = same_dtype("FULLY_CONNECTED", inp, filt, out)
     require(len(filt.shape) == 2, f"weights must be 2-D, got shape {list(filt.shape)}")

@@ -8,6 +8,7 @@ from codegen import ir
 from codegen.backend.native import prepare
 from codegen.backend.native.kernels import LowerContext, lowering
 from codegen.backend.native.layers import CFloat, ConstArray, ConstRef, KernelCall, Layer, ScratchRef, TensorRef
+from codegen.backend.native.lower import int16
 from codegen.backend.native.lower.common import require, same_dtype, scale_zp, size
 
 
@@ -54,6 +55,8 @@ def add_s8_scratch_bytes(out_size: int) -> int:
 
 def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     a, b, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
+    if kind in ("add", "sub") and int16.is_int16(a):
+        return int16.add_sub(ctx, op, broadcast_params(a.shape, b.shape, out.shape), kind == "sub")
     dt = same_dtype(op.op, a, b, out)
     act = op.activation  # type: ignore[attr-defined]
     shape = broadcast_params(a.shape, b.shape, out.shape)
@@ -127,12 +130,12 @@ def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     return Layer(op.index, op.op, dt, (call,), tuple(consts), scratch_bytes=scratch, output=out.index)
 
 
-@lowering("ADD", dtypes=("int8", "float32"), kernels=("cg_add_s8", "cg_add_f32"))
+@lowering("ADD", dtypes=("int8", "float32", int16.DTYPE), kernels=("cg_add_s8", "cg_add_f32", "cg_add_s16"))
 def add(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _binary(ctx, op, "add")
 
 
-@lowering("SUB", dtypes=("int8", "float32"), kernels=("cg_add_s8", "cg_sub_f32"))
+@lowering("SUB", dtypes=("int8", "float32", int16.DTYPE), kernels=("cg_add_s8", "cg_sub_f32", "cg_add_s16"))
 def sub(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _binary(ctx, op, "sub")
 

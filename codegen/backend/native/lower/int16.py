@@ -1,0 +1,217 @@
+"""16x8 quantization (int16 activations, int8 weights, int64 bias): CONV_2D, DEPTHWISE_CONV_2D,
+FULLY_CONNECTED, ADD and SUB with TFLM's reference int16 arithmetic.
+
+The op families' lowerings (conv.py, elementwise.py) dispatch here when their input is int16. int16
+activations have zero point 0 (TFLite's 16x8 scheme); conv and fully connected accumulate in int64 and
+requantize with the multiplier reduced to Q15 (``cg_requantize_s64``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from codegen import ir
+from codegen.backend.native import prepare
+from codegen.backend.native.kernels import LowerContext
+from codegen.backend.native.layers import ConstArray, ConstRef, KernelCall, Layer, TensorRef
+from codegen.backend.native.lower.common import require, scale_zp, size
+
+#: dtype label of 16x8 kernels in the registries (``codegen ops``)
+DTYPE = "int16x8"
+INT16_MIN, INT16_MAX = -32768, 32767
+
+
+def is_int16(t: ir.Tensor | None) -> bool:
+    return t is not None and t.dtype is ir.DType.INT16
+
+
+def activation_range_int16(act: ir.Activation, scale: float, zero_point: int) -> tuple[int, int]:
+    """``CalculateActivationRangeQuantized`` for an int16 output."""
+    lo, hi = INT16_MIN, INT16_MAX
+    q = prepare.quantize_f32
+    if act is ir.Activation.NONE:
+        return lo, hi
+    if act is ir.Activation.RELU:
+        return max(lo, q(0.0, scale, zero_point)), hi
+    if act is ir.Activation.RELU6:
+        return max(lo, q(0.0, scale, zero_point)), min(hi, q(6.0, scale, zero_point))
+    if act is ir.Activation.RELU_N1_TO_1:
+        return max(lo, q(-1.0, scale, zero_point)), min(hi, q(1.0, scale, zero_point))
+    require(False, f"int16 fused activation {act.value} is not implemented")
+    return lo, hi
+
+
+def _activation(op: ir.Operator, what: str, *tensors: ir.Tensor) -> tuple[tuple[float, int], ...]:
+    """Scale and zero point of int16 activation tensors, checking the 16x8 scheme (zero point 0)."""
+    out = []
+    for t in tensors:
+        require(is_int16(t), f"{what} mixes int16 with {t.dtype.value} tensors (only 16x8 models are handled)")
+        s, z = scale_zp(t)
+        require(z == 0, f"int16 tensor {t.index} ({t.name}) has zero point {z}; TFLite's 16x8 scheme needs 0")
+        out.append((s, z))
+    return tuple(out)
+
+
+def _weights(t: ir.Tensor, channels: int, what: str) -> tuple[np.ndarray, list[float]]:
+    require(t.dtype is ir.DType.INT8, f"16x8 {what} needs int8 weights, got {t.dtype.value}")
+    require(t.is_constant, f"{what} weights must be a constant tensor")
+    require(t.quant is not None, f"weights tensor {t.index} has no quantization parameters")
+    require(all(z == 0 for z in t.quant.zero_point), f"weights tensor {t.index} has a non-zero zero point")
+    scales = [float(s) for s in t.quant.scale]
+    if len(scales) == 1:
+        scales *= channels
+    require(len(scales) == channels, f"weights tensor {t.index} has {len(scales)} scales for {channels} channels")
+    return t.data, scales
+
+
+def _requant(op: ir.Operator, in_s: float, w_scales: list[float], out: ir.Tensor) -> tuple[tuple, list[ConstArray]]:
+    out_s, _ = scale_zp(out)
+    pairs = [prepare.quantize_multiplier(in_s * ws / out_s) for ws in w_scales]
+    mult = ConstArray(f"l{op.index}_mult", np.array([m for m, _ in pairs], dtype=np.int32), weight=False)
+    shift = ConstArray(f"l{op.index}_shift", np.array([s for _, s in pairs], dtype=np.int32), weight=False)
+    lo, hi = activation_range_int16(op.activation, out_s, 0)  # type: ignore[attr-defined]
+    params = (
+        ("input_offset", 0),
+        ("output_offset", 0),
+        ("act_min", lo),
+        ("act_max", hi),
+        ("multiplier", ConstRef(mult.name)),
+        ("shift", ConstRef(shift.name)),
+    )
+    return params, [mult, shift]
+
+
+def _bias(ctx: LowerContext, op: ir.Operator, n: int) -> tuple[ConstRef | None, list[ConstArray]]:
+    b = ctx.input(op, 2)
+    if b is None:
+        return None, []
+    require(b.is_constant, "bias must be a constant tensor")
+    require(b.dtype is ir.DType.INT64, f"16x8 kernels take an int64 bias, got {b.dtype.value}")
+    data = np.asarray(b.data).reshape(-1).astype(np.int64)
+    require(data.size == n, f"bias has {data.size} values for {n} channels")
+    c = ConstArray(f"l{op.index}_bias", data, source_tensor=b.index)
+    return ConstRef(c.name), [c]
+
+
+def _geometry(op: ir.Conv2D | ir.DepthwiseConv2D, inp: ir.Tensor, filt: ir.Tensor, out: ir.Tensor):
+    from codegen.backend.native.lower.conv import _geometry as geometry
+
+    return geometry(op, inp, filt, out)
+
+
+def conv2d(ctx: LowerContext, op: ir.Conv2D) -> Layer:
+    inp, filt, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
+    ((in_s, _), _) = _activation(op, "CONV_2D", inp, out)
+    i, f, o, geo = _geometry(op, inp, filt, out)
+    require(f.c == i.c, f"grouped convolution ({i.c} input channels, filter depth {f.c}) is not implemented")
+    require(f.n == o.c, "filter count does not match the output channels")
+    w, scales = _weights(filt, f.n, "CONV_2D")
+    requant, consts = _requant(op, in_s, scales, out)
+    bias_ref, bias = _bias(ctx, op, f.n)
+    filt_c = ConstArray(f"l{op.index}_filter", w.astype(np.int8), source_tensor=filt.index)
+    call = KernelCall(
+        "cg_conv2d_s16",
+        "cg_conv2d_s8_params",
+        (("input", i), ("filter", f), ("output", o), *geo, *requant),
+        (
+            ("const int16_t *", TensorRef(inp.index)),
+            ("const int8_t *", ConstRef(filt_c.name)),
+            ("const int64_t *", bias_ref),
+            ("int16_t *", TensorRef(out.index)),
+        ),
+    )
+    return Layer(op.index, op.op, DTYPE, (call,), (filt_c, *bias, *consts), output=out.index)
+
+
+def depthwise_conv2d(ctx: LowerContext, op: ir.DepthwiseConv2D) -> Layer:
+    inp, filt, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
+    ((in_s, _), _) = _activation(op, "DEPTHWISE_CONV_2D", inp, out)
+    i, f, o, geo = _geometry(op, inp, filt, out)
+    mult_d = o.c // max(i.c, 1)
+    require(o.c == i.c * mult_d and f.c == o.c, "depthwise channel counts do not match")
+    w, scales = _weights(filt, o.c, "DEPTHWISE_CONV_2D")
+    requant, consts = _requant(op, in_s, scales, out)
+    bias_ref, bias = _bias(ctx, op, o.c)
+    filt_c = ConstArray(f"l{op.index}_filter", w.astype(np.int8), source_tensor=filt.index)
+    call = KernelCall(
+        "cg_depthwise_conv2d_s16",
+        "cg_depthwise_conv2d_s8_params",
+        (("input", i), ("filter", f), ("output", o), *geo, ("depth_multiplier", mult_d), *requant),
+        (
+            ("const int16_t *", TensorRef(inp.index)),
+            ("const int8_t *", ConstRef(filt_c.name)),
+            ("const int64_t *", bias_ref),
+            ("int16_t *", TensorRef(out.index)),
+        ),
+    )
+    return Layer(op.index, op.op, DTYPE, (call,), (filt_c, *bias, *consts), output=out.index)
+
+
+def fully_connected(ctx: LowerContext, op: ir.FullyConnected) -> Layer:
+    inp, filt, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
+    ((in_s, _), _) = _activation(op, "FULLY_CONNECTED", inp, out)
+    require(len(filt.shape) == 2, f"weights must be 2-D, got shape {list(filt.shape)}")
+    units, depth = filt.shape
+    require(depth > 0 and inp.size % depth == 0, "input size is not a multiple of the weights depth")
+    batches = inp.size // depth
+    require(out.size == batches * units, "output size does not match batches x units")
+    w, scales = _weights(filt, units, "FULLY_CONNECTED")
+    requant, consts = _requant(op, in_s, scales, out)
+    bias_ref, bias = _bias(ctx, op, units)
+    filt_c = ConstArray(f"l{op.index}_filter", w.astype(np.int8), source_tensor=filt.index)
+    call = KernelCall(
+        "cg_fully_connected_s16",
+        "cg_fully_connected_s8_params",
+        (("batches", batches), ("in_depth", depth), ("out_depth", units), *requant),
+        (
+            ("const int16_t *", TensorRef(inp.index)),
+            ("const int8_t *", ConstRef(filt_c.name)),
+            ("const int64_t *", bias_ref),
+            ("int16_t *", TensorRef(out.index)),
+        ),
+    )
+    return Layer(op.index, op.op, DTYPE, (call,), (filt_c, *bias, *consts), output=out.index)
+
+
+def add_sub(ctx: LowerContext, op: ir.Operator, shape: tuple, subtract: bool) -> Layer:
+    """int16 ADD / SUB: TFLM's int8 arithmetic with 15 bits of headroom instead of 20."""
+    a, b, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
+    (s1, _), (s2, _), (so, _) = _activation(op, op.op, a, b, out)
+    require(not a.is_constant and not b.is_constant, f"int16 {op.op} of a constant tensor is not implemented")
+    left_shift = 15
+    twice_max = 2 * max(s1, s2)
+    m1, sh1 = prepare.quantize_multiplier(s1 / twice_max)
+    m2, sh2 = prepare.quantize_multiplier(s2 / twice_max)
+    mo, sho = prepare.quantize_multiplier(twice_max / ((1 << left_shift) * so))
+    lo, hi = activation_range_int16(op.activation, so, 0)  # type: ignore[attr-defined]
+    params = (
+        ("shape", shape),
+        ("input1_offset", 0),
+        ("input2_offset", 0),
+        ("output_offset", 0),
+        ("left_shift", left_shift),
+        ("input1_multiplier", m1),
+        ("input1_shift", sh1),
+        ("input2_multiplier", m2),
+        ("input2_shift", sh2),
+        ("output_multiplier", mo),
+        ("output_shift", sho),
+        ("act_min", lo),
+        ("act_max", hi),
+        ("subtract", 1 if subtract else 0),
+    )
+    call = KernelCall(
+        "cg_add_s16",
+        "cg_add_s8_params",
+        params,
+        (
+            ("const int16_t *", TensorRef(a.index)),
+            ("const int16_t *", TensorRef(b.index)),
+            ("int16_t *", TensorRef(out.index)),
+        ),
+    )
+    require(size(out.shape) > 0, f"{op.op} output is empty")
+    return Layer(op.index, op.op, DTYPE, (call,), (), output=out.index)
+
+
+__all__ = ["DTYPE", "add_sub", "conv2d", "depthwise_conv2d", "fully_connected", "is_int16"]

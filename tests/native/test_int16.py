@@ -1,0 +1,65 @@
+"""16x8 models (TensorFlow's int16-activation, int8-weight mode) run bit-exact against TFLM.
+
+Several ops share one model to keep the conversions few; the inputs cover the full int16 range and a
+narrow band (so that both saturated and unsaturated outputs are compared)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from codegen import host
+from codegen.backend.native import kernels
+from codegen.frontend import load_model
+from codegen.reference import ReferenceModel
+from tests.native.op_models import OpSpec, build
+
+
+def _conv_dw_add_sub_fc(K, x):  # noqa: ANN001, ANN202
+    def init(seed: int):  # noqa: ANN202
+        return K.initializers.RandomNormal(stddev=0.3, seed=seed)
+
+    c1 = K.layers.Conv2D(8, 3, padding="same", activation="relu", bias_initializer=init(1))(x[0])
+    c2 = K.layers.DepthwiseConv2D(3, padding="same", depth_multiplier=2, bias_initializer=init(2))(x[0])
+    a = K.layers.Add()([c1, c2])
+    s = K.layers.Subtract()([c2, a])
+    c3 = K.layers.Conv2D(6, 3, strides=2, padding="valid", activation="relu6", bias_initializer=init(3))(s)
+    d = K.layers.DepthwiseConv2D(2, strides=2, padding="same", use_bias=False)(c3)
+    return K.layers.Dense(5, bias_initializer=init(4))(K.layers.Flatten()(d))
+
+
+SPECS16 = [
+    OpSpec("s16_conv_dw_add_sub_fc", ((9, 9, 4),), _conv_dw_add_sub_fc, quant="int16x8"),
+]
+
+
+def _inputs(graph, rng: np.random.Generator, k: int) -> list[np.ndarray]:  # noqa: ANN001
+    bound = 32768 if k % 2 else 2000
+    return [rng.integers(-bound, bound, size=t.shape).astype(np.int16) for t in graph.input_tensors]
+
+
+@pytest.mark.parametrize("spec", SPECS16, ids=[s.name for s in SPECS16])
+def test_16x8_model_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: ANN001
+    path = build(spec)
+    graph = load_model(path)
+    ops = {op.op for op in graph.operators}
+    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "FULLY_CONNECTED"} <= ops
+    assert all(graph.tensors[op.inputs[0]].dtype.value == "int16" for op in graph.operators)
+    ours = host.compile(graph, cache_dir=build_cache)
+    ref = ReferenceModel(path)
+    rng = np.random.default_rng(5)
+    distinct = set()
+    for k in range(20):
+        xs = _inputs(graph, rng, k)
+        for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
+            theirs = np.asarray(theirs).reshape(mine.shape)
+            assert mine.dtype == np.int16
+            np.testing.assert_array_equal(mine, theirs)
+            distinct.update(mine.reshape(-1).tolist())
+    assert len(distinct) > 50  # the outputs are not all saturated
+
+
+def test_registries_list_int16x8() -> None:
+    lowerings = kernels.load_lowerings()
+    for op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB"):
+        assert "int16x8" in lowerings[op].dtypes
