@@ -72,6 +72,15 @@ static inline int32_t cg_requantize(int32_t x, int32_t multiplier, int32_t shift
 #endif
 }
 
+/* 16x8 requantization of an int64 accumulator (TFLite MultiplyByQuantizedMultiplier for int64: the Q31
+ * multiplier reduced to Q15 with rounding, one rounding shift; |x| < 2^47). */
+static inline int32_t cg_requantize_s64(int64_t x, int32_t multiplier, int32_t shift)
+{
+    const int64_t reduced = multiplier < 0x7FFF0000 ? (int64_t)((multiplier + (1 << 15)) >> 16) : 0x7FFF;
+    const int total_shift = 15 - shift;
+    return (int32_t)((x * reduced + ((int64_t)1 << (total_shift - 1))) >> total_shift);
+}
+
 /* Saturating multiplication by 2^exponent for exponent >= 0 (gemmlowp SaturatingRoundingMultiplyByPOT). */
 static inline int32_t cg_sat_shl(int32_t x, int exponent)
 {

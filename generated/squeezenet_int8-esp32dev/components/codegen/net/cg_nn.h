@@ -42,6 +42,10 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
                        const int32_t *bias, int8_t *output, int8_t *scratch);
 int32_t cg_conv2d_s8_get_scratch_size(const cg_conv2d_s8_params *p);
 
+/* 16x8: int16 activations (zero point 0, offsets unused), int8 filter, optional int64 bias (TFLM reference). */
+cg_status cg_conv2d_s16(const cg_conv2d_s8_params *p, const int16_t *input, const int8_t *filter,
+                        const int64_t *bias, int16_t *output);
+
 /* Variant for cores with the DSP extension (cg_dsp.h; plain C elsewhere), same parameters.  `filter` is
  * widened to 16 bits and packed by the generator: K = filter.h * filter.w * filter.c zero-padded to Kp (a
  * multiple of 4), output channels in groups of 4 (zero rows pad the last group); per group and per 4 steps
@@ -94,6 +98,10 @@ cg_status cg_depthwise_conv2d_s8(const cg_depthwise_conv2d_s8_params *p, const i
                                  int32_t *scratch);
 int32_t cg_depthwise_conv2d_s8_get_scratch_size(const cg_depthwise_conv2d_s8_params *p);
 
+/* 16x8 depthwise: int16 activations (zero point 0), int8 filter, optional int64 bias. */
+cg_status cg_depthwise_conv2d_s16(const cg_depthwise_conv2d_s8_params *p, const int16_t *input,
+                                  const int8_t *filter, const int64_t *bias, int16_t *output);
+
 /* Variant for cores with the DSP extension (cg_dsp.h), depth multiplier 1, at most 64 filter taps.  `bias`
  * is folded (bias[c] + input_offset * sum of channel c's weights) and padded with zeros to Cp = channels
  * rounded up to a multiple of 4; `filter` is widened to 16 bits and packed: per group of 4 channels (zero
@@ -136,6 +144,10 @@ typedef struct {
 cg_status cg_fully_connected_s8(const cg_fully_connected_s8_params *p, const int8_t *input,
                                 const int8_t *filter, const int32_t *bias, int8_t *output, int16_t *scratch);
 int32_t cg_fully_connected_s8_get_scratch_size(const cg_fully_connected_s8_params *p);
+
+/* 16x8 fully connected: int16 activations (zero point 0), int8 weights, optional int64 bias (not folded). */
+cg_status cg_fully_connected_s16(const cg_fully_connected_s8_params *p, const int16_t *input,
+                                 const int8_t *filter, const int64_t *bias, int16_t *output);
 
 /* Variant for cores with the DSP extension (cg_dsp.h), same parameters.  `filter` is packed like
  * cg_conv2d_dsp_s8's (units in groups of 4, depth padded to a multiple of 4, 16-bit pairs), 4-byte aligned;
@@ -225,6 +237,9 @@ typedef struct {
 cg_status cg_add_s8(const cg_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output,
                     int32_t *scratch);
 int32_t cg_add_s8_get_scratch_size(const cg_add_s8_params *p);
+
+/* int16 ADD and SUB (`subtract`): the int8 arithmetic with left_shift 15, no tables. */
+cg_status cg_add_s16(const cg_add_s8_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 
 typedef struct {
     cg_broadcast_params shape;
