@@ -74,3 +74,56 @@ class CancelTransposes(GraphPass):
         merged = replace(op, inputs=(x, perm_t.index))
         graph = replace(graph, tensors=(*graph.tensors, perm_t))
         return renumber(graph, [merged if o is op else o for o in graph.operators if o is not first])
+
+
+@register_pass
+class TransposeIntoFullyConnected(GraphPass):
+    """TRANSPOSE -> (RESHAPE ->) FULLY_CONNECTED on int8 (a PyTorch flatten of an NCHW tensor before a linear
+    layer): the FC reads the untransposed tensor and its weight columns are permuted instead. Exact: int8 sums
+    are order-independent and the filter sums do not change."""
+
+    name = "transpose-into-fully-connected"
+
+    def _chain(self, graph: ir.Graph, op: ir.Operator) -> tuple[ir.Operator, ir.Operator | None, np.ndarray] | None:
+        perm = _perm(graph, op)
+        if perm is None:
+            return None
+        x, t_out = graph.tensors[op.inputs[0]], op.outputs[0]
+        if x.dtype is not ir.DType.INT8 or t_out in graph.outputs or len(graph.consumers.get(t_out, [])) != 1:
+            return None
+        nxt = graph.consumers[t_out][0]
+        reshape = None
+        if isinstance(nxt, ir.Reshape):
+            r_out = nxt.outputs[0]
+            if r_out in graph.outputs or len(graph.consumers.get(r_out, [])) != 1:
+                return None
+            reshape, nxt = nxt, graph.consumers[r_out][0]
+        if not isinstance(nxt, ir.FullyConnected) or nxt.keep_num_dims:
+            return None
+        w = graph.tensors[nxt.inputs[1]]
+        if w.data is None or w.data.ndim != 2 or w.data.shape[1] != x.size or x.shape[:1] not in ((1,), ()):
+            return None
+        fc_in = graph.tensors[nxt.inputs[0]]
+        if fc_in.quant != x.quant or graph.tensors[t_out].quant != x.quant:
+            return None
+        src = np.transpose(np.arange(x.size).reshape(x.shape), perm).reshape(-1)  # FC column p reads x[src[p]]
+        return nxt, reshape, src
+
+    def match(self, graph: ir.Graph, op: ir.Operator) -> bool:
+        return self._chain(graph, op) is not None
+
+    def transform(self, graph: ir.Graph, op: ir.Operator) -> ir.Graph:
+        found = self._chain(graph, op)
+        if found is None:
+            raise RuntimeError(f"operator {op.index} matched but is no TRANSPOSE -> FULLY_CONNECTED chain")
+        fc, reshape, src = found
+        w = graph.tensors[fc.inputs[1]]
+        data = np.empty_like(w.data)
+        data[:, src] = w.data
+        data.setflags(write=False)
+        new_w = replace(w, index=len(graph.tensors), name=f"{w.name}/columns_permuted", data=data)
+        x = op.inputs[0]
+        new_fc = replace(fc, inputs=(x, new_w.index, *fc.inputs[2:]))
+        drop = {id(op), id(reshape)} if reshape is not None else {id(op)}
+        ops = [new_fc if o is fc else o for o in graph.operators if id(o) not in drop]
+        return renumber(replace(graph, tensors=(*graph.tensors, new_w)), ops)

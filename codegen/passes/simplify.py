@@ -64,5 +64,7 @@ class FuseActivation(GraphPass):
 
 
 define_pipeline(
-    "native", ["fold-constants", "drop-dead-ops", "cancel-transposes", "squeeze-as-reshape", "fuse-activation"]
+    "native",
+    ["fold-constants", "drop-dead-ops", "cancel-transposes", "transpose-into-fully-connected", "squeeze-as-reshape",
+     "fuse-activation"],
 )

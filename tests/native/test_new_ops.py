@@ -107,6 +107,11 @@ def _rsqrt(K, x):  # noqa: ANN001, ANN202
     return [tf.math.rsqrt(x[0] + 1.5)]
 
 
+def _nchw_flatten_dense(K, x):  # noqa: ANN001, ANN202
+    # PyTorch's flatten of an NCHW tensor before a linear layer: TRANSPOSE -> RESHAPE -> FULLY_CONNECTED
+    return [K.layers.Dense(6)(K.layers.Flatten()(K.layers.Permute((3, 1, 2))(x[0])))]
+
+
 BUILDERS = {
     "layout": (((6, 8, 8),), _layout, {"TRANSPOSE", "STRIDED_SLICE", "SLICE"}),
     "split": (((6, 8, 8),), _split, {"SPLIT", "SPLIT_V"}),
@@ -149,6 +154,23 @@ def test_new_op_model_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: 
                 np.testing.assert_allclose(mine, theirs, rtol=FLOAT_RTOL, atol=FLOAT_ATOL)
             else:  # int8, and float32 layout ops and MAXIMUM/MINIMUM, which move or pick values: exact
                 np.testing.assert_array_equal(mine, theirs)
+
+
+def test_transpose_before_fully_connected_is_folded_into_the_weights_and_stays_bit_exact(build_cache) -> None:  # noqa: ANN001
+    from codegen.backend.native.program import native_graph
+
+    spec = OpSpec("new_nchw_flatten_dense_int8", ((4, 3, 5),), _nchw_flatten_dense, key="new_ops_2")
+    path = build(spec)
+    graph = load_model(path)
+    assert "TRANSPOSE" in graph.op_set
+    assert "TRANSPOSE" not in native_graph(graph).op_set
+    ours = host.compile(graph, cache_dir=build_cache)
+    ref = ReferenceModel(path)
+    rng = np.random.default_rng(9)
+    for _ in range(20):
+        xs = _inputs(graph, spec, rng)
+        for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
+            np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
 
 
 @pytest.mark.parametrize("name", ["new_layout_int8", "new_resize_float32"])
