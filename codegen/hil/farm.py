@@ -210,6 +210,9 @@ def validate_farm(
         else:
             runs[i] = BoardRun(ports[i], idx, report, "", time.monotonic() - t0)
 
+    for fn in (reference, host_c):  # start the host sources (child process, compiled library) before the clock
+        if fn is not None:
+            fn(inputs.data[0])
     t0 = time.monotonic()
     with _open_all(ports, open_target, graph) as targets:
         threads = [threading.Thread(target=work, args=(i, t), name=f"board-{i}", daemon=True)
