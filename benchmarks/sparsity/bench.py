@@ -10,7 +10,7 @@ and the accuracy ``codegen train`` measured with TFLM on its held-out split.
 
     PYTHONPATH=. $PY benchmarks/sparsity/bench.py --models-dir DIR [--board emulated_stm32f405] [--samples 3]
 
-``DIR`` holds ``<model>_p<sparsity>_{int8,pruned_int8}.tflite`` and the train reports (see README.md).
+Results of models not run are kept from an earlier results file in ``--out``. ``DIR`` holds ``<model>_p<sparsity>_{int8,pruned_int8}.tflite`` and the train reports (see README.md).
 Results go to ``benchmarks/sparsity/results-<board>.json`` and ``.md``.
 """
 
@@ -143,10 +143,14 @@ def main() -> int:
     command = "PYTHONPATH=. $PY benchmarks/sparsity/bench.py " + " ".join(sys.argv[1:])
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"results-{board}"
+    previous = args.out / f"{stem}.json"
+    if previous.is_file():  # keep the models not run this time (one model per run on a busy machine)
+        results = {**json.loads(previous.read_text())["results"], **results}
     (args.out / f"{stem}.json").write_text(json.dumps(
         {"tool_version": __version__, "board": board, "command": command, "results": results},
         indent=2, sort_keys=True) + "\n")
     (args.out / f"{stem}.md").write_text(markdown(results, board, command.strip()))
+    print(f"wrote {args.out / stem}.json and .md")
     failed = [f"{k} {r['label']}" for k, rows in results.items() for r in rows if not r["passed"]]
     if failed:
         print(f"device output differs for: {', '.join(failed)}", file=sys.stderr)
