@@ -10,7 +10,8 @@ and the accuracy ``codegen train`` measured with TFLM on its held-out split.
 
     PYTHONPATH=. $PY benchmarks/sparsity/bench.py --models-dir DIR [--board emulated_stm32f405] [--samples 3]
 
-Results of models not run are kept from an earlier results file in ``--out``. ``DIR`` holds ``<model>_p<sparsity>_{int8,pruned_int8}.tflite`` and the train reports (see README.md).
+Results of models not run are kept from an earlier results file in ``--out``. ``DIR`` holds
+``<model>_p<sparsity>_{int8,pruned_int8}.tflite`` and the train reports (see README.md).
 Results go to ``benchmarks/sparsity/results-<board>.json`` and ``.md``.
 """
 
