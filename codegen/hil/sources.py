@@ -29,10 +29,26 @@ def _tflm(buf: bytes):
     return runtime.Interpreter.from_bytes(buf, arena_size=ARENA_BYTES)
 
 
+def split_inputs(graph: Graph, data: bytes) -> list[np.ndarray]:
+    """Concatenated raw input bytes (as INFER carries them) -> one array per graph input, in order."""
+    arrays, off = [], 0
+    for t in graph.input_tensors:
+        shape = tuple(max(int(d), 1) for d in t.shape)
+        n = int(np.prod(shape)) * t.dtype.np.itemsize
+        arrays.append(np.frombuffer(data[off : off + n], dtype=t.dtype.np).reshape(shape))
+        off += n
+    return arrays
+
+
+def join_outputs(graph: Graph, outputs: list[np.ndarray]) -> bytes:
+    """One array per graph output -> concatenated raw bytes (as the INFER reply carries them)."""
+    return b"".join(np.asarray(o, dtype=t.dtype.np).tobytes() for t, o in zip(graph.output_tensors, outputs,
+                                                                             strict=True))
+
+
 def reference_fn(graph: Graph) -> Callable[[bytes], bytes]:
-    """TFLM reference on raw input bytes -> raw output bytes (of the first output)."""
-    tin, tout = graph.input_tensors[0], graph.output_tensors[0]
-    shape = tuple(max(int(d), 1) for d in tin.shape)
+    """TFLM reference on raw input bytes (all inputs concatenated) -> raw output bytes (all outputs concatenated)."""
+    n_out = len(graph.output_tensors)
     path = Path(graph.source)
     if not path.is_file():
         raise ModelError(f"model file {graph.source!r} not found for the TFLM reference",
@@ -42,20 +58,20 @@ def reference_fn(graph: Graph) -> Callable[[bytes], bytes]:
     except ImportError:
         interp = _tflm(path.read_bytes())
 
-        def predict(x: np.ndarray) -> np.ndarray:
-            interp.set_input(x, 0)
+        def predict(xs: list[np.ndarray]) -> list[np.ndarray]:
+            for i, x in enumerate(xs):
+                interp.set_input(x, i)
             interp.invoke()
-            return np.asarray(interp.get_output(0))
+            return [np.asarray(interp.get_output(i)) for i in range(n_out)]
     else:
         # in a child process: a TFLM crash on this model is one line, not the end of `codegen validate`
         model = IsolatedReference(path.read_bytes(), kinds=(TFLM,))
 
-        def predict(x: np.ndarray) -> np.ndarray:
-            return model.predict_many([[x]])[0][0]
+        def predict(xs: list[np.ndarray]) -> list[np.ndarray]:
+            return list(model.predict_many([xs])[0])
 
     def run(data: bytes) -> bytes:
-        x = np.frombuffer(data, dtype=tin.dtype.np).reshape(shape)
-        return np.asarray(predict(x), dtype=tout.dtype.np).tobytes()
+        return join_outputs(graph, predict(split_inputs(graph, data)))
 
     return run
 
@@ -68,12 +84,9 @@ def host_c_fns(graph: Graph) -> tuple[Callable[[bytes], bytes], Callable[[bytes]
         raise CodegenError("the host build of the generated C (codegen.host) is not available",
                            hint="install the native backend, or run with --no-host-c") from exc
     model = host.compile(graph)
-    tin, tout = graph.input_tensors[0], graph.output_tensors[0]
-    shape = tuple(max(int(d), 1) for d in tin.shape)
 
     def predict(data: bytes) -> bytes:
-        x = np.frombuffer(data, dtype=tin.dtype.np).reshape(shape)
-        return np.asarray(model.predict(x)[0], dtype=tout.dtype.np).tobytes()
+        return join_outputs(graph, model.predict(split_inputs(graph, data)))
 
     return predict, _layer_dumper(model, predict)
 

@@ -273,27 +273,35 @@ class InputSet:
 def _single_io(graph: Graph) -> tuple[Tensor, Tensor]:
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         raise CodegenError(
-            f"validation handles models with one input and one output; {graph.name} has "
+            f"--dataset handles models with one input and one output; {graph.name} has "
             f"{len(graph.inputs)} inputs and {len(graph.outputs)} outputs",
-            hint="validate a single-input, single-output model",
+            hint="use --samples N for random inputs (drawn per input tensor)",
         )
     return graph.input_tensors[0], graph.output_tensors[0]
 
 
-def random_inputs(graph: Graph, n: int, seed: int = 0) -> InputSet:
-    """``n`` inputs drawn uniformly over the input type's range (seeded, so runs repeat)."""
-    tin, _ = _single_io(graph)
-    rng = np.random.default_rng(seed)
+def _random_tensor(tin: Tensor, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
     dt = tin.dtype.np
     shape = (n, *[max(int(d), 1) for d in tin.shape])
     if tin.dtype is DType.FLOAT32:
         arr = rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
-        floats = arr
-    else:
-        info = np.iinfo(dt)
-        arr = rng.integers(info.min, int(info.max) + 1, size=shape, dtype=np.int64).astype(dt)
-        floats = dequantize(arr, tin.quant) if tin.quant else None
-    return InputSet(f"random (seed {seed})", tuple(a.tobytes() for a in arr), None, floats)
+        return arr, arr
+    info = np.iinfo(dt)
+    arr = rng.integers(info.min, int(info.max) + 1, size=shape, dtype=np.int64).astype(dt)
+    return arr, dequantize(arr, tin.quant) if tin.quant else None
+
+
+def random_inputs(graph: Graph, n: int, seed: int = 0) -> InputSet:
+    """``n`` inputs drawn uniformly over each input type's range (seeded, so runs repeat).
+
+    With several inputs, each sample is every input's bytes concatenated in graph order (as INFER carries them);
+    float inputs (for the accuracy-drop measurement) are kept for single-input models only.
+    """
+    rng = np.random.default_rng(seed)
+    drawn = [_random_tensor(t, n, rng) for t in graph.input_tensors]
+    data = tuple(b"".join(arr[k].tobytes() for arr, _ in drawn) for k in range(n))
+    floats = drawn[0][1] if len(drawn) == 1 else None
+    return InputSet(f"random (seed {seed})", data, None, floats)
 
 
 def quantize(x: np.ndarray, quant: QuantParams, dtype: np.dtype) -> np.ndarray:
@@ -339,8 +347,22 @@ def dataset_inputs(graph: Graph, spec: str, n: int, seed: int = 0) -> InputSet:
 # The run
 
 
-def _as_values(raw: bytes, dtype: np.dtype) -> np.ndarray:
-    return np.frombuffer(raw, dtype=dtype)
+def split_outputs(graph: Graph, raw: bytes) -> list[np.ndarray]:
+    """Concatenated raw output bytes (an INFER reply) -> one flat array per graph output, in order."""
+    out, off = [], 0
+    for t in graph.output_tensors:
+        n = int(np.prod([max(int(d), 1) for d in t.shape])) * t.dtype.np.itemsize
+        out.append(np.frombuffer(raw[off : off + n], dtype=t.dtype.np))
+        off += n
+    if off != len(raw):
+        out.append(np.frombuffer(raw[off:], dtype=np.uint8))  # a size mismatch never compares equal
+    return out
+
+
+def _values(graph: Graph, raw: bytes) -> np.ndarray:
+    """Every output's values in one flat array (one output: its own dtype; several: float64, exact for int8/16/32)."""
+    parts = split_outputs(graph, raw)
+    return parts[0] if len(parts) == 1 else np.concatenate([p.astype(np.float64) for p in parts])
 
 
 def _max_abs(a: np.ndarray, b: np.ndarray) -> int | float:
@@ -433,8 +455,8 @@ def validate(
 
     config = config or ValidationConfig(samples=len(inputs.data))
     sleep = sleep or time.sleep
-    _, tout = _single_io(graph)
-    odt = tout.dtype.np
+    odts = {t.dtype.np for t in graph.output_tensors}
+    odt = odts.pop() if len(odts) == 1 else np.dtype(np.float64)
 
     info = target.info()
     check_identity(info, graph)
@@ -451,11 +473,11 @@ def validate(
     try:
         for i, data in enumerate(inputs.data):
             inf = _infer_with_policy(target, data, graph, config, resumed, i)
-            dev = _as_values(inf.output, odt)
+            dev = _values(graph, inf.output)
             outputs["device"].append(dev)
             cycles.append(inf.cycles)
-            ref = _as_values(reference(data), odt) if reference else None
-            hc = _as_values(host_c(data), odt) if host_c else None
+            ref = _values(graph, reference(data)) if reference else None
+            hc = _values(graph, host_c(data)) if host_c else None
             if ref is not None:
                 outputs["reference"].append(ref)
             if hc is not None:
