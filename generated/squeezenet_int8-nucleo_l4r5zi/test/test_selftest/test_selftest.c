@@ -155,19 +155,34 @@ static const char *test_network_init(void)
     return NULL;
 }
 
+/* Bytes of all inputs (outputs) together: the golden vectors hold them concatenated, in graph order. */
+static uint32_t cg_total_bytes(int outputs)
+{
+    uint32_t total = 0;
+    int n = outputs ? CG_APP_NET_NUM_OUTPUTS : CG_APP_NET_NUM_INPUTS;
+    for (int i = 0; i < n; i++) {
+        const cg_tensor_info *t = outputs ? CG_APP_NET_OUTPUT_INFO(i) : CG_APP_NET_INPUT_INFO(i);
+        if (t == NULL) {
+            return 0;
+        }
+        total += t->nbytes;
+    }
+    return total;
+}
+
 static const char *test_tensor_sizes(void)
 {
-    const cg_tensor_info *in = CG_APP_NET_INPUT_INFO(0);
-    const cg_tensor_info *out = CG_APP_NET_OUTPUT_INFO(0);
-    if (in == NULL || out == NULL) {
+    uint32_t in = cg_total_bytes(0);
+    uint32_t out = cg_total_bytes(1);
+    if (in == 0u || out == 0u) {
         return "no input or output tensor info";
     }
-    if (in->nbytes != CG_GOLDEN_INPUT_BYTES || out->nbytes != CG_GOLDEN_OUTPUT_BYTES) {
+    if (in != CG_GOLDEN_INPUT_BYTES || out != CG_GOLDEN_OUTPUT_BYTES) {
         cg_msg_reset();
         cg_msg_str("input/output bytes ");
-        cg_msg_int((long)in->nbytes);
+        cg_msg_int((long)in);
         cg_msg_str("/");
-        cg_msg_int((long)out->nbytes);
+        cg_msg_int((long)out);
         cg_msg_str(", golden vectors have ");
         cg_msg_int((long)CG_GOLDEN_INPUT_BYTES);
         cg_msg_str("/");
@@ -179,14 +194,18 @@ static const char *test_tensor_sizes(void)
 
 static const char *test_golden(int k)
 {
-    uint8_t *in = (uint8_t *)CG_APP_NET_INPUT(0);
-    const uint8_t *out;
+    const uint8_t *golden = cg_golden_outputs[k];
+    uint32_t base = 0;
     cg_status st;
-    uint32_t i;
-    if (in == NULL) {
-        return "no input buffer";
+    for (int i = 0; i < CG_APP_NET_NUM_INPUTS; i++) {
+        uint8_t *in = (uint8_t *)CG_APP_NET_INPUT(i);
+        uint32_t n = CG_APP_NET_INPUT_INFO(i)->nbytes;
+        if (in == NULL) {
+            return "no input buffer";
+        }
+        memcpy(in, cg_golden_inputs[k] + base, n);
+        base += n;
     }
-    memcpy(in, cg_golden_inputs[k], CG_GOLDEN_INPUT_BYTES);
     st = CG_APP_NET_RUN();
     if (st != CG_OK) {
         cg_msg_reset();
@@ -194,18 +213,28 @@ static const char *test_golden(int k)
         cg_msg_int((long)st);
         return cg_msg;
     }
-    out = (const uint8_t *)CG_APP_NET_OUTPUT(0);
-    for (i = 0; i < CG_GOLDEN_OUTPUT_BYTES; i++) {
-        if (out[i] != cg_golden_outputs[k][i]) {
-            cg_msg_reset();
-            cg_msg_str("output byte ");
-            cg_msg_int((long)i);
-            cg_msg_str(": expected ");
-            cg_msg_int((long)(int8_t)cg_golden_outputs[k][i]);
-            cg_msg_str(", got ");
-            cg_msg_int((long)(int8_t)out[i]);
-            return cg_msg;
+    base = 0;
+    for (int o = 0; o < CG_APP_NET_NUM_OUTPUTS; o++) {
+        const uint8_t *out = (const uint8_t *)CG_APP_NET_OUTPUT(o);
+        uint32_t n = CG_APP_NET_OUTPUT_INFO(o)->nbytes;
+        for (uint32_t i = 0; i < n; i++) {
+            if (out[i] != golden[base + i]) {
+                cg_msg_reset();
+                if (CG_APP_NET_NUM_OUTPUTS > 1) {
+                    cg_msg_str("output ");
+                    cg_msg_int((long)o);
+                    cg_msg_str(" ");
+                }
+                cg_msg_str("output byte ");
+                cg_msg_int((long)i);
+                cg_msg_str(": expected ");
+                cg_msg_int((long)(int8_t)golden[base + i]);
+                cg_msg_str(", got ");
+                cg_msg_int((long)(int8_t)out[i]);
+                return cg_msg;
+            }
         }
+        base += n;
     }
     return NULL;
 }
