@@ -19,6 +19,8 @@ void *stub_output(int i);
 const cg_tensor_info *stub_input_info(int i);
 const cg_tensor_info *stub_output_info(int i);
 
+#define CG_APP_NET_NUM_INPUTS 1
+#define CG_APP_NET_NUM_OUTPUTS 1
 #define CG_APP_NET_INIT stub_init
 #define CG_APP_NET_RUN stub_run
 #define CG_APP_NET_INPUT stub_input
