@@ -25,7 +25,7 @@ class OpSpec:
     name: str
     shapes: tuple[tuple[int, ...], ...]  # input shapes without the batch dimension
     build: Callable  # (keras, list of inputs) -> output tensor
-    quant: str = "int8"  # "int8", "int8_per_tensor", "int16x8" or "float32"
+    quant: str = "int8"  # "int8", "int8_per_tensor", "int16x8", "int16x8_float_io" or "float32"
     input_range: tuple[float, float] = (-1.0, 1.0)
     key: str = ""  # extra cache key for specs whose lambdas differ only in constants
     dilation: int = 1  # patched into the converted (single) conv op: Keras would emit
@@ -187,10 +187,11 @@ def build(spec: OpSpec, cache: Path = CACHE) -> Path:
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         conv.inference_input_type = tf.int8
         conv.inference_output_type = tf.int8
-        if spec.quant == "int16x8":  # TensorFlow's 16x8 mode: int16 activations, int8 weights, int64 bias
+        if spec.quant.startswith("int16x8"):  # TensorFlow's 16x8 mode: int16 activations, int8 weights, int64 bias
             ops16 = tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
             conv.target_spec.supported_ops = [ops16]
-            conv.inference_input_type = conv.inference_output_type = tf.int16
+            io = tf.float32 if spec.quant == "int16x8_float_io" else tf.int16
+            conv.inference_input_type = conv.inference_output_type = io
         if spec.quant == "int8_per_tensor":
             conv._experimental_disable_per_channel = True
     data = conv.convert()

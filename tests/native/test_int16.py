@@ -28,12 +28,27 @@ def _conv_dw_add_sub_fc(K, x):  # noqa: ANN001, ANN202
     return K.layers.Dense(5, bias_initializer=init(4))(K.layers.Flatten()(d))
 
 
+def _quantize_concat(K, x):  # noqa: ANN001, ANN202
+    a = K.layers.Conv2D(3, 1, activation="relu")(x[0])
+    b = K.layers.Conv2D(5, 3, padding="same")(x[0])
+    c = K.layers.Concatenate()([a, b, x[0]])
+    return K.layers.Dense(4)(K.layers.Flatten()(c))
+
+
 SPECS16 = [
     OpSpec("s16_conv_dw_add_sub_fc", ((9, 9, 4),), _conv_dw_add_sub_fc, quant="int16x8"),
+    # float input and output: QUANTIZE float32 -> int16 and DEQUANTIZE int16 -> float32 around the graph
+    OpSpec("s16_quantize_concat", ((5, 6, 2),), _quantize_concat, quant="int16x8_float_io", input_range=(-3, 3)),
 ]
+OPS = {
+    "s16_conv_dw_add_sub_fc": {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "FULLY_CONNECTED"},
+    "s16_quantize_concat": {"QUANTIZE", "CONCATENATION", "DEQUANTIZE"},
+}
 
 
 def _inputs(graph, rng: np.random.Generator, k: int) -> list[np.ndarray]:  # noqa: ANN001
+    if graph.input_tensors[0].dtype.value == "float32":  # past the representative range on odd samples
+        return [rng.uniform(-6, 6, size=t.shape).astype(np.float32) * (1 + k % 2) for t in graph.input_tensors]
     bound = 32768 if k % 2 else 2000
     return [rng.integers(-bound, bound, size=t.shape).astype(np.int16) for t in graph.input_tensors]
 
@@ -43,8 +58,9 @@ def test_16x8_model_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: AN
     path = build(spec)
     graph = load_model(path)
     ops = {op.op for op in graph.operators}
-    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "FULLY_CONNECTED"} <= ops
-    assert all(graph.tensors[op.inputs[0]].dtype.value == "int16" for op in graph.operators)
+    assert OPS[spec.name] <= ops, ops
+    assert all("int16" in (graph.tensors[op.inputs[0]].dtype.value, graph.tensors[op.outputs[0]].dtype.value)
+               for op in graph.operators)
     ours = host.compile(graph, cache_dir=build_cache)
     ref = ReferenceModel(path)
     rng = np.random.default_rng(5)
@@ -53,7 +69,7 @@ def test_16x8_model_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: AN
         xs = _inputs(graph, rng, k)
         for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
             theirs = np.asarray(theirs).reshape(mine.shape)
-            assert mine.dtype == np.int16
+            assert mine.dtype == theirs.dtype
             np.testing.assert_array_equal(mine, theirs)
             distinct.update(mine.reshape(-1).tolist())
     assert len(distinct) > 50  # the outputs are not all saturated
@@ -61,5 +77,6 @@ def test_16x8_model_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: AN
 
 def test_registries_list_int16x8() -> None:
     lowerings = kernels.load_lowerings()
-    for op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB"):
+    for op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "CONCATENATION"):
         assert "int16x8" in lowerings[op].dtypes
+    assert "float32->int16" in lowerings["QUANTIZE"].dtypes

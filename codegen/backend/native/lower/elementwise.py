@@ -146,10 +146,14 @@ def mul(ctx: LowerContext, op: ir.Operator) -> Layer:
 
 
 @lowering(
-    "CONCATENATION", dtypes=("int8", "float32"), kernels=("cg_concatenation_s8", "cg_concatenation_f32")
+    "CONCATENATION",
+    dtypes=("int8", "float32", int16.DTYPE),
+    kernels=("cg_concatenation_s8", "cg_concatenation_f32", "cg_concatenation_s16"),
 )
 def concatenation(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = ctx.expect(op, ir.Concatenation)
+    if int16.is_int16(ctx.input(op, 0)):
+        return int16.concatenation(ctx, op)
     out = ctx.output(op)
     ins = [ctx.required(op, k) for k in range(len(op.inputs))]
     dt = same_dtype("CONCATENATION", *ins, out)

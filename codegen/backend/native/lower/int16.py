@@ -1,7 +1,7 @@
 """16x8 quantization (int16 activations, int8 weights, int64 bias): CONV_2D, DEPTHWISE_CONV_2D,
-FULLY_CONNECTED, ADD and SUB with TFLM's reference int16 arithmetic.
+FULLY_CONNECTED, ADD, SUB, CONCATENATION, QUANTIZE and DEQUANTIZE with TFLM's reference int16 arithmetic.
 
-The op families' lowerings (conv.py, elementwise.py) dispatch here when their input is int16. int16
+The op families' lowerings (conv.py, elementwise.py, quant.py) dispatch here when their input is int16. int16
 activations have zero point 0 (TFLite's 16x8 scheme); conv and fully connected accumulate in int64 and
 requantize with the multiplier reduced to Q15 (``cg_requantize_s64``).
 """
@@ -13,7 +13,7 @@ import numpy as np
 from codegen import ir
 from codegen.backend.native import prepare
 from codegen.backend.native.kernels import LowerContext
-from codegen.backend.native.layers import ConstArray, ConstRef, KernelCall, Layer, TensorRef
+from codegen.backend.native.layers import CFloat, ConstArray, ConstRef, KernelCall, Layer, TensorRef
 from codegen.backend.native.lower.common import require, scale_zp, size
 
 #: dtype label of 16x8 kernels in the registries (``codegen ops``)
@@ -214,4 +214,88 @@ def add_sub(ctx: LowerContext, op: ir.Operator, shape: tuple, subtract: bool) ->
     return Layer(op.index, op.op, DTYPE, (call,), (), output=out.index)
 
 
-__all__ = ["DTYPE", "add_sub", "conv2d", "depthwise_conv2d", "fully_connected", "is_int16"]
+_CTYPE = {ir.DType.INT8: ("int8_t", "s8", (-128, 127)), ir.DType.INT16: ("int16_t", "s16", (INT16_MIN, INT16_MAX))}
+
+
+def quantize(ctx: LowerContext, op: ir.Operator) -> Layer:
+    """QUANTIZE float32 -> int16 (AffineQuantize) and int16 <-> int8 / int16 -> int16 (Requantize)."""
+    from codegen.backend.native.lower.activation import requant_params
+
+    inp, out = ctx.required(op, 0), ctx.output(op)
+    if inp.dtype is ir.DType.FLOAT32:
+        require(out.dtype is ir.DType.INT16, f"QUANTIZE to {out.dtype.value} is not implemented")
+        out_s, out_zp = scale_zp(out)
+        call = KernelCall(
+            "cg_quantize_s16",
+            "cg_affine_params",
+            (("size", inp.size), ("scale", CFloat(out_s)), ("zero_point", out_zp)),
+            (("const float *", TensorRef(inp.index)), ("int16_t *", TensorRef(out.index))),
+        )
+        return Layer(op.index, op.op, DTYPE, (call,), output=out.index)
+    require(
+        inp.dtype in _CTYPE and out.dtype in _CTYPE,
+        f"QUANTIZE {inp.dtype.value} -> {out.dtype.value} is not implemented",
+    )
+    (ci, ki, _), (co, ko, (lo, hi)) = _CTYPE[inp.dtype], _CTYPE[out.dtype]
+    kernel = "cg_requantize_s16" if ki == ko else f"cg_requantize_{ki}_{ko}"
+    params = requant_params(inp.size, scale_zp(inp), scale_zp(out), lo, hi)
+    call = KernelCall(
+        kernel,
+        "cg_requant_s8_params",
+        params,
+        ((f"const {ci} *", TensorRef(inp.index)), (f"{co} *", TensorRef(out.index))),
+    )
+    return Layer(op.index, op.op, DTYPE, (call,), output=out.index)
+
+
+def dequantize(ctx: LowerContext, op: ir.Operator) -> Layer:
+    inp, out = ctx.required(op, 0), ctx.output(op)
+    require(out.dtype is ir.DType.FLOAT32, f"DEQUANTIZE int16 -> {out.dtype.value} is not implemented")
+    s, zp = scale_zp(inp)
+    call = KernelCall(
+        "cg_dequantize_s16",
+        "cg_affine_params",
+        (("size", inp.size), ("scale", CFloat(s)), ("zero_point", zp)),
+        (("const int16_t *", TensorRef(inp.index)), ("float *", TensorRef(out.index))),
+    )
+    return Layer(op.index, op.op, DTYPE, (call,), output=out.index)
+
+
+def concatenation(ctx: LowerContext, op: ir.Concatenation) -> Layer:
+    """int16 CONCATENATION: a copy per input (TFLM copies int16 values, so every scale must match)."""
+    out = ctx.output(op)
+    ins = [ctx.required(op, k) for k in range(len(op.inputs))]
+    scales = _activation(op, "CONCATENATION", *ins, out)
+    require(len(set(scales)) == 1, "int16 CONCATENATION of inputs with different scales is not implemented")
+    require(op.activation is ir.Activation.NONE, "CONCATENATION with a fused activation is not implemented")
+    rank = len(out.shape)
+    axis = op.axis % rank
+    inner = size(out.shape[axis + 1 :])
+    outer = size(out.shape[:axis])
+    calls, offset = [], 0
+    for t in ins:
+        require(len(t.shape) == rank, "CONCATENATION inputs differ in rank")
+        require(not t.is_constant, "CONCATENATION of a constant tensor is not implemented")
+        params = (
+            ("outer", outer),
+            ("copy_size", t.shape[axis] * inner),
+            ("out_stride", out.shape[axis] * inner),
+            ("out_offset", offset),
+        )
+        offset += t.shape[axis] * inner
+        calls.append(
+            KernelCall(
+                "cg_concatenation_s16",
+                "cg_concatenation_params",
+                params,
+                (("const int16_t *", TensorRef(t.index)), ("int16_t *", TensorRef(out.index))),
+            )
+        )
+    require(offset == out.shape[axis] * inner, "CONCATENATION input sizes do not add up to the output")
+    return Layer(op.index, op.op, DTYPE, tuple(calls), output=out.index)
+
+
+__all__ = [
+    "DTYPE", "add_sub", "concatenation", "conv2d", "depthwise_conv2d", "dequantize", "fully_connected", "is_int16",
+    "quantize",
+]
