@@ -270,6 +270,7 @@ typedef struct {
 } cg_concatenation_params;
 
 cg_status cg_concatenation_s8(const cg_concatenation_params *p, const int8_t *input, int8_t *output);
+cg_status cg_concatenation_s16(const cg_concatenation_params *p, const int16_t *input, int16_t *output);
 cg_status cg_concatenation_f32(const cg_concatenation_params *p, const float *input, float *output);
 
 /* PAD over 4 dimensions (lower ranks are padded with leading 1s). */
@@ -379,6 +380,14 @@ cg_status cg_dequantize_s8(const cg_affine_params *p, const int8_t *input, float
 
 /* QUANTIZE int8 -> int8 (change of scale / zero point): uses act_min = -128, act_max = 127. */
 cg_status cg_requantize_s8(const cg_requant_s8_params *p, const int8_t *input, int8_t *output);
+
+/* 16x8 models: QUANTIZE float32 -> int16, DEQUANTIZE int16 -> float32, and QUANTIZE between int16 and int8
+ * (act_min / act_max: the output type's range). */
+cg_status cg_quantize_s16(const cg_affine_params *p, const float *input, int16_t *output);
+cg_status cg_dequantize_s16(const cg_affine_params *p, const int16_t *input, float *output);
+cg_status cg_requantize_s16_s8(const cg_requant_s8_params *p, const int16_t *input, int8_t *output);
+cg_status cg_requantize_s8_s16(const cg_requant_s8_params *p, const int8_t *input, int16_t *output);
+cg_status cg_requantize_s16(const cg_requant_s8_params *p, const int16_t *input, int16_t *output);
 
 #include "cg_nn_layout.h" /* TRANSPOSE, slices, splits, resizes, MAXIMUM/MINIMUM */
 
