@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         write_report,
     )
 
-    ports: list[str] = args.port or []
+    ports: list[str] = [args.port] if isinstance(args.port, str) else list(args.port or [])  # str: a caller's Namespace
     args.port = ports[0] if len(ports) == 1 else None
     if not ports and not args.project:
         raise CodegenError("no board to validate", hint="pass --port PORT, --project DIR, or both")
