@@ -49,6 +49,9 @@ DECODER_SOURCES = (
     "cg_huffman_decode_nocrc_s8.c",
     "cg_huffman_get_scratch_size.c",
 )
+# --decode auto decodes at init only if that adds at most this much static RAM (issue #16: never silently more
+# than a few KB); otherwise per layer, in the arena.
+AUTO_INIT_MAX_DECODED_BYTES = 4 * 1024
 # RAM the firmware needs besides the arena (stack, I/O buffers): the project writer's estimate.
 RAM_RESERVE_BYTES = 8 * 1024
 # Thumb-2 code size of DECODER_SOURCES (arm-none-eabi-gcc -O2 -mcpu=cortex-m4, as the firmware builds it), used when the
@@ -122,10 +125,11 @@ def resolve(
     """Resolve ``--compress none|huffman|auto`` and ``--decode auto|layer|init`` for ``graph`` on ``board``.
 
     ``auto`` compression: none if no weight gets smaller, or if the bytes saved do not pay for the decoder's
-    code. ``auto`` decode: "init" when the decoded weights plus the arena fit the board's RAM (always when no
-    board is known), else "layer" with the weights of :data:`READ_ONCE_OPS` kept raw (each is read once per
-    inference, so decoding it before its layer costs more than the layer); if that leaves nothing worth
-    coding, no compression. A forced ``--decode layer`` codes every weight that gets smaller."""
+    code. ``auto`` decode: "init" when the decoded weights plus the arena fit the board's RAM and the decoded
+    weights take at most :data:`AUTO_INIT_MAX_DECODED_BYTES` (always when no board is known), else "layer" with
+    the weights of :data:`READ_ONCE_OPS` kept raw (each is read once per inference, so decoding it before its
+    layer costs more than the layer); if that leaves nothing worth coding, no compression. A forced
+    ``--decode layer`` codes every weight that gets smaller."""
     if compress not in COMPRESS_CHOICES:
         raise CodegenError(f"--compress {compress!r} is unknown", hint="use none, huffman or auto")
     if decode not in DECODE_CHOICES:
@@ -151,11 +155,15 @@ def resolve(
     if board is None:
         return ModeChoice("huffman", "init", "no board given: decode once at init")
     need = init.arena_bytes + init.decoded_bytes + RAM_RESERVE_BYTES
-    if need <= board.ram_bytes:
+    if need <= board.ram_bytes and init.decoded_bytes <= AUTO_INIT_MAX_DECODED_BYTES:
         return ModeChoice(
             "huffman", "init", f"decoded weights + arena + reserve = {need:,} B fit {board.ram_bytes:,} B RAM"
         )
-    over = f"decoded weights + arena + reserve = {need:,} B exceed {board.ram_bytes:,} B RAM"
+    if need > board.ram_bytes:
+        over = f"decoded weights + arena + reserve = {need:,} B exceed {board.ram_bytes:,} B RAM"
+    else:
+        over = (f"decoding at init would add {init.decoded_bytes:,} B of static RAM (auto adds at most "
+                f"{AUTO_INIT_MAX_DECODED_BYTES:,} B; --decode init forces it)")
     once = frozenset(n for n, op in init.const_ops if op in READ_ONCE_OPS) & {s.const.name for s in blobs}
     saved = sum(s.const.nbytes - s.stored_bytes for s in blobs if s.const.name not in once)
     if saved == 0 or (compress == "auto" and saved <= decoder_code_bytes()[0]):
@@ -199,7 +207,7 @@ def add_flags(parser: Any) -> None:
         choices=DECODE_CHOICES,
         default="auto",
         help="where compressed weights are decoded: init (once, into RAM), layer (before each layer, into "
-        "the arena), auto (init if it fits the board's RAM)",
+        "the arena), auto (init if it fits the board's RAM and adds at most 4 KiB, else layer)",
     )
 
 
