@@ -273,9 +273,13 @@ class _Child:
         self.phase = "starting"
         self._err = None if keep_stderr else tempfile.NamedTemporaryFile(prefix="codegen-ref-", suffix=".log",
                                                                           delete=False)
+        # the child imports the same codegen as this process (a checkout may shadow an installed copy)
+        env = dict(os.environ)
+        here = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from codegen.reference import serve; serve()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err, bufsize=0,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err, bufsize=0, env=env,
         )
         self._in = self.proc.stdin.fileno()  # type: ignore[union-attr]
         self._out = self.proc.stdout.fileno()  # type: ignore[union-attr]
