@@ -32,6 +32,7 @@ def _quantize_concat(K, x):  # noqa: ANN001, ANN202
     a = K.layers.Conv2D(3, 1, activation="relu")(x[0])
     b = K.layers.Conv2D(5, 3, padding="same")(x[0])
     c = K.layers.Concatenate()([a, b, x[0]])
+    c = K.layers.ZeroPadding2D(((1, 0), (2, 1)))(K.layers.LeakyReLU(0.2)(c))
     return K.layers.Dense(4)(K.layers.Flatten()(c))
 
 
@@ -42,7 +43,7 @@ SPECS16 = [
 ]
 OPS = {
     "s16_conv_dw_add_sub_fc": {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "FULLY_CONNECTED"},
-    "s16_quantize_concat": {"QUANTIZE", "CONCATENATION", "DEQUANTIZE"},
+    "s16_quantize_concat": {"QUANTIZE", "CONCATENATION", "LEAKY_RELU", "PAD", "DEQUANTIZE"},
 }
 
 
@@ -77,6 +78,6 @@ def test_16x8_model_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: AN
 
 def test_registries_list_int16x8() -> None:
     lowerings = kernels.load_lowerings()
-    for op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "CONCATENATION"):
+    for op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "CONCATENATION", "PAD", "LEAKY_RELU"):
         assert "int16x8" in lowerings[op].dtypes
     assert "float32->int16" in lowerings["QUANTIZE"].dtypes

@@ -8,6 +8,7 @@ from codegen import ir
 from codegen.backend.native import prepare
 from codegen.backend.native.kernels import LowerContext, lowering
 from codegen.backend.native.layers import CFloat, KernelCall, Layer, TensorRef
+from codegen.backend.native.lower import int16
 from codegen.backend.native.lower.common import require, same_dtype, scale_zp
 
 _OUT_1_256 = (1.0 / 256.0, -128)
@@ -158,9 +159,15 @@ def relu6(ctx: LowerContext, op: ir.Operator) -> Layer:
     return Layer(op.index, op.op, dt, (call,), output=out.index)
 
 
-@lowering("LEAKY_RELU", dtypes=("int8", "float32"), kernels=("cg_leaky_relu_s8", "cg_leaky_relu_f32"))
+@lowering(
+    "LEAKY_RELU",
+    dtypes=("int8", "float32", int16.DTYPE),
+    kernels=("cg_leaky_relu_s8", "cg_leaky_relu_f32", "cg_leaky_relu_s16"),
+)
 def leaky_relu(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = ctx.expect(op, ir.LeakyRelu)
+    if int16.is_int16(ctx.input(op, 0)):
+        return int16.leaky_relu(ctx, op)
     inp, out, dt = _io(ctx, op)
     if dt == "f32":
         return _unary_f32(op, inp, out, "leaky_relu", alpha=op.alpha)

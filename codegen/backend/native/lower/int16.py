@@ -1,9 +1,10 @@
 """16x8 quantization (int16 activations, int8 weights, int64 bias): CONV_2D, DEPTHWISE_CONV_2D,
-FULLY_CONNECTED, ADD, SUB, CONCATENATION, QUANTIZE and DEQUANTIZE with TFLM's reference int16 arithmetic.
+FULLY_CONNECTED, ADD, SUB, CONCATENATION, PAD, LEAKY_RELU, QUANTIZE and DEQUANTIZE with TFLM's reference
+int16 arithmetic.
 
-The op families' lowerings (conv.py, elementwise.py, quant.py) dispatch here when their input is int16. int16
-activations have zero point 0 (TFLite's 16x8 scheme); conv and fully connected accumulate in int64 and
-requantize with the multiplier reduced to Q15 (``cg_requantize_s64``).
+The op families' lowerings (conv.py, elementwise.py, quant.py, shape.py, activation.py) dispatch here
+when their input is int16. int16 activations have zero point 0 (TFLite's 16x8 scheme); conv and fully
+connected accumulate in int64 and requantize with the multiplier reduced to Q15 (``cg_requantize_s64``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 from codegen import ir
 from codegen.backend.native import prepare
 from codegen.backend.native.kernels import LowerContext
-from codegen.backend.native.layers import CFloat, ConstArray, ConstRef, KernelCall, Layer, TensorRef
+from codegen.backend.native.layers import CFloat, ConstArray, ConstRef, KernelCall, Layer, Literal, TensorRef
 from codegen.backend.native.lower.common import require, scale_zp, size
 
 #: dtype label of 16x8 kernels in the registries (``codegen ops``)
@@ -295,7 +296,46 @@ def concatenation(ctx: LowerContext, op: ir.Concatenation) -> Layer:
     return Layer(op.index, op.op, DTYPE, tuple(calls), output=out.index)
 
 
+def pad(ctx: LowerContext, op: ir.Operator, dims: tuple, before: tuple, after: tuple) -> Layer:
+    """int16 PAD with the output zero point (0 in the 16x8 scheme); ``dims``/``before``/``after`` are 4-D."""
+    inp, out = ctx.required(op, 0), ctx.output(op)
+    (si, _), (so, _) = _activation(op, "PAD", inp, out)
+    require(si == so, "PAD with different input and output quantization")
+    call = KernelCall(
+        "cg_pad_s16",
+        "cg_pad_params",
+        (("in_dims", dims), ("before", before), ("after", after)),
+        (("", Literal("0")), ("const int16_t *", TensorRef(inp.index)), ("int16_t *", TensorRef(out.index))),
+    )
+    return Layer(op.index, op.op, DTYPE, (call,), output=out.index)
+
+
+def leaky_relu(ctx: LowerContext, op: ir.LeakyRelu) -> Layer:
+    """int16 LEAKY_RELU: TFLM's multipliers (input scale * alpha in float32, divisions in double)."""
+    inp, out = ctx.required(op, 0), ctx.output(op)
+    (in_s, _), (out_s, _) = _activation(op, "LEAKY_RELU", inp, out)
+    f = np.float32
+    ma, sa = prepare.quantize_multiplier(float(f(f(in_s) * f(op.alpha))) / float(f(out_s)))
+    mi, si = prepare.quantize_multiplier(float(f(in_s)) / float(f(out_s)))
+    params = (
+        ("size", inp.size),
+        ("input_zero_point", 0),
+        ("output_zero_point", 0),
+        ("multiplier_alpha", ma),
+        ("shift_alpha", sa),
+        ("multiplier_identity", mi),
+        ("shift_identity", si),
+    )
+    call = KernelCall(
+        "cg_leaky_relu_s16",
+        "cg_leaky_relu_s8_params",
+        params,
+        (("const int16_t *", TensorRef(inp.index)), ("int16_t *", TensorRef(out.index))),
+    )
+    return Layer(op.index, op.op, DTYPE, (call,), output=out.index)
+
+
 __all__ = [
     "DTYPE", "add_sub", "concatenation", "conv2d", "depthwise_conv2d", "dequantize", "fully_connected", "is_int16",
-    "quantize",
+    "leaky_relu", "pad", "quantize",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from codegen import ir
 from codegen.backend.native.kernels import LowerContext, lowering
 from codegen.backend.native.layers import KernelCall, Layer, Literal, TensorRef, c_float
+from codegen.backend.native.lower import int16
 from codegen.backend.native.lower.common import dtype_key, require, scale_zp
 
 
@@ -25,14 +26,10 @@ def squeeze(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _alias(ctx, op)
 
 
-@lowering("PAD", dtypes=("int8", "float32"), kernels=("cg_pad_s8", "cg_pad_f32"))
+@lowering("PAD", dtypes=("int8", "float32", int16.DTYPE), kernels=("cg_pad_s8", "cg_pad_f32", "cg_pad_s16"))
 def pad(ctx: LowerContext, op: ir.Operator) -> Layer:
     inp, pads, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
     require(pads is not None and pads.is_constant, "PAD needs constant paddings")
-    require(
-        inp.dtype in (ir.DType.INT8, ir.DType.FLOAT32) and out.dtype is inp.dtype,
-        f"PAD on {inp.dtype.value} is not implemented",
-    )
     rank = len(inp.shape)
     require(rank <= 4, "PAD of more than 4 dimensions is not implemented")
     p = pads.data.reshape(rank, 2).astype(int)
@@ -41,6 +38,12 @@ def pad(ctx: LowerContext, op: ir.Operator) -> Layer:
     before = (0,) * lead + tuple(int(v) for v in p[:, 0])
     after = (0,) * lead + tuple(int(v) for v in p[:, 1])
     require(min(before + after) >= 0, "negative PAD amounts are not supported")
+    if int16.is_int16(inp):
+        return int16.pad(ctx, op, dims, before, after)
+    require(
+        inp.dtype in (ir.DType.INT8, ir.DType.FLOAT32) and out.dtype is inp.dtype,
+        f"PAD on {inp.dtype.value} is not implemented",
+    )
     dt = dtype_key(inp)
     if dt == "s8":
         require(scale_zp(inp) == scale_zp(out), "PAD with different input and output quantization")
