@@ -281,6 +281,7 @@ typedef struct {
 } cg_pad_params;
 
 cg_status cg_pad_s8(const cg_pad_params *p, int8_t pad_value, const int8_t *input, int8_t *output);
+cg_status cg_pad_s16(const cg_pad_params *p, int16_t pad_value, const int16_t *input, int16_t *output);
 cg_status cg_pad_f32(const cg_pad_params *p, float pad_value, const float *input, float *output);
 
 /* ---------------------------------------------------------------------------------- activations */
@@ -353,6 +354,7 @@ typedef struct {
 } cg_leaky_relu_s8_params;
 
 cg_status cg_leaky_relu_s8(const cg_leaky_relu_s8_params *p, const int8_t *input, int8_t *output);
+cg_status cg_leaky_relu_s16(const cg_leaky_relu_s8_params *p, const int16_t *input, int16_t *output);
 
 typedef struct {
     int32_t size;
