@@ -188,6 +188,19 @@ def planned_peak(graph: Graph, board: Board | None = None) -> tuple[int, str]:
         return liveness_peak(graph), "liveness estimate"
 
 
+def _board_weight_bytes(graph: Graph, board: Board, model_bytes: int) -> int:
+    """Flash the weights take as generated for ``board`` (the kernels of its core may store them packed, e.g. the
+    Cortex-M DSP variants widen some to 16 bits), as ``codegen generate`` stores them without a codec; the model's
+    own bytes when the native backend cannot generate the graph."""
+    from codegen.compress.deployed import deployed
+
+    try:
+        return max(model_bytes, deployed(graph, board).flash_bytes)
+    except Exception as exc:  # noqa: BLE001 - the model may use ops the native backend does not generate
+        log.debug("native backend could not generate %s: %s", graph.name, exc)
+        return model_bytes
+
+
 def analyze(graph: Graph, board: Board | None = None) -> ModelCost:
     layers = []
     for op in graph.operators:
@@ -217,7 +230,7 @@ def analyze(graph: Graph, board: Board | None = None) -> ModelCost:
         ram = ram_use(board, peak, layers=len(layers), arena_in_psram=psram)
         fit = FitVerdict(
             board=board.name,
-            flash_needed=weight_bytes + code,
+            flash_needed=_board_weight_bytes(graph, board, weight_bytes) + code,
             flash_available=flash_available,
             ram_needed=ram.total,
             ram_available=board.ram_bytes,
