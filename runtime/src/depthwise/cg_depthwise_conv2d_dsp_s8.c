@@ -34,6 +34,25 @@ static inline int8_t out_s8(int32_t acc, int32_t m, int32_t e, int32_t off, int3
     return (int8_t)cg_clamp_i32((e <= 0 ? cg_requantize_right(acc, m, e) : cg_requantize(acc, m, e)) + off, lo, hi);
 }
 
+/* The common case in one pass per output: every shift <= 0 (multipliers below 1) and the full int8 range as the
+ * clamp (no fused ReLU6 etc.).  Same arithmetic as cg_requantize_right, with the rounding threshold written
+ * for the DSP core, then one SSAT for the output offset's clamp to [-128, 127]. */
+static inline int8_t out_s8_sat(int32_t acc, int32_t m, int32_t e, int32_t off)
+{
+#if CG_DSP_INSTRUCTIONS && !CG_SINGLE_ROUNDING
+    const int32_t right = -e;
+    const int32_t mask = (int32_t)((1u << right) - 1u);
+    uint32_t lo = 0x40000000u;
+    int32_t hi = 0, v;
+    __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(acc), "r"(m));
+    v = (int32_t)((lo >> 31) | ((uint32_t)hi << 1));
+    v = (v >> right) + ((v & mask) > (mask >> 1) + (int32_t)((uint32_t)v >> 31));
+    return (int8_t)__ssat(v + off, 8);
+#else
+    return (int8_t)cg_clamp_i32(cg_requantize(acc, m, e) + off, -128, 127);
+#endif
+}
+
 cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, const int8_t *input,
                                      const int16_t *filter, const int32_t *bias, int8_t *output,
                                      int8_t *scratch)
@@ -53,8 +72,12 @@ cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, con
     if (scratch == 0) {
         return CG_ERR_SCRATCH;
     }
+    int32_t sat = lo == -128 && hi == 127;
     for (c = 0; c < ((ch + 3) & ~3); c++) {
         scratch[c] = (int8_t)(-p->input_offset);
+    }
+    for (c = 0; c < ch; c++) {
+        sat = sat && shift[c] <= 0;
     }
     for (b = 0; b < p->input.n; b++) {
         const int8_t *in_b = input + b * in_h * in_w * ch;
@@ -86,10 +109,17 @@ cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, con
                         a3 = cg_smlatt(xh, wh, a3);
                         w += 2;
                     }
-                    out[c] = out_s8(a0, mult[c], shift[c], off, lo, hi);
-                    out[c + 1] = out_s8(a1, mult[c + 1], shift[c + 1], off, lo, hi);
-                    out[c + 2] = out_s8(a2, mult[c + 2], shift[c + 2], off, lo, hi);
-                    out[c + 3] = out_s8(a3, mult[c + 3], shift[c + 3], off, lo, hi);
+                    if (sat) {
+                        out[c] = out_s8_sat(a0, mult[c], shift[c], off);
+                        out[c + 1] = out_s8_sat(a1, mult[c + 1], shift[c + 1], off);
+                        out[c + 2] = out_s8_sat(a2, mult[c + 2], shift[c + 2], off);
+                        out[c + 3] = out_s8_sat(a3, mult[c + 3], shift[c + 3], off);
+                    } else {
+                        out[c] = out_s8(a0, mult[c], shift[c], off, lo, hi);
+                        out[c + 1] = out_s8(a1, mult[c + 1], shift[c + 1], off, lo, hi);
+                        out[c + 2] = out_s8(a2, mult[c + 2], shift[c + 2], off, lo, hi);
+                        out[c + 3] = out_s8(a3, mult[c + 3], shift[c + 3], off, lo, hi);
+                    }
                 }
                 if (full < ch) {
                     int32_t acc[4];
