@@ -236,6 +236,16 @@ static void mac_2x4(const uint32_t *a, const uint32_t *w, int32_t n, int32_t *s)
 }
 #endif
 
+/* the clamp to the full int8 range: one SSAT on DSP cores */
+static inline int8_t sat_s8(int32_t v)
+{
+#if CG_DSP_INSTRUCTIONS
+    return (int8_t)__ssat(v, 8);
+#else
+    return (int8_t)cg_clamp_i32(v, -128, 127);
+#endif
+}
+
 cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int16_t *filter,
                            const int32_t *bias, int8_t *output, int8_t *scratch)
 {
@@ -253,6 +263,11 @@ cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, co
     }
     if (scratch == 0 || ((uintptr_t)scratch & 3u) != 0) {
         return CG_ERR_SCRATCH;
+    }
+    /* the common output stage, checked once: every shift <= 0 and no clamp narrower than int8 */
+    int32_t sat = lo == -128 && hi == 127;
+    for (c = 0; c < out_c; c++) {
+        sat = sat && shift[c] <= 0;
     }
     int8_t *stage = (p->input.c & 3) != 0 ? scratch + 2 * kp * (int32_t)sizeof(int16_t) : 0;
     fill(patch, 0, k, 0, kp - k);  /* the zero weights of the padding multiply these */
@@ -295,6 +310,14 @@ cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, co
                 }
                 mac_2x4((const uint32_t *)(const void *)patch, w, kp >> 2, s);
                 w += 2 * kp;
+                if (sat && n == 4 && two) {
+                    for (c = 0; c < 4; c++) {
+                        const int32_t m = mult[oc + c], e = shift[oc + c];
+                        o0[oc + c] = sat_s8(cg_requantize_right(s[c], m, e) + off);
+                        o1[oc + c] = sat_s8(cg_requantize_right(s[4 + c], m, e) + off);
+                    }
+                    continue;
+                }
                 for (c = 0; c < n; c++) {
                     const int32_t m = mult[oc + c], e = shift[oc + c];
                     int32_t v0, v1;
