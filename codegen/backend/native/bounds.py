@@ -215,6 +215,12 @@ def _softmax(p: Params) -> Extents:
     return Extents((n, n))
 
 
+@extent("cg_softmax_s16_params")
+def _softmax_s16(p: Params) -> Extents:
+    n = p["rows"] * p["depth"]
+    return Extents((n, n), {"exp_lut": 513, "one_over_one_plus_x_lut": 513})
+
+
 @extent("cg_unary_f32_params", "cg_requant_s8_params", "cg_affine_params", "cg_logistic_s8_params",
         "cg_tanh_s8_params", "cg_leaky_relu_s8_params", "cg_hard_swish_s8_params")
 def _elementwise(p: Params) -> Extents:

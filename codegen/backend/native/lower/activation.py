@@ -36,9 +36,13 @@ def _unary_f32(op: ir.Operator, inp: ir.Tensor, out: ir.Tensor, kind: str, alpha
     return Layer(op.index, op.op, "f32", (call,), output=out.index)
 
 
-@lowering("SOFTMAX", dtypes=("int8", "float32"), kernels=("cg_softmax_s8", "cg_softmax_f32"))
+@lowering(
+    "SOFTMAX", dtypes=("int8", "float32", int16.DTYPE), kernels=("cg_softmax_s8", "cg_softmax_f32", "cg_softmax_s16")
+)
 def softmax(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = ctx.expect(op, ir.Softmax)
+    if int16.is_int16(ctx.input(op, 0)):
+        return int16.softmax(ctx, op)
     inp, out, dt = _io(ctx, op)
     depth = inp.shape[-1] if inp.shape else 1
     rows = inp.size // max(depth, 1)

@@ -1,5 +1,5 @@
 """16x8 quantization (int16 activations, int8 weights, int64 bias): CONV_2D, DEPTHWISE_CONV_2D,
-FULLY_CONNECTED, ADD, SUB, CONCATENATION, PAD, LEAKY_RELU, QUANTIZE and DEQUANTIZE with TFLM's reference
+FULLY_CONNECTED, ADD, SUB, CONCATENATION, PAD, LEAKY_RELU, SOFTMAX, QUANTIZE and DEQUANTIZE with TFLM's reference
 int16 arithmetic.
 
 The op families' lowerings (conv.py, elementwise.py, quant.py, shape.py, activation.py) dispatch here
@@ -8,6 +8,8 @@ connected accumulate in int64 and requantize with the multiplier reduced to Q15 
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -335,7 +337,71 @@ def leaky_relu(ctx: LowerContext, op: ir.LeakyRelu) -> Layer:
     return Layer(op.index, op.op, DTYPE, (call,), output=out.index)
 
 
+def _round(x: np.float32) -> np.float32:
+    """TfLiteRound on a float: half away from zero (exact in double for these magnitudes)."""
+    v = float(x)
+    return np.float32(math.copysign(math.floor(abs(v) + 0.5), v))
+
+
+def gen_lut(func, in_min: float, in_max: float) -> np.ndarray:  # noqa: ANN001
+    """TFLM's ``gen_lut<float, int16_t, int16_t>`` with output range [-1, 1]: 512 segments plus the end value,
+    each sample corrected by half the midpoint interpolation error; float32 arithmetic throughout."""
+    f = np.float32
+    lo, hi = f(in_min), f(in_max)
+    steps = 512
+    step = f((hi - lo) / f(steps))
+    half = f(step / f(2))
+    inv = f(f(65536) / f(f(1) - f(-1)))
+    lut = np.zeros(steps + 1, dtype=np.int16)
+    for i in range(steps):
+        x = f(lo + f(f(i) * step))
+        val, mid, nxt = func(x), func(f(x + half)), func(f(lo + f(f(i + 1) * step)))
+        sample = _round(f(val * inv))
+        interp = _round(f(f(f(nxt * inv) + sample) / f(2)))
+        err = f(interp - _round(f(mid * inv)))
+        bias = _round(f(err / f(2)))
+        lut[i] = int(min(max(float(f(sample - bias)), INT16_MIN), INT16_MAX))
+    lut[steps] = int(min(max(float(_round(f(func(hi) * inv))), INT16_MIN), INT16_MAX))
+    return lut
+
+
+def _expf(x: np.float32) -> np.float32:
+    return np.float32(math.exp(float(x)))
+
+
+def _one_over_one_plus_x(x: np.float32) -> np.float32:
+    return np.float32(np.float32(1) / np.float32(np.float32(1) + x))
+
+
+def softmax(ctx: LowerContext, op: ir.Softmax) -> Layer:
+    """int16 SOFTMAX: TFLM's SoftmaxInt16 with its two interpolated tables."""
+    inp, out = ctx.required(op, 0), ctx.output(op)
+    (in_s, _), (out_s, _) = _activation(op, "SOFTMAX", inp, out)
+    require(abs(out_s - 1 / 32768) <= 0.001 / 32768, "int16 SOFTMAX needs output scale 1/32768 (as TFLM)")
+    depth = inp.shape[-1] if inp.shape else 1
+    rows = inp.size // max(depth, 1)
+    f = np.float32
+    mult, shift = prepare.quantize_multiplier(float(f(in_s)) * float(f(op.beta)) / (10.0 / 65535.0))
+    exp_lut = ConstArray(f"l{op.index}_exp_lut", gen_lut(_expf, -10.0, 0.0), weight=False)
+    rec_lut = ConstArray(f"l{op.index}_recip_lut", gen_lut(_one_over_one_plus_x, 0.0, 1.0), weight=False)
+    params = (
+        ("rows", rows),
+        ("depth", depth),
+        ("input_multiplier", mult),
+        ("input_left_shift", shift),
+        ("exp_lut", ConstRef(exp_lut.name)),
+        ("one_over_one_plus_x_lut", ConstRef(rec_lut.name)),
+    )
+    call = KernelCall(
+        "cg_softmax_s16",
+        "cg_softmax_s16_params",
+        params,
+        (("const int16_t *", TensorRef(inp.index)), ("int16_t *", TensorRef(out.index))),
+    )
+    return Layer(op.index, op.op, DTYPE, (call,), (exp_lut, rec_lut), output=out.index)
+
+
 __all__ = [
     "DTYPE", "add_sub", "concatenation", "conv2d", "depthwise_conv2d", "dequantize", "fully_connected", "is_int16",
-    "leaky_relu", "pad", "quantize",
+    "leaky_relu", "pad", "quantize", "softmax",
 ]
