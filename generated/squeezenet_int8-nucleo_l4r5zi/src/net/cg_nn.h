@@ -300,6 +300,18 @@ cg_status cg_softmax_s8(const cg_softmax_s8_params *p, const int8_t *input, int8
 typedef struct {
     int32_t rows;
     int32_t depth;
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+    const int16_t *exp_lut;                  /* 513 entries: exp on [-10, 0] */
+    const int16_t *one_over_one_plus_x_lut;  /* 513 entries: 1 / (1 + x) on [0, 1] */
+} cg_softmax_s16_params;
+
+/* int16 SOFTMAX (16x8 models): input zero point 0, output scale 1/32768 and zero point 0. */
+cg_status cg_softmax_s16(const cg_softmax_s16_params *p, const int16_t *input, int16_t *output);
+
+typedef struct {
+    int32_t rows;
+    int32_t depth;
     float beta;
 } cg_softmax_f32_params;
 
