@@ -22,7 +22,7 @@ def _conv_dw_add_sub_fc(K, x):  # noqa: ANN001, ANN202
     c1 = K.layers.Conv2D(8, 3, padding="same", activation="relu", bias_initializer=init(1))(x[0])
     c2 = K.layers.DepthwiseConv2D(3, padding="same", depth_multiplier=2, bias_initializer=init(2))(x[0])
     a = K.layers.Add()([c1, c2])
-    s = K.layers.Subtract()([c2, a])
+    s = K.layers.Subtract()([K.layers.Multiply()([c2, c1]), a])
     c3 = K.layers.Conv2D(6, 3, strides=2, padding="valid", activation="relu6", bias_initializer=init(3))(s)
     d = K.layers.DepthwiseConv2D(2, strides=2, padding="same", use_bias=False)(c3)
     return K.layers.Dense(5, bias_initializer=init(4))(K.layers.Flatten()(d))
@@ -42,7 +42,7 @@ SPECS16 = [
     OpSpec("s16_quantize_concat", ((5, 6, 2),), _quantize_concat, quant="int16x8_float_io", input_range=(-3, 3)),
 ]
 OPS = {
-    "s16_conv_dw_add_sub_fc": {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "FULLY_CONNECTED"},
+    "s16_conv_dw_add_sub_fc": {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "MUL", "FULLY_CONNECTED"},
     "s16_quantize_concat": {"QUANTIZE", "CONCATENATION", "LEAKY_RELU", "PAD", "SOFTMAX", "DEQUANTIZE"},
 }
 
@@ -79,6 +79,6 @@ def test_16x8_model_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: AN
 def test_registries_list_int16x8() -> None:
     lowerings = kernels.load_lowerings()
     ops = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "CONCATENATION", "PAD", "LEAKY_RELU")
-    for op in (*ops, "SOFTMAX"):
+    for op in (*ops, "SOFTMAX", "MUL"):
         assert "int16x8" in lowerings[op].dtypes
     assert "float32->int16" in lowerings["QUANTIZE"].dtypes

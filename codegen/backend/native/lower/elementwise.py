@@ -55,8 +55,9 @@ def add_s8_scratch_bytes(out_size: int) -> int:
 
 def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     a, b, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
-    if kind in ("add", "sub") and int16.is_int16(a):
-        return int16.add_sub(ctx, op, broadcast_params(a.shape, b.shape, out.shape), kind == "sub")
+    if int16.is_int16(a):
+        shape16 = broadcast_params(a.shape, b.shape, out.shape)
+        return int16.mul(ctx, op, shape16) if kind == "mul" else int16.add_sub(ctx, op, shape16, kind == "sub")
     dt = same_dtype(op.op, a, b, out)
     act = op.activation  # type: ignore[attr-defined]
     shape = broadcast_params(a.shape, b.shape, out.shape)
@@ -140,7 +141,7 @@ def sub(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _binary(ctx, op, "sub")
 
 
-@lowering("MUL", dtypes=("int8", "float32"), kernels=("cg_mul_s8", "cg_mul_f32"))
+@lowering("MUL", dtypes=("int8", "float32", int16.DTYPE), kernels=("cg_mul_s8", "cg_mul_f32", "cg_mul_s16"))
 def mul(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _binary(ctx, op, "mul")
 

@@ -1,5 +1,5 @@
 """16x8 quantization (int16 activations, int8 weights, int64 bias): CONV_2D, DEPTHWISE_CONV_2D,
-FULLY_CONNECTED, ADD, SUB, CONCATENATION, PAD, LEAKY_RELU, SOFTMAX, QUANTIZE and DEQUANTIZE with TFLM's reference
+FULLY_CONNECTED, ADD, SUB, MUL, CONCATENATION, PAD, LEAKY_RELU, SOFTMAX, QUANTIZE and DEQUANTIZE with TFLM's reference
 int16 arithmetic.
 
 The op families' lowerings (conv.py, elementwise.py, quant.py, shape.py, activation.py) dispatch here
@@ -298,6 +298,36 @@ def concatenation(ctx: LowerContext, op: ir.Concatenation) -> Layer:
     return Layer(op.index, op.op, DTYPE, tuple(calls), output=out.index)
 
 
+def mul(ctx: LowerContext, op: ir.Operator, shape: tuple) -> Layer:
+    """int16 MUL: TFLM's MulElementwise (product of the raw values, one requantization)."""
+    a, b, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
+    (s1, _), (s2, _), (so, _) = _activation(op, "MUL", a, b, out)
+    require(not a.is_constant and not b.is_constant, "int16 MUL of a constant tensor is not implemented")
+    mo, sho = prepare.quantize_multiplier(s1 * s2 / so)
+    lo, hi = activation_range_int16(op.activation, so, 0)  # type: ignore[attr-defined]
+    params = (
+        ("shape", shape),
+        ("input1_offset", 0),
+        ("input2_offset", 0),
+        ("output_offset", 0),
+        ("output_multiplier", mo),
+        ("output_shift", sho),
+        ("act_min", lo),
+        ("act_max", hi),
+    )
+    call = KernelCall(
+        "cg_mul_s16",
+        "cg_mul_s8_params",
+        params,
+        (
+            ("const int16_t *", TensorRef(a.index)),
+            ("const int16_t *", TensorRef(b.index)),
+            ("int16_t *", TensorRef(out.index)),
+        ),
+    )
+    return Layer(op.index, op.op, DTYPE, (call,), (), output=out.index)
+
+
 def pad(ctx: LowerContext, op: ir.Operator, dims: tuple, before: tuple, after: tuple) -> Layer:
     """int16 PAD with the output zero point (0 in the 16x8 scheme); ``dims``/``before``/``after`` are 4-D."""
     inp, out = ctx.required(op, 0), ctx.output(op)
@@ -403,5 +433,5 @@ def softmax(ctx: LowerContext, op: ir.Softmax) -> Layer:
 
 __all__ = [
     "DTYPE", "add_sub", "concatenation", "conv2d", "depthwise_conv2d", "dequantize", "fully_connected", "is_int16",
-    "leaky_relu", "pad", "quantize", "softmax",
+    "leaky_relu", "mul", "pad", "quantize", "softmax",
 ]
