@@ -249,6 +249,7 @@ typedef struct {
 } cg_mul_s8_params;
 
 cg_status cg_mul_s8(const cg_mul_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+cg_status cg_mul_s16(const cg_mul_s8_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 
 typedef struct {
     cg_broadcast_params shape;
