@@ -33,7 +33,8 @@ def _quantize_concat(K, x):  # noqa: ANN001, ANN202
     b = K.layers.Conv2D(5, 3, padding="same")(x[0])
     c = K.layers.Concatenate()([a, b, x[0]])
     c = K.layers.ZeroPadding2D(((1, 0), (2, 1)))(K.layers.LeakyReLU(0.2)(c))
-    return K.layers.Softmax()(K.layers.Dense(4)(K.layers.Flatten()(c)))
+    c = K.layers.Concatenate()([K.layers.Flatten()(c), K.layers.GlobalAveragePooling2D()(c)])
+    return K.layers.Softmax()(K.layers.Dense(4)(c))
 
 
 SPECS16 = [
@@ -43,7 +44,7 @@ SPECS16 = [
 ]
 OPS = {
     "s16_conv_dw_add_sub_fc": {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "MUL", "FULLY_CONNECTED"},
-    "s16_quantize_concat": {"QUANTIZE", "CONCATENATION", "LEAKY_RELU", "PAD", "SOFTMAX", "DEQUANTIZE"},
+    "s16_quantize_concat": {"QUANTIZE", "CONCATENATION", "LEAKY_RELU", "PAD", "MEAN", "SOFTMAX", "DEQUANTIZE"},
 }
 
 
@@ -79,6 +80,6 @@ def test_16x8_model_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: AN
 def test_registries_list_int16x8() -> None:
     lowerings = kernels.load_lowerings()
     ops = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "CONCATENATION", "PAD", "LEAKY_RELU")
-    for op in (*ops, "SOFTMAX", "MUL"):
+    for op in (*ops, "SOFTMAX", "MUL", "MEAN"):
         assert "int16x8" in lowerings[op].dtypes
     assert "float32->int16" in lowerings["QUANTIZE"].dtypes

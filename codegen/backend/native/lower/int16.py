@@ -1,8 +1,8 @@
 """16x8 quantization (int16 activations, int8 weights, int64 bias): CONV_2D, DEPTHWISE_CONV_2D,
-FULLY_CONNECTED, ADD, SUB, MUL, CONCATENATION, PAD, LEAKY_RELU, SOFTMAX, QUANTIZE and DEQUANTIZE with TFLM's reference
-int16 arithmetic.
+FULLY_CONNECTED, ADD, SUB, MUL, CONCATENATION, PAD, MEAN, LEAKY_RELU, SOFTMAX, QUANTIZE and DEQUANTIZE with
+TFLM's reference int16 arithmetic.
 
-The op families' lowerings (conv.py, elementwise.py, quant.py, shape.py, activation.py) dispatch here
+The op families' lowerings (conv.py, elementwise.py, quant.py, shape.py, activation.py, pool.py) dispatch here
 when their input is int16. int16 activations have zero point 0 (TFLite's 16x8 scheme); conv and fully
 connected accumulate in int64 and requantize with the multiplier reduced to Q15 (``cg_requantize_s64``).
 """
@@ -328,6 +328,29 @@ def mul(ctx: LowerContext, op: ir.Operator, shape: tuple) -> Layer:
     return Layer(op.index, op.op, DTYPE, (call,), (), output=out.index)
 
 
+def mean(ctx: LowerContext, op: ir.Operator, i: tuple) -> Layer:
+    """int16 MEAN over H and W (``i``: the NHWC input dims): TFLM's QuantizedMeanOrSum with int16 clamps."""
+    inp, out = ctx.required(op, 0), ctx.output(op)
+    (in_s, _), (out_s, _) = _activation(op, "MEAN", inp, out)
+    hw = i.h * i.w  # type: ignore[attr-defined]
+    require(hw <= (2**31 - 1) // 32768, f"int16 MEAN over {hw} values overflows the int32 sum")
+    mult, shift = prepare.mean_multiplier(in_s / out_s, hw)
+    params = (
+        ("input", i),
+        ("input_zero_point", 0),
+        ("output_zero_point", 0),
+        ("multiplier", mult),
+        ("shift", shift),
+    )
+    call = KernelCall(
+        "cg_mean_s16",
+        "cg_mean_s8_params",
+        params,
+        (("const int16_t *", TensorRef(inp.index)), ("int16_t *", TensorRef(out.index))),
+    )
+    return Layer(op.index, op.op, DTYPE, (call,), output=out.index)
+
+
 def pad(ctx: LowerContext, op: ir.Operator, dims: tuple, before: tuple, after: tuple) -> Layer:
     """int16 PAD with the output zero point (0 in the 16x8 scheme); ``dims``/``before``/``after`` are 4-D."""
     inp, out = ctx.required(op, 0), ctx.output(op)
@@ -433,5 +456,5 @@ def softmax(ctx: LowerContext, op: ir.Softmax) -> Layer:
 
 __all__ = [
     "DTYPE", "add_sub", "concatenation", "conv2d", "depthwise_conv2d", "dequantize", "fully_connected", "is_int16",
-    "leaky_relu", "mul", "pad", "quantize", "softmax",
+    "leaky_relu", "mean", "mul", "pad", "quantize", "softmax",
 ]

@@ -6,6 +6,7 @@ from codegen import ir
 from codegen.backend.native import prepare
 from codegen.backend.native.kernels import LowerContext, lowering
 from codegen.backend.native.layers import CFloat, KernelCall, Layer, TensorRef
+from codegen.backend.native.lower import int16
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
 
 
@@ -65,10 +66,10 @@ def max_pool(ctx: LowerContext, op: ir.Operator) -> Layer:
 MEAN_MAX_COUNT = (2**31 - 1) // 256
 
 
-@lowering("MEAN", dtypes=("int8", "float32"), kernels=("cg_mean_s8", "cg_mean_f32"))
+@lowering("MEAN", dtypes=("int8", "float32", int16.DTYPE), kernels=("cg_mean_s8", "cg_mean_f32", "cg_mean_s16"))
 def mean(ctx: LowerContext, op: ir.Operator) -> Layer:
     inp, axes_t, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
-    dt = same_dtype("MEAN", inp, out)
+    dt = "int16" if int16.is_int16(inp) else same_dtype("MEAN", inp, out)
     require(axes_t is not None and axes_t.is_constant, "MEAN needs constant axes")
     rank = len(inp.shape)
     axes = sorted({int(a) % rank for a in axes_t.data.reshape(-1)})
@@ -78,6 +79,8 @@ def mean(ctx: LowerContext, op: ir.Operator) -> Layer:
         "(only global average pooling over H and W)",
     )
     i = nhwc(inp.shape, "input")
+    if dt == "int16":
+        return int16.mean(ctx, op, i)
     if dt == "f32":
         call = KernelCall(
             "cg_mean_f32",
