@@ -203,6 +203,7 @@ typedef struct {
 } cg_mean_s8_params;
 
 cg_status cg_mean_s8(const cg_mean_s8_params *p, const int8_t *input, int8_t *output);
+cg_status cg_mean_s16(const cg_mean_s8_params *p, const int16_t *input, int16_t *output);
 
 typedef struct {
     cg_dims input;
