@@ -25,6 +25,7 @@ def _conv_dw_add_sub_fc(K, x):  # noqa: ANN001, ANN202
     s = K.layers.Subtract()([K.layers.Multiply()([c2, c1]), a])
     c3 = K.layers.Conv2D(6, 3, strides=2, padding="valid", activation="relu6", bias_initializer=init(3))(s)
     d = K.layers.DepthwiseConv2D(2, strides=2, padding="same", use_bias=False)(c3)
+    d = K.layers.Permute((2, 1, 3))(d[:, :, 1:, :])  # STRIDED_SLICE, TRANSPOSE
     return K.layers.Dense(5, bias_initializer=init(4))(K.layers.Flatten()(d))
 
 
@@ -43,7 +44,9 @@ SPECS16 = [
     OpSpec("s16_quantize_concat", ((5, 6, 2),), _quantize_concat, quant="int16x8_float_io", input_range=(-3, 3)),
 ]
 OPS = {
-    "s16_conv_dw_add_sub_fc": {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "MUL", "FULLY_CONNECTED"},
+    "s16_conv_dw_add_sub_fc": {
+        "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "SUB", "MUL", "FULLY_CONNECTED", "STRIDED_SLICE", "TRANSPOSE"
+    },
     "s16_quantize_concat": {"QUANTIZE", "CONCATENATION", "LEAKY_RELU", "PAD", "MEAN", "SOFTMAX", "DEQUANTIZE"},
 }
 
@@ -80,6 +83,6 @@ def test_16x8_model_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: AN
 def test_registries_list_int16x8() -> None:
     lowerings = kernels.load_lowerings()
     ops = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "CONCATENATION", "PAD", "LEAKY_RELU")
-    for op in (*ops, "SOFTMAX", "MUL", "MEAN"):
+    for op in (*ops, "SOFTMAX", "MUL", "MEAN", "STRIDED_SLICE", "TRANSPOSE"):
         assert "int16x8" in lowerings[op].dtypes
     assert "float32->int16" in lowerings["QUANTIZE"].dtypes

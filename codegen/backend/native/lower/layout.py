@@ -16,6 +16,7 @@ from codegen import ir
 from codegen.backend.native import bounds
 from codegen.backend.native.kernels import LowerContext, Unsupported, lowering
 from codegen.backend.native.layers import ConstArray, ConstRef, KernelCall, Layer, TensorRef
+from codegen.backend.native.lower import int16
 from codegen.backend.native.lower.common import dtype_key, nhwc, require, same_dtype
 from codegen.backend.native.lower.elementwise import broadcast_params
 from codegen.ir import semantics
@@ -32,7 +33,11 @@ def _strides(shape: tuple[int, ...]) -> list[int]:
 
 
 def _ctype(dt: str) -> str:
-    return "float" if dt == "f32" else "int8_t"
+    return {"f32": "float", "s16": "int16_t"}.get(dt, "int8_t")
+
+
+#: ops whose int16 (16x8) form is the same copy: TFLM copies the int16 values unchanged
+INT16_COPIES = frozenset({"TRANSPOSE", "STRIDED_SLICE", "SLICE"})
 
 
 def copy_call(dt: str, src: int, dst: int, axes: list[tuple[int, int]], offset: int = 0) -> KernelCall:
@@ -81,10 +86,15 @@ def _io(ctx: LowerContext, op: ir.Operator, data: int = 0) -> tuple[ir.Tensor, l
         raise Unsupported(f"{op.op} has no input {data}")
     outs = [ctx.output(op, k) for k in range(len(op.outputs))]
     require(not inp.is_constant, f"{op.op} of a constant tensor is not implemented (it should have been folded)")
+    if op.op in INT16_COPIES and int16.is_int16(inp):
+        require(all(int16.is_int16(o) and o.quant == inp.quant for o in outs),
+                f"int16 {op.op} changes the element type or quantization")
+        return inp, outs, "s16"
     return inp, outs, same_dtype(op.op, inp, *outs)
 
 
-@lowering("TRANSPOSE", dtypes=("int8", "float32"), kernels=("cg_strided_copy_s8", "cg_strided_copy_f32"))
+@lowering("TRANSPOSE", dtypes=("int8", "float32", int16.DTYPE),
+          kernels=("cg_strided_copy_s8", "cg_strided_copy_f32", "cg_strided_copy_s16"))
 def transpose(ctx: LowerContext, op: ir.Operator) -> Layer:
     inp, (out,), dt = _io(ctx, op)
     try:
@@ -95,7 +105,8 @@ def transpose(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _layer(op, dt, [copy_call(dt, inp.index, out.index, [(inp.shape[a], st[a]) for a in perm])])
 
 
-@lowering("STRIDED_SLICE", dtypes=("int8", "float32"), kernels=("cg_strided_copy_s8", "cg_strided_copy_f32"))
+@lowering("STRIDED_SLICE", dtypes=("int8", "float32", int16.DTYPE),
+          kernels=("cg_strided_copy_s8", "cg_strided_copy_f32", "cg_strided_copy_s16"))
 def strided_slice(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = cast(ir.StridedSlice, op)
     inp, (out,), dt = _io(ctx, op)
@@ -110,7 +121,8 @@ def strided_slice(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _layer(op, dt, [_sliced(dt, inp, out, axes)])
 
 
-@lowering("SLICE", dtypes=("int8", "float32"), kernels=("cg_strided_copy_s8", "cg_strided_copy_f32"))
+@lowering("SLICE", dtypes=("int8", "float32", int16.DTYPE),
+          kernels=("cg_strided_copy_s8", "cg_strided_copy_f32", "cg_strided_copy_s16"))
 def slice_(ctx: LowerContext, op: ir.Operator) -> Layer:
     inp, (out,), dt = _io(ctx, op)
     begin, size = _ints(ctx, op, 1, "begin"), _ints(ctx, op, 2, "size")
