@@ -22,6 +22,7 @@ typedef struct {
 } cg_strided_copy_params;
 
 cg_status cg_strided_copy_s8(const cg_strided_copy_params *p, const int8_t *input, int8_t *output);
+cg_status cg_strided_copy_s16(const cg_strided_copy_params *p, const int16_t *input, int16_t *output);
 cg_status cg_strided_copy_f32(const cg_strided_copy_params *p, const float *input, float *output);
 
 /* RESIZE_NEAREST_NEIGHBOR: output pixel (y, x) of batch b is input pixel (rows[y], cols[x]) of batch b. */
