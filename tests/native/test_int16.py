@@ -10,6 +10,7 @@ import pytest
 
 from codegen import host
 from codegen.backend.native import kernels
+from codegen.errors import UnsupportedModelError
 from codegen.frontend import load_model
 from codegen.reference import ReferenceModel
 from tests.native.op_models import OpSpec, build
@@ -86,3 +87,15 @@ def test_registries_list_int16x8() -> None:
     for op in (*ops, "SOFTMAX", "MUL", "MEAN", "STRIDED_SLICE", "TRANSPOSE"):
         assert "int16x8" in lowerings[op].dtypes
     assert "float32->int16" in lowerings["QUANTIZE"].dtypes
+
+
+def _logistic(K, x):  # noqa: ANN001, ANN202
+    return K.layers.Dense(3, activation="sigmoid")(x[0])
+
+
+def test_16x8_op_without_int16_kernel_is_refused_by_name(build_cache) -> None:  # noqa: ANN001
+    """No silent wrong results: an int16 operator the backend has no kernel for is refused, naming it."""
+    path = build(OpSpec("s16_logistic", ((6,),), _logistic, quant="int16x8"))
+    refusal = r"LOGISTIC \(int16\): LOGISTIC on int16 tensors is not implemented"
+    with pytest.raises(UnsupportedModelError, match=refusal):
+        host.compile(load_model(path), cache_dir=build_cache)
