@@ -70,6 +70,8 @@ def _weights(t: ir.Tensor, channels: int, what: str) -> tuple[np.ndarray, list[f
 def _requant(op: ir.Operator, in_s: float, w_scales: list[float], out: ir.Tensor) -> tuple[tuple, list[ConstArray]]:
     out_s, _ = scale_zp(out)
     pairs = [prepare.quantize_multiplier(in_s * ws / out_s) for ws in w_scales]
+    # TFLM's int64 requantization takes shifts in [-31, 7] (its total shift 15 - shift stays in 8..46)
+    require(all(-31 <= sh <= 7 for _, sh in pairs), f"{op.op} rescale factor is outside TFLM's 16x8 range")
     mult = ConstArray(f"l{op.index}_mult", np.array([m for m, _ in pairs], dtype=np.int32), weight=False)
     shift = ConstArray(f"l{op.index}_shift", np.array([s for _, s in pairs], dtype=np.int32), weight=False)
     lo, hi = activation_range_int16(op.activation, out_s, 0)  # type: ignore[attr-defined]
