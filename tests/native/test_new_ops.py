@@ -196,7 +196,7 @@ def test_codegen_ops_shows_the_dtypes_of_each_backend_from_the_registries(capsys
     rows = {r["op"]: r for r in json.loads(capsys.readouterr().out)}
     for name, support in load_lowerings().items():
         assert rows[name]["dtypes"]["native"] == list(support.dtypes)
-    assert rows["TRANSPOSE"]["dtypes"]["native"] == ["int8", "float32"]
+    assert rows["TRANSPOSE"]["dtypes"]["native"] == ["int8", "float32", "int16x8"]
     assert rows["SHAPE"]["dtypes"] == {} and rows["SHAPE"]["folded_when_constant"]
     assert run_ops(argparse.Namespace(json=False)) == 0
     table = capsys.readouterr().out
