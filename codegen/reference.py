@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from codegen.errors import CodegenError
+from codegen.tflog import fd2_to_devnull
 
 log = logging.getLogger(__name__)
 
@@ -60,21 +60,8 @@ class ReferenceModel:
         return (time.perf_counter() - t0) / repeats
 
 
-@contextlib.contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Silence the C++ interpreter's allocation errors (written to fd 2) while probing arena sizes."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+# Silences the C++ interpreter's allocation errors (written to fd 2) while probing arena sizes.
+quiet_stderr = fd2_to_devnull
 
 
 def _fits(data: bytes, arena: int) -> bool:
