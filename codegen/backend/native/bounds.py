@@ -221,6 +221,11 @@ def _softmax_s16(p: Params) -> Extents:
     return Extents((n, n), {"exp_lut": 513, "one_over_one_plus_x_lut": 513})
 
 
+@extent("cg_sigmoid_s16_params")
+def _sigmoid_s16(p: Params) -> Extents:
+    return Extents((p["size"], p["size"]), {"sigmoid_table": 256})
+
+
 @extent("cg_unary_f32_params", "cg_requant_s8_params", "cg_affine_params", "cg_logistic_s8_params",
         "cg_tanh_s8_params", "cg_leaky_relu_s8_params", "cg_hard_swish_s8_params")
 def _elementwise(p: Params) -> Extents:

@@ -16,6 +16,7 @@ CTYPES = {
     np.dtype("float32"): "float",
     np.dtype("uint8"): "uint8_t",
     np.dtype("int16"): "int16_t",
+    np.dtype("uint16"): "uint16_t",
     np.dtype("int64"): "int64_t",
 }
 

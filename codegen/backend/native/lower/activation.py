@@ -70,8 +70,14 @@ def softmax(ctx: LowerContext, op: ir.Operator) -> Layer:
     return Layer(op.index, op.op, dt, (call,), output=out.index)
 
 
-@lowering("LOGISTIC", dtypes=("int8", "float32"), kernels=("cg_logistic_s8", "cg_logistic_f32"))
+@lowering(
+    "LOGISTIC",
+    dtypes=("int8", "float32", int16.DTYPE),
+    kernels=("cg_logistic_s8", "cg_logistic_f32", "cg_logistic_s16"),
+)
 def logistic(ctx: LowerContext, op: ir.Operator) -> Layer:
+    if int16.is_int16(ctx.input(op, 0)):
+        return int16.sigmoid(ctx, op, tanh=False)
     inp, out, dt = _io(ctx, op)
     if dt == "f32":
         return _unary_f32(op, inp, out, "logistic")
@@ -91,8 +97,10 @@ def logistic(ctx: LowerContext, op: ir.Operator) -> Layer:
     return Layer(op.index, op.op, dt, (call,), output=out.index)
 
 
-@lowering("TANH", dtypes=("int8", "float32"), kernels=("cg_tanh_s8", "cg_tanh_f32"))
+@lowering("TANH", dtypes=("int8", "float32", int16.DTYPE), kernels=("cg_tanh_s8", "cg_tanh_f32", "cg_tanh_s16"))
 def tanh(ctx: LowerContext, op: ir.Operator) -> Layer:
+    if int16.is_int16(ctx.input(op, 0)):
+        return int16.sigmoid(ctx, op, tanh=True)
     inp, out, dt = _io(ctx, op)
     if dt == "f32":
         return _unary_f32(op, inp, out, "tanh")

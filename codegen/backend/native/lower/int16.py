@@ -1,6 +1,6 @@
 """16x8 quantization (int16 activations, int8 weights, int64 bias): CONV_2D, DEPTHWISE_CONV_2D,
-FULLY_CONNECTED, ADD, SUB, MUL, CONCATENATION, PAD, MEAN, LEAKY_RELU, SOFTMAX, QUANTIZE and DEQUANTIZE with
-TFLM's reference int16 arithmetic.
+FULLY_CONNECTED, ADD, SUB, MUL, CONCATENATION, PAD, MEAN, LEAKY_RELU, SOFTMAX, LOGISTIC, TANH, QUANTIZE and
+DEQUANTIZE with TFLM's reference int16 arithmetic.
 
 The op families' lowerings (conv.py, elementwise.py, quant.py, shape.py, activation.py, pool.py) dispatch here
 when their input is int16. int16 activations have zero point 0 (TFLite's 16x8 scheme); conv and fully
@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from codegen import ir
-from codegen.backend.native import prepare
+from codegen.backend.native import prepare, prepare_sigmoid
 from codegen.backend.native.kernels import LowerContext
 from codegen.backend.native.layers import CFloat, ConstArray, ConstRef, KernelCall, Layer, Literal, TensorRef
 from codegen.backend.native.lower.common import require, scale_zp, size
@@ -456,7 +456,33 @@ def softmax(ctx: LowerContext, op: ir.Softmax) -> Layer:
     return Layer(op.index, op.op, DTYPE, (call,), (exp_lut, rec_lut), output=out.index)
 
 
+def sigmoid(ctx: LowerContext, op: ir.Operator, tanh: bool) -> Layer:
+    """int16 LOGISTIC / TANH: TFLM's interpolated sigmoid table (``prepare_sigmoid``) and input rescaling."""
+    inp, out = ctx.required(op, 0), ctx.output(op)
+    (in_s, _), (out_s, _) = _activation(op, op.op, inp, out)
+    require(inp.size == out.size, f"{op.op} changes the number of elements")
+    out_log2, out_pot = prepare_sigmoid.checked_log2(out_s)
+    require(out_pot and out_log2 == -15, f"int16 {op.op} needs output scale 1/32768 (as TFLM), got {out_s:g}")
+    mult, shift = prepare_sigmoid.input_rescale(in_s, tanh)
+    # TFLM computes input * multiplier + rounding in int32: larger multipliers overflow (input scales above ~5)
+    require(1 <= mult <= 65535, f"int16 {op.op} input scale {in_s:g} is outside TFLM's int32 arithmetic range")
+    table = ConstArray(f"l{op.index}_sigmoid_table", prepare_sigmoid.sigmoid_table(), weight=False)
+    kind = "tanh" if tanh else "logistic"
+    call = KernelCall(
+        f"cg_{kind}_s16",
+        "cg_sigmoid_s16_params",
+        (
+            ("size", inp.size),
+            ("input_multiplier", mult),
+            ("input_right_shift", shift),
+            ("sigmoid_table", ConstRef(table.name)),
+        ),
+        (("const int16_t *", TensorRef(inp.index)), ("int16_t *", TensorRef(out.index))),
+    )
+    return Layer(op.index, op.op, DTYPE, (call,), (table,), output=out.index)
+
+
 __all__ = [
     "DTYPE", "add_sub", "concatenation", "conv2d", "depthwise_conv2d", "dequantize", "fully_connected", "is_int16",
-    "leaky_relu", "mean", "mul", "pad", "quantize", "softmax",
+    "leaky_relu", "mean", "mul", "pad", "quantize", "sigmoid", "softmax",
 ]
