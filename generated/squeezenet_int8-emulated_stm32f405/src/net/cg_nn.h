@@ -335,6 +335,17 @@ typedef cg_logistic_s8_params cg_tanh_s8_params;
 
 cg_status cg_tanh_s8(const cg_tanh_s8_params *p, const int8_t *input, int8_t *output);
 
+typedef struct {
+    int32_t size;
+    int32_t input_multiplier;          /* input * multiplier >> input_right_shift (rounded): table scale */
+    int32_t input_right_shift;         /* 1 / (3 * 4096) for LOGISTIC, 1 / (3 * 2048) for TANH */
+    const uint16_t *sigmoid_table;     /* 256 entries: sigmoid(i / 24) in Q0.16 (computed at generation time) */
+} cg_sigmoid_s16_params;
+
+/* int16 LOGISTIC and TANH (16x8 models): input zero point 0, output scale 1/32768 and zero point 0. */
+cg_status cg_logistic_s16(const cg_sigmoid_s16_params *p, const int16_t *input, int16_t *output);
+cg_status cg_tanh_s16(const cg_sigmoid_s16_params *p, const int16_t *input, int16_t *output);
+
 /* Element-wise unary op on `size` floats. */
 typedef struct {
     int32_t size;
