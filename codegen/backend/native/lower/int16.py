@@ -10,6 +10,7 @@ connected accumulate in int64 and requantize with the multiplier reduced to Q15 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -86,8 +87,8 @@ def _requant(op: ir.Operator, in_s: float, w_scales: list[float], out: ir.Tensor
     return params, [mult, shift]
 
 
-def _bias(ctx: LowerContext, op: ir.Operator, n: int) -> tuple[ConstRef | None, list[ConstArray]]:
-    b = ctx.input(op, 2)
+def _bias(ctx: LowerContext, op: ir.Operator, n: int, index: int = 2) -> tuple[ConstRef | None, list[ConstArray]]:
+    b = ctx.input(op, index)
     if b is None:
         return None, []
     require(b.is_constant, "bias must be a constant tensor")
@@ -96,6 +97,27 @@ def _bias(ctx: LowerContext, op: ir.Operator, n: int) -> tuple[ConstRef | None, 
     require(data.size == n, f"bias has {data.size} values for {n} channels")
     c = ConstArray(f"l{op.index}_bias", data, source_tensor=b.index)
     return ConstRef(c.name), [c]
+
+
+@dataclass(frozen=True)
+class ConvLike:
+    """The 16x8 filter, bias and requantization of a convolution-like layer (``conv_like``)."""
+
+    filter: ConstRef
+    bias: ConstRef | None
+    params: tuple  # input/output offsets, clamps, per-channel multiplier and shift
+    consts: tuple[ConstArray, ...]
+
+
+def conv_like(ctx: LowerContext, op: ir.Operator, inp: ir.Tensor, filt: ir.Tensor, out: ir.Tensor, channels: int,
+              bias_input: int = 2) -> ConvLike:
+    """Checks and constants shared by 16x8 layers with an int8 per-channel filter and an int64 bias."""
+    ((in_s, _), _) = _activation(op, op.op, inp, out)
+    w, scales = _weights(filt, channels, op.op)
+    requant, consts = _requant(op, in_s, scales, out)
+    bias_ref, bias = _bias(ctx, op, channels, bias_input)
+    filt_c = ConstArray(f"l{op.index}_filter", np.ascontiguousarray(w).astype(np.int8), source_tensor=filt.index)
+    return ConvLike(ConstRef(filt_c.name), bias_ref, requant, (filt_c, *bias, *consts))
 
 
 def _geometry(op: ir.Conv2D | ir.DepthwiseConv2D, inp: ir.Tensor, filt: ir.Tensor, out: ir.Tensor):
@@ -483,6 +505,6 @@ def sigmoid(ctx: LowerContext, op: ir.Operator, tanh: bool) -> Layer:
 
 
 __all__ = [
-    "DTYPE", "add_sub", "concatenation", "conv2d", "depthwise_conv2d", "dequantize", "fully_connected", "is_int16",
-    "leaky_relu", "mean", "mul", "pad", "quantize", "sigmoid", "softmax",
+    "DTYPE", "ConvLike", "add_sub", "concatenation", "conv2d", "conv_like", "depthwise_conv2d", "dequantize",
+    "fully_connected", "is_int16", "leaky_relu", "mean", "mul", "pad", "quantize", "sigmoid", "softmax",
 ]

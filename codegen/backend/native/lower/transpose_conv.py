@@ -1,4 +1,5 @@
-"""TRANSPOSE_CONV (int8 with per-channel requantization, float32), as TFLM's reference kernels."""
+"""TRANSPOSE_CONV (int8 with per-channel requantization, 16x8 with an int64 accumulator, float32), as TFLM's
+reference kernels."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from codegen import ir
 from codegen.backend.native import bounds, prepare
 from codegen.backend.native.kernels import LowerContext, Unsupported, lowering
 from codegen.backend.native.layers import CFloat, ConstArray, ConstRef, Dims, KernelCall, Layer, ScratchRef, TensorRef
+from codegen.backend.native.lower import int16
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
 
 
@@ -19,19 +21,25 @@ def _const(t: ir.Tensor | None, what: str) -> np.ndarray:
     return t.data
 
 
-def scratch_bytes(out: Dims) -> int:
-    """``cg_transpose_conv_s8_get_scratch_size``: one int32 accumulator per output element."""
-    return out.n * out.h * out.w * out.c * 4
+def scratch_bytes(out: Dims, accumulator_bytes: int = 4) -> int:
+    """``cg_transpose_conv_s8_get_scratch_size`` (one int32 accumulator per output element) or, with
+    ``accumulator_bytes`` 8, ``cg_transpose_conv_s16_get_scratch_size`` (int64)."""
+    return out.n * out.h * out.w * out.c * accumulator_bytes
 
 
-@lowering("TRANSPOSE_CONV", dtypes=("int8", "float32"), kernels=("cg_transpose_conv_s8", "cg_transpose_conv_f32"))
+@lowering(
+    "TRANSPOSE_CONV",
+    dtypes=("int8", "float32", int16.DTYPE),
+    kernels=("cg_transpose_conv_s8", "cg_transpose_conv_f32", "cg_transpose_conv_s16"),
+)
 def transpose_conv(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = cast(ir.TransposeConv, op)
     filt, inp, out, b = ctx.input(op, 1), ctx.input(op, 2), ctx.output(op), ctx.input(op, 3)
     if inp is None or filt is None:
         raise Unsupported("TRANSPOSE_CONV needs an input and a filter")
-    dt = same_dtype(op.op, inp, out)
-    require(filt.dtype is inp.dtype, "TRANSPOSE_CONV with a filter of another type (hybrid) is not implemented")
+    s16 = int16.is_int16(inp)
+    dt = int16.DTYPE if s16 else same_dtype(op.op, inp, out)
+    require(s16 or filt.dtype is inp.dtype, "TRANSPOSE_CONV with a filter of another type (hybrid) is not implemented")
     w = _const(filt, "filter")
     i, f, o = nhwc(inp.shape, "input"), nhwc(filt.shape, "filter"), nhwc(out.shape, "output")
     require(f.c == i.c and f.n == o.c and i.n == o.n, "TRANSPOSE_CONV filter does not match input and output")
@@ -45,6 +53,8 @@ def transpose_conv(ctx: LowerContext, op: ir.Operator) -> Layer:
     geo = (("input", i), ("filter", f), ("output", o), ("stride_h", op.stride_h), ("stride_w", op.stride_w),
            ("pad_h", pad_h), ("pad_w", pad_w))
     x = op.index
+    if s16:
+        return _int16(ctx, op, geo, o)
     consts = [ConstArray(f"l{x}_filter", np.ascontiguousarray(w).astype(w.dtype), source_tensor=filt.index)]
     bias_ref = None
     if dt == "f32":
@@ -82,6 +92,18 @@ def transpose_conv(ctx: LowerContext, op: ir.Operator) -> Layer:
                        ("const int32_t *", bias_ref), ("int8_t *", TensorRef(out.index)),
                        ("int32_t *", ScratchRef())))
     return Layer(op.index, op.op, dt, (call,), tuple(consts), scratch_bytes=scratch_bytes(o), output=out.index)
+
+
+def _int16(ctx: LowerContext, op: ir.TransposeConv, geo: tuple, o: Dims) -> Layer:
+    """16x8: int16 input and output (zero points 0), int8 filter, int64 bias, int64 scratch accumulator."""
+    filt, inp, out = ctx.required(op, 1), ctx.required(op, 2), ctx.output(op)
+    layer = int16.conv_like(ctx, op, inp, filt, out, o.c, bias_input=3)
+    call = KernelCall("cg_transpose_conv_s16", "cg_transpose_conv_s8_params", (*geo, *layer.params),
+                      (("const int16_t *", TensorRef(inp.index)), ("const int8_t *", layer.filter),
+                       ("const int64_t *", layer.bias), ("int16_t *", TensorRef(out.index)),
+                       ("int64_t *", ScratchRef())))
+    return Layer(op.index, op.op, int16.DTYPE, (call,), layer.consts, scratch_bytes=scratch_bytes(o, 8),
+                 output=out.index)
 
 
 @bounds.extent("cg_transpose_conv_s8_params", "cg_transpose_conv_f32_params")
