@@ -136,6 +136,11 @@ cg_status cg_transpose_conv_s8(const cg_transpose_conv_s8_params *p, const int8_
                                const int32_t *bias, int8_t *output, int32_t *scratch);
 cg_status cg_transpose_conv_f32(const cg_transpose_conv_f32_params *p, const float *input, const float *filter,
                                 const float *bias, float *output);
+/* 16x8 (int16 activations, zero points 0, int64 bias): accumulates in `scratch` (output.n*h*w*c int64,
+ * cg_transpose_conv_s16_get_scratch_size bytes), requantized as cg_requantize_s64. */
+int32_t cg_transpose_conv_s16_get_scratch_size(const cg_dims *output);
+cg_status cg_transpose_conv_s16(const cg_transpose_conv_s8_params *p, const int16_t *input, const int8_t *filter,
+                                const int64_t *bias, int16_t *output, int64_t *scratch);
 
 /* BATCH_MATMUL: out[b][i][j] = sum_k (lhs[b](i, k) + lhs_offset) * (rhs[b](k, j) + rhs_offset), requantized
  * (int8) or as is (float32). Element (i, k) of lhs batch b lies at b0 * lhs_batch_stride[0] + ... +
