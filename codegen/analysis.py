@@ -55,15 +55,18 @@ class RamUse:
     firmware: int  # firmware state besides the network (estimate)
     stack: int  # stack the firmware reserves in static RAM (link script)
     heap_stack: int = 0  # a task stack allocated from the heap at boot (ESP-IDF main task): not static data
+    state: int = 0  # variable (state) tensors kept across inferences (SVDF, LSTM), outside the arena
 
     @property
     def total(self) -> int:
-        return self.arena + self.decoded + self.firmware + self.stack
+        return self.arena + self.decoded + self.state + self.firmware + self.stack
 
     def describe(self) -> str:
         parts = [f"arena {self.arena:,}"]
         if self.decoded:
             parts.append(f"decoded weights {self.decoded:,}")
+        if self.state:
+            parts.append(f"state tensors {self.state:,}")
         parts += [f"firmware state ~{self.firmware:,}", f"stack reserve {self.stack:,}"]
         note = f" (main task stack {self.heap_stack:,} from the heap, outside this budget)" if self.heap_stack else ""
         return " + ".join(parts) + note
@@ -91,8 +94,10 @@ def stack_reserve(board: Board) -> int:
     return DEFAULT_STACK_RESERVE
 
 
-def ram_use(board: Board, arena: int, decoded: int = 0, layers: int = 0, arena_in_psram: bool = False) -> RamUse:
-    """Internal RAM of a firmware for ``board`` with a planned ``arena``, ``decoded`` weight bytes and ``layers``."""
+def ram_use(board: Board, arena: int, decoded: int = 0, layers: int = 0, arena_in_psram: bool = False,
+            state: int = 0) -> RamUse:
+    """Internal RAM of a firmware for ``board`` with a planned ``arena``, ``decoded`` weight bytes, ``layers`` and
+    ``state`` bytes of variable tensors."""
     stack = stack_reserve(board)
     heap = board.template == "esp32"
     return RamUse(
@@ -102,6 +107,7 @@ def ram_use(board: Board, arena: int, decoded: int = 0, layers: int = 0, arena_i
         + FIRMWARE_STATE_PER_LAYER * int(layers),
         stack=0 if heap else stack,
         heap_stack=stack if heap else 0,
+        state=int(state),
     )
 
 
@@ -134,6 +140,7 @@ class ModelCost:
     peak_activation_bytes: int
     peak_method: str
     fit: FitVerdict | None = None
+    state_bytes: int = 0  # variable (state) tensors, a static buffer beside the arena
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -188,6 +195,13 @@ def planned_peak(graph: Graph, board: Board | None = None) -> tuple[int, str]:
         return liveness_peak(graph), "liveness estimate"
 
 
+def state_bytes(graph: Graph) -> int:
+    """Static RAM of the variable (state) tensors the operators keep across inferences, as the native planner
+    lays them out (each 16-byte aligned)."""
+    return sum((t.nbytes + 15) // 16 * 16 for t in graph.tensors if t.is_variable
+               and any(t.index in op.inputs for op in graph.operators))
+
+
 def _board_weight_bytes(graph: Graph, board: Board, model_bytes: int) -> int:
     """Flash the weights take as generated for ``board`` (the kernels of its core may store them packed, e.g. the
     Cortex-M DSP variants widen some to 16 bits), as ``codegen generate`` stores them without a codec; the model's
@@ -218,6 +232,7 @@ def analyze(graph: Graph, board: Board | None = None) -> ModelCost:
     params = [t for t in graph.constant_tensors if is_parameter(t)]
     weight_bytes = sum(t.nbytes for t in params)
     peak, method = planned_peak(graph, board)
+    state = state_bytes(graph)
     fit = None
     if board is not None:
         flash_available, code = board.flash_bytes, CODE_BYTES_ESTIMATE
@@ -226,8 +241,8 @@ def analyze(graph: Graph, board: Board | None = None) -> ModelCost:
 
             flash_available, code = app_flash_bytes(board), IDF_CODE_BYTES_ESTIMATE
         # boards with PSRAM: an arena too large for internal RAM goes there (as the project writer places it)
-        psram = board.psram_bytes > 0 and ram_use(board, peak, layers=len(layers)).total > board.ram_bytes
-        ram = ram_use(board, peak, layers=len(layers), arena_in_psram=psram)
+        psram = board.psram_bytes > 0 and ram_use(board, peak, layers=len(layers), state=state).total > board.ram_bytes
+        ram = ram_use(board, peak, layers=len(layers), arena_in_psram=psram, state=state)
         fit = FitVerdict(
             board=board.name,
             flash_needed=_board_weight_bytes(graph, board, weight_bytes) + code,
@@ -249,4 +264,5 @@ def analyze(graph: Graph, board: Board | None = None) -> ModelCost:
         peak_activation_bytes=peak,
         peak_method=method,
         fit=fit,
+        state_bytes=state,
     )

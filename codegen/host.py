@@ -160,6 +160,12 @@ class HostModel:
         )
         return self._outputs_from(blob)
 
+    def reset(self) -> None:
+        """Clear the variable (state) tensors (``P_reset``: what a fresh TFLM interpreter starts from). Runs carry
+        state from one to the next otherwise; a sanitized build starts every :meth:`predict_many` fresh."""
+        if self._lib is not None:
+            getattr(self._lib, f"{self.sources.prefix}_reset")()
+
     def predict_many(self, xs: list) -> list[list[np.ndarray]]:
         if not self.sanitize:
             return [self.predict(x) for x in xs]

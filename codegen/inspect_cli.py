@@ -58,6 +58,9 @@ def format_cost(cost: ModelCost) -> str:
         f"ops:          {', '.join(cost.op_set)}",
         f"arena:        {cost.peak_activation_bytes:,} bytes of activations and scratch ({cost.peak_method})",
     ]
+    if cost.state_bytes:
+        lines.append(f"state:        {cost.state_bytes:,} bytes of variable tensors kept across inferences "
+                     "(a static buffer beside the arena)")
     if cost.fit is not None:
         f = cost.fit
         lines.append(

@@ -27,6 +27,7 @@ class Deployed:
     arena_bytes: int  # planned activations + scratch (+ per-layer decode buffers in "layer" mode)
     decoded_bytes: int  # static RAM of the weights decoded at init
     zero_share: float  # share of zero values in the model's int8 weight arrays (pruned weights)
+    state_bytes: int = 0  # variable (state) tensors kept across inferences (SVDF, LSTM), beside the arena
 
     @property
     def flash_bytes(self) -> int:
@@ -34,7 +35,7 @@ class Deployed:
 
     @property
     def ram_bytes(self) -> int:
-        return self.arena_bytes + self.decoded_bytes
+        return self.arena_bytes + self.decoded_bytes + self.state_bytes
 
     def to_json(self) -> dict:
         return {**asdict(self), "flash_bytes": self.flash_bytes, "ram_bytes": self.ram_bytes}
@@ -47,6 +48,7 @@ class Deployed:
             + (f" + decoder code {self.decoder_code_bytes:,} B" if self.decoder_code_bytes else ""),
             f"deployed RAM: arena {self.arena_bytes:,} B"
             + (f" + decoded weights {self.decoded_bytes:,} B" if self.decoded_bytes else "")
+            + (f" + state tensors {self.state_bytes:,} B" if self.state_bytes else "")
             + f" = {self.ram_bytes:,} B (plus firmware state and stack)",
         ])
 
@@ -72,4 +74,5 @@ def deployed(graph: Graph, board: Board | None, compress: str = "none", decode: 
         arena_bytes=sources.arena_bytes,
         decoded_bytes=sources.decoded_bytes,
         zero_share=zeros / total if total else 0.0,
+        state_bytes=sources.state_bytes,
     )

@@ -176,7 +176,7 @@ def _tensor(index: int, t: Any, buffers: list[Any], data: bytes, source: str) ->
     if not 0 <= t.buffer < max(len(buffers), 1):
         raise ModelError(f"{source}: tensor {index} ({tname}) refers to buffer {t.buffer}, but the model has "
                          f"{len(buffers)}", hint="the file is corrupted; re-export it")
-    if 0 < t.buffer < len(buffers):
+    if 0 < t.buffer < len(buffers) and not t.isVariable:  # TFLM clears variable tensors: a buffer is ignored
         array = _buffer_bytes(buffers[t.buffer], data, source, index)
     if array is not None:
         count = 1

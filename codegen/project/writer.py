@@ -246,7 +246,8 @@ def source_root(board: Board) -> str:
 
 def arena_in_psram(board: Board, sources: NetworkSources) -> bool:
     """Boards with PSRAM: the arena goes there only when it does not fit the internal RAM budget."""
-    internal = ram_use(board, sources.arena_bytes, getattr(sources, "decoded_bytes", 0), sources.num_layers)
+    internal = ram_use(board, sources.arena_bytes, getattr(sources, "decoded_bytes", 0), sources.num_layers,
+                       state=getattr(sources, "state_bytes", 0))
     return board.psram_bytes > 0 and internal.total > board.ram_bytes
 
 
@@ -260,7 +261,8 @@ def check_fit(board: Board, sources: NetworkSources) -> FitVerdict:
         code = IDF_CODE_BYTES_ESTIMATE
     arena = int(sources.arena_bytes)
     # arena + weights decoded once at init (Huffman "init" mode) + firmware state + stack reserve
-    ram = ram_use(board, arena, getattr(sources, "decoded_bytes", 0), sources.num_layers, arena_in_psram=psram)
+    ram = ram_use(board, arena, getattr(sources, "decoded_bytes", 0), sources.num_layers, arena_in_psram=psram,
+                  state=getattr(sources, "state_bytes", 0))
     return FitVerdict(
         board=board.name,
         flash_needed=code + int(sources.weight_bytes),

@@ -36,18 +36,22 @@ class ShapeRule:
     max_inputs: int
     outputs: int
     optional: frozenset[int] = field(default_factory=frozenset)
+    variable: frozenset[int] = field(default_factory=frozenset)
 
 
 SHAPE_RULES: dict[str, ShapeRule] = {}
 
 
 def shape_rule(
-    *ops: str, inputs: int | tuple[int, int] = 1, outputs: int = 1, optional: tuple[int, ...] = ()
+    *ops: str, inputs: int | tuple[int, int] = 1, outputs: int = 1, optional: tuple[int, ...] = (),
+    variable: tuple[int, ...] = (),
 ) -> Callable[[Callable[[OpCheck], RuleResult]], Callable[[OpCheck], RuleResult]]:
     """Register the shape rule of one or more TFLite builtin operators (a name registered twice is an error).
 
     ``inputs`` is the exact number of input operands or a (min, max) range; ``optional`` lists the input
-    positions that may be absent (-1); ``outputs`` is the exact number of outputs.
+    positions that may be absent (-1); ``outputs`` is the exact number of outputs; ``variable`` lists the input
+    positions that are the operator's state: there, and only there, a variable tensor (``is_variable``, kept
+    across inferences) is read, and it must be one (TFLM's Prepare checks the same).
     """
     lo, hi = (inputs, inputs) if isinstance(inputs, int) else inputs
 
@@ -55,7 +59,7 @@ def shape_rule(
         for op in ops:
             if op in SHAPE_RULES:
                 raise TypeError(f"shape rule for {op} registered twice")
-            SHAPE_RULES[op] = ShapeRule(op, fn, lo, hi, outputs, frozenset(optional))
+            SHAPE_RULES[op] = ShapeRule(op, fn, lo, hi, outputs, frozenset(optional), frozenset(variable))
         return fn
 
     return deco
@@ -132,6 +136,13 @@ class OpCheck:
         return tuple(out)
 
 
+def variable_inputs(op: str) -> frozenset[int] | None:
+    """Input positions of operator ``op`` that hold its state (variable tensors): empty for stateless ops, ``None``
+    for an operator without a shape rule (only ``analyze`` reads it; no backend generates it)."""
+    rule = SHAPE_RULES.get(op)
+    return rule.variable if rule is not None else None
+
+
 def check_operator(graph: ir.Graph, op: ir.Operator) -> None:
     """Arity, shared integer parameters, and the op's own shape rule (if any); raises :class:`OpInvalid`."""
     for name in POSITIVE_PARAMS:
@@ -152,6 +163,9 @@ def check_operator(graph: ir.Graph, op: ir.Operator) -> None:
     for i, t in enumerate(op.inputs):
         if t < 0 and i not in rule.optional:
             raise OpInvalid(f"input {i} is missing (index {t})")
+        if t >= 0 and i in rule.variable and not graph.tensors[t].is_variable:
+            raise OpInvalid(f"input {i} (tensor {t}, {graph.tensors[t].name}) is the operator's state, but is not a "
+                            "variable tensor")
     if rule.outputs >= 0 and len(op.outputs) != rule.outputs:  # -1: any number (SPLIT, UNPACK)
         raise OpInvalid(f"has {len(op.outputs)} outputs, expected {rule.outputs}")
     result = rule.fn(OpCheck(graph, op))
@@ -373,4 +387,4 @@ def _pad(c: OpCheck) -> RuleResult:
     return tuple(int(s + pads[d, 0] + pads[d, 1]) for d, s in enumerate(x.shape))
 
 
-from codegen.validation import rules_layout  # noqa: E402, F401  (registers the layout ops' rules)
+from codegen.validation import rules_layout, rules_sequence  # noqa: E402, F401  (register the layout and sequence ops' rules)

@@ -6,7 +6,7 @@ import math
 
 from codegen import ir
 from codegen.errors import InconsistentModelError
-from codegen.validation.rules import OpInvalid, check_operator
+from codegen.validation.rules import OpInvalid, check_operator, variable_inputs
 
 HINT = "the model file is inconsistent (edited or corrupted?); re-export it with the TFLite converter"
 
@@ -43,6 +43,13 @@ def validate_graph(graph: ir.Graph) -> None:
             if not 0 <= t < n:
                 fail(f"{label} input {k} refers to tensor {t}, but the graph has {n} tensors")
             tensor = graph.tensors[t]
+            state_inputs = variable_inputs(op.op)
+            if tensor.is_variable and state_inputs is not None and k not in state_inputs:
+                fail(f"{label} input {k} is tensor {t} ({tensor.name}), a variable (state) tensor, which only an "
+                     "operator that keeps state (SVDF, LSTM) may read at its state input")
+            if state_inputs and k in state_inputs and not tensor.is_variable:
+                fail(f"{label} input {k} is its state, tensor {t} ({tensor.name}), which is not a variable tensor "
+                     "(TFLite is_variable): the state must persist across inferences")
             if not tensor.is_constant and not tensor.is_variable and t not in written:
                 fail(f"{label} reads tensor {t} ({tensor.name}) before any operator writes it")
             used.add(t)
@@ -52,6 +59,9 @@ def validate_graph(graph: ir.Graph) -> None:
             tensor = graph.tensors[t]
             if tensor.is_constant:
                 fail(f"{label} writes tensor {t} ({tensor.name}), which is a constant")
+            if tensor.is_variable:
+                fail(f"{label} writes tensor {t} ({tensor.name}), which is a variable (state) tensor: only the "
+                     "operator that owns it updates it, through its state input")
             if t in graph.inputs:
                 fail(f"{label} writes tensor {t} ({tensor.name}), which is a graph input")
             if t in written:
@@ -80,6 +90,8 @@ def _check_io(graph: ir.Graph, n: int, fail) -> None:  # noqa: ANN001 - a local 
                 fail(f"graph {what} {k} refers to tensor {t}, but the graph has {n} tensors")
             if graph.tensors[t].is_constant:
                 fail(f"graph {what} {k} (tensor {t}, {graph.tensors[t].name}) is a constant buffer")
+            if graph.tensors[t].is_variable:
+                fail(f"graph {what} {k} (tensor {t}, {graph.tensors[t].name}) is a variable (state) tensor")
 
 
 def _check_tensor(t: ir.Tensor, fail) -> None:  # noqa: ANN001

@@ -6,6 +6,8 @@ keyed by kernel name or, for kernel families sharing a parameter struct, by the 
 
 - an activation tensor argument: the extent fits the tensor (``nbytes``), and the tensor lies inside the arena;
 - a constant argument (filter, bias, multipliers named in the parameters): the extent fits the constant;
+- a variable (state) tensor argument: the extent fits the tensor, which lies inside the static state buffer
+  (the planner keeps state out of the arena);
 - the scratch argument: the extent fits the layer's planned scratch, inside the arena;
 - every graph input/output and every planned buffer lies inside the arena.
 
@@ -265,6 +267,11 @@ def prove(
         if offsets[t] + graph.tensors[t].nbytes > arena:
             fail(f"graph input/output tensor {t} ends beyond the {arena}-byte arena")
 
+    for t, offset in plan.state_offsets:
+        if offset < 0 or offset + graph.tensors[t].nbytes > plan.state_bytes:
+            fail(f"variable tensor {t} ends beyond the {plan.state_bytes}-byte state buffer")
+    state = dict(plan.state_offsets)
+
     for layer in layers:
         label = f"layer {layer.index} ({layer.op})"
         _check_shifts(label, layer, where)
@@ -282,6 +289,12 @@ def prove(
                 if count < 0:
                     fail(f"{label}: {call.kernel} argument {k} has a negative extent {count}")
                 need = count * _elem_size(ctype)
+                if isinstance(operand, TensorRef) and operand.tensor in state:
+                    t = graph.tensors[operand.tensor]
+                    if need > t.nbytes:
+                        fail(f"{label}: {call.kernel} argument {k} touches {need} bytes of state tensor {t.index} "
+                             f"({t.name}), which holds {t.nbytes}")
+                    continue
                 _check_operand(label, call.kernel, k, operand, need, layer, graph, offsets, scratch_offsets,
                                consts, arena, fail)
             p = dict(call.params)

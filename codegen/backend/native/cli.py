@@ -126,6 +126,7 @@ def run_emit_c(args: argparse.Namespace) -> int:
         "out": str(out),
         "files": [p.name for p in written],
         "arena_bytes": sources.arena_bytes,
+        "state_bytes": sources.state_bytes,
         "weight_bytes": sources.weight_bytes,
         "layers": sources.num_layers,
         "kernels": list(sources.kernels),
@@ -135,7 +136,9 @@ def run_emit_c(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         print(
-            f"wrote {len(written)} files to {out}: arena {sources.arena_bytes} B, weights {sources.weight_bytes} B, "
+            f"wrote {len(written)} files to {out}: arena {sources.arena_bytes} B, "
+            + (f"state {sources.state_bytes} B, " if sources.state_bytes else "")
+            + f"weights {sources.weight_bytes} B, "
             f"{sources.num_layers} layers, kernels {', '.join(sources.kernels)}"
         )
         if acct.decode != "none":

@@ -124,6 +124,7 @@ class NativeSources:
     constants: tuple[StoredConstant, ...] = field(default=(), compare=False)
     decode: str = "none"  # "none" (no encoded constant), "layer" or "init"
     decoded_bytes: int = 0  # static RAM of the decoded weights ("init" mode), outside the arena
+    state_bytes: int = 0  # static RAM of the variable (state) tensors, outside the arena (P_reset clears it)
     const_ops: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (constant, op reading it)
 
     def write(self, out_dir: Path) -> list[Path]:
@@ -231,6 +232,8 @@ class _Render:
         if op is None:
             return "NULL"
         if isinstance(op, TensorRef):
+            if self.plan.is_state(op.tensor):
+                return f"({ctype})({self.prefix}_state + {self.plan.state_offset(op.tensor)}u)"
             return self.arena(self.plan.tensor_offset(op.tensor), ctype)
         if isinstance(op, ConstRef):
             return self.const_expr(op.name, ctype)
@@ -354,6 +357,8 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
         "init_steps": init_steps,
         "decoded_bytes": decoded_bytes,
         "decode_mode": options.decode if blobs else "none",
+        "state_bytes": plan.state_bytes,
+        "state": _state_ctx(graph, plan),
     }
     env = _env()
     files: dict[str, bytes] = {}
@@ -399,7 +404,23 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
         const_ops=tuple((c.name, layer.op) for layer in layers for c in layer.consts),
         decode=options.decode if blobs else "none",
         decoded_bytes=decoded_bytes,
+        state_bytes=plan.state_bytes,
     )
+
+
+def _state_ctx(graph: ir.Graph, plan: MemoryPlan) -> list[dict[str, Any]]:
+    """What ``P_reset`` writes into each variable tensor: TFLM's ResetVariableTensors value (the zero point
+    byte for int8 tensors, 0 otherwise) over the tensor's bytes."""
+    out = []
+    for t, offset in plan.state_offsets:
+        tensor = graph.tensors[t]
+        value = 0
+        if tensor.dtype is ir.DType.INT8 and tensor.quant is not None:
+            value = int(tensor.quant.zero_point[0])
+        out.append({"offset": offset, "nbytes": tensor.nbytes, "value": value & 0xFF if value else 0,
+                    "comment": f"tensor {t} '{_safe_comment(tensor.name)}', {tensor.dtype.value}"
+                               + (f", zero point {value}" if value else "")})
+    return out
 
 
 _INIT_SCRATCH = "#codec_scratch_init"

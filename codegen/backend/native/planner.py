@@ -7,6 +7,10 @@ that dies at that layer, as far as the kernel's access pattern allows (:mod:`.ac
 most ``max_delta`` bytes above the input). Buffers are placed first-fit at the lowest 16-byte-aligned offset
 that respects these constraints; several placement orders are tried and the smallest arena is kept (ties: the
 first order in :data:`ORDERS`). The result is deterministic.
+
+Variable (state) tensors, which TFLite marks ``is_variable`` (SVDF's activation state, LSTM's cell and output
+state), keep their values from one inference to the next: they are not arena buffers but get fixed offsets in a
+separate static state buffer (:func:`plan_state`), which ``P_init``/``P_reset`` clear.
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ class MemoryPlan:
     decode_offsets: tuple[tuple[str, int], ...] = ()  # (constant name, arena offset)
     overlaps: tuple[Overlap, ...] = ()  # the in-place overlaps the planner was allowed to use
     order: str = "size"  # how the placement order that gave the smallest arena was found
+    state_offsets: tuple[tuple[int, int], ...] = ()  # (variable tensor index, offset in the state buffer)
+    state_bytes: int = 0  # the static state buffer (variable tensors), outside the arena
 
     def tensor_offset(self, tensor: int) -> int:
         return dict(self.tensor_offsets)[tensor]
@@ -71,6 +77,12 @@ class MemoryPlan:
 
     def decode_offset(self, name: str) -> int:
         return dict(self.decode_offsets)[name]
+
+    def state_offset(self, tensor: int) -> int:
+        return dict(self.state_offsets)[tensor]
+
+    def is_state(self, tensor: int) -> bool:
+        return any(t == tensor for t, _ in self.state_offsets)
 
     @property
     def tensor_bytes(self) -> int:
@@ -97,6 +109,17 @@ def _find(parent: dict[int, int], t: int) -> int:
     return t
 
 
+def plan_state(graph: ir.Graph) -> tuple[tuple[tuple[int, int], ...], int]:
+    """Offsets of the variable tensors the operators read, in the static state buffer (in tensor order, each
+    16-byte aligned), and the buffer's size. They persist across inferences, so they never share the arena."""
+    used = sorted({t for op in graph.operators for t in op.inputs if t >= 0 and graph.tensors[t].is_variable})
+    offsets, offset = [], 0
+    for t in used:
+        offsets.append((t, offset))
+        offset += align(graph.tensors[t].nbytes)
+    return tuple(offsets), offset
+
+
 def plan_layers(
     graph: ir.Graph,
     layers: tuple[Layer, ...] | list[Layer],
@@ -118,7 +141,7 @@ def plan_layers(
     last: dict[int, int] = {}
 
     def touch(t: int, pos: int) -> None:
-        if t < 0 or graph.tensors[t].is_constant:
+        if t < 0 or graph.tensors[t].is_constant or graph.tensors[t].is_variable:
             return
         r = _find(parent, t)
         first[r] = min(first.get(r, pos), pos)
@@ -175,8 +198,10 @@ def plan_layers(
     tensor_offsets = sorted((t, b.offset) for b in placed if b.kind == "tensor" for t in b.tensors)
     scratch = sorted((int(b.key[1:]), b.offset) for b in placed if b.kind == "scratch")
     decode = sorted((b.key[2:], b.offset) for b in placed if b.kind == "decode")
+    state_offsets, state_bytes = plan_state(graph)
     result = MemoryPlan(
-        arena, tuple(placed), tuple(tensor_offsets), tuple(scratch), tuple(decode), tuple(overlaps), order
+        arena, tuple(placed), tuple(tensor_offsets), tuple(scratch), tuple(decode), tuple(overlaps), order,
+        state_offsets, state_bytes,
     )
     problems = violations(result)
     if problems:  # an invariant of the placement, not an input error
