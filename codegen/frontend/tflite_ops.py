@@ -189,6 +189,11 @@ def _batch_matmul(o: Any, common: dict[str, Any]) -> ir.Operator:
     return ir.BatchMatMul(adj_x=bool(o.adjX) if o else False, adj_y=bool(o.adjY) if o else False, **common)
 
 
+@handler("SVDF")
+def _svdf(o: Any, common: dict[str, Any]) -> ir.Operator:
+    return ir.Svdf(rank=int(o.rank), activation=_act(o), **common)
+
+
 @handler("DIV")
 def _div(o: Any, common: dict[str, Any]) -> ir.Operator:
     return ir.Div(activation=_act(o), **common)

@@ -9,5 +9,6 @@ from codegen.backend.native.lower import (  # noqa: F401
     pool,
     quant,
     shape,
+    svdf,
     transpose_conv,
 )
