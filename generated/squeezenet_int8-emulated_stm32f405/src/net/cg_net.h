@@ -20,11 +20,15 @@ extern "C" {
 #define CG_NET_NUM_LAYERS 39
 #define CG_NET_ARENA_SIZE 16496
 #define CG_NET_WEIGHT_BYTES 96168
+#define CG_NET_STATE_SIZE 0 /* static RAM of the variable (state) tensors, outside the arena */
 #define CG_NET_MODEL_SHA256 "36f6b5e54e977299a68fe0c114eac3e6388f666cf9e6ea92f260d13b0435e314"
 #define CG_NET_TOOL_VERSION "codegen 0.1.0"
 
 /* Idempotent; call once before cg_net_run(). */
 cg_status cg_net_init(void);
+/* Clears the variable (state) tensors that carry over from one run to the next (SVDF/LSTM state), as TFLM's
+ * ResetVariableTensors does; cg_net_init() does it once. This network has none: a no-op. */
+void cg_net_reset(void);
 /* One inference on the current input buffers (write the inputs before every run). */
 cg_status cg_net_run(void);
 void *cg_net_input(int i);

@@ -1137,6 +1137,10 @@ static const uint32_t cg_net_layer_bytes[39] = {
     10u,
 };
 
+void cg_net_reset(void)
+{
+}
+
 cg_status cg_net_init(void)
 {
     cg_net_ready = 1;

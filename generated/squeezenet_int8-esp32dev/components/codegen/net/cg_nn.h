@@ -416,6 +416,36 @@ cg_status cg_requantize_s16_s8(const cg_requant_s8_params *p, const int16_t *inp
 cg_status cg_requantize_s8_s16(const cg_requant_s8_params *p, const int8_t *input, int16_t *output);
 cg_status cg_requantize_s16(const cg_requant_s8_params *p, const int16_t *input, int16_t *output);
 
+/* ------------------------------------------------------------------------------------------ SVDF */
+
+/* Sequence op with state: `state` ([batches][filters][memory], a variable tensor kept across runs, never in
+ * the arena) moves one step back in time per call.  filters = units * rank; `bias` may be NULL. */
+typedef struct {
+    int32_t batches, input_size, filters, units, rank, memory;
+    int32_t input_offset;                          /* -input zero point */
+    int32_t state_zero_point;
+    int32_t output_offset;                         /* output zero point */
+    int32_t feature_multiplier, feature_shift;     /* input x weights feature -> state scale */
+    int32_t output_multiplier, output_shift;       /* state x weights time -> output scale */
+    int32_t state_min, state_max;                  /* the state type's range */
+    int32_t act_min, act_max;                      /* the int8 range (TFLM applies no fused activation) */
+} cg_svdf_s8_params;
+
+/* int8 input/output, int16 state and time weights, int32 bias (TFLite's SVDF quantization). */
+cg_status cg_svdf_s8(const cg_svdf_s8_params *p, const int8_t *input, const int8_t *weights_feature,
+                     const int16_t *weights_time, const int32_t *bias, int16_t *state, int8_t *output);
+/* int8 state and time weights. */
+cg_status cg_svdf_state8_s8(const cg_svdf_s8_params *p, const int8_t *input, const int8_t *weights_feature,
+                           const int8_t *weights_time, const int32_t *bias, int8_t *state, int8_t *output);
+
+typedef struct {
+    int32_t batches, input_size, filters, units, rank, memory;
+    float act_min, act_max;
+} cg_svdf_f32_params;
+
+cg_status cg_svdf_f32(const cg_svdf_f32_params *p, const float *input, const float *weights_feature,
+                      const float *weights_time, const float *bias, float *state, float *output);
+
 #include "cg_nn_layout.h" /* TRANSPOSE, slices, splits, resizes, MAXIMUM/MINIMUM */
 
 #endif /* CG_NN_H */
