@@ -107,10 +107,11 @@ def run_ops(args: argparse.Namespace) -> int:
         print(json.dumps(ops, indent=2))
         return 0
     names = sorted(backends)
-    print(f"{'op':<24} {'family':<12} " + " ".join(f"{b:<32}" for b in names) + "folded when constant")
+    w = max(24, *(len(o["op"]) + 1 for o in ops))  # UNIDIRECTIONAL_SEQUENCE_LSTM is 28 characters
+    print(f"{'op':<{w}} {'family':<12} " + " ".join(f"{b:<32}" for b in names) + "folded when constant")
     for o in ops:
         cells = " ".join(f"{', '.join(o['dtypes'].get(b, [])) or '-':<32}" for b in names)
-        print(f"{o['op']:<24} {o['family']:<12} {cells}{'yes' if o['folded_when_constant'] else '-'}")
+        print(f"{o['op']:<{w}} {o['family']:<12} {cells}{'yes' if o['folded_when_constant'] else '-'}")
     return 0
 
 

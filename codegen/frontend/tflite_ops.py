@@ -194,6 +194,16 @@ def _svdf(o: Any, common: dict[str, Any]) -> ir.Operator:
     return ir.Svdf(rank=int(o.rank), activation=_act(o), **common)
 
 
+@handler("UNIDIRECTIONAL_SEQUENCE_LSTM")
+def _lstm(o: Any, common: dict[str, Any]) -> ir.Operator:
+    if o is None:
+        return ir.UnidirectionalSequenceLstm(**common)
+    return ir.UnidirectionalSequenceLstm(
+        activation=_act(o), cell_clip=float(o.cellClip), proj_clip=float(o.projClip), time_major=bool(o.timeMajor),
+        asymmetric_quantize_inputs=bool(o.asymmetricQuantizeInputs), **common,
+    )
+
+
 @handler("DIV")
 def _div(o: Any, common: dict[str, Any]) -> ir.Operator:
     return ir.Div(activation=_act(o), **common)

@@ -6,6 +6,16 @@ from __future__ import annotations
 from typing import cast
 
 from codegen import ir
+from codegen.ir.ops.sequence import (
+    LSTM_BIAS,
+    LSTM_CELL_STATE,
+    LSTM_INPUT_WEIGHTS,
+    LSTM_LAYER_NORM,
+    LSTM_OUTPUT_STATE,
+    LSTM_PEEPHOLE,
+    LSTM_PROJECTION,
+    LSTM_RECURRENT_WEIGHTS,
+)
 from codegen.validation.rules import OpCheck, RuleResult, _fmt, shape_rule
 
 
@@ -34,3 +44,40 @@ def _svdf(c: OpCheck) -> RuleResult:
     c.require(state.shape == (batch, memory * filters),
               f"activation state {_fmt(state.shape)} should be {_fmt((batch, memory * filters))}")
     return (batch, units)
+
+
+#: TFLite's optional LSTM operands: CIFG (no input gate), peephole, projection, layer norm
+_OPTIONAL = (LSTM_INPUT_WEIGHTS[0], LSTM_RECURRENT_WEIGHTS[0], *LSTM_PEEPHOLE, LSTM_BIAS[0], *LSTM_PROJECTION,
+             *LSTM_LAYER_NORM)
+
+
+@shape_rule("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs=24, optional=_OPTIONAL,
+            variable=(LSTM_OUTPUT_STATE, LSTM_CELL_STATE))
+def _lstm(c: OpCheck) -> RuleResult:
+    """TFLM ValidateTensorSize: input [batch, time, depth] ([time, batch, depth] time-major), input weights
+    [units, depth], recurrent weights [units, units], biases [units], states of batch x units values."""
+    op = cast(ir.UnidirectionalSequenceLstm, c.op)
+    x = c.input(0)
+    c.rank(x, (3,), "input")
+    forget = c.input(LSTM_INPUT_WEIGHTS[1], "input-to-forget weights")
+    c.rank(forget, (2,), "input-to-forget weights")
+    units, depth = forget.shape
+    batches = x.shape[1] if op.time_major else x.shape[0]
+    c.require(depth == x.shape[2], f"input-to-forget weights {_fmt(forget.shape)} do not match the input depth "
+              f"{x.shape[2]}")
+    for group, cols, what in ((LSTM_INPUT_WEIGHTS, depth, "input"), (LSTM_RECURRENT_WEIGHTS, units, "recurrent")):
+        for i in group:
+            w = c.optional(i)
+            if w is not None:
+                c.require(tuple(w.shape) == (units, cols), f"{what} weights (tensor {w.index}) have shape "
+                          f"{_fmt(w.shape)}, expected {_fmt((units, cols))}")
+    for i in LSTM_BIAS:
+        b = c.optional(i)
+        if b is not None:
+            c.require(tuple(b.shape) == (units,), f"gate bias (tensor {b.index}) has shape {_fmt(b.shape)}, "
+                      f"expected {_fmt((units,))}")
+    for i, what in ((LSTM_OUTPUT_STATE, "output state"), (LSTM_CELL_STATE, "cell state")):
+        s = c.input(i, what)
+        c.require(s.size == batches * units, f"{what} (tensor {s.index}) has {s.size} values, expected "
+                  f"{batches * units} (batches x units)")
+    return (x.shape[0], x.shape[1], units)

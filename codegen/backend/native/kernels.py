@@ -134,7 +134,7 @@ def all_kernel_sources() -> list[Path]:
     return list(_kernel_files().values())
 
 
-RUNTIME_HEADERS = ("cg_types.h", "cg_status.h", "cg_nn.h", "cg_nn_layout.h", "cg_nn_support.h")
+RUNTIME_HEADERS = ("cg_types.h", "cg_status.h", "cg_nn.h", "cg_nn_layout.h", "cg_nn_lstm.h", "cg_nn_support.h")
 DSP_HEADER = "cg_dsp.h"  # the DSP instructions (or their C equivalents) of the _dsp kernel variants
 
 

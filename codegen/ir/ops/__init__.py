@@ -36,7 +36,7 @@ from codegen.ir.ops.math import (
 )
 from codegen.ir.ops.pool import AveragePool2D, MaxPool2D, Mean, Pool2D
 from codegen.ir.ops.quant import Dequantize, Quantize
-from codegen.ir.ops.sequence import Svdf
+from codegen.ir.ops.sequence import Svdf, UnidirectionalSequenceLstm
 from codegen.ir.ops.shape import Pad, Reshape, Squeeze
 
 __all__ = [
@@ -49,5 +49,5 @@ __all__ = [
     "Maximum", "Minimum", "Pack", "Prelu", "ResizeBilinear", "ResizeNearestNeighbor", "Rsqrt", "Shape", "Slice",
     "SpaceToDepth", "Split", "SplitV", "SquaredDifference", "StridedSlice", "Transpose", "TransposeConv", "Unpack",
     # sequence models (state in variable tensors)
-    "Svdf",
+    "Svdf", "UnidirectionalSequenceLstm",
 ]

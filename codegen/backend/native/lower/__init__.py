@@ -5,6 +5,7 @@ from codegen.backend.native.lower import (  # noqa: F401
     conv,
     elementwise,
     layout,
+    lstm,
     math,
     pool,
     quant,
