@@ -447,5 +447,6 @@ cg_status cg_svdf_f32(const cg_svdf_f32_params *p, const float *input, const flo
                       const float *weights_time, const float *bias, float *state, float *output);
 
 #include "cg_nn_layout.h" /* TRANSPOSE, slices, splits, resizes, MAXIMUM/MINIMUM */
+#include "cg_nn_lstm.h"   /* UNIDIRECTIONAL_SEQUENCE_LSTM */
 
 #endif /* CG_NN_H */
