@@ -30,11 +30,11 @@ int32_t shim_add_scratch(int32_t size)
     return cg_add_s8_get_scratch_size(&p);
 }
 
-int32_t shim_depthwise_scratch(int32_t out_c)
+int32_t shim_depthwise_scratch(int32_t channels)
 {
     cg_depthwise_conv2d_s8_params p;
     memset(&p, 0, sizeof p);
-    p.output.c = out_c;
+    p.input.c = p.output.c = channels;
     return cg_depthwise_conv2d_s8_get_scratch_size(&p);
 }
 

@@ -126,8 +126,8 @@ def test_in_place_covers_conv_depthwise_add_fc_and_softmax_kernels() -> None:
             MODELS[3],
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="cg_fully_connected_s8 widens its 640-byte input row into 1,280 B of scratch; "
-                "TFLM's reference FC needs none",
+                reason="cg_fully_connected_s8 copies its 640-byte input row into scratch (so the output may "
+                "overlap it); TFLM's reference FC needs none",
             ),
         ),
     ],

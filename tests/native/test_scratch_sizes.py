@@ -65,8 +65,8 @@ def test_add_scratch_matches_c_on_both_sides_of_the_table_threshold(lib: ctypes.
     assert lib.shim_add_scratch(size) == add_s8_scratch_bytes(size)
 
 
-def test_depthwise_scratch_is_one_int32_per_output_channel(lib: ctypes.CDLL) -> None:
-    assert lib.shim_depthwise_scratch(24) == 24 * 4
+def test_depthwise_scratch_is_one_zero_point_row(lib: ctypes.CDLL) -> None:
+    assert lib.shim_depthwise_scratch(24) == 24
 
 
 @pytest.mark.parametrize("depth", [1, 15, 16, 640])

@@ -106,7 +106,7 @@ def _conv(p: Params) -> Extents:
     batch = max(i.n, o.n)
     k = f.h * f.w * max(f.c, i.c)
     args: tuple[int | None, ...] = (
-        _vol(i, batch), max(f.n, o.c) * k, o.c, _vol(o, batch), 2 * f.h * f.w * i.c * 2,  # scratch in bytes
+        _vol(i, batch), max(f.n, o.c) * k, o.c, _vol(o, batch), 2 * f.h * f.w * i.c,  # scratch: two int8 patches
     )
     return Extents(args, {"multiplier": o.c, "shift": o.c})
 
@@ -150,7 +150,8 @@ def _depthwise(p: Params) -> Extents:
     i, f, o = p["input"], p["filter"], p["output"]
     batch = max(i.n, o.n)
     c = max(o.c, f.c, i.c * p["depth_multiplier"])
-    return Extents((_vol(i, batch), f.h * f.w * c, c, _vol(o, batch), c), {"multiplier": c, "shift": c})
+    # scratch: a row of input zero points
+    return Extents((_vol(i, batch), f.h * f.w * c, c, _vol(o, batch), i.c), {"multiplier": c, "shift": c})
 
 
 @extent("cg_fully_connected_s8_params", "cg_fully_connected_f32_params")

@@ -1,133 +1,109 @@
-/* codegen runtime: int8 depthwise convolution (per-channel requantization, TFLite arithmetic).
- * Accumulates one output pixel for all channels at once in the int32 scratch buffer so the inner loop
- * runs over contiguous channels; the multiply-accumulate over channels lives in a helper with restrict
- * pointers and fixed-length blocks so compilers vectorize it. */
+/* codegen runtime: int8 depthwise convolution (per-channel requantization, TFLite arithmetic), portable C.
+ *
+ * The generator folds input_offset * sum(w) into the bias and stores the weights channel by channel, each
+ * output channel's taps together (lower/packing.py channels_major).  A padded tap reads the input zero point,
+ * which then contributes exactly zero.  3x3 filters with depth multiplier 1 (nearly every depthwise layer)
+ * point their nine taps at the input or at a row of zero points (the scratch buffer) once per output pixel
+ * and keep each channel's products and sum in registers; other shapes loop over the taps. */
+#include <string.h>
+
 #include "cg_nn.h"
 #include "cg_nn_support.h"
 
-#define CG_BLOCK 16
-
 int32_t cg_depthwise_conv2d_s8_get_scratch_size(const cg_depthwise_conv2d_s8_params *p)
 {
-    return p->output.c * (int32_t)sizeof(int32_t);
+    return p->input.c;
 }
 
-/* acc[c] += w[c] * (x[c] + off) for c < n (depth multiplier 1).  The product of an int8 weight and an
- * offset input (|x + off| <= 255) fits in 16 bits, so it is computed in int16 (cheaper vector multiplies). */
-static void mac_channels(int32_t *restrict acc, const int8_t *restrict x, const int8_t *restrict w, int32_t n,
-                         int32_t off)
+static int8_t requantize(const cg_depthwise_conv2d_s8_params *p, int32_t acc, int32_t oc)
 {
-    int32_t c = 0;
-    int j;
-    for (; c + CG_BLOCK <= n; c += CG_BLOCK) {
-        for (j = 0; j < CG_BLOCK; j++) {
-            acc[c + j] += (int16_t)(w[c + j] * (int16_t)(x[c + j] + off));
-        }
-    }
-    if (c + CG_BLOCK / 2 <= n) {
-        for (j = 0; j < CG_BLOCK / 2; j++) {
-            acc[c + j] += (int16_t)(w[c + j] * (int16_t)(x[c + j] + off));
-        }
-        c += CG_BLOCK / 2;
-    }
-    for (; c < n; c++) {
-        acc[c] += (int16_t)(w[c] * (int16_t)(x[c] + off));
-    }
+    acc = cg_requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
+    return (int8_t)cg_clamp_i32(acc, p->act_min, p->act_max);
 }
 
-/* acc[c * mult + m] += w[c * mult + m] * (x[c] + off). */
-static void mac_multiplier(int32_t *restrict acc, const int8_t *restrict x, const int8_t *restrict w,
-                           int32_t in_c, int32_t mult, int32_t off)
+/* One output pixel of a 3x3 filter, depth multiplier 1: tap[t] points at the input pixel of tap t (or at the
+ * zero-point row), channel c of it at tap[t][c]; w holds channel c's 9 weights at w[9 * c]. */
+static void pixel_3x3(const cg_depthwise_conv2d_s8_params *p, const int8_t *const *tap, const int8_t *w,
+                      const int32_t *bias, int8_t *out)
 {
-    int32_t c, m;
-    for (c = 0; c < in_c; c++) {
-        const int32_t xv = x[c] + off;
-        for (m = 0; m < mult; m++) {
-            acc[c * mult + m] += w[c * mult + m] * xv;
-        }
-    }
-}
-
-static void init_acc(int32_t *restrict acc, const int32_t *restrict bias, int32_t n)
-{
-    int32_t c;
-    if (bias != 0) {
-        for (c = 0; c < n; c++) {
-            acc[c] = bias[c];
-        }
-    } else {
-        for (c = 0; c < n; c++) {
-            acc[c] = 0;
-        }
-    }
-}
-
-static void finish(const cg_depthwise_conv2d_s8_params *p, const int32_t *restrict acc, int8_t *restrict out,
-                   int32_t n)
-{
-    const int32_t *restrict mult = p->multiplier;
-    const int32_t *restrict shift = p->shift;
+    const int8_t *t0 = tap[0], *t1 = tap[1], *t2 = tap[2];
+    const int8_t *t3 = tap[3], *t4 = tap[4], *t5 = tap[5];
+    const int8_t *t6 = tap[6], *t7 = tap[7], *t8 = tap[8];
+    const int32_t channels = p->output.c;
+    const int32_t *mult = p->multiplier, *shift = p->shift;
     const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
     int32_t c;
-    for (c = 0; c < n; c++) {
-        out[c] = (int8_t)cg_clamp_i32(cg_requantize(acc[c], mult[c], shift[c]) + off, lo, hi);
+    for (c = 0; c < channels; c++) {
+        int32_t acc = bias[c];
+        acc += t0[c] * w[0] + t1[c] * w[1] + t2[c] * w[2];
+        acc += t3[c] * w[3] + t4[c] * w[4] + t5[c] * w[5];
+        acc += t6[c] * w[6] + t7[c] * w[7] + t8[c] * w[8];
+        w += 9;
+        out[c] = (int8_t)cg_clamp_i32(cg_requantize(acc, mult[c], shift[c]) + off, lo, hi);
+    }
+}
+
+/* Any filter size and depth multiplier: one output pixel whose window starts at input row y0, column x0. */
+static void pixel_any(const cg_depthwise_conv2d_s8_params *p, const int8_t *in_b, int32_t y0, int32_t x0,
+                      const int8_t *filter, const int32_t *bias, int8_t *out)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
+    const int32_t k_h = p->filter.h, k_w = p->filter.w, mult = p->depth_multiplier;
+    const int32_t zero_point = -p->input_offset;
+    int32_t ic, m, ky, kx;
+    for (ic = 0; ic < in_c; ic++) {
+        for (m = 0; m < mult; m++) {
+            const int32_t oc = ic * mult + m;
+            const int8_t *w = filter + oc * k_h * k_w;
+            int32_t acc = bias[oc];
+            for (ky = 0; ky < k_h; ky++) {
+                const int32_t iy = y0 + ky * p->dilation_h;
+                for (kx = 0; kx < k_w; kx++) {
+                    const int32_t ix = x0 + kx * p->dilation_w;
+                    const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+                    acc += (inside ? in_b[(iy * in_w + ix) * in_c + ic] : zero_point) * *w++;
+                }
+            }
+            out[oc] = requantize(p, acc, oc);
+        }
     }
 }
 
 cg_status cg_depthwise_conv2d_s8(const cg_depthwise_conv2d_s8_params *p, const int8_t *input,
-                                 const int8_t *filter, const int32_t *bias, int8_t *output,
-                                 int32_t *scratch)
+                                 const int8_t *filter, const int32_t *bias, int8_t *output, int8_t *scratch)
 {
     const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
-    const int32_t k_h = p->filter.h, k_w = p->filter.w;
     const int32_t out_h = p->output.h, out_w = p->output.w, out_c = p->output.c;
-    const int32_t mult = p->depth_multiplier;
-    const int32_t in_off = p->input_offset;
-    const int32_t dil_h = p->dilation_h, dil_w = p->dilation_w;
+    const int fast = p->filter.h == 3 && p->filter.w == 3 && p->depth_multiplier == 1;
     int32_t b, oy, ox, ky, kx;
-    if (out_c != in_c * mult || p->filter.c != out_c) {
+    if (out_c != in_c * p->depth_multiplier || p->filter.c != out_c || bias == 0) {
         return CG_ERR_ARG;
     }
     if (scratch == 0) {
         return CG_ERR_SCRATCH;
     }
+    memset(scratch, (int8_t)(-p->input_offset), (size_t)in_c);
     for (b = 0; b < p->input.n; b++) {
         const int8_t *in_b = input + b * in_h * in_w * in_c;
         for (oy = 0; oy < out_h; oy++) {
             const int32_t y0 = oy * p->stride_h - p->pad_h;
-            /* filter rows inside the input for this output row: ky_lo <= ky < ky_hi */
-            int32_t ky_lo = 0, ky_hi = k_h;
-            while (ky_lo < k_h && y0 + ky_lo * dil_h < 0) {
-                ky_lo++;
-            }
-            while (ky_hi > ky_lo && y0 + (ky_hi - 1) * dil_h >= in_h) {
-                ky_hi--;
-            }
             for (ox = 0; ox < out_w; ox++) {
                 const int32_t x0 = ox * p->stride_w - p->pad_w;
                 int8_t *out = output + ((b * out_h + oy) * out_w + ox) * out_c;
-                int32_t kx_lo = 0, kx_hi = k_w;
-                while (kx_lo < k_w && x0 + kx_lo * dil_w < 0) {
-                    kx_lo++;
-                }
-                while (kx_hi > kx_lo && x0 + (kx_hi - 1) * dil_w >= in_w) {
-                    kx_hi--;
-                }
-                init_acc(scratch, bias, out_c);
-                for (ky = ky_lo; ky < ky_hi; ky++) {
-                    const int8_t *row = in_b + (y0 + ky * dil_h) * in_w * in_c;
-                    const int8_t *w_row = filter + ky * k_w * out_c;
-                    for (kx = kx_lo; kx < kx_hi; kx++) {
-                        const int8_t *x = row + (x0 + kx * dil_w) * in_c;
-                        const int8_t *w = w_row + kx * out_c;
-                        if (mult == 1) {
-                            mac_channels(scratch, x, w, out_c, in_off);
-                        } else {
-                            mac_multiplier(scratch, x, w, in_c, mult, in_off);
+                if (fast) {
+                    const int8_t *tap[9];
+                    for (ky = 0; ky < 3; ky++) {
+                        const int32_t iy = y0 + ky * p->dilation_h;
+                        for (kx = 0; kx < 3; kx++) {
+                            const int32_t ix = x0 + kx * p->dilation_w;
+                            const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+                            tap[3 * ky + kx] = inside ? in_b + (iy * in_w + ix) * in_c : scratch;
                         }
                     }
+                    pixel_3x3(p, tap, filter, bias, out);
+                } else {
+                    pixel_any(p, in_b, y0, x0, filter, bias, out);
                 }
-                finish(p, scratch, out, out_c);
             }
         }
     }

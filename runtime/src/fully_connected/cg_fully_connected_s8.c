@@ -1,14 +1,19 @@
-/* codegen runtime: int8 fully connected layer (TFLite arithmetic, folded input offset).
- * Each input row is first widened to 16 bits in the scratch buffer: 16-bit activations times 8-bit
- * weights summed into 32 bits is the pattern compilers map to multiply-accumulate-pairs instructions. */
+/* codegen runtime: int8 fully connected layer (TFLite arithmetic, folded input offset), portable C.
+ *
+ * The generator folds the input offset into the bias and stores the weights in the order the loop reads
+ * them (units in groups of 8, per input index the 8 weights of the group, leftover units row by row), so
+ * one loaded input value feeds 8 multiply-accumulates whose sums stay in registers, every weight is read
+ * once with a running pointer, and no value is widened in memory. */
+#include <string.h>
+
 #include "cg_nn.h"
 #include "cg_nn_support.h"
 
-#define CG_BLOCK 16
+#define CG_FC_GROUP 8
 
 int32_t cg_fully_connected_s8_get_scratch_size(const cg_fully_connected_s8_params *p)
 {
-    return p->in_depth * (int32_t)sizeof(int16_t);
+    return p->in_depth;
 }
 
 static int8_t finish(int32_t acc, const cg_fully_connected_s8_params *p, int32_t u)
@@ -17,42 +22,54 @@ static int8_t finish(int32_t acc, const cg_fully_connected_s8_params *p, int32_t
     return (int8_t)cg_clamp_i32(acc, p->act_min, p->act_max);
 }
 
-/* s[r] += sum_i x[i] * w_r[i] for the four rows w_r = w + r * depth. */
-static void dot_4(const int16_t *restrict x, const int8_t *restrict w, int32_t depth, int32_t *restrict s)
+/* one input value x times the 8 weights w[0..7] of a group */
+#define CG_MAC8(x, w)                                                                                  \
+    do {                                                                                               \
+        const int32_t xv_ = (x);                                                                       \
+        s0 += xv_ * (w)[0];                                                                            \
+        s1 += xv_ * (w)[1];                                                                            \
+        s2 += xv_ * (w)[2];                                                                            \
+        s3 += xv_ * (w)[3];                                                                            \
+        s4 += xv_ * (w)[4];                                                                            \
+        s5 += xv_ * (w)[5];                                                                            \
+        s6 += xv_ * (w)[6];                                                                            \
+        s7 += xv_ * (w)[7];                                                                            \
+    } while (0)
+
+/* s[u] += sum_i x[i] * w[i * 8 + u] for the 8 units u of a group; returns the end of the group's weights. */
+static const int8_t *dot_group(const int8_t *restrict x, const int8_t *restrict w, int32_t depth,
+                               int32_t *restrict s)
 {
-    const int8_t *restrict w0 = w;
-    const int8_t *restrict w1 = w0 + depth;
-    const int8_t *restrict w2 = w1 + depth;
-    const int8_t *restrict w3 = w2 + depth;
-    int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
-    int32_t i = 0;
-    int j;
-    /* fixed-length blocks let compilers vectorize at -O2 */
-    for (; i + CG_BLOCK <= depth; i += CG_BLOCK) {
-        for (j = 0; j < CG_BLOCK; j++) {
-            s0 += x[i + j] * w0[i + j];
-            s1 += x[i + j] * w1[i + j];
-            s2 += x[i + j] * w2[i + j];
-            s3 += x[i + j] * w3[i + j];
-        }
+    int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], s4 = s[4], s5 = s[5], s6 = s[6], s7 = s[7];
+    const int8_t *end2 = x + (depth & ~1);
+    while (x != end2) {
+        CG_MAC8(x[0], w);
+        CG_MAC8(x[1], w + 8);
+        x += 2;
+        w += 16;
     }
-    for (; i < depth; i++) {
-        s0 += x[i] * w0[i];
-        s1 += x[i] * w1[i];
-        s2 += x[i] * w2[i];
-        s3 += x[i] * w3[i];
+    if (depth & 1) {
+        CG_MAC8(x[0], w);
+        w += 8;
     }
     s[0] = s0;
     s[1] = s1;
     s[2] = s2;
     s[3] = s3;
+    s[4] = s4;
+    s[5] = s5;
+    s[6] = s6;
+    s[7] = s7;
+    return w;
 }
 
 cg_status cg_fully_connected_s8(const cg_fully_connected_s8_params *p, const int8_t *input,
-                                const int8_t *filter, const int32_t *bias, int8_t *output, int16_t *scratch)
+                                const int8_t *filter, const int32_t *bias, int8_t *output, int8_t *scratch)
 {
     const int32_t depth = p->in_depth, units = p->out_depth;
-    int32_t b, u, i;
+    const int32_t grouped = units - units % CG_FC_GROUP;
+    int8_t *x = scratch;
+    int32_t b, u, i, j;
     if (bias == 0) {
         return CG_ERR_ARG;
     }
@@ -60,30 +77,26 @@ cg_status cg_fully_connected_s8(const cg_fully_connected_s8_params *p, const int
         return CG_ERR_SCRATCH;
     }
     for (b = 0; b < p->batches; b++) {
-        const int8_t *in = input + b * depth;
-        int16_t *restrict x = scratch;
+        const int8_t *w = filter;
         int8_t *out = output + b * units;
-        for (i = 0; i < depth; i++) {
-            x[i] = in[i];
-        }
-        for (u = 0; u + 3 < units; u += 4) {
-            int32_t s[4];
-            s[0] = bias[u];
-            s[1] = bias[u + 1];
-            s[2] = bias[u + 2];
-            s[3] = bias[u + 3];
-            dot_4(x, filter + u * depth, depth, s);
-            out[u] = finish(s[0], p, u);
-            out[u + 1] = finish(s[1], p, u + 1);
-            out[u + 2] = finish(s[2], p, u + 2);
-            out[u + 3] = finish(s[3], p, u + 3);
+        /* the row is copied first, so the output may overlap it (access.py: rows_buffered) */
+        memcpy(x, input + b * depth, (size_t)depth);
+        for (u = 0; u < grouped; u += CG_FC_GROUP) {
+            int32_t s[CG_FC_GROUP];
+            for (j = 0; j < CG_FC_GROUP; j++) {
+                s[j] = bias[u + j];
+            }
+            w = dot_group(x, w, depth, s);
+            for (j = 0; j < CG_FC_GROUP; j++) {
+                out[u + j] = finish(s[j], p, u + j);
+            }
         }
         for (; u < units; u++) {
-            const int8_t *w = filter + u * depth;
             int32_t s = bias[u];
             for (i = 0; i < depth; i++) {
                 s += x[i] * w[i];
             }
+            w += depth;
             out[u] = finish(s, p, u);
         }
     }

@@ -18,7 +18,14 @@ from codegen.backend.native.layers import (
 )
 from codegen.backend.native.lower import int16
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
-from codegen.backend.native.lower.packing import pack_conv_s16, pack_depthwise_s16, pack_rows, pad_to
+from codegen.backend.native.lower.packing import (
+    channels_major,
+    interleave_rows,
+    pack_conv_s16,
+    pack_depthwise_s16,
+    pack_rows,
+    pad_to,
+)
 
 
 def _act(op: ir.Operator) -> ir.Activation:
@@ -138,8 +145,8 @@ def _geometry(op: ir.Conv2D | ir.DepthwiseConv2D, inp: ir.Tensor, filt: ir.Tenso
 
 
 def conv2d_s8_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
-    """``cg_conv2d_s8_get_scratch_size``: two 16-bit im2col patches of ``k_h * k_w * in_c`` values."""
-    return 2 * k_h * k_w * in_c * 2
+    """``cg_conv2d_s8_get_scratch_size``: the int8 im2col patches (``k_h * k_w * in_c`` values) of two pixels."""
+    return 2 * k_h * k_w * in_c
 
 
 DEPTHWISE_DSP_MAX_TAPS = 64  # CG_DW_MAX_TAPS of cg_depthwise_conv2d_dsp_s8.c
@@ -158,8 +165,12 @@ def fully_connected_dsp_s8_scratch_bytes(in_depth: int) -> int:
 
 
 def fully_connected_s8_scratch_bytes(in_depth: int) -> int:
-    """``cg_fully_connected_s8_get_scratch_size``: one input row widened to 16 bits."""
-    return 2 * in_depth
+    """``cg_fully_connected_s8_get_scratch_size``: a copy of one input row."""
+    return in_depth
+
+
+CONV_S8_GROUP = 4  # CG_CONV_GROUP of cg_conv2d_s8.c: output channels per register block
+FC_S8_GROUP = 8  # CG_FC_GROUP of cg_fully_connected_s8.c
 
 
 @lowering(
@@ -198,7 +209,7 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     w8 = ctx.dsp and ctx.int8_weights  # int8 weights in flash (compressible): cg_conv2d_dsp_w8_s8
     kernel = "cg_conv2d_dsp_w8_s8" if w8 else "cg_conv2d_dsp_s8" if ctx.dsp else "cg_conv2d_s8"
     scratch = (conv2d_dsp_s8_scratch_bytes if ctx.dsp else conv2d_s8_scratch_bytes)(f.h, f.w, i.c)
-    stored = pack_rows(w, 4) if w8 else pack_conv_s16(w) if ctx.dsp else w.astype(np.int8)
+    stored = pack_rows(w, 4) if w8 else pack_conv_s16(w) if ctx.dsp else interleave_rows(w, CONV_S8_GROUP)
     params = (("input", i), ("filter", f), ("output", o), *geo, *requant)
     call = KernelCall(
         kernel,
@@ -278,12 +289,9 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         )
         consts = (ConstArray(f"l{x}_filter", pack_depthwise_s16(w), source_tensor=filt.index), bias, mult, shift)
         return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=pad_to(o.c, 4), output=out.index)
-    consts = [ConstArray(f"l{x}_filter", w.astype(np.int8), source_tensor=filt.index), mult, shift]
-    bias_ref = None
-    if bias_data is not None and b is not None:
-        consts.append(ConstArray(f"l{x}_bias", bias_data.astype(np.int32), source_tensor=b.index))
-        bias_ref = ConstRef(f"l{x}_bias")
-    scratch = 4 * o.c
+    # portable kernel: folded bias, each channel's taps together, a row of input zero points as scratch
+    bias = _folded_bias(x, w.reshape(-1, o.c).T, bias_data, -in_zp)
+    consts = (ConstArray(f"l{x}_filter", channels_major(w), source_tensor=filt.index), bias, mult, shift)
     call = KernelCall(
         "cg_depthwise_conv2d_s8",
         "cg_depthwise_conv2d_s8_params",
@@ -291,12 +299,12 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         (
             ("const int8_t *", TensorRef(inp.index)),
             ("const int8_t *", ConstRef(f"l{x}_filter")),
-            ("const int32_t *", bias_ref),
+            ("const int32_t *", ConstRef(bias.name)),
             ("int8_t *", TensorRef(out.index)),
-            ("int32_t *", ScratchRef()),
+            ("int8_t *", ScratchRef()),
         ),
     )
-    return Layer(op.index, op.op, dt, (call,), tuple(consts), scratch_bytes=scratch, output=out.index)
+    return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=i.c, output=out.index)
 
 
 @lowering(
@@ -346,10 +354,10 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
             ("const int16_t *" if dspfc else "const int8_t *", ConstRef(f"l{x}_filter")),
             ("const int32_t *", ConstRef(bias.name)),
             ("int8_t *", TensorRef(out.index)),
-            ("int16_t *", ScratchRef()),
+            ("int16_t *" if dspfc else "int8_t *", ScratchRef()),
         ),
     )
-    stored = pack_conv_s16(w) if dspfc else w.astype(np.int8)
+    stored = pack_conv_s16(w) if dspfc else interleave_rows(w, FC_S8_GROUP)
     consts = (ConstArray(f"l{x}_filter", stored, source_tensor=filt.index), bias, mult, shift)
     scratch = (fully_connected_dsp_s8_scratch_bytes if dspfc else fully_connected_s8_scratch_bytes)(depth)
     return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=scratch, output=out.index)

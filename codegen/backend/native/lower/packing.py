@@ -67,3 +67,32 @@ def pack_depthwise_s16(weights: np.ndarray) -> np.ndarray:
     padded[:, :c] = w.reshape(taps, c)
     groups = padded.reshape(taps, -1, 4)[:, :, [0, 2, 1, 3]].transpose(1, 0, 2)
     return np.ascontiguousarray(groups).reshape(-1)
+
+
+def interleave_rows(weights: np.ndarray, group: int) -> np.ndarray:
+    """OHWI (or [units, depth]) int8 weights in the order the portable kernels ``cg_conv2d_s8`` (``group`` = 4)
+    and ``cg_fully_connected_s8`` (``group`` = 8) read them: output channels in groups of ``group``, per group
+    and per k the ``group`` weights w[c][k]; the ``o % group`` channels left over follow row by row.  No
+    padding, so the array has the filter's size.
+
+    >>> w = np.arange(1, 16, dtype=np.int8).reshape(3, 5)  # 3 channels, K = 5
+    >>> interleave_rows(w, 2).tolist()
+    [1, 6, 2, 7, 3, 8, 4, 9, 5, 10, 11, 12, 13, 14, 15]
+    """
+    w = np.asarray(weights, dtype=np.int8).reshape(weights.shape[0], -1)
+    o, k = w.shape
+    full = o - o % group
+    head = w[:full].reshape(-1, group, k).transpose(0, 2, 1)
+    return np.concatenate([np.ascontiguousarray(head).reshape(-1), w[full:].reshape(-1)])
+
+
+def channels_major(weights: np.ndarray) -> np.ndarray:
+    """[1, KH, KW, C] int8 depthwise weights as ``cg_depthwise_conv2d_s8`` reads them: per output channel its
+    KH * KW taps in row-major order.
+
+    >>> w = np.arange(1, 7, dtype=np.int8).reshape(1, 1, 2, 3)  # 2 taps, 3 channels
+    >>> channels_major(w).tolist()
+    [1, 4, 2, 5, 3, 6]
+    """
+    w = np.asarray(weights, dtype=np.int8)
+    return np.ascontiguousarray(w.reshape(-1, w.shape[3]).T).reshape(-1)

@@ -36,8 +36,10 @@ typedef struct {
 } cg_conv2d_s8_params;
 
 /* `bias` is the folded bias: bias[c] + input_offset * sum(filter[c]) (computed by the generator);
- * padded input positions are read as the input zero point, which contributes exactly zero. */
-/* `scratch` (cg_conv2d_s8_get_scratch_size bytes, 16-bit aligned) holds two 16-bit im2col patches. */
+ * padded input positions are read as the input zero point, which contributes exactly zero.  `filter` is
+ * stored by the generator in groups of 4 output channels, per k = (ky, kx, ic) the group's 4 weights; the
+ * out_c % 4 channels left over follow row by row (same size as OHWI).  `scratch`
+ * (cg_conv2d_s8_get_scratch_size bytes) holds the int8 patches of two pixels, interleaved. */
 cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                        const int32_t *bias, int8_t *output, int8_t *scratch);
 int32_t cg_conv2d_s8_get_scratch_size(const cg_conv2d_s8_params *p);
@@ -92,10 +94,12 @@ typedef struct {
     const int32_t *shift;
 } cg_depthwise_conv2d_s8_params;
 
-/* `bias` may be NULL. */
+/* `bias` is folded like cg_conv2d_s8's: bias[c] + input_offset * sum of channel c's weights.  `filter` is
+ * stored channel by channel: output channel c's filter.h * filter.w taps (row-major) at filter[c * h * w].
+ * `scratch` (cg_depthwise_conv2d_s8_get_scratch_size = input.c bytes) holds a row of input zero points. */
 cg_status cg_depthwise_conv2d_s8(const cg_depthwise_conv2d_s8_params *p, const int8_t *input,
                                  const int8_t *filter, const int32_t *bias, int8_t *output,
-                                 int32_t *scratch);
+                                 int8_t *scratch);
 int32_t cg_depthwise_conv2d_s8_get_scratch_size(const cg_depthwise_conv2d_s8_params *p);
 
 /* 16x8 depthwise: int16 activations (zero point 0), int8 filter, optional int64 bias. */
@@ -140,9 +144,11 @@ typedef struct {
 } cg_fully_connected_s8_params;
 
 /* `bias` is folded like cg_conv2d_s8: bias[u] + input_offset * sum(filter[u]). Filter zero point 0.
- * `scratch` holds one input row widened to 16 bits (cg_fully_connected_s8_get_scratch_size bytes). */
+ * `filter` is stored in groups of 8 units, per input index the group's 8 weights; the out_depth % 8 units
+ * left over follow row by row.  `scratch` (cg_fully_connected_s8_get_scratch_size = in_depth bytes) holds a
+ * copy of the input row. */
 cg_status cg_fully_connected_s8(const cg_fully_connected_s8_params *p, const int8_t *input,
-                                const int8_t *filter, const int32_t *bias, int8_t *output, int16_t *scratch);
+                                const int8_t *filter, const int32_t *bias, int8_t *output, int8_t *scratch);
 int32_t cg_fully_connected_s8_get_scratch_size(const cg_fully_connected_s8_params *p);
 
 /* 16x8 fully connected: int16 activations (zero point 0), int8 weights, optional int64 bias (not folded). */

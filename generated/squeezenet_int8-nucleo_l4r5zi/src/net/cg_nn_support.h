@@ -63,12 +63,15 @@ static inline int32_t cg_requantize(int32_t x, int32_t multiplier, int32_t shift
     return (int32_t)(((int64_t)x * multiplier + round) >> total_shift);
 #else
     /* multiplier comes from QuantizeMultiplier (|frexp mantissa| < 1), so it is never INT32_MIN and the
-     * INT32_MIN * INT32_MIN saturation of cg_sat_rounding_doubling_high_mul cannot happen: skipped here */
+     * INT32_MIN * INT32_MIN saturation of cg_sat_rounding_doubling_high_mul cannot happen: skipped here.
+     * cg_rounding_divide_by_pot written out without branches (compilers otherwise evaluate both shift cases). */
     const int left_shift = shift > 0 ? shift : 0;
-    const int right_shift = shift > 0 ? 0 : -shift;
+    const int right_shift = left_shift - shift;
     const int32_t high =
         (int32_t)(((int64_t)cg_shl_wrap(x, left_shift) * multiplier + ((int64_t)1 << 30)) >> 31);
-    return cg_rounding_divide_by_pot(high, right_shift);
+    const int32_t mask = (int32_t)(((uint32_t)1 << right_shift) - 1u);
+    const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
+    return (high >> right_shift) + ((high & mask) > threshold ? 1 : 0);
 #endif
 }
 

@@ -77,81 +77,84 @@ static void *cg_net_hook_user = NULL;
 #endif
 #include <sanitizer/asan_interface.h>
 static const uint32_t cg_net_guard_regions[][2] = {
-    {0u, 36u},
+    {0u, 18u},
     {64u, 16432u},
     {0u, 16448u},
-    {0u, 5184u},
-    {0u, 16u},
-    {4096u, 1024u},
+    {0u, 5152u},
+    {0u, 8u},
+    {4128u, 1024u},
     {12288u, 4096u},
-    {0u, 144u},
-    {4096u, 1024u},
+    {0u, 72u},
+    {4128u, 1024u},
     {8192u, 4096u},
     {0u, 16384u},
-    {0u, 8320u},
-    {15456u, 1024u},
+    {0u, 8256u},
+    {8272u, 1024u},
+    {0u, 4104u},
+    {8272u, 1024u},
+    {4096u, 4168u},
+    {8272u, 1024u},
+    {0u, 16384u},
+    {64u, 2048u},
+    {8192u, 8192u},
+    {0u, 2624u},
     {0u, 16u},
-    {8192u, 4096u},
-    {15456u, 1024u},
-    {0u, 144u},
-    {12288u, 4192u},
-    {0u, 16384u},
-    {0u, 10240u},
-    {0u, 640u},
-    {8192u, 2048u},
-    {0u, 32u},
-    {128u, 512u},
+    {2112u, 512u},
     {4096u, 2048u},
-    {128u, 800u},
+    {0u, 144u},
+    {2112u, 512u},
     {6144u, 2048u},
     {0u, 8192u},
-    {0u, 4864u},
-    {0u, 2080u},
+    {0u, 4736u},
+    {0u, 2064u},
     {4096u, 512u},
-    {2048u, 288u},
+    {2048u, 144u},
     {4096u, 512u},
     {6144u, 2048u},
     {0u, 8192u},
     {0u, 1024u},
     {2048u, 4096u},
-    {0u, 1472u},
-    {0u, 48u},
+    {0u, 1344u},
+    {0u, 24u},
     {1024u, 192u},
     {2304u, 768u},
-    {0u, 768u},
-    {1024u, 624u},
+    {0u, 984u},
+    {1024u, 192u},
     {0u, 3072u},
-    {0u, 384u},
-    {432u, 192u},
+    {0u, 192u},
+    {224u, 192u},
     {768u, 1536u},
-    {0u, 48u},
-    {432u, 192u},
-    {2176u, 768u},
-    {0u, 624u},
-    {2944u, 768u},
-    {640u, 3072u},
-    {0u, 2176u},
-    {0u, 320u},
+    {0u, 24u},
+    {224u, 192u},
+    {1536u, 768u},
+    {0u, 216u},
+    {224u, 192u},
+    {2304u, 768u},
+    {0u, 3072u},
+    {0u, 1984u},
+    {0u, 32u},
+    {1536u, 256u},
     {2048u, 1024u},
-    {0u, 832u},
+    {0u, 288u},
+    {1536u, 256u},
     {3072u, 1024u},
     {0u, 4096u},
-    {0u, 2560u},
-    {2624u, 256u},
-    {0u, 64u},
+    {0u, 2304u},
+    {2336u, 256u},
+    {0u, 32u},
     {1024u, 1024u},
-    {2624u, 256u},
+    {2336u, 256u},
     {0u, 1024u},
-    {2048u, 832u},
+    {2048u, 544u},
     {0u, 4096u},
-    {0u, 672u},
+    {0u, 416u},
     {2048u, 2048u},
     {0u, 10u},
-    {512u, 160u},
+    {256u, 160u},
     {0u, 10u},
     {0u, 0u}
 };
-static const uint32_t cg_net_guard_first[40] = { 0u, 2u, 3u, 4u, 7u, 10u, 11u, 13u, 16u, 18u, 19u, 20u, 22u, 25u, 27u, 28u, 29u, 31u, 34u, 35u, 37u, 38u, 41u, 43u, 44u, 47u, 50u, 52u, 53u, 54u, 56u, 58u, 59u, 61u, 64u, 66u, 67u, 69u, 71u, 72u };
+static const uint32_t cg_net_guard_first[40] = { 0u, 2u, 3u, 4u, 7u, 10u, 11u, 13u, 15u, 17u, 18u, 20u, 21u, 24u, 27u, 28u, 29u, 31u, 34u, 35u, 37u, 38u, 41u, 43u, 44u, 47u, 50u, 53u, 54u, 55u, 58u, 61u, 62u, 64u, 67u, 69u, 70u, 72u, 74u, 75u };
 
 static void cg_net_guard_layer(int layer)
 {
@@ -1057,16 +1060,16 @@ static const char *const cg_net_layer_names[39] = {
 static const uint32_t cg_net_layer_offsets[39] = {
     64u,
     0u,
+    4128u,
+    12288u,
+    8192u,
+    0u,
+    8272u,
+    0u,
     4096u,
-    12288u,
     8192u,
-    0u,
-    15456u,
-    8192u,
-    12288u,
-    0u,
-    8192u,
-    128u,
+    64u,
+    2112u,
     4096u,
     6144u,
     0u,
@@ -1079,19 +1082,19 @@ static const uint32_t cg_net_layer_offsets[39] = {
     2304u,
     0u,
     768u,
-    432u,
-    2176u,
-    2944u,
-    640u,
+    224u,
+    1536u,
+    2304u,
     0u,
+    1536u,
     2048u,
     3072u,
     0u,
-    2624u,
+    2336u,
     1024u,
     0u,
     2048u,
-    512u,
+    256u,
     0u,
     0u,
 };
@@ -1224,7 +1227,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(2);
 #endif
-    status = cg_conv2d_s8(&cg_net_l2_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l2_filter, cg_net_l2_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 5120u));
+    status = cg_conv2d_s8(&cg_net_l2_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l2_filter, cg_net_l2_bias, (int8_t *)(cg_net_arena + 4128u), (int8_t *)(cg_net_arena + 4096u));
     if (status != CG_OK) {
         return status;
     }
@@ -1236,7 +1239,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(3);
 #endif
-    status = cg_conv2d_s8(&cg_net_l3_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l3_filter, cg_net_l3_bias, (int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_s8(&cg_net_l3_p0, (const int8_t *)(cg_net_arena + 4128u), cg_net_l3_filter, cg_net_l3_bias, (int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1248,7 +1251,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(4);
 #endif
-    status = cg_conv2d_s8(&cg_net_l4_p0, (const int8_t *)(cg_net_arena + 4096u), cg_net_l4_filter, cg_net_l4_bias, (int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_s8(&cg_net_l4_p0, (const int8_t *)(cg_net_arena + 4128u), cg_net_l4_filter, cg_net_l4_bias, (int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1276,7 +1279,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(6);
 #endif
-    status = cg_conv2d_s8(&cg_net_l6_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l6_filter, cg_net_l6_bias, (int8_t *)(cg_net_arena + 15456u), (int8_t *)(cg_net_arena + 8192u));
+    status = cg_conv2d_s8(&cg_net_l6_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l6_filter, cg_net_l6_bias, (int8_t *)(cg_net_arena + 8272u), (int8_t *)(cg_net_arena + 8192u));
     if (status != CG_OK) {
         return status;
     }
@@ -1288,7 +1291,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(7);
 #endif
-    status = cg_conv2d_s8(&cg_net_l7_p0, (const int8_t *)(cg_net_arena + 15456u), cg_net_l7_filter, cg_net_l7_bias, (int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_s8(&cg_net_l7_p0, (const int8_t *)(cg_net_arena + 8272u), cg_net_l7_filter, cg_net_l7_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 4096u));
     if (status != CG_OK) {
         return status;
     }
@@ -1300,7 +1303,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(8);
 #endif
-    status = cg_conv2d_s8(&cg_net_l8_p0, (const int8_t *)(cg_net_arena + 15456u), cg_net_l8_filter, cg_net_l8_bias, (int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_s8(&cg_net_l8_p0, (const int8_t *)(cg_net_arena + 8272u), cg_net_l8_filter, cg_net_l8_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 8192u));
     if (status != CG_OK) {
         return status;
     }
@@ -1312,11 +1315,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(9);
 #endif
-    status = cg_concatenation_s8(&cg_net_l9_p0, (const int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_concatenation_s8(&cg_net_l9_p0, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 8192u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l9_p1, (const int8_t *)(cg_net_arena + 12288u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_concatenation_s8(&cg_net_l9_p1, (const int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 8192u));
     if (status != CG_OK) {
         return status;
     }
@@ -1328,7 +1331,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(10);
 #endif
-    status = cg_maxpool_s8(&cg_net_l10_p0, (const int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 8192u));
+    status = cg_maxpool_s8(&cg_net_l10_p0, (const int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 64u));
     if (status != CG_OK) {
         return status;
     }
@@ -1340,7 +1343,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(11);
 #endif
-    status = cg_conv2d_s8(&cg_net_l11_p0, (const int8_t *)(cg_net_arena + 8192u), cg_net_l11_filter, cg_net_l11_bias, (int8_t *)(cg_net_arena + 128u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_s8(&cg_net_l11_p0, (const int8_t *)(cg_net_arena + 64u), cg_net_l11_filter, cg_net_l11_bias, (int8_t *)(cg_net_arena + 2112u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1352,7 +1355,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(12);
 #endif
-    status = cg_conv2d_s8(&cg_net_l12_p0, (const int8_t *)(cg_net_arena + 128u), cg_net_l12_filter, cg_net_l12_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_s8(&cg_net_l12_p0, (const int8_t *)(cg_net_arena + 2112u), cg_net_l12_filter, cg_net_l12_bias, (int8_t *)(cg_net_arena + 4096u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1364,7 +1367,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(13);
 #endif
-    status = cg_conv2d_s8(&cg_net_l13_p0, (const int8_t *)(cg_net_arena + 128u), cg_net_l13_filter, cg_net_l13_bias, (int8_t *)(cg_net_arena + 6144u), (int8_t *)(cg_net_arena + 640u));
+    status = cg_conv2d_s8(&cg_net_l13_p0, (const int8_t *)(cg_net_arena + 2112u), cg_net_l13_filter, cg_net_l13_bias, (int8_t *)(cg_net_arena + 6144u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1480,7 +1483,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(22);
 #endif
-    status = cg_conv2d_s8(&cg_net_l22_p0, (const int8_t *)(cg_net_arena + 1024u), cg_net_l22_filter, cg_net_l22_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 1216u));
+    status = cg_conv2d_s8(&cg_net_l22_p0, (const int8_t *)(cg_net_arena + 1024u), cg_net_l22_filter, cg_net_l22_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 768u));
     if (status != CG_OK) {
         return status;
     }
@@ -1508,7 +1511,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(24);
 #endif
-    status = cg_conv2d_s8(&cg_net_l24_p0, (const int8_t *)(cg_net_arena + 768u), cg_net_l24_filter, cg_net_l24_bias, (int8_t *)(cg_net_arena + 432u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_s8(&cg_net_l24_p0, (const int8_t *)(cg_net_arena + 768u), cg_net_l24_filter, cg_net_l24_bias, (int8_t *)(cg_net_arena + 224u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1520,7 +1523,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(25);
 #endif
-    status = cg_conv2d_s8(&cg_net_l25_p0, (const int8_t *)(cg_net_arena + 432u), cg_net_l25_filter, cg_net_l25_bias, (int8_t *)(cg_net_arena + 2176u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_s8(&cg_net_l25_p0, (const int8_t *)(cg_net_arena + 224u), cg_net_l25_filter, cg_net_l25_bias, (int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1532,7 +1535,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(26);
 #endif
-    status = cg_conv2d_s8(&cg_net_l26_p0, (const int8_t *)(cg_net_arena + 432u), cg_net_l26_filter, cg_net_l26_bias, (int8_t *)(cg_net_arena + 2944u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_s8(&cg_net_l26_p0, (const int8_t *)(cg_net_arena + 224u), cg_net_l26_filter, cg_net_l26_bias, (int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1544,11 +1547,11 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(27);
 #endif
-    status = cg_concatenation_s8(&cg_net_l27_p0, (const int8_t *)(cg_net_arena + 2176u), (int8_t *)(cg_net_arena + 640u));
+    status = cg_concatenation_s8(&cg_net_l27_p0, (const int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
-    status = cg_concatenation_s8(&cg_net_l27_p1, (const int8_t *)(cg_net_arena + 2944u), (int8_t *)(cg_net_arena + 640u));
+    status = cg_concatenation_s8(&cg_net_l27_p1, (const int8_t *)(cg_net_arena + 2304u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1560,7 +1563,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(28);
 #endif
-    status = cg_conv2d_s8(&cg_net_l28_p0, (const int8_t *)(cg_net_arena + 640u), cg_net_l28_filter, cg_net_l28_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 256u));
+    status = cg_conv2d_s8(&cg_net_l28_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l28_filter, cg_net_l28_bias, (int8_t *)(cg_net_arena + 1536u), (int8_t *)(cg_net_arena + 1792u));
     if (status != CG_OK) {
         return status;
     }
@@ -1572,7 +1575,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(29);
 #endif
-    status = cg_conv2d_s8(&cg_net_l29_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l29_filter, cg_net_l29_bias, (int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 256u));
+    status = cg_conv2d_s8(&cg_net_l29_p0, (const int8_t *)(cg_net_arena + 1536u), cg_net_l29_filter, cg_net_l29_bias, (int8_t *)(cg_net_arena + 2048u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1584,7 +1587,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(30);
 #endif
-    status = cg_conv2d_s8(&cg_net_l30_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l30_filter, cg_net_l30_bias, (int8_t *)(cg_net_arena + 3072u), (int8_t *)(cg_net_arena + 256u));
+    status = cg_conv2d_s8(&cg_net_l30_p0, (const int8_t *)(cg_net_arena + 1536u), cg_net_l30_filter, cg_net_l30_bias, (int8_t *)(cg_net_arena + 3072u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1612,7 +1615,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(32);
 #endif
-    status = cg_conv2d_s8(&cg_net_l32_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l32_filter, cg_net_l32_bias, (int8_t *)(cg_net_arena + 2624u), (int8_t *)(cg_net_arena + 2048u));
+    status = cg_conv2d_s8(&cg_net_l32_p0, (const int8_t *)(cg_net_arena + 0u), cg_net_l32_filter, cg_net_l32_bias, (int8_t *)(cg_net_arena + 2336u), (int8_t *)(cg_net_arena + 2048u));
     if (status != CG_OK) {
         return status;
     }
@@ -1624,7 +1627,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(33);
 #endif
-    status = cg_conv2d_s8(&cg_net_l33_p0, (const int8_t *)(cg_net_arena + 2624u), cg_net_l33_filter, cg_net_l33_bias, (int8_t *)(cg_net_arena + 1024u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_s8(&cg_net_l33_p0, (const int8_t *)(cg_net_arena + 2336u), cg_net_l33_filter, cg_net_l33_bias, (int8_t *)(cg_net_arena + 1024u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1636,7 +1639,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(34);
 #endif
-    status = cg_conv2d_s8(&cg_net_l34_p0, (const int8_t *)(cg_net_arena + 2624u), cg_net_l34_filter, cg_net_l34_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 2048u));
+    status = cg_conv2d_s8(&cg_net_l34_p0, (const int8_t *)(cg_net_arena + 2336u), cg_net_l34_filter, cg_net_l34_bias, (int8_t *)(cg_net_arena + 0u), (int8_t *)(cg_net_arena + 2048u));
     if (status != CG_OK) {
         return status;
     }
@@ -1664,7 +1667,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(36);
 #endif
-    status = cg_conv2d_s8(&cg_net_l36_p0, (const int8_t *)(cg_net_arena + 2048u), cg_net_l36_filter, cg_net_l36_bias, (int8_t *)(cg_net_arena + 512u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_conv2d_s8(&cg_net_l36_p0, (const int8_t *)(cg_net_arena + 2048u), cg_net_l36_filter, cg_net_l36_bias, (int8_t *)(cg_net_arena + 256u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1676,7 +1679,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(37);
 #endif
-    status = cg_mean_s8(&cg_net_l37_p0, (const int8_t *)(cg_net_arena + 512u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_mean_s8(&cg_net_l37_p0, (const int8_t *)(cg_net_arena + 256u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
