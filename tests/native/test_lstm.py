@@ -21,6 +21,7 @@ import pytest
 from codegen import host
 from codegen.frontend import load_model
 from codegen.reference import ReferenceModel
+from codegen.tolerance import float_tolerance
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -114,6 +115,9 @@ def test_keras_lstm_matches_tflm_bit_for_bit_across_invocations(spec: LstmSpec, 
     if quant == "int8":  # TensorFlow's full-integer LSTM: int8 activations, int16 cell state
         cell = graph.tensors[lstms[0].inputs[19]]
         assert cell.dtype.value == "int16" and cell.is_variable
+    else:  # the gates call expf / tanhf: the boards' newlib may differ from glibc in the last bit
+        tol = float_tolerance(graph)
+        assert tol is not None and ("UNIDIRECTIONAL_SEQUENCE_LSTM", "expf, tanhf") in tol.ops
     assert _compare(path, graph, build_cache) > 0
 
 
