@@ -67,6 +67,12 @@ SPECS: list[OpSpec] = [
     OpSpec("conv_k3_s2_same_c10_relu6", ((9, 7, 6),), _conv(10, 3, s=2, act="relu6")),
     OpSpec("conv_k3_wide_range", ((6, 6, 3),), _conv(4, 3), input_range=(-200.0, 300.0)),
     OpSpec("conv_k3_tiny_range", ((6, 6, 3),), _conv(4, 3), input_range=(-0.001, 0.002)),
+    # channel counts that are multiples of 4 (the DSP kernel's two-pixel im2col and its 1x1 path)
+    OpSpec("conv_pw_c16_relu", ((5, 6, 16),), _conv(12, 1, act="relu")),
+    OpSpec("conv_k1_s2_c8_odd", ((8, 7, 8),), _conv(5, 1, s=2, act="relu")),
+    OpSpec("conv_k3_s2_c8_relu6_odd", ((9, 7, 8),), _conv(7, 3, s=2, act="relu6")),
+    OpSpec("conv_k3_dilation2_c12", ((10, 9, 12),), _conv(6, 3, pad="valid"), dilation=2),
+    OpSpec("conv_k3_c4_per_tensor", ((6, 5, 4),), _conv(9, 3, act="relu"), quant="int8_per_tensor"),
     OpSpec("dw_k3_s1_m1", ((8, 8, 6),), _dw(3)),
     OpSpec("dw_k3_s2_valid_relu", ((9, 9, 5),), _dw(3, s=2, pad="valid", act="relu")),
     OpSpec("dw_k5_m2_relu6", ((8, 7, 3),), _dw(5, m=2, act="relu6")),

@@ -28,6 +28,8 @@ CASES = (
     "conv_k3_dilation2_same",  # dilation 2, SAME padding, 3 input channels
     "conv_k5_s2_same_relu6",   # 5x5 stride 2, ReLU6 clamp
     "conv_k3_per_tensor",      # per-tensor weights, ReLU
+    "conv_pw_c16_relu",        # 1x1 with 16 input channels (read in place), 12 output channels
+    "conv_k3_s2_c8_relu6_odd", # 8 input channels (two-pixel im2col), 7 output channels, stride 2
     "dw_k3_s2_valid_relu",     # depthwise stride 2 VALID, ReLU
     "fc_relu",                 # fully connected
 )

@@ -152,11 +152,42 @@ def conv2d_s8_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
 DEPTHWISE_DSP_MAX_TAPS = 64  # CG_DW_MAX_TAPS of cg_depthwise_conv2d_dsp_s8.c
 
 
-def conv2d_dsp_s8_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
+def conv2d_dsp_s8_scratch_bytes(k_h: int, k_w: int, in_c: int, out_c: int) -> int:
     """``cg_conv2d_dsp_s8_get_scratch_size``: the 16-bit patches of two pixels, depth padded to a multiple of 4,
-    and an int8 staging row when the channel count is not a multiple of 4."""
+    the int32 sums of two pixels (channels padded to 4), and two int8 staging rows when the channel count is not
+    a multiple of 4."""
+    kp = pad_to(k_h * k_w * in_c, 4)
+    return 2 * kp * 2 + 2 * pad_to(out_c, 4) * 4 + (2 * kp if in_c % 4 else 0)
+
+
+def conv2d_dsp_w8_s8_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
+    """``cg_conv2d_dsp_w8_s8_get_scratch_size``: the 16-bit patches of two pixels, depth padded to a multiple
+    of 4, and an int8 staging row when the channel count is not a multiple of 4."""
     kp = pad_to(k_h * k_w * in_c, 4)
     return 2 * kp * 2 + (kp if in_c % 4 else 0)
+
+
+ACC_BOUND = 1 << 30  # |accumulator| below this: the DSP output stage's SMMULR on 2 * acc cannot overflow
+
+
+def conv_out_stage(
+    idx: int, weights: np.ndarray, bias: np.ndarray, mult: np.ndarray, shift: np.ndarray, output_offset: int
+) -> ConstArray | None:
+    """``out_stage`` of ``cg_conv2d_dsp_s8`` (cg_nn.h): per channel (multiplier, 2^(r-1) + (offset << r), r) with
+    r = -shift, or None where the kernel must take the general requantization instead: a shift >= 0 (multiplier
+    of at least 1/2), or an accumulator (folded bias plus int8 inputs times the weights) that could reach 2^30,
+    or an addend beyond 2^30."""
+    r = -shift.astype(np.int64)
+    if r.size == 0 or r.min() < 1:
+        return None
+    rows = np.abs(weights.reshape(weights.shape[0], -1).astype(np.int64)).sum(axis=1)
+    if int((np.abs(bias.astype(np.int64)) + 128 * rows).max()) >= ACC_BOUND:
+        return None
+    add = (np.int64(1) << (r - 1)) + (np.int64(output_offset) << r)
+    if int(np.abs(add).max()) >= ACC_BOUND:
+        return None
+    table = np.stack([mult.astype(np.int64), add, r], axis=1).reshape(-1).astype(np.int32)
+    return ConstArray(f"l{idx}_ostage", table, weight=False)
 
 
 def fully_connected_dsp_s8_scratch_bytes(in_depth: int) -> int:
@@ -206,24 +237,37 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         return Layer(op.index, op.op, dt, (call,), tuple(consts), output=out.index)
     requant, mult, shift, in_zp = _requant_s8(op, inp, filt, out, f.n)
     bias = _folded_bias(x, w, _int_bias(ctx, op, f.n), -in_zp)
-    w8 = ctx.dsp and ctx.int8_weights  # int8 weights in flash (compressible): cg_conv2d_dsp_w8_s8
-    kernel = "cg_conv2d_dsp_w8_s8" if w8 else "cg_conv2d_dsp_s8" if ctx.dsp else "cg_conv2d_s8"
-    scratch = (conv2d_dsp_s8_scratch_bytes if ctx.dsp else conv2d_s8_scratch_bytes)(f.h, f.w, i.c)
-    stored = pack_rows(w, 4) if w8 else pack_conv_s16(w) if ctx.dsp else interleave_rows(w, CONV_S8_GROUP)
     params = (("input", i), ("filter", f), ("output", o), *geo, *requant)
+    consts: tuple[ConstArray, ...] = (bias, mult, shift)
+    if ctx.dsp and ctx.int8_weights:  # int8 weights in flash (compressible): cg_conv2d_dsp_w8_s8
+        kernel, ftype, stored = "cg_conv2d_dsp_w8_s8", "const int8_t *", pack_rows(w, 4)
+        scratch = conv2d_dsp_w8_s8_scratch_bytes(f.h, f.w, i.c)
+    elif ctx.dsp:
+        kernel, ftype, stored = "cg_conv2d_dsp_s8", "const int16_t *", pack_conv_s16(w)
+        scratch = conv2d_dsp_s8_scratch_bytes(f.h, f.w, i.c, o.c)
+        # the bias of the padding channels of the last group of 4 is read too (zeros)
+        bias = ConstArray(bias.name, np.pad(bias.values, (0, pad_to(o.c, 4) - o.c)), weight=True)
+        ostage = conv_out_stage(x, w, bias.values[: o.c], mult.values, shift.values, scale_zp(out)[1])
+        consts = (bias, mult, shift)
+        if ostage is not None:
+            params = (*params, ("out_stage", ConstRef(ostage.name)))
+            consts = (*consts, ostage)
+    else:
+        kernel, ftype, stored = "cg_conv2d_s8", "const int8_t *", interleave_rows(w, CONV_S8_GROUP)
+        scratch = conv2d_s8_scratch_bytes(f.h, f.w, i.c)
     call = KernelCall(
         kernel,
         "cg_conv2d_s8_params",
         params,
         (
             ("const int8_t *", TensorRef(inp.index)),
-            ("const int16_t *" if ctx.dsp and not w8 else "const int8_t *", ConstRef(f"l{x}_filter")),
+            (ftype, ConstRef(f"l{x}_filter")),
             ("const int32_t *", ConstRef(bias.name)),
             ("int8_t *", TensorRef(out.index)),
             ("int8_t *", ScratchRef()),
         ),
     )
-    consts = (ConstArray(f"l{x}_filter", stored, source_tensor=filt.index), bias, mult, shift)
+    consts = (ConstArray(f"l{x}_filter", stored, source_tensor=filt.index), *consts)
     return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=scratch, output=out.index)
 
 
