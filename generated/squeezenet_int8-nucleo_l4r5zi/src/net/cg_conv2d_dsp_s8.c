@@ -10,9 +10,13 @@
  * - the receptive fields of the two pixels are first copied into the scratch buffer (im2col), widened to
  *   16 bits with SXTB16: per 4 accumulation steps k..k+3 the words (x[k], x[k+2]) of pixel 0 and of pixel 1,
  *   then (x[k+1], x[k+3]) of pixel 0 and of pixel 1; padded positions hold the input zero point, which
- *   contributes zero with the folded bias;
+ *   contributes zero with the folded bias (a 1x1 convolution with stride 1 and no padding widens its two input
+ *   pixels directly, without the im2col geometry);
  * - the generator stores the weights widened to 16 bits in the same order (cg_nn.h), so the inner loop only
- *   loads and multiplies. */
+ *   loads and multiplies: one pass over all output channels of the pixel pair (bias padded to groups of 4)
+ *   leaves the sums in the scratch buffer;
+ * - the output stage requantizes the sums; with `out_stage` (per channel: multiplier, rounding and output
+ *   offset, right shift, precomputed by the generator, cg_nn.h) in six instructions per value. */
 #include "cg_dsp.h"
 #include "cg_nn.h"
 #include "cg_nn_support.h"
@@ -22,10 +26,18 @@ static int32_t padded_depth(const cg_conv2d_s8_params *p)
     return (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
 }
 
-/* two 16-bit patches, and with a channel count that is not a multiple of 4 an int8 staging row */
+static int32_t padded_channels(const cg_conv2d_s8_params *p)
+{
+    return (p->output.c + 3) & ~3;
+}
+
+/* two 16-bit patches, the sums of two pixels, and with a channel count that is not a multiple of 4 two int8
+ * staging rows */
 int32_t cg_conv2d_dsp_s8_get_scratch_size(const cg_conv2d_s8_params *p)
 {
-    return 2 * padded_depth(p) * (int32_t)sizeof(int16_t) + ((p->input.c & 3) != 0 ? padded_depth(p) : 0);
+    const int32_t kp = padded_depth(p);
+    return 2 * kp * (int32_t)sizeof(int16_t) + 2 * padded_channels(p) * (int32_t)sizeof(int32_t) +
+           ((p->input.c & 3) != 0 ? 2 * kp : 0);
 }
 
 /* index of accumulation step t of pixel q in the interleaved 16-bit patch */
@@ -53,6 +65,25 @@ static void put(int16_t *restrict patch, int32_t q, int32_t i, const int8_t *res
     }
 }
 
+/* steps i..i+n-1 (i and n multiples of 4) of both pixels at once, from src0 and src1 */
+static void put2(int16_t *restrict patch, int32_t i, const int8_t *restrict src0, const int8_t *restrict src1,
+                 int32_t n)
+{
+    uint32_t *restrict dst = (uint32_t *)(void *)(patch + 2 * i);
+    const uint32_t *const end = dst + n;
+    do {
+        const uint32_t x0 = cg_read_s8x4(src0);
+        const uint32_t x1 = cg_read_s8x4(src1);
+        src0 += 4;
+        src1 += 4;
+        dst[0] = cg_sxtb16(x0);
+        dst[1] = cg_sxtb16(x1);
+        dst[2] = cg_sxtb16_ror8(x0);
+        dst[3] = cg_sxtb16_ror8(x1);
+        dst += 4;
+    } while (dst != end);
+}
+
 static void fill(int16_t *restrict patch, int32_t q, int32_t i, int16_t value, int32_t n)
 {
     int32_t j;
@@ -78,11 +109,9 @@ static void fill_s8(int8_t *restrict dst, int8_t value, int32_t n)
     }
 }
 
-/* channel counts that are not a multiple of 4 (e.g. the RGB input layer): the receptive field of output pixel
- * (oy, ox) is first copied contiguously into the int8 row `stage` (k values, zeros up to kp), then widened
- * word by word into pixel q of the patch */
-static void gather_staged(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox,
-                          int16_t *patch, int32_t q, int8_t *stage)
+/* the receptive field of output pixel (oy, ox) copied contiguously into the int8 row `stage` (k values; the
+ * caller keeps zeros up to kp) */
+static void stage_row(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int8_t *stage)
 {
     const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
     const int32_t k_h = p->filter.h, k_w = p->filter.w;
@@ -113,10 +142,9 @@ static void gather_staged(const cg_conv2d_s8_params *p, const int8_t *input, int
             dst += in_c;
         }
     }
-    put(patch, q, 0, stage, padded_depth(p));
 }
 
-/* the receptive field of output pixel (oy, ox) as pixel q of the patch */
+/* the receptive field of output pixel (oy, ox) as pixel q of the patch (channel count a multiple of 4) */
 static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int16_t *patch,
                    int32_t q)
 {
@@ -151,20 +179,74 @@ static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy
     }
 }
 
+/* both pixels of the pair (channel count a multiple of 4): kernel rows that lie inside the input for both
+ * pixels are widened together, the others pixel by pixel */
+static void gather2(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy0, int32_t ox0, int32_t oy1,
+                    int32_t ox1, int16_t *patch)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
+    const int32_t k_h = p->filter.h, k_w = p->filter.w;
+    const int32_t y0 = oy0 * p->stride_h - p->pad_h, y1 = oy1 * p->stride_h - p->pad_h;
+    const int32_t x0 = ox0 * p->stride_w - p->pad_w, x1 = ox1 * p->stride_w - p->pad_w;
+    const int32_t row = k_w * in_c;
+    int32_t ky;
+    if (p->dilation_w != 1 || x0 < 0 || x0 + k_w > in_w || x1 < 0 || x1 + k_w > in_w) {
+        gather(p, input, oy0, ox0, patch, 0);
+        gather(p, input, oy1, ox1, patch, 1);
+        return;
+    }
+    for (ky = 0; ky < k_h; ky++) {
+        const int32_t iy0 = y0 + ky * p->dilation_h, iy1 = y1 + ky * p->dilation_h;
+        const int32_t i = ky * row;
+        if (iy0 >= 0 && iy0 < in_h && iy1 >= 0 && iy1 < in_h) {
+            put2(patch, i, input + (iy0 * in_w + x0) * in_c, input + (iy1 * in_w + x1) * in_c, row);
+            continue;
+        }
+        if (iy0 < 0 || iy0 >= in_h) {
+            fill(patch, 0, i, (int16_t)(-p->input_offset), row);
+        } else {
+            put(patch, 0, i, input + (iy0 * in_w + x0) * in_c, row);
+        }
+        if (iy1 < 0 || iy1 >= in_h) {
+            fill(patch, 1, i, (int16_t)(-p->input_offset), row);
+        } else {
+            put(patch, 1, i, input + (iy1 * in_w + x1) * in_c, row);
+        }
+    }
+}
+
+/* one pass of the pixel pair over all output channels: for each group g of 4 channels,
+ * acc[8g + c] = bias[4g + c] + pixel 0 x channel c and acc[8g + 4 + c] = bias[4g + c] + pixel 1 x channel c,
+ * over n >= 1 blocks of 4 steps (patch `a`, weights `w` in the packed order) */
+typedef struct {
+    const uint32_t *a;
+    const uint32_t *w;
+    int32_t n;
+    int32_t groups;
+    const int32_t *bias;
+    int32_t *acc;
+} mac_job;
+
 #if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
-/* s[c] += pixel 0 x channel c, s[4 + c] += pixel 1 x channel c, over n >= 1 groups of 4 steps.
- * Hand-scheduled so that all eight sums stay in registers: per group two LDRD of activations, four LDRD of
+/* Hand-scheduled so that all eight sums stay in registers: per block two LDRD of activations, four LDRD of
  * weights and sixteen SMLAD (32 multiply-accumulates in 25 instructions with the loop). */
-__attribute__((naked, noinline)) static void mac_2x4(const uint32_t *a __attribute__((unused)),
-                                                    const uint32_t *w __attribute__((unused)),
-                                                    int32_t n __attribute__((unused)),
-                                                    int32_t *s __attribute__((unused)))
+__attribute__((naked, noinline)) static void mac_pass(const mac_job *job __attribute__((unused)))
 {
     __asm__ volatile(
         "push    {r4-r11, lr}\n"
-        "add     r2, r0, r2, lsl #4\n" /* end of the activations */
-        "push    {r2, r3}\n"
-        "ldm     r3, {r4-r11}\n"
+        "mov     r12, r0\n"
+        "ldm     r12, {r0-r5}\n"           /* a, w, n, groups, bias, acc */
+        "add     r2, r0, r2, lsl #4\n"     /* end of the activations */
+        "push    {r0, r2, r3, r4, r5}\n"   /* [sp] a, [sp+4] end, [sp+8] groups, [sp+12] bias, [sp+16] acc */
+        "2:\n"
+        "ldr     r0, [sp]\n"
+        "ldr     r2, [sp, #12]\n"
+        "ldm     r2!, {r4-r7}\n"
+        "str     r2, [sp, #12]\n"
+        "mov     r8, r4\n"
+        "mov     r9, r5\n"
+        "mov     r10, r6\n"
+        "mov     r11, r7\n"
         "1:\n"
         "ldrd    r12, lr, [r0], #8\n" /* (x[k], x[k+2]) of pixels 0 and 1 */
         "ldrd    r2, r3, [r1], #8\n"
@@ -188,11 +270,17 @@ __attribute__((naked, noinline)) static void mac_2x4(const uint32_t *a __attribu
         "smlad   r10, lr, r2, r10\n"
         "smlad   r7, r12, r3, r7\n"
         "smlad   r11, lr, r3, r11\n"
-        "ldr     r2, [sp]\n"
+        "ldr     r2, [sp, #4]\n"
         "cmp     r0, r2\n"
         "bne     1b\n"
-        "pop     {r2, r3}\n"
-        "stm     r3, {r4-r11}\n"
+        "ldr     r2, [sp, #16]\n"
+        "stm     r2!, {r4-r11}\n"
+        "str     r2, [sp, #16]\n"
+        "ldr     r2, [sp, #8]\n"
+        "subs    r2, r2, #1\n"
+        "str     r2, [sp, #8]\n"
+        "bne     2b\n"
+        "add     sp, sp, #20\n"
         "pop     {r4-r11, pc}\n");
 }
 #else
@@ -214,36 +302,127 @@ __attribute__((naked, noinline)) static void mac_2x4(const uint32_t *a __attribu
         s13 = cg_smlad(x1, v, s13);                                        \
     } while (0)
 
-/* s[c] += pixel 0 x channel c, s[4 + c] += pixel 1 x channel c, over n >= 1 groups of 4 steps */
-static void mac_2x4(const uint32_t *a, const uint32_t *w, int32_t n, int32_t *s)
+static void mac_pass(const mac_job *job)
 {
-    int32_t s00 = s[0], s01 = s[1], s02 = s[2], s03 = s[3];
-    int32_t s10 = s[4], s11 = s[5], s12 = s[6], s13 = s[7];
-    do {
-        CG_MAC_2X4_HALF(a, w);
-        CG_MAC_2X4_HALF(a + 2, w + 4);
-        a += 4;
-        w += 8;
-    } while (--n);
-    s[0] = s00;
-    s[1] = s01;
-    s[2] = s02;
-    s[3] = s03;
-    s[4] = s10;
-    s[5] = s11;
-    s[6] = s12;
-    s[7] = s13;
+    const uint32_t *w = job->w;
+    const int32_t *bias = job->bias;
+    int32_t *acc = job->acc;
+    int32_t g;
+    for (g = 0; g < job->groups; g++) {
+        const uint32_t *a = job->a;
+        int32_t s00 = bias[0], s01 = bias[1], s02 = bias[2], s03 = bias[3];
+        int32_t s10 = s00, s11 = s01, s12 = s02, s13 = s03;
+        int32_t n = job->n;
+        do {
+            CG_MAC_2X4_HALF(a, w);
+            CG_MAC_2X4_HALF(a + 2, w + 4);
+            a += 4;
+            w += 8;
+        } while (--n);
+        acc[0] = s00;
+        acc[1] = s01;
+        acc[2] = s02;
+        acc[3] = s03;
+        acc[4] = s10;
+        acc[5] = s11;
+        acc[6] = s12;
+        acc[7] = s13;
+        acc += 8;
+        bias += 4;
+    }
 }
 #endif
 
 /* the clamp to the full int8 range: one SSAT on DSP cores */
-static inline int8_t sat_s8(int32_t v)
+static inline int32_t sat_s8(int32_t v)
 {
 #if CG_DSP_INSTRUCTIONS
-    return (int8_t)__ssat(v, 8);
+    return __ssat(v, 8);
 #else
-    return (int8_t)cg_clamp_i32(v, -128, 127);
+    return cg_clamp_i32(v, -128, 127);
 #endif
+}
+
+/* TFLite's requantization (MultiplyByQuantizedMultiplier, double rounding) plus the output offset, for a
+ * right shift r >= 1 and |acc| < 2^30 (the generator checks both):
+ * the doubling high multiply (acc * m + 2^30) >> 31 is SMMULR(2 acc, m); the rounding right shift (half away
+ * from zero) is (v + 2^(r-1) - (v < 0)) >> r, with the offset folded in as offset << r: `add` holds
+ * 2^(r-1) + (offset << r). */
+static inline int32_t out_fast(int32_t acc, int32_t m, int32_t add, int32_t r)
+{
+    int32_t v;
+#if CG_DSP_INSTRUCTIONS
+    __asm__("smmulr %0, %1, %2" : "=r"(v) : "r"((int32_t)((uint32_t)acc << 1)), "r"(m));
+#else
+    v = (int32_t)(((int64_t)acc * m + ((int64_t)1 << 30)) >> 31);
+#endif
+    return (v + (v >> 31) + add) >> r;
+}
+
+/* the sums of a pixel pair (acc, as mac_pass leaves them) to int8 outputs o0 (and o1 if `two`) */
+#define CG_STORE_FAST_1(c)                                                    \
+    do {                                                                      \
+        const int32_t m = os[0], add = os[1], r = os[2];                      \
+        os += 3;                                                              \
+        o0[c] = (int8_t)sat_s8(out_fast(acc[c], m, add, r));                  \
+        o1[c] = (int8_t)sat_s8(out_fast(acc[4 + (c)], m, add, r));            \
+    } while (0)
+
+static void store_fast(const int32_t *restrict acc, const int32_t *restrict os, int32_t out_c, int8_t *restrict o0,
+                       int8_t *restrict o1, int two)
+{
+    int32_t c;
+    if (two) {
+        const int8_t *const end = o0 + (out_c & ~3);
+        while (o0 != end) {
+            CG_STORE_FAST_1(0);
+            CG_STORE_FAST_1(1);
+            CG_STORE_FAST_1(2);
+            CG_STORE_FAST_1(3);
+            acc += 8;
+            o0 += 4;
+            o1 += 4;
+        }
+        for (c = 0; c < (out_c & 3); c++) {
+            CG_STORE_FAST_1(c);
+        }
+        return;
+    }
+    for (c = 0; c < out_c; c++) {
+        const int32_t j = ((c >> 2) << 3) + (c & 3);
+        o0[c] = (int8_t)sat_s8(out_fast(acc[j], os[0], os[1], os[2]));
+        os += 3;
+    }
+}
+
+/* as store_fast, with a clamp narrower than int8 (ReLU6 and the like) */
+static void store_fast_clamped(const int32_t *restrict acc, const int32_t *restrict os, int32_t out_c,
+                               int8_t *restrict o0, int8_t *restrict o1, int two, int32_t lo, int32_t hi)
+{
+    int32_t c, q;
+    for (q = 0; q <= (two ? 1 : 0); q++) {
+        int8_t *o = q ? o1 : o0;
+        for (c = 0; c < out_c; c++) {
+            const int32_t j = ((c >> 2) << 3) + (c & 3) + 4 * q;
+            o[c] = (int8_t)cg_clamp_i32(out_fast(acc[j], os[3 * c], os[3 * c + 1], os[3 * c + 2]), lo, hi);
+        }
+    }
+}
+
+/* any shift (multipliers above 1 too) and single rounding: cg_requantize */
+static void store_generic(const cg_conv2d_s8_params *p, const int32_t *restrict acc, int8_t *restrict o0,
+                          int8_t *restrict o1, int two)
+{
+    const int32_t out_c = p->output.c, off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    int32_t c, q;
+    for (q = 0; q <= (two ? 1 : 0); q++) {
+        int8_t *o = q ? o1 : o0;
+        for (c = 0; c < out_c; c++) {
+            const int32_t j = ((c >> 2) << 3) + (c & 3) + 4 * q;
+            const int32_t v = cg_requantize(acc[j], p->multiplier[c], p->shift[c]);
+            o[c] = (int8_t)cg_clamp_i32(v + off, lo, hi);
+        }
+    }
 }
 
 cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int16_t *filter,
@@ -254,85 +433,59 @@ cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, co
     const int32_t kp = padded_depth(p);
     const int32_t k = p->filter.h * p->filter.w * in_c;
     const int32_t in_batch = p->input.h * p->input.w * in_c;
-    const int32_t *const mult = p->multiplier, *const shift = p->shift;
-    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t *os = CG_SINGLE_ROUNDING ? 0 : p->out_stage;
+    const int full = lo == -128 && hi == 127;
+    /* a 1x1 convolution with stride 1 and no padding: the two pixels are contiguous input rows */
+    const int direct = p->filter.h == 1 && p->filter.w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+                       p->pad_h == 0 && p->pad_w == 0 && (in_c & 3) == 0;
     int16_t *patch = (int16_t *)(void *)scratch;
-    int32_t b, pix, oc, c;
+    int32_t *acc = (int32_t *)(void *)(scratch + 2 * kp * (int32_t)sizeof(int16_t));
+    int8_t *stage = (in_c & 3) != 0 ? (int8_t *)(acc + 2 * padded_channels(p)) : 0;
+    mac_job job;
+    int32_t b, pix;
     if (p->filter.c != in_c || p->filter.n != out_c || bias == 0 || ((uintptr_t)filter & 3u) != 0 || k == 0) {
         return CG_ERR_ARG;
     }
     if (scratch == 0 || ((uintptr_t)scratch & 3u) != 0) {
         return CG_ERR_SCRATCH;
     }
-    /* the common output stage, checked once: every shift <= 0 and no clamp narrower than int8 */
-    int32_t sat = lo == -128 && hi == 127;
-    for (c = 0; c < out_c; c++) {
-        sat = sat && shift[c] <= 0;
-    }
-    int8_t *stage = (p->input.c & 3) != 0 ? scratch + 2 * kp * (int32_t)sizeof(int16_t) : 0;
     fill(patch, 0, k, 0, kp - k);  /* the zero weights of the padding multiply these */
     fill(patch, 1, k, 0, kp - k);
     if (stage != 0) {
         fill_s8(stage + k, 0, kp - k);
+        fill_s8(stage + kp + k, 0, kp - k);
     }
+    job.a = (const uint32_t *)(const void *)patch;
+    job.n = kp >> 2;
+    job.groups = padded_channels(p) >> 2;
     for (b = 0; b < p->input.n; b++) {
         const int8_t *in_b = input + b * in_batch;
         int8_t *out_b = output + b * n_pix * out_c;
         for (pix = 0; pix < n_pix; pix += 2) {
             const int two = pix + 1 < n_pix;
-            const uint32_t *w = (const uint32_t *)(const void *)filter;
+            const int32_t pix1 = two ? pix + 1 : pix;
             int8_t *o0 = out_b + pix * out_c;
             int8_t *o1 = o0 + out_c;
-            if (stage != 0) {
-                gather_staged(p, in_b, pix / out_w, pix % out_w, patch, 0, stage);
-                if (two) {
-                    gather_staged(p, in_b, (pix + 1) / out_w, (pix + 1) % out_w, patch, 1, stage);
-                }
+            if (direct) {
+                put2(patch, 0, in_b + pix * in_c, in_b + pix1 * in_c, in_c);
+            } else if (stage != 0) {
+                stage_row(p, in_b, pix / out_w, pix % out_w, stage);
+                stage_row(p, in_b, pix1 / out_w, pix1 % out_w, stage + kp);
+                put2(patch, 0, stage, stage + kp, kp);
             } else {
-                gather(p, in_b, pix / out_w, pix % out_w, patch, 0);
-                if (two) {
-                    gather(p, in_b, (pix + 1) / out_w, (pix + 1) % out_w, patch, 1);
-                }
+                gather2(p, in_b, pix / out_w, pix % out_w, pix1 / out_w, pix1 % out_w, patch);
             }
-            for (oc = 0; oc < out_c; oc += 4) {
-                const int32_t n = out_c - oc < 4 ? out_c - oc : 4;
-                int32_t s[8];
-                if (n == 4) {
-                    s[0] = s[4] = bias[oc];
-                    s[1] = s[5] = bias[oc + 1];
-                    s[2] = s[6] = bias[oc + 2];
-                    s[3] = s[7] = bias[oc + 3];
-                } else {
-                    for (c = 0; c < 4; c++) {
-                        s[c] = c < n ? bias[oc + c] : 0;
-                        s[4 + c] = s[c];
-                    }
-                }
-                mac_2x4((const uint32_t *)(const void *)patch, w, kp >> 2, s);
-                w += 2 * kp;
-                if (sat && n == 4 && two) {
-                    for (c = 0; c < 4; c++) {
-                        const int32_t m = mult[oc + c], e = shift[oc + c];
-                        o0[oc + c] = sat_s8(cg_requantize_right(s[c], m, e) + off);
-                        o1[oc + c] = sat_s8(cg_requantize_right(s[4 + c], m, e) + off);
-                    }
-                    continue;
-                }
-                for (c = 0; c < n; c++) {
-                    const int32_t m = mult[oc + c], e = shift[oc + c];
-                    int32_t v0, v1;
-                    if (e <= 0) {
-                        v0 = cg_requantize_right(s[c], m, e);
-                        v1 = cg_requantize_right(s[4 + c], m, e);
-                    } else {
-                        v0 = cg_requantize(s[c], m, e);
-                        v1 = cg_requantize(s[4 + c], m, e);
-                    }
-                    o0[oc + c] = (int8_t)cg_clamp_i32(v0 + off, lo, hi);
-                    if (two) {
-                        o1[oc + c] = (int8_t)cg_clamp_i32(v1 + off, lo, hi);
-                    }
-                }
+            job.w = (const uint32_t *)(const void *)filter;
+            job.bias = bias;
+            job.acc = acc;
+            mac_pass(&job);
+            if (os == 0) {
+                store_generic(p, acc, o0, o1, two);
+            } else if (full) {
+                store_fast(acc, os, out_c, o0, o1, two);
+            } else {
+                store_fast_clamped(acc, os, out_c, o0, o1, two, lo, hi);
             }
         }
     }

@@ -33,6 +33,10 @@ typedef struct {
     int32_t act_min, act_max;
     const int32_t *multiplier;   /* [output channels] */
     const int32_t *shift;        /* [output channels] */
+    /* cg_conv2d_dsp_s8 only, optional (NULL: multiplier and shift): per output channel c the triple
+     * (multiplier[c], 2^(r-1) + (output_offset << r), r) with r = -shift[c] >= 1, which the generator sets
+     * only where every accumulator fits in 30 bits (then equal to multiplier/shift, double rounding) */
+    const int32_t *out_stage;
 } cg_conv2d_s8_params;
 
 /* `bias` is the folded bias: bias[c] + input_offset * sum(filter[c]) (computed by the generator);
@@ -52,7 +56,9 @@ cg_status cg_conv2d_s16(const cg_conv2d_s8_params *p, const int16_t *input, cons
  * widened to 16 bits and packed by the generator: K = filter.h * filter.w * filter.c zero-padded to Kp (a
  * multiple of 4), output channels in groups of 4 (zero rows pad the last group); per group and per 4 steps
  * k..k+3 the pairs (w[k], w[k+2]) of channels 0..3, then the pairs (w[k+1], w[k+3]) of channels 0..3.
- * `filter` and `scratch` (cg_conv2d_dsp_s8_get_scratch_size bytes: two 16-bit patches) are 4-byte aligned. */
+ * `bias` is padded with zeros to a multiple of 4 channels.  `filter` and `scratch`
+ * (cg_conv2d_dsp_s8_get_scratch_size bytes: two 16-bit patches, the sums of two pixels, two int8 staging rows
+ * when the channel count is not a multiple of 4) are 4-byte aligned. */
 cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int16_t *filter,
                            const int32_t *bias, int8_t *output, int8_t *scratch);
 int32_t cg_conv2d_dsp_s8_get_scratch_size(const cg_conv2d_s8_params *p);
