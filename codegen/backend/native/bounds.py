@@ -106,7 +106,7 @@ def _conv(p: Params) -> Extents:
     batch = max(i.n, o.n)
     k = f.h * f.w * max(f.c, i.c)
     args: tuple[int | None, ...] = (
-        _vol(i, batch), max(f.n, o.c) * k, o.c, _vol(o, batch), 2 * f.h * f.w * i.c,  # scratch: two int8 patches
+        _vol(i, batch), max(f.n, o.c) * k, o.c, _vol(o, batch), 2 * _pad4(f.h * f.w * i.c),  # two int8 patches
     )
     return Extents(args, {"multiplier": o.c, "shift": o.c})
 

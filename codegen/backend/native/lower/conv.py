@@ -145,8 +145,9 @@ def _geometry(op: ir.Conv2D | ir.DepthwiseConv2D, inp: ir.Tensor, filt: ir.Tenso
 
 
 def conv2d_s8_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
-    """``cg_conv2d_s8_get_scratch_size``: the int8 im2col patches (``k_h * k_w * in_c`` values) of two pixels."""
-    return 2 * k_h * k_w * in_c
+    """``cg_conv2d_s8_get_scratch_size``: the int8 im2col patches (``k_h * k_w * in_c`` values, padded to a
+    multiple of 4) of two pixels."""
+    return 2 * pad_to(k_h * k_w * in_c, 4)
 
 
 DEPTHWISE_DSP_MAX_TAPS = 64  # CG_DW_MAX_TAPS of cg_depthwise_conv2d_dsp_s8.c

@@ -3,12 +3,15 @@
  * Do not edit: regenerate with `codegen generate` (edits are detected and protect the project). */
 /* codegen runtime: int8 2-D convolution (per-channel requantization, TFLite arithmetic), portable C.
  *
- * Two output pixels at a time: their receptive fields are gathered as int8 into the scratch buffer,
- * interleaved (patch[2k] is pixel 0's value k, patch[2k + 1] pixel 1's), padded taps holding the input zero
- * point, which contributes nothing since the generator folded input_offset * sum(w) into the bias.  The
- * output channels then go four at a time: the generator stores the weights in groups of 4 channels, per k the
- * group's 4 weights (lower/packing.py interleave_rows; leftover channels follow row by row), so each loaded
- * input value feeds 4 multiply-accumulates and each weight 2, the 8 sums staying in registers. */
+ * Two output pixels at a time: their receptive fields are gathered as int8 into the scratch buffer, in
+ * blocks of 4 values per pixel (patch[8 * b + 4 * lane + i] holds value 4 * b + i of pixel `lane`), padded
+ * taps holding the input zero point, which contributes nothing since the generator folded
+ * input_offset * sum(w) into the bias.  The output channels then go four at a time: the generator stores the
+ * weights in groups of 4 channels, per k the group's 4 weights (lower/packing.py interleave_rows; leftover
+ * channels follow row by row), so each loaded input value feeds 4 multiply-accumulates and each weight 2, the
+ * 8 sums staying in registers. */
+#include <string.h>
+
 #include "cg_nn.h"
 #include "cg_nn_support.h"
 
@@ -16,68 +19,65 @@
 
 int32_t cg_conv2d_s8_get_scratch_size(const cg_conv2d_s8_params *p)
 {
-    return 2 * p->filter.h * p->filter.w * p->input.c;
+    return 2 * ((p->filter.h * p->filter.w * p->input.c + 3) & ~3);
 }
 
-/* dst[2 * i] = src[i] (one lane of the interleaved patch) */
-static void put(int8_t *restrict dst, const int8_t *restrict src, int32_t n)
-{
-    const int8_t *end4 = src + (n & ~3), *end = src + n;
-    while (src != end4) {
-        dst[0] = src[0];
-        dst[2] = src[1];
-        dst[4] = src[2];
-        dst[6] = src[3];
-        src += 4;
-        dst += 8;
-    }
-    while (src != end) {
-        *dst = *src++;
-        dst += 2;
-    }
-}
-
-static void put_value(int8_t *restrict dst, int8_t value, int32_t n)
+/* Values k0 .. k0 + n - 1 of one pixel's patch (lane = patch + 4 * lane) from src, or all `value` if src is 0. */
+static void put(int8_t *lane, int32_t k0, const int8_t *src, int8_t value, int32_t n)
 {
     int32_t i;
+    if ((k0 & 3) == 0) {
+        int8_t *dst = lane + 2 * k0;
+        for (; n >= 4; n -= 4) {
+            if (src != 0) {
+                memcpy(dst, src, 4);
+                src += 4;
+            } else {
+                memset(dst, value, 4);
+            }
+            dst += 8;
+        }
+        for (i = 0; i < n; i++) {
+            dst[i] = src != 0 ? src[i] : value;
+        }
+        return;
+    }
     for (i = 0; i < n; i++) {
-        dst[2 * i] = value;
+        const int32_t k = k0 + i;
+        lane[8 * (k >> 2) + (k & 3)] = src != 0 ? src[i] : value;
     }
 }
 
-/* Writes output pixel `pix`'s receptive field into one lane of the patch (dst = patch + lane). */
-static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t pix, int8_t *dst)
+/* Writes output pixel `pix`'s receptive field into one lane of the patch (lane = patch + 4 * lane index). */
+static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t pix, int8_t *lane)
 {
     const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
     const int32_t k_h = p->filter.h, k_w = p->filter.w;
     const int8_t zero_point = (int8_t)(-p->input_offset);
     const int32_t y0 = (pix / p->output.w) * p->stride_h - p->pad_h;
     const int32_t x0 = (pix % p->output.w) * p->stride_w - p->pad_w;
-    int32_t ky, kx;
+    int32_t ky, kx, k = 0;
     for (ky = 0; ky < k_h; ky++) {
         const int32_t iy = y0 + ky * p->dilation_h;
         if (iy < 0 || iy >= in_h) {
-            put_value(dst, zero_point, k_w * in_c);
+            put(lane, k, 0, zero_point, k_w * in_c);
         } else if (p->dilation_w == 1 && x0 >= 0 && x0 + k_w <= in_w) {
-            put(dst, input + (iy * in_w + x0) * in_c, k_w * in_c);
+            put(lane, k, input + (iy * in_w + x0) * in_c, 0, k_w * in_c);
         } else {
             for (kx = 0; kx < k_w; kx++) {
                 const int32_t ix = x0 + kx * p->dilation_w;
-                if (ix < 0 || ix >= in_w) {
-                    put_value(dst + 2 * kx * in_c, zero_point, in_c);
-                } else {
-                    put(dst + 2 * kx * in_c, input + (iy * in_w + ix) * in_c, in_c);
-                }
+                const int inside = ix >= 0 && ix < in_w;
+                put(lane, k + kx * in_c, inside ? input + (iy * in_w + ix) * in_c : 0, zero_point, in_c);
             }
         }
-        dst += 2 * k_w * in_c;
+        k += k_w * in_c;
     }
 }
 
-/* the two pixels' values a[0], a[1] times the 4 weights w[0..3] of a group */
-#define CG_MAC2X4(a, w)                                                                                \
+/* the two pixels' values x0, x1 times the 4 weights w[0..3] of a group */
+#define CG_MAC2X4(x0, x1, w)                                                                           \
     do {                                                                                               \
-        const int32_t x0_ = (a)[0], x1_ = (a)[1];                                                      \
+        const int32_t x0_ = (x0), x1_ = (x1);                                                          \
         int32_t v_ = (w)[0];                                                                           \
         s00 += x0_ * v_;                                                                               \
         s10 += x1_ * v_;                                                                               \
@@ -97,15 +97,18 @@ static void dot_2x4(const int8_t *restrict a, const int8_t *restrict w, int32_t 
 {
     int32_t s00 = s[0], s01 = s[1], s02 = s[2], s03 = s[3];
     int32_t s10 = s[4], s11 = s[5], s12 = s[6], s13 = s[7];
-    const int8_t *end2 = a + 2 * (k & ~1);
-    while (a != end2) {
-        CG_MAC2X4(a, w);
-        CG_MAC2X4(a + 2, w + 4);
-        a += 4;
-        w += 8;
+    const int8_t *end = a + 2 * (k & ~3);
+    int32_t i;
+    while (a != end) {
+        CG_MAC2X4(a[0], a[4], w);
+        CG_MAC2X4(a[1], a[5], w + 4);
+        CG_MAC2X4(a[2], a[6], w + 8);
+        CG_MAC2X4(a[3], a[7], w + 12);
+        a += 8;
+        w += 16;
     }
-    if (k & 1) {
-        CG_MAC2X4(a, w);
+    for (i = 0; i < (k & 3); i++) {
+        CG_MAC2X4(a[i], a[4 + i], w + 4 * i);
     }
     s[0] = s00;
     s[1] = s01;
@@ -117,14 +120,29 @@ static void dot_2x4(const int8_t *restrict a, const int8_t *restrict w, int32_t 
     s[7] = s13;
 }
 
-/* out[oc + j] = s[j] requantized, for the n channels oc.. */
-static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, int32_t n, int8_t *out)
+/* TFLite's MultiplyByQuantizedMultiplier (as cg_requantize) with the shift split as left - right, then the
+ * output offset and the activation clamp. */
+static inline int8_t out8(int32_t x, int32_t m, int32_t left, int32_t right, const cg_conv2d_s8_params *p)
 {
-    const int32_t *mult = p->multiplier + oc, *shift = p->shift + oc;
-    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t high = (int32_t)(((int64_t)cg_shl_wrap(x, left) * m + ((int64_t)1 << 30)) >> 31);
+    const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
+    const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
+    const int32_t y = (high >> right) + ((high & mask) > threshold ? 1 : 0) + p->output_offset;
+    return (int8_t)cg_clamp_i32(y, p->act_min, p->act_max);
+}
+
+/* o0[oc + j] = s[j] requantized for the n channels oc.., and o1[oc + j] = s[n + j] if `two` */
+static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, int32_t n, int two, int8_t *o0,
+                  int8_t *o1)
+{
     int32_t j;
     for (j = 0; j < n; j++) {
-        out[oc + j] = (int8_t)cg_clamp_i32(cg_requantize(s[j], mult[j], shift[j]) + off, lo, hi);
+        const int32_t m = p->multiplier[oc + j], shift = p->shift[oc + j];
+        const int32_t left = shift > 0 ? shift : 0;
+        o0[oc + j] = out8(s[j], m, left, left - shift, p);
+        if (two) {
+            o1[oc + j] = out8(s[n + j], m, left, left - shift, p);
+        }
     }
 }
 
@@ -153,7 +171,7 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
             int8_t *o1 = o0 + out_c;
             const int8_t *w = filter;
             gather(p, in_b, pix, scratch);
-            gather(p, in_b, two ? pix + 1 : pix, scratch + 1);
+            gather(p, in_b, two ? pix + 1 : pix, scratch + 4);
             for (oc = 0; oc < grouped; oc += CG_CONV_GROUP) {
                 int32_t s[2 * CG_CONV_GROUP];
                 for (j = 0; j < CG_CONV_GROUP; j++) {
@@ -161,23 +179,18 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
                 }
                 dot_2x4(scratch, w, k, s);
                 w += CG_CONV_GROUP * k;
-                store(p, s, oc, CG_CONV_GROUP, o0);
-                if (two) {
-                    store(p, s + CG_CONV_GROUP, oc, CG_CONV_GROUP, o1);
-                }
+                store(p, s, oc, CG_CONV_GROUP, two, o0, o1);
             }
             for (; oc < out_c; oc++) {
                 int32_t s[2];
                 s[0] = s[1] = bias[oc];
                 for (i = 0; i < k; i++) {
-                    s[0] += scratch[2 * i] * w[i];
-                    s[1] += scratch[2 * i + 1] * w[i];
+                    const int32_t at = 8 * (i >> 2) + (i & 3);
+                    s[0] += scratch[at] * w[i];
+                    s[1] += scratch[at + 4] * w[i];
                 }
                 w += k;
-                store(p, s, oc, 1, o0);
-                if (two) {
-                    store(p, s + 1, oc, 1, o1);
-                }
+                store(p, s, oc, 1, two, o0, o1);
             }
         }
     }

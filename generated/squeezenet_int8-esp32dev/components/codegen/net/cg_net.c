@@ -77,7 +77,7 @@ static void *cg_net_hook_user = NULL;
 #endif
 #include <sanitizer/asan_interface.h>
 static const uint32_t cg_net_guard_regions[][2] = {
-    {0u, 18u},
+    {0u, 24u},
     {64u, 16432u},
     {0u, 16448u},
     {0u, 5152u},

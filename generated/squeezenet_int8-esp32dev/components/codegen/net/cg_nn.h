@@ -43,7 +43,7 @@ typedef struct {
  * padded input positions are read as the input zero point, which contributes exactly zero.  `filter` is
  * stored by the generator in groups of 4 output channels, per k = (ky, kx, ic) the group's 4 weights; the
  * out_c % 4 channels left over follow row by row (same size as OHWI).  `scratch`
- * (cg_conv2d_s8_get_scratch_size bytes) holds the int8 patches of two pixels, interleaved. */
+ * (cg_conv2d_s8_get_scratch_size bytes) holds the int8 patches of two pixels, in alternating blocks of 4. */
 cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                        const int32_t *bias, int8_t *output, int8_t *scratch);
 int32_t cg_conv2d_s8_get_scratch_size(const cg_conv2d_s8_params *p);
