@@ -66,5 +66,5 @@ class FuseActivation(GraphPass):
 define_pipeline(
     "native",
     ["fold-constants", "drop-dead-ops", "cancel-transposes", "transpose-into-fully-connected", "squeeze-as-reshape",
-     "fuse-activation"],
+     "fuse-activation", "remove-pruned-channels"],
 )

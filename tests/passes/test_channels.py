@@ -1,0 +1,101 @@
+"""remove-pruned-channels: zero filters and the input channels that read them disappear from the generated network,
+and the network still computes TFLM's integers on the unpruned model (host build vs TFLM, random inputs).
+
+The model has every case the pass distinguishes: a zero filter with zero bias (its constant is the zero point)
+through max pooling and a depthwise 3x3 SAME convolution into a 1x1 convolution; a zero filter with a bias (a
+constant that is not the zero point) read by a 3x3 SAME convolution (must be kept) and by a fire-style
+concatenation; a zero filter read through a flatten by a dense layer and a zero dense unit (constants folded into
+the readers' biases); the classifier's zero unit (a graph output: kept).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codegen import ir
+from codegen.backend.native import native_graph
+from codegen.frontend.tflite import parse_tflite
+from codegen.passes.channels import removed_channels
+from codegen.verify import verify
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated")
+
+
+def _zero(layer, filters: list[int], bias: float | None) -> None:  # noqa: ANN001 - a Keras layer
+    w = layer.get_weights()
+    kernel = w[0]
+    if kernel.ndim == 4 and layer.__class__.__name__ == "DepthwiseConv2D":
+        kernel[..., filters, :] = 0
+    else:
+        kernel[..., filters] = 0
+    if bias is not None:
+        w[1][filters] = bias
+    layer.set_weights(w)
+
+
+@pytest.fixture(scope="module")
+def pruned_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from codegen.train import quantize
+    from codegen.train.tfenv import keras, set_seed
+
+    set_seed(0)
+    k = keras()
+    L = k.layers
+    inp = L.Input((10, 10, 3))
+    c1 = L.Conv2D(8, 3, padding="same", activation="relu", name="c1")
+    x = L.MaxPooling2D(2)(c1(inp))
+    dw = L.DepthwiseConv2D(3, padding="same", activation="relu", name="dw")
+    x = dw(x)
+    c2 = L.Conv2D(6, 1, activation="relu", name="c2")
+    s = c2(x)
+    e1 = L.Conv2D(4, 1, activation="relu", name="e1")
+    e3 = L.Conv2D(4, 3, padding="same", activation="relu", name="e3")
+    x = L.Concatenate()([e1(s), e3(s)])
+    c3 = L.Conv2D(5, 1, activation="relu", name="c3")
+    x = L.Flatten()(c3(x))
+    d1 = L.Dense(12, activation="relu", name="d1")
+    d2 = L.Dense(4, name="d2")
+    model = k.Model(inp, d2(d1(x)))
+    _zero(c1, [1, 4], 0.0)  # constant == zero point: through pool and depthwise (biased) into c2 (1x1): folded
+    w = dw.get_weights()
+    w[1][[1, 4]] = 0.3  # the depthwise turns the zero point into another constant on those channels
+    dw.set_weights(w)
+    _zero(c2, [2], 0.7)  # constant != zero point, read by e3 (3x3 SAME): kept
+    _zero(e1, [0, 3], 0.4)  # through the concatenation into c3 (1x1): folded
+    _zero(c3, [1], 0.3)  # through flatten into d1: folded
+    _zero(d1, [5, 7], 0.2)  # into d2: folded
+    _zero(d2, [3], None)  # graph output: kept
+    rng = np.random.default_rng(1)
+    calib = rng.uniform(0, 1, size=(64, 10, 10, 3)).astype(np.float32)
+    path = tmp_path_factory.mktemp("channels") / "pruned.tflite"
+    path.write_bytes(quantize.convert(model, "int8", calib))
+    return path
+
+
+def test_zero_filters_and_their_readers_shrink(pruned_model: Path) -> None:
+    graph = parse_tflite(pruned_model.read_bytes())
+    after = native_graph(graph)
+    by_name = {graph.tensors[op.outputs[0]].name: op.op for op in graph.operators}
+    removed = removed_channels(graph, after)
+    shrunk = {n: v for n, v in removed.items()}
+    assert len(after.operators) == len(graph.operators)
+    counts = sorted(v for v in shrunk.values())
+    # c1 8 -> 6, c2 keeps its 6 (its zero filter feeds a 3x3 SAME conv with a non-zero-point constant),
+    # e1 4 -> 2, c3 5 -> 4, d1 12 -> 10, d2 keeps its output unit
+    assert counts == sorted([(8, 6), (4, 2), (5, 4), (12, 10)]), (shrunk, by_name)
+    depthwise = [op for op in after.operators if isinstance(op, ir.DepthwiseConv2D)]
+    assert after.tensors[depthwise[0].inputs[1]].shape[-1] == 6
+    assert sum(op.macs(after) for op in after.operators) < sum(op.macs(graph) for op in graph.operators)
+
+
+def test_removed_channels_are_exact_against_tflm(pruned_model: Path, tmp_path: Path) -> None:
+    report = verify(pruned_model, samples=40, seed=3, tflm_arena=False, cache_dir=tmp_path)
+    assert report.quantized
+    assert report.exact_matches == report.samples, report.as_dict()
