@@ -33,13 +33,16 @@ from codegen.compress.codec import NetworkGenerator  # noqa: E402
 from codegen.project import pio  # noqa: E402
 from codegen.project.writer import generate_project  # noqa: E402
 
-# (label, file suffix, sparsity run, compress, decode)
+# (label, file suffix, training run (file name tag), compress, decode)
 VARIANTS = (
-    ("dense", "int8", "0.5", "none", "auto"),
-    ("50 % pruned, raw", "pruned_int8", "0.5", "none", "auto"),
-    ("50 % + huffman, decode layer", "pruned_int8", "0.5", "huffman", "layer"),
-    ("50 % + huffman, decode init", "pruned_int8", "0.5", "huffman", "init"),
-    ("75 % + huffman, decode layer", "pruned_int8", "0.75", "huffman", "layer"),
+    ("dense", "int8", "p0.5", "none", "auto"),
+    ("50 % pruned, raw", "pruned_int8", "p0.5", "none", "auto"),
+    ("50 % + huffman, decode layer", "pruned_int8", "p0.5", "huffman", "layer"),
+    ("50 % + huffman, decode init", "pruned_int8", "p0.5", "huffman", "init"),
+    ("75 % + huffman, decode layer", "pruned_int8", "p0.75", "huffman", "layer"),
+    ("2:4 pruned, raw", "pruned_int8", "s24", "none", "auto"),
+    ("2:4 + huffman, decode layer", "pruned_int8", "s24", "huffman", "layer"),
+    ("channel 50 % (filters removed)", "pruned_int8", "ch0.5", "none", "auto"),
 )
 
 
@@ -98,9 +101,9 @@ def markdown(results: dict, board: str, command: str) -> str:
         "(arm-none-eabi-size; RAM = data + bss incl. the stack reserve). `exact` = device_exact_rate (device == "
         "TFLM running the same pruned model == host C). Ratios are against the dense row of the same model. "
         "Accuracy: TFLM on the held-out split, from `codegen train`'s report.", "",
-        "| model | variant | decode | flash B | flash x | RAM B | RAM - dense | instructions | instr x | "
-        "weights stored B | accuracy | exact |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | variant | decode | flash B | flash x | RAM B | RAM - dense | arena B | arena x | instructions | "
+        "instr x | weights stored B | accuracy | exact |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key, rows in results.items():
         dense = rows[0]
@@ -109,7 +112,8 @@ def markdown(results: dict, board: str, command: str) -> str:
             lines.append(
                 f"| {key} | {r['label']} | {r['decode']} | {r['flash_bytes']:,} | "
                 f"{r['flash_bytes'] / dense['flash_bytes']:.2f} | {r['ram_bytes']:,} | "
-                f"{r['ram_bytes'] - dense['ram_bytes']:+,} | {r['instructions'] / 1e6:.3f} M | "
+                f"{r['ram_bytes'] - dense['ram_bytes']:+,} | {r['arena_bytes']:,} | "
+                f"{r['arena_bytes'] / dense['arena_bytes']:.2f} | {r['instructions'] / 1e6:.3f} M | "
                 f"{r['instructions'] / dense['instructions']:.2f} | {r['stored_weight_bytes']:,} | {acc} | "
                 f"{r['device_exact_rate']:.2f} |")
     return "\n".join(lines) + "\n"
@@ -121,6 +125,8 @@ def main() -> int:
     ap.add_argument("--samples", type=int, default=3)
     ap.add_argument("--models", nargs="+", default=["lenet5", "squeezenet", "resnet8"])
     ap.add_argument("--models-dir", type=Path, required=True)
+    ap.add_argument("--only", nargs="+", default=None, metavar="TEXT",
+                    help="run only the variants whose label contains one of TEXT (other rows: kept from --out)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "sparsity")
     args = ap.parse_args()
     board = load_board(args.board).name
@@ -128,8 +134,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="cg-sparsity-bench-") as tmp:
         for key in args.models:
             rows = []
-            for label, suffix, sparsity, compress, decode in VARIANTS:
-                stem = f"{key}_p{sparsity}"
+            for label, suffix, run, compress, decode in VARIANTS:
+                if args.only and not any(text in label for text in args.only):
+                    continue
+                stem = f"{key}_{run}"
                 path = args.models_dir / f"{stem}_{suffix}.tflite"
                 if not path.is_file():
                     print(f"{key}: {path.name} missing, skipped", flush=True)
@@ -145,8 +153,14 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"results-{board}"
     previous = args.out / f"{stem}.json"
-    if previous.is_file():  # keep the models not run this time (one model per run on a busy machine)
-        results = {**json.loads(previous.read_text())["results"], **results}
+    if previous.is_file():  # keep the models and variants not run this time (a busy machine)
+        old = json.loads(previous.read_text())["results"]
+        for key, rows in results.items():
+            ran = {r["label"] for r in rows}
+            kept = {r["label"]: r for r in old.get(key, []) if r["label"] not in ran}
+            merged = {**kept, **{r["label"]: r for r in rows}}
+            results[key] = [merged[v[0]] for v in VARIANTS if v[0] in merged]
+        results = {**old, **results}
     (args.out / f"{stem}.json").write_text(json.dumps(
         {"tool_version": __version__, "board": board, "command": command, "results": results},
         indent=2, sort_keys=True) + "\n")

@@ -108,6 +108,14 @@ def register(subparsers: Any) -> None:
         choices=("layer", "global"),
         help="same sparsity in every layer, or one global threshold",
     )
+    p.add_argument(
+        "--prune-structure",
+        default=None,
+        choices=("unstructured", "2:4", "channel"),
+        help="unstructured (default), 2:4 (tfmot: two zeros in every four input-channel weights; implies --prune "
+        "0.5) or channel (whole filters, removed from the generated network; --prune is the share of filters, "
+        "default 0.5)",
+    )
     p.add_argument("--qat", action="store_true", help="quantization-aware training (adds qat_int8)")
     p.add_argument(
         "--variants",
@@ -278,10 +286,14 @@ def run_train(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None and getattr(args, name) < (0 if name == "augment_copies" else 1):
             raise CodegenError(f"--{name.replace('_', '-')} must be positive", hint="e.g. --epochs 10")
     prune = None
-    if args.prune is not None:
+    structure = args.prune_structure or "unstructured"
+    if args.prune is not None or args.prune_structure not in (None, "unstructured"):
         prune = PruneConfig(
-            target=args.prune, method=args.prune_method, schedule=args.prune_schedule, scope=args.prune_scope
+            target=0.5 if args.prune is None else args.prune, method=args.prune_method,
+            schedule=args.prune_schedule, scope=args.prune_scope, structure=structure,
         )
+    elif args.prune_structure is not None:
+        raise CodegenError("--prune-structure unstructured needs a target", hint="add --prune 0.5 (for example)")
     options: dict[str, Any] = {}
     if args.small_input != "auto":
         if args.model not in ("resnet50", "regnetx"):

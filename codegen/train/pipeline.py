@@ -393,7 +393,13 @@ def _prune(
     k = keras()
     steps = epochs * int(np.ceil(len(ds.x_train) / cfg.batch_size))
     with scope():
-        if cfg.prune.method == "magnitude":
+        if cfg.prune.structure == "channel":
+            from codegen.train.filters import FilterPruning
+
+            pruned = k.models.clone_model(model)
+            pruned.set_weights(model.get_weights())
+            callbacks = [FilterPruning(pruned, cfg.prune, steps).callback()]
+        elif cfg.prune.method == "magnitude":
             pruned = pruning.apply_magnitude_pruning(model, cfg.prune, steps)
             callbacks = pruning.pruning_callbacks(pruned)
         else:
@@ -402,7 +408,6 @@ def _prune(
             sal = pruning.SaliencyPruning(pruned, ds.x_train, ds.y_train, cfg.prune, steps)
             callbacks = [sal.callback()]
         _compile(pruned, lr)
-    _fit(
-        pruned, ds, cfg, epochs, f"{cfg.prune.method} pruning to {cfg.prune.target:.0%}", progress, callbacks
-    )
+    what = cfg.prune.method if cfg.prune.structure == "unstructured" else cfg.prune.structure
+    _fit(pruned, ds, cfg, epochs, f"{what} pruning to {cfg.prune.target:.0%}", progress, callbacks)
     return pruning.strip_pruning(pruned)

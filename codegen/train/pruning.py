@@ -6,6 +6,9 @@
   magnitude threshold.
 * Gradient-based pruning: saliency ``|w * dL/dw|`` accumulated over a few batches, recomputed on a schedule
   during training (:class:`SaliencyPruning` callback), masks re-applied after every step.
+* Structured pruning (``structure``): tfmot's 2:4 pruning (``sparsity_m_by_n=(2, 4)``: two zeros in every four
+  consecutive input-channel weights) or filter pruning (:mod:`codegen.train.filters`: whole output channels, which
+  the ``remove-pruned-channels`` pass then removes from the generated network).
 * QAT (``tfmot.quantization.keras.quantize_model``) and pruning-preserving QAT (collaborative optimization,
   ``Default8BitPrunePreserveQuantizeScheme``) so that zeros survive into the int8 model.
 """
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 SCHEDULES = ("constant", "polynomial")
 METHODS = ("magnitude", "gradient")
 SCOPES = ("layer", "global")
+STRUCTURES = ("unstructured", "2:4", "channel")
 MAX_LAYER_SPARSITY = 0.98
 
 
@@ -42,6 +46,7 @@ class PruneConfig:
     end_step: int | None = None  # None: 70 % of the fine-tuning steps
     frequency: int = 20
     initial: float = 0.0
+    structure: str = "unstructured"  # or "2:4" (tfmot m-by-n) or "channel" (whole filters)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.target < 1.0:
@@ -50,11 +55,18 @@ class PruneConfig:
             (self.method, METHODS, "method"),
             (self.schedule, SCHEDULES, "schedule"),
             (self.scope, SCOPES, "scope"),
+            (self.structure, STRUCTURES, "structure"),
         ):
             if value not in allowed:
                 raise CodegenError(
                     f"unknown pruning {what} {value!r}", hint=f"use one of {', '.join(allowed)}"
                 )
+        if self.structure == "2:4" and abs(self.target - 0.5) > 1e-9:
+            raise CodegenError(f"2:4 sparsity is 50 % by construction, not {self.target:g}",
+                               hint="drop --prune or pass --prune 0.5 with --prune-structure 2:4")
+        if self.structure != "unstructured" and (self.method, self.scope) != ("magnitude", "layer"):
+            raise CodegenError(f"--prune-structure {self.structure} ranks weights by magnitude within each layer",
+                               hint="drop --prune-method gradient / --prune-scope global")
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -65,6 +77,7 @@ class PruneConfig:
             "begin_step": self.begin_step,
             "end_step": self.end_step,
             "frequency": self.frequency,
+            "structure": self.structure,
         }
 
 
@@ -119,7 +132,7 @@ def apply_magnitude_pruning(model: Any, cfg: PruneConfig, steps: int) -> Any:
     targets = layer_sparsities(model, cfg)
 
     def schedule(target: float) -> Any:
-        if cfg.schedule == "constant":
+        if cfg.schedule == "constant" or cfg.structure == "2:4":
             return sparsity.ConstantSparsity(target, begin_step=begin, frequency=freq)
         return sparsity.PolynomialDecay(
             initial_sparsity=min(cfg.initial, target),
@@ -131,7 +144,13 @@ def apply_magnitude_pruning(model: Any, cfg: PruneConfig, steps: int) -> Any:
 
     depthwise_cls = _prunable_depthwise_class()
 
+    if cfg.structure == "2:4":
+        targets = {name: t for name, t in targets.items() if m_by_n_prunable(model.get_layer(name))}
+        log.info("2:4 pruning of %s (other layers stay dense)", ", ".join(sorted(targets)) or "no layer")
+
     def clone(layer: Any) -> Any:
+        if cfg.structure == "2:4" and layer.name in targets:
+            return sparsity.prune_low_magnitude(layer, pruning_schedule=schedule(0.5), sparsity_m_by_n=(2, 4))
         if layer.name in targets and targets[layer.name] > 0:
             if isinstance(layer, k.layers.DepthwiseConv2D):
                 # tfmot's registry does not prune depthwise kernels; a PrunableLayer subclass opts them in
@@ -149,6 +168,15 @@ def apply_magnitude_pruning(model: Any, cfg: PruneConfig, steps: int) -> Any:
         if isinstance(inner, depthwise_cls):  # re-created from config: copy the trained weights
             inner.set_weights(private.get_layer(inner.name).get_weights())
     return pruned
+
+
+def m_by_n_prunable(layer: Any) -> bool:
+    """A layer tfmot's 2:4 pruning applies to: Conv2D or Dense whose input channels come in groups of four (the
+    blocks run along the input channels, TFLite's innermost filter axis)."""
+    k = keras()
+    if isinstance(layer, k.layers.DepthwiseConv2D) or not isinstance(layer, (k.layers.Conv2D, k.layers.Dense)):
+        return False
+    return int(layer.kernel.shape[-2]) % 4 == 0
 
 
 _DEPTHWISE_CLASS: list[Any] = []

@@ -1,0 +1,141 @@
+"""Filter (channel) pruning during fine-tuning: whole output channels of Conv2D / Dense layers become zero.
+
+tfmot's public API has no filter pruning: its schedules decide when and how much, its masks are element- or
+2-D-block-wise and computed inside a private class. This is a small Keras callback of our own instead, with the
+same schedule shape as tfmot's polynomial decay (:func:`codegen.train.pruning.schedule_steps`).
+
+A pruned filter's kernel column **and** its bias become zero, and so do ``gamma`` and ``beta`` of a
+BatchNormalization right after it: the channel then computes exactly 0 before quantization, i.e. the output zero
+point after it, which contributes nothing to the next layer. That is what lets the generator's
+``remove-pruned-channels`` pass remove the channel from the network (smaller weights and activations).
+
+Only layers whose channels that pass can remove are pruned: those whose output reaches, through per-channel
+layers (BatchNormalization, activations, pooling, dropout, flatten, concatenation), only Conv2D or Dense layers;
+not a classifier (the model's output), not a layer feeding an Add.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import numpy as np
+
+from codegen.train.pruning import PruneConfig, schedule_steps
+from codegen.train.tfenv import keras
+
+log = logging.getLogger(__name__)
+
+_PASS_THROUGH = ("BatchNormalization", "Activation", "ReLU", "MaxPooling2D", "AveragePooling2D", "Dropout",
+                 "Flatten", "Concatenate")
+
+
+def _readers(layer: Any) -> list[Any]:
+    return [node.outbound_layer for node in layer._outbound_nodes]  # noqa: SLF001 - Keras' layer graph
+
+
+def _reaches_only_mixing_layers(layer: Any, outputs: set[str]) -> bool:
+    k = keras()
+    readers = _readers(layer)
+    if layer.name in outputs or not readers:
+        return False
+    for r in readers:
+        if isinstance(r, k.layers.DepthwiseConv2D):
+            return False
+        if isinstance(r, (k.layers.Conv2D, k.layers.Dense)):
+            continue
+        if r.__class__.__name__ not in _PASS_THROUGH or not _reaches_only_mixing_layers(r, outputs):
+            return False
+    return True
+
+
+def filter_prunable(model: Any) -> list[tuple[Any, Any | None]]:
+    """(layer, the BatchNormalization right after it or None) for every layer whose filters can be removed."""
+    k = keras()
+    outputs = set(model.output_names)
+    out = []
+    for layer in model.layers:
+        if isinstance(layer, k.layers.DepthwiseConv2D) or not isinstance(layer, (k.layers.Conv2D, k.layers.Dense)):
+            continue
+        if getattr(layer, "groups", 1) != 1 or not _reaches_only_mixing_layers(layer, outputs):
+            continue
+        readers = _readers(layer)
+        bn = readers[0] if len(readers) == 1 and isinstance(readers[0], k.layers.BatchNormalization) else None
+        out.append((layer, bn))
+    return out
+
+
+class FilterPruning:
+    """Magnitude filter pruning: every ``frequency`` steps between ``begin`` and ``end`` each prunable layer keeps
+    its ``1 - s(step)`` filters of largest L2 norm (scaled by the BatchNormalization factor that folds into them);
+    the others (kernel column, bias, BatchNormalization gamma and beta) are zeroed after every training step. Use
+    :meth:`callback` as a Keras callback."""
+
+    def __init__(self, model: Any, cfg: PruneConfig, steps: int) -> None:
+        self.cfg = cfg
+        self.layers = filter_prunable(model)
+        if not self.layers:
+            log.warning("%s has no layer whose filters can be removed; nothing is pruned", model.name)
+        else:
+            log.info("filter pruning of %s", ", ".join(layer.name for layer, _ in self.layers))
+        self.masks = {layer.name: np.ones(int(layer.kernel.shape[-1]), np.float32) for layer, _ in self.layers}
+        self.begin, self.end, self.frequency = schedule_steps(cfg, steps)
+        self.step = 0
+
+    def target_at(self, step: int) -> float:
+        if step < self.begin:
+            return 0.0
+        if self.cfg.schedule == "constant":
+            return self.cfg.target
+        frac = min(1.0, (step - self.begin) / max(1, self.end - self.begin))
+        return self.cfg.target + (self.cfg.initial - self.cfg.target) * (1.0 - frac) ** 3
+
+    def scores(self, layer: Any, bn: Any | None) -> np.ndarray:
+        w = layer.kernel.numpy()
+        norms = np.sqrt((w.reshape(-1, w.shape[-1]) ** 2).sum(axis=0))
+        if bn is not None:
+            gamma = bn.gamma.numpy() if bn.scale else np.ones_like(norms)
+            norms = norms * np.abs(gamma) / np.sqrt(bn.moving_variance.numpy() + bn.epsilon)
+        return norms * self.masks[layer.name]  # pruned filters stay pruned
+
+    def update_masks(self, target: float) -> None:
+        for layer, bn in self.layers:
+            s = self.scores(layer, bn)
+            keep = max(1, s.size - math.floor(target * s.size + 1e-9))
+            mask = np.zeros(s.size, np.float32)
+            mask[np.argsort(-s, kind="stable")[:keep]] = 1.0
+            self.masks[layer.name] = mask
+        self.apply()
+
+    def apply(self) -> None:
+        for layer, bn in self.layers:
+            mask = self.masks[layer.name]
+            layer.kernel.assign(layer.kernel.numpy() * mask)
+            if layer.use_bias:
+                layer.bias.assign(layer.bias.numpy() * mask)
+            if bn is not None:
+                for var in (bn.gamma if bn.scale else None, bn.beta if bn.center else None):
+                    if var is not None:
+                        var.assign(var.numpy() * mask)
+
+    def callback(self) -> Any:
+        outer = self
+
+        class _Callback(keras().callbacks.Callback):
+            def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+                s = outer.step
+                outer.step += 1
+                due = outer.begin <= s <= outer.end and (s - outer.begin) % outer.frequency == 0
+                if due:
+                    outer.update_masks(outer.target_at(s))
+                else:
+                    outer.apply()
+
+            def on_train_end(self, logs: Any = None) -> None:
+                if outer.step <= outer.end:  # stopped before the ramp ended: jump to the target
+                    outer.update_masks(outer.cfg.target)
+                else:
+                    outer.apply()
+
+        return _Callback()
