@@ -50,6 +50,11 @@ class ReferenceModel:
         self.interpreter.invoke()
         return [np.array(self.interpreter.get_output(i)) for i in range(self.num_outputs)]
 
+    def reset(self) -> None:
+        """Clear the variable (state) tensors (TFLM ``ResetVariableTensors``): the next ``predict`` starts a new
+        sequence, as after creating the interpreter."""
+        self.interpreter.reset()
+
     def time_invoke(self, repeats: int = 20) -> float:
         import time
 
@@ -165,12 +170,12 @@ def _tflite_ref_runner(data: bytes):  # noqa: ANN202
         interp.invoke()
         return [np.array(interp.get_tensor(d["index"])) for d in outs]
 
-    return predict
+    return predict, interp.reset_all_variables
 
 
 def _tflm_runner(data: bytes):  # noqa: ANN202
     model = ReferenceModel(data)
-    return lambda xs: model.predict(list(xs))
+    return (lambda xs: model.predict(list(xs))), model.reset
 
 
 def _send(fd: int, obj: object) -> None:
@@ -218,7 +223,7 @@ def serve() -> None:
     if kind in os.environ.get(FAULT_ENV, "").split(","):
         os.abort()
     try:
-        predict = _tflm_runner(data) if kind == TFLM else _tflite_ref_runner(data)
+        predict, reset = _tflm_runner(data) if kind == TFLM else _tflite_ref_runner(data)
     except Exception as exc:  # noqa: BLE001 - reported to the parent as one line
         _send(out, ("error", f"{type(exc).__name__}: {exc}".splitlines()[0]))
         return
@@ -235,6 +240,9 @@ def serve() -> None:
             if what == "predict":
                 _send(out, ("phase", "running the model"))
                 _send(out, ("ok", [predict(xs) for xs in payload]))
+            elif what == "predict_fresh":  # every input set from cleared state tensors (independent samples)
+                _send(out, ("phase", "running the model"))
+                _send(out, ("ok", [(reset(), predict(xs))[1] for xs in payload]))
             elif what == "arena":
                 _send(out, ("phase", "probing the smallest arena"))
                 _send(out, ("ok", minimal_arena_size(data)))
@@ -394,13 +402,15 @@ class IsolatedReference:
     def kind(self) -> str:
         return self._child.kind if self._child else ""
 
-    def predict_many(self, xs: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
-        """Outputs for each input set in ``xs`` (a list of arrays per sample)."""
+    def predict_many(self, xs: list[list[np.ndarray]], fresh: bool = False) -> list[list[np.ndarray]]:
+        """Outputs for each input set in ``xs`` (a list of arrays per sample), in sequence: state tensors (SVDF,
+        LSTM) carry over from one to the next; ``fresh``: each from cleared state tensors."""
+        what = "predict_fresh" if fresh else "predict"
         while True:
             if self._child is None:
                 self._next()
             try:
-                return self._child.request("predict", [list(x) for x in xs])  # type: ignore[union-attr,return-value]
+                return self._child.request(what, [list(x) for x in xs])  # type: ignore[union-attr,return-value]
             except ReferenceFailed as exc:
                 self._fail(str(exc))
 

@@ -46,8 +46,16 @@ def join_outputs(graph: Graph, outputs: list[np.ndarray]) -> bytes:
                                                                              strict=True))
 
 
+def stateful(graph: Graph) -> bool:
+    """Whether ``graph`` keeps state across inferences (variable tensors: SVDF, LSTM). Validation treats every
+    sample as independent: the device's INFER and the self-test clear the state before each run
+    (``P_reset``), and the host references here do the same."""
+    return any(t.is_variable for t in graph.tensors)
+
+
 def reference_fn(graph: Graph) -> Callable[[bytes], bytes]:
-    """TFLM reference on raw input bytes (all inputs concatenated) -> raw output bytes (all outputs concatenated)."""
+    """TFLM reference on raw input bytes (all inputs concatenated) -> raw output bytes (all outputs concatenated);
+    each call from cleared state tensors (:func:`stateful`)."""
     n_out = len(graph.output_tensors)
     path = Path(graph.source)
     if not path.is_file():
@@ -59,6 +67,7 @@ def reference_fn(graph: Graph) -> Callable[[bytes], bytes]:
         interp = _tflm(path.read_bytes())
 
         def predict(xs: list[np.ndarray]) -> list[np.ndarray]:
+            interp.reset()
             for i, x in enumerate(xs):
                 interp.set_input(x, i)
             interp.invoke()
@@ -67,8 +76,10 @@ def reference_fn(graph: Graph) -> Callable[[bytes], bytes]:
         # in a child process: a TFLM crash on this model is one line, not the end of `codegen validate`
         model = IsolatedReference(path.read_bytes(), kinds=(TFLM,))
 
+        fresh = stateful(graph)
+
         def predict(xs: list[np.ndarray]) -> list[np.ndarray]:
-            return list(model.predict_many([xs])[0])
+            return list(model.predict_many([xs], fresh=fresh)[0])
 
     def run(data: bytes) -> bytes:
         return join_outputs(graph, predict(split_inputs(graph, data)))
@@ -77,7 +88,8 @@ def reference_fn(graph: Graph) -> Callable[[bytes], bytes]:
 
 
 def host_c_fns(graph: Graph) -> tuple[Callable[[bytes], bytes], Callable[[bytes], tuple[bytes, ...]] | None]:
-    """(predict, per-layer outputs or None) from the generated C compiled for the host."""
+    """(predict, per-layer outputs or None) from the generated C compiled for the host; each call from cleared
+    state tensors (:func:`stateful`)."""
     try:
         from codegen import host
     except ImportError as exc:
@@ -86,6 +98,7 @@ def host_c_fns(graph: Graph) -> tuple[Callable[[bytes], bytes], Callable[[bytes]
     model = host.compile(graph)
 
     def predict(data: bytes) -> bytes:
+        model.reset()
         return join_outputs(graph, model.predict(split_inputs(graph, data)))
 
     return predict, _layer_dumper(model, predict)
