@@ -87,6 +87,23 @@ def reference_fn(graph: Graph) -> Callable[[bytes], bytes]:
     return run
 
 
+def reference_sequence(graph: Graph, inputs: list[bytes]) -> list[bytes]:
+    """TFLM reference outputs of ``inputs`` run in order from cleared state tensors, the state carried from one
+    to the next (what a stateful network computes over a stream; the self-test's sequence check)."""
+    from codegen.reference import TFLM, IsolatedReference
+
+    path = Path(graph.source)
+    if not path.is_file():
+        raise ModelError(f"model file {graph.source!r} not found for the TFLM reference",
+                         hint="load the graph with codegen.frontend.load_model(path)")
+    model = IsolatedReference(path.read_bytes(), kinds=(TFLM,))
+    try:
+        outs = model.predict_many([split_inputs(graph, data) for data in inputs])
+    finally:
+        model.close()
+    return [join_outputs(graph, list(o)) for o in outs]
+
+
 def host_c_fns(graph: Graph) -> tuple[Callable[[bytes], bytes], Callable[[bytes], tuple[bytes, ...]] | None]:
     """(predict, per-layer outputs or None) from the generated C compiled for the host; each call from cleared
     state tensors (:func:`stateful`)."""

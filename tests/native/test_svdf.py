@@ -248,3 +248,31 @@ def test_cli_reports_the_state_bytes_and_lists_svdf(models: dict[str, Path], tmp
     out = _cli("analyze", "--model", str(bad))
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "not a variable tensor" in out.stderr
+
+
+@pytest.mark.emulator
+def test_svdf_project_on_the_emulated_stm32f405(models: dict[str, Path], tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """generate + build + run on the emulated STM32F405: ``codegen validate`` (independent samples: the device's
+    INFER and the host references clear the state before each), then ``pio test``, whose self-test also runs the
+    golden inputs as one stream against TFLM's outputs for that stream (the state carries over on the device)."""
+    from codegen.boards import load_board
+    from codegen.cli import main
+    from codegen.hil.project import run_selftest
+    from codegen.hil.pytest_plugin import emulator_skip_reason
+
+    reason = emulator_skip_reason(load_board("emulated_stm32f405"))
+    if reason:
+        pytest.skip(reason)
+    model = tmp_path / "kws_svdf.tflite"
+    model.write_bytes(build(SvdfSpec("kws_svdf", 40, (SvdfLayer(64, 1, 8, relu=True), SvdfLayer(12, 1, 4, relu=True)))))
+    project = tmp_path / "project"
+    assert main(["generate", "--board", "qemu", "--model", str(model), "--out", str(project)]) == 0
+    capsys.readouterr()
+    rc = main(["validate", "--project", str(project), "--samples", "20", "--json", "--no-plots"])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0, report
+    golden = (project / "test" / "test_selftest" / "cg_golden.h").read_text()
+    assert "cg_golden_sequence_outputs" in golden
+    result = run_selftest(project, timeout=300)
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.failed == 0 and "test_state_sequence:PASS" in result.output

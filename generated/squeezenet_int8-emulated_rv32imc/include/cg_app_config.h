@@ -16,6 +16,7 @@
 
 #define CG_APP_NET_INIT cg_net_init
 #define CG_APP_NET_RUN cg_net_run
+#define CG_APP_NET_RESET cg_net_reset
 #define CG_APP_NET_INPUT cg_net_input
 #define CG_APP_NET_OUTPUT cg_net_output
 #define CG_APP_NET_INPUT_INFO cg_net_input_info

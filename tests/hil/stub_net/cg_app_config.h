@@ -14,6 +14,7 @@ typedef struct { int dtype; uint8_t rank; int32_t dims[6]; float scale; int32_t 
 
 cg_status stub_init(void);
 cg_status stub_run(void);
+void stub_reset(void);
 void *stub_input(int i);
 void *stub_output(int i);
 const cg_tensor_info *stub_input_info(int i);
@@ -23,6 +24,7 @@ const cg_tensor_info *stub_output_info(int i);
 #define CG_APP_NET_NUM_OUTPUTS 1
 #define CG_APP_NET_INIT stub_init
 #define CG_APP_NET_RUN stub_run
+#define CG_APP_NET_RESET stub_reset
 #define CG_APP_NET_INPUT stub_input
 #define CG_APP_NET_OUTPUT stub_output
 #define CG_APP_NET_INPUT_INFO stub_input_info

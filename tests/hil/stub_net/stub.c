@@ -16,6 +16,7 @@ static const cg_tensor_info in_info = {0, 2, {1, STUB_IN}, 1.0f, 0, STUB_IN};
 static const cg_tensor_info out_info = {0, 2, {1, STUB_OUT}, 1.0f, 0, STUB_OUT};
 
 cg_status stub_init(void) { return CG_OK; }
+void stub_reset(void) {}
 
 cg_status stub_run(void)
 {

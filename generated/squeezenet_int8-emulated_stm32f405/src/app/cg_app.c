@@ -146,9 +146,11 @@ static void layer_hook(int layer, void *user)
     app.mark = port_cycles();
 }
 
-/* Runs one inference on the input buffers; returns the status and the elapsed count. */
+/* Runs one inference on the input buffers; returns the status and the elapsed count. Every inference starts
+ * from cleared state tensors (SVDF/LSTM state; a no-op for other networks): samples are independent. */
 static cg_status run_network(uint32_t *elapsed)
 {
+    CG_APP_NET_RESET();
     for (int i = 0; i < LAYERS_MAX; i++) {
         app.layer_cycles[i] = 0;
     }
