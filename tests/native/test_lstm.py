@@ -38,6 +38,8 @@ class LstmSpec:
     units: int
     return_sequences: bool = True
     stacked: bool = False  # LSTM (sequences) -> LSTM (last step) -> Dense: two layers with their own state
+    weight_std: float = 0.0  # > 0: normal weights with this deviation and biases of 1 (saturating gates)
+    input_range: float = 1.0
 
 
 SPECS = [
@@ -45,13 +47,15 @@ SPECS = [
     LstmSpec("last_t16_f32_u32", 16, 32, 32, return_sequences=False),
     LstmSpec("stacked_t10_f8_u24", 10, 8, 24, stacked=True),
 ]
+#: large weights and inputs: gates saturate, the cell state reaches the clip (scale 2^-12 instead of 2^-15)
+SATURATING = LstmSpec("saturating_t16_f8_u16", 16, 8, 16, weight_std=1.5, input_range=6.0)
 QUANTS = ("float32", "int8")
 
 
 def _rep(spec: LstmSpec):  # noqa: ANN202
     rng = np.random.default_rng(1)
     for _ in range(32):
-        yield [rng.uniform(-1.0, 1.0, (1, spec.steps, spec.features)).astype(np.float32)]
+        yield [rng.uniform(-spec.input_range, spec.input_range, (1, spec.steps, spec.features)).astype(np.float32)]
 
 
 def build_lstm(spec: LstmSpec, quant: str) -> Path:
@@ -69,6 +73,10 @@ def build_lstm(spec: LstmSpec, quant: str) -> Path:
     if spec.stacked:
         x = keras.layers.LSTM(spec.units, return_sequences=True)(inp)
         x = keras.layers.Dense(5)(keras.layers.LSTM(spec.units // 2)(x))
+    elif spec.weight_std > 0:
+        init = keras.initializers.RandomNormal(stddev=spec.weight_std)
+        x = keras.layers.LSTM(spec.units, return_sequences=spec.return_sequences, kernel_initializer=init,
+                              recurrent_initializer=init, bias_initializer="ones")(inp)
     else:
         x = keras.layers.LSTM(spec.units, return_sequences=spec.return_sequences)(inp)
     conv = tf.lite.TFLiteConverter.from_keras_model(keras.Model(inp, x))
@@ -119,6 +127,14 @@ def test_keras_lstm_matches_tflm_bit_for_bit_across_invocations(spec: LstmSpec, 
         tol = float_tolerance(graph)
         assert tol is not None and ("UNIDIRECTIONAL_SEQUENCE_LSTM", "expf, tanhf") in tol.ops
     assert _compare(path, graph, build_cache) > 0
+
+
+def test_saturating_int8_lstm_with_a_coarser_cell_scale_matches_tflm(build_cache) -> None:  # noqa: ANN001
+    path = build_lstm(SATURATING, "int8")
+    graph = load_model(path)
+    (op,) = graph.operators
+    assert graph.tensors[op.inputs[19]].quant.scale[0] == 2.0**-12  # cell tanh input needs no rescaling shift
+    assert _compare(path, graph, build_cache, n=8) == 8 * 16 * 16
 
 
 def test_lstm_state_carries_over_and_reset_starts_the_sequence_again(build_cache) -> None:  # noqa: ANN001
@@ -174,6 +190,40 @@ def test_lstm_with_three_sequences_batch_or_time_major_matches_tflm(quant: str, 
     graph = load_model(path)
     assert graph.tensors[graph.inputs[0]].shape == ((8, 3, 12) if time_major else (3, 8, 12))
     assert _compare(path, graph, build_cache, n=3) == 3 * 3 * 8 * 16
+
+
+def test_lstm_variants_tflm_has_no_kernel_for_are_refused_in_one_line(tmp_path: Path) -> None:
+    """CIFG (no input gate) and a float LSTM reading int8 weights (hybrid) exit 2 with one line naming them."""
+    import subprocess
+    import sys
+
+    import flatbuffers
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as s
+
+    cases = {}
+    model = s.ModelT.InitFromPackedBuf(build_lstm(SPECS[0], "float32").read_bytes(), 0)
+    op = model.subgraphs[0].operators[0]
+    op.inputs = [-1 if i in (1, 5, 12) else t for i, t in enumerate(op.inputs)]
+    cases["cifg"] = (model, "without an input gate (CIFG)")
+    model = s.ModelT.InitFromPackedBuf(build_lstm(SPECS[0], "float32").read_bytes(), 0)
+    sg = model.subgraphs[0]
+    w = sg.tensors[sg.operators[0].inputs[2]]
+    w.type = s.TensorType.INT8
+    model.buffers[w.buffer].data = list(np.zeros(int(np.prod(w.shape)), np.int8).tobytes())
+    q = s.QuantizationParametersT()
+    q.scale, q.zeroPoint = [0.01], [0]
+    w.quantization = q
+    cases["hybrid"] = (model, "hybrid LSTM")
+    for name, (m, words) in cases.items():
+        b = flatbuffers.Builder(0)
+        b.Finish(m.Pack(b), file_identifier=b"TFL3")
+        path = tmp_path / f"{name}.tflite"
+        path.write_bytes(bytes(b.Output()))
+        proc = subprocess.run([sys.executable, "-m", "codegen", "emit-c", "--model", str(path), "--out",
+                               str(tmp_path / name)], capture_output=True, text=True, check=False)
+        assert proc.returncode == 2, proc.stderr
+        assert words in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert not (tmp_path / name).exists()
 
 
 def test_lstm_int8_stays_in_bounds_under_the_sanitizers(build_cache) -> None:  # noqa: ANN001

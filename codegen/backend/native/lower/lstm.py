@@ -94,8 +94,8 @@ def lstm(ctx: LowerContext, op: ir.Operator) -> Layer:
     n = op.index
     if x.dtype is ir.DType.FLOAT32:
         for t in (*w_in, *w_rec, *biases, hidden, cell, out):
-            require(t.dtype is ir.DType.FLOAT32, f"float32 LSTM with a {t.dtype.value} operand (tensor {t.index}) "
-                    "(hybrid LSTM) is not implemented")
+            require(t.dtype is ir.DType.FLOAT32, f"float32 LSTM reading {t.dtype.value} tensor {t.index} (a hybrid "
+                    "LSTM) is not implemented")
         consts = (ConstArray(f"l{n}_input_weights", _stack(w_in, np.float32)),
                   ConstArray(f"l{n}_recurrent_weights", _stack(w_rec, np.float32)),
                   ConstArray(f"l{n}_bias", _stack(biases, np.float32)))
