@@ -52,6 +52,7 @@ class DType(enum.IntEnum):
     INT16 = 2
     INT32 = 3
     FLOAT32 = 4
+    INT64 = 5
 
     @property
     def numpy_name(self) -> str:

@@ -49,6 +49,7 @@ _C_DTYPES = {
     "int16": "CG_DTYPE_INT16",
     "int32": "CG_DTYPE_INT32",
     "float32": "CG_DTYPE_FLOAT32",
+    "int64": "CG_DTYPE_INT64",
 }
 _C_COMMENT_SUFFIXES = (".c", ".h", ".S", ".s", ".ld", ".cpp", ".hpp")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -186,3 +186,12 @@ def _batch_matmul(c: OpCheck) -> RuleResult:
     depth_b, cols = (b.shape[-1], b.shape[-2]) if op.adj_y else (b.shape[-2], b.shape[-1])
     c.require(depth == depth_b, f"depths {depth} and {depth_b} differ")
     return (*c.broadcast(a.shape[:-2], b.shape[:-2]), rows, cols)
+
+
+@shape_rule("ARG_MAX", "ARG_MIN", inputs=2)
+def _arg_min_max(c: OpCheck) -> RuleResult:
+    x = c.input(0)
+    axis = _ints(c, 1, "axis")
+    c.require(len(axis) == 1, "axis must hold one value")
+    a = c.axis(axis[0], len(x.shape))
+    return (*x.shape[:a], *x.shape[a + 1:])

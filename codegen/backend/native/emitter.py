@@ -74,6 +74,7 @@ _DTYPE_ENUM = {
     ir.DType.INT16: "CG_DTYPE_INT16",
     ir.DType.INT32: "CG_DTYPE_INT32",
     ir.DType.FLOAT32: "CG_DTYPE_FLOAT32",
+    ir.DType.INT64: "CG_DTYPE_INT64",
 }
 
 

@@ -11,6 +11,8 @@ from codegen.errors import UnsupportedModelError
 from codegen.passes import run_pipeline
 
 SUPPORTED_IO = (ir.DType.INT8, ir.DType.INT16, ir.DType.FLOAT32)
+#: outputs may also be indices (ARG_MAX / ARG_MIN)
+SUPPORTED_OUTPUTS = (*SUPPORTED_IO, ir.DType.INT32, ir.DType.INT64)
 
 
 @dataclass(frozen=True)
@@ -85,16 +87,14 @@ def find_unsupported(
             offenders.append(Offender(op.index, op.op, dtype, str(exc)))
         except ValueError as exc:  # e.g. an activation the quantization math does not know
             offenders.append(Offender(op.index, op.op, dtype, str(exc)))
-    for t in graph.input_tensors + graph.output_tensors:
+    for t in graph.input_tensors:
         if t.dtype not in SUPPORTED_IO:
-            offenders.append(
-                Offender(
-                    -1,
-                    "graph input/output",
-                    t.dtype.value,
-                    f"tensor {t.index} ({t.name}) must be int8, int16 or float32",
-                )
-            )
+            offenders.append(Offender(-1, "graph input", t.dtype.value,
+                                      f"tensor {t.index} ({t.name}) must be int8, int16 or float32"))
+    for t in graph.output_tensors:
+        if t.dtype not in SUPPORTED_OUTPUTS:
+            offenders.append(Offender(-1, "graph output", t.dtype.value,
+                                      f"tensor {t.index} ({t.name}) must be int8, int16, int32, int64 or float32"))
     return layers, offenders
 
 

@@ -2,6 +2,7 @@
 
 from codegen.backend.native.lower import (  # noqa: F401
     activation,
+    arg,
     conv,
     elementwise,
     layout,

@@ -1,4 +1,5 @@
-"""PRELU and SQUARED_DIFFERENCE (int8, float32), EXP and RSQRT (float32): TFLM's Prepare arithmetic in Python."""
+"""PRELU, SQUARED_DIFFERENCE, EXP and RSQRT (int8, float32) and BATCH_MATMUL: TFLM's Prepare arithmetic in Python
+(int8 EXP: TFLite's lookup table, as TFLM has no int8 EXP)."""
 
 from __future__ import annotations
 
@@ -90,9 +91,34 @@ def _unary_f32(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     return Layer(op.index, op.op, dt, (call,), output=out.index)
 
 
-@lowering("EXP", dtypes=("float32",), kernels=("cg_exp_f32",))
+def exp_table(s_in: float, z_in: int, s_out: float, z_out: int) -> np.ndarray:
+    """int8 EXP for every input code, as TFLite's ``LUTPopulate<int8_t>`` with ``std::exp``: float32 arithmetic
+    (input_scale * (q - zero_point), expf, * (1 / output_scale), round half away from zero, + zero point), then
+    clamped to int8. Values beyond int32 saturate to 127 (the reference's float-to-int conversion is undefined
+    there)."""
+    f = np.float32
+    codes = np.arange(-128, 128)
+    x = f(s_in) * (codes - z_in).astype(np.float32)
+    with np.errstate(over="ignore"):
+        y = np.exp(x.astype(np.float64)).astype(np.float32)  # expf, correctly rounded
+        scaled = y * (f(1) / f(s_out))
+    wide = scaled.astype(np.float64)  # std::round: exact in double for float32 values
+    rounded = (np.sign(wide) * np.floor(np.abs(wide) + 0.5)).astype(np.float32)
+    q = np.clip((rounded + f(z_out)).astype(np.float64), -128, 127)
+    return q.astype(np.int8)
+
+
+@lowering("EXP", dtypes=("int8", "float32"), kernels=("cg_lut_s8", "cg_exp_f32"))
 def exp(ctx: LowerContext, op: ir.Operator) -> Layer:
-    return _unary_f32(ctx, op, "exp")
+    inp, out = ctx.input(op, 0), ctx.output(op)
+    if inp is None or inp.dtype is not ir.DType.INT8:
+        return _unary_f32(ctx, op, "exp")
+    require(same_dtype(op.op, inp, out) == "s8" and inp.size == out.size, "int8 EXP changes type or size")
+    (s_in, z_in), (s_out, z_out) = scale_zp(inp), scale_zp(out)
+    table = ConstArray(f"l{op.index}_table", exp_table(s_in, z_in, s_out, z_out), weight=False)
+    call = KernelCall("cg_lut_s8", "cg_lut_s8_params", (("size", inp.size), ("table", ConstRef(table.name))),
+                      (("const int8_t *", TensorRef(inp.index)), ("int8_t *", TensorRef(out.index))))
+    return Layer(op.index, op.op, "s8", (call,), (table,), output=out.index)
 
 
 @lowering("RSQRT", dtypes=("int8", "float32"), kernels=("cg_lut_s8", "cg_rsqrt_f32"))
