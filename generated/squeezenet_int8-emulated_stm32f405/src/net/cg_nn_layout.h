@@ -167,4 +167,18 @@ typedef struct {
 
 cg_status cg_lut_s8(const cg_lut_s8_params *p, const int8_t *input, int8_t *output);
 
+/* ARG_MAX / ARG_MIN (select_min = 1) over the middle axis of [outer, axis_size, inner]: the index of the first
+ * largest (smallest) value, as TFLM's ArgMinMax; int32 or int64 output [outer, inner]. */
+typedef struct {
+    int32_t outer;
+    int32_t axis_size;
+    int32_t inner;
+    int32_t select_min;
+} cg_arg_min_max_params;
+
+cg_status cg_arg_min_max_s8_s32(const cg_arg_min_max_params *p, const int8_t *input, int32_t *output);
+cg_status cg_arg_min_max_s8_s64(const cg_arg_min_max_params *p, const int8_t *input, int64_t *output);
+cg_status cg_arg_min_max_f32_s32(const cg_arg_min_max_params *p, const float *input, int32_t *output);
+cg_status cg_arg_min_max_f32_s64(const cg_arg_min_max_params *p, const float *input, int64_t *output);
+
 #endif /* CG_NN_LAYOUT_H */

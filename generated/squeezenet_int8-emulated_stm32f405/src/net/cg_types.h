@@ -13,7 +13,8 @@ typedef enum {
     CG_DTYPE_UINT8 = 1,
     CG_DTYPE_INT16 = 2,
     CG_DTYPE_INT32 = 3,
-    CG_DTYPE_FLOAT32 = 4
+    CG_DTYPE_FLOAT32 = 4,
+    CG_DTYPE_INT64 = 5
 } cg_dtype;
 
 /* Shape, type and quantization of a network input or output. */
