@@ -243,6 +243,9 @@ def serve() -> None:
             elif what == "predict_fresh":  # every input set from cleared state tensors (independent samples)
                 _send(out, ("phase", "running the model"))
                 _send(out, ("ok", [(reset(), predict(xs))[1] for xs in payload]))
+            elif what == "reset":
+                reset()
+                _send(out, ("ok", None))
             elif what == "arena":
                 _send(out, ("phase", "probing the smallest arena"))
                 _send(out, ("ok", minimal_arena_size(data)))
@@ -411,6 +414,17 @@ class IsolatedReference:
                 self._next()
             try:
                 return self._child.request(what, [list(x) for x in xs])  # type: ignore[union-attr,return-value]
+            except ReferenceFailed as exc:
+                self._fail(str(exc))
+
+    def reset(self) -> None:
+        """Clear the runtime's state tensors (SVDF, LSTM): the next :meth:`predict_many` starts a new stream."""
+        while True:
+            if self._child is None:
+                self._next()
+            try:
+                self._child.request("reset")  # type: ignore[union-attr]
+                return
             except ReferenceFailed as exc:
                 self._fail(str(exc))
 

@@ -55,6 +55,7 @@ class VerifyReport:
     reference_notes: tuple[str, ...] = ()  # why another reference runtime was not used
     tolerance: str = ""  # how float outputs were compared ("" for int8: bit-exact)
     arena_tflm_persistent: int | None = None  # TFLM's arena tail: persistent data (ours is in flash/static)
+    state_ours: int = 0  # our static state buffer (variable tensors, SVDF/LSTM); TFLM keeps them in its tail
 
     @property
     def exact_rate(self) -> float:
@@ -81,6 +82,7 @@ class VerifyReport:
             "arena_bytes_ours": self.arena_ours,
             "arena_bytes_tflm": self.arena_tflm,
             "arena_bytes_tflm_persistent": self.arena_tflm_persistent,
+            "state_bytes_ours": self.state_ours,
             "reference": self.reference,
             "reference_notes": list(self.reference_notes),
             "tolerance": self.tolerance,
@@ -110,7 +112,8 @@ def verify(
     options: NativeOptions | None = None,
 ) -> VerifyReport:
     """Run ``samples`` random inputs through our generated C and through TFLM and compare the outputs.
-    ``options`` are the native backend's (e.g. Huffman-coded weights)."""
+    ``options`` are the native backend's (e.g. Huffman-coded weights). A model with state (SVDF, LSTM) runs each
+    batch of :data:`BATCH` samples as one stream from cleared state tensors on both sides."""
     if not 1 <= samples <= MAX_SAMPLES:
         raise CodegenError(f"--samples must be between 1 and {MAX_SAMPLES:,}, got {samples:,}",
                            hint=f"pass --samples {min(max(samples, 1), MAX_SAMPLES)}")
@@ -122,10 +125,14 @@ def verify(
     exact = within = strict = 0
     max_diff = 0.0
     tol = float_tolerance(graph)
+    stateful = any(t.is_variable for t in graph.tensors)
     with IsolatedReference(path.read_bytes(), keep_stderr=log.isEnabledFor(logging.DEBUG)) as ref:
         for start in range(0, samples, BATCH):
             xs = [[random_input(s.shape, s.dtype, rng) for s in ours.inputs]
                   for _ in range(min(BATCH, samples - start))]
+            if stateful:  # each batch one stream from cleared state (a sanitized build starts every batch fresh)
+                ours.reset()
+                ref.reset()
             got = _run_ours(ours, xs, sanitize)
             for mine, theirs in zip(got, ref.predict_many(xs), strict=True):
                 same, close, diff = _compare(mine, theirs)
@@ -145,6 +152,7 @@ def verify(
         path.name, samples, seed, quantized, exact, within, max_diff, ours.sources.arena_bytes,
         split[0] if split else None, ours.sources.decode, ours.sources.weight_bytes, used, notes,
         arena_tflm_persistent=split[1] if split else None, tolerance="" if quantized else how,
+        state_ours=ours.sources.state_bytes,
     )
 
 

@@ -142,6 +142,19 @@ def test_sanitized_build_with_bounds_guards_runs_the_sequence(models: dict[str, 
         assert np.array_equal(g[0], w)
 
 
+def test_verify_runs_each_batch_as_one_stream_on_both_sides(models: dict[str, Path], build_cache: Path) -> None:
+    """``codegen verify`` on a stateful model: 300 samples cross a batch boundary (256), where the sanitized build
+    starts a new process (cleared state); the reference is reset there too, so every sample matches."""
+    from codegen.verify import BATCH, verify
+
+    samples = BATCH + 44
+    report = verify(models["stacked_rank2_rank3"], samples=samples, tflm_arena=False, cache_dir=build_cache,
+                    sanitize=True)
+    assert report.exact_matches == samples and report.passed
+    assert report.state_ours == sum((t.nbytes + 15) // 16 * 16 for t in parse_tflite(
+        models["stacked_rank2_rank3"].read_bytes()).tensors if t.is_variable)
+
+
 def test_state_is_planned_outside_the_arena(models: dict[str, Path]) -> None:
     graph = parse_tflite(models["stacked_rank2_rank3"].read_bytes(), "svdf")
     states = [t for t in graph.tensors if t.is_variable]

@@ -101,6 +101,9 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"{'arena bytes':<18}{'ours':>10}{'TFLM':>12}   (activations + scratch; TFLM's persistent data apart)")
         print(f"{'':<18}{report.arena_ours:>10}{(tflm if tflm is not None else '-'):>12}"
               + (f"   + {persistent} persistent" if persistent is not None else ""))
+        if report.state_ours:
+            print(f"{'state bytes':<18}{report.state_ours:>10}   (variable tensors kept across inferences, beside "
+                  "the arena; TFLM's are in its persistent data)")
         print("PASS" if report.passed else "FAIL")
     return 0 if report.passed else 1
 
