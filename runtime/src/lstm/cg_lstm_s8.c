@@ -48,21 +48,23 @@ static int16_t tanh_s16(const uint16_t *table, int16_t x, int32_t multiplier, in
     return (int16_t)(result >> 8);
 }
 
-/* reference_integer_ops::FullyConnected, int8 x int8 -> int16 (output offset 0, full int16 clamp). */
-static void fc(const int8_t *x, int32_t x_offset, const int8_t *w, const int32_t *bias, int32_t multiplier,
-               int32_t shift, int32_t rows, int32_t depth, int32_t units, int16_t *out)
+/* reference_integer_ops::FullyConnected, int8 x int8 -> int16 (output offset 0, full int16 clamp). The input
+ * offset times each weight row's sum is folded into `bias` at generation time, which leaves the same int32
+ * accumulator as TFLM's sum of w * (x + offset) plus bias. */
+static void fc(const int8_t *x, const int8_t *w, const int32_t *bias, int32_t multiplier, int32_t shift,
+               int32_t rows, int32_t depth, int32_t units, int16_t *out)
 {
     int32_t r, u, d;
     for (r = 0; r < rows; r++) {
         const int8_t *xr = x + (size_t)r * depth;
         for (u = 0; u < units; u++) {
             const int8_t *wu = w + (size_t)u * depth;
-            int32_t acc = 0;
-            for (d = 0; d < depth; d++) {
-                acc += (int32_t)wu[d] * ((int32_t)xr[d] + x_offset);
+            int32_t acc = bias[u];
+            for (d = 0; d + 4 <= depth; d += 4) {
+                acc += wu[d] * xr[d] + wu[d + 1] * xr[d + 1] + wu[d + 2] * xr[d + 2] + wu[d + 3] * xr[d + 3];
             }
-            if (bias != NULL) {
-                acc += bias[u];
+            for (; d < depth; d++) {
+                acc += wu[d] * xr[d];
             }
             out[(size_t)r * units + u] = sat16(cg_requantize(acc, multiplier, shift));
         }
@@ -76,9 +78,9 @@ static void gate(const cg_lstm_s8_params *p, int32_t g, int32_t rows, const int8
     const int32_t S = p->state_size, I = p->input_size;
     const int32_t n = rows * S;
     int32_t k;
-    fc(x, p->input_offset, input_weights + (size_t)g * S * I, bias + (size_t)g * S, p->in_multiplier[g],
-       p->in_shift[g], rows, I, S, out);
-    fc(h, p->hidden_offset, recurrent_weights + (size_t)g * S * S, NULL, p->rec_multiplier[g], p->rec_shift[g],
+    fc(x, input_weights + (size_t)g * S * I, bias + (size_t)g * S, p->in_multiplier[g], p->in_shift[g], rows, I,
+       S, out);
+    fc(h, recurrent_weights + (size_t)g * S * S, bias + (size_t)(4 + g) * S, p->rec_multiplier[g], p->rec_shift[g],
        rows, S, S, tmp);
     for (k = 0; k < n; k++) {
         const int16_t v = sat16((int32_t)out[k] + tmp[k]);

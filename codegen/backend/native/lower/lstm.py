@@ -36,6 +36,20 @@ def scratch_bytes(batches: int, units: int, cell_bytes: int) -> int:
     return 4 * batches * units * cell_bytes
 
 
+def folded_bias(bias: np.ndarray, wx: np.ndarray, wh: np.ndarray, depth: int, units: int, z_in: int,
+                z_h: int) -> np.ndarray:
+    """The int8 kernel's 8 x units biases: each gate's input-FC bias minus ``z_in`` times the weight row's sum,
+    then each recurrent FC's ``-z_h`` times its row sum. With them a dot product of the raw int8 values gives
+    TFLM's accumulator, the sum of ``w * (x - zero point)`` plus the bias."""
+    rows_x = wx.astype(np.int64).reshape(4 * units, depth).sum(axis=1)
+    rows_h = wh.astype(np.int64).reshape(4 * units, units).sum(axis=1)
+    out = np.concatenate([bias.astype(np.int64) - z_in * rows_x, -z_h * rows_h])
+    # TFLM accumulates in int32: the folded values and every partial sum stay far inside it for these sizes
+    require(bool(np.all(np.abs(out) + 128 * 128 * max(depth, units) < 2**31)), "LSTM biases and weights are too "
+            "large for a 32-bit accumulator")
+    return out.astype(np.int32)
+
+
 def _const(ctx: LowerContext, op: ir.Operator, i: int, what: str) -> ir.Tensor:
     t = ctx.required(op, i, what)
     require(t.data is not None, f"UNIDIRECTIONAL_SEQUENCE_LSTM {what} (tensor {t.index}) must be constant")
@@ -132,12 +146,11 @@ def lstm(ctx: LowerContext, op: ir.Operator) -> Layer:
     clip = -1  # TFLM clips when the float cell_clip is > 0, at the truncated quantized value
     if op.cell_clip > 0:
         clip = math.trunc(min(max(float(np.float32(op.cell_clip)) / float(np.float32(s_c)), -32768.0), 32767.0))
-    consts = (ConstArray(f"l{n}_input_weights", _stack(w_in, np.int8)),
-              ConstArray(f"l{n}_recurrent_weights", _stack(w_rec, np.int8)),
-              ConstArray(f"l{n}_bias", _stack(biases, np.int32)),
+    wx, wh = _stack(w_in, np.int8), _stack(w_rec, np.int8)
+    consts = (ConstArray(f"l{n}_input_weights", wx), ConstArray(f"l{n}_recurrent_weights", wh),
+              ConstArray(f"l{n}_bias", folded_bias(_stack(biases, np.int32), wx, wh, depth, units, z_in, z_h)),
               ConstArray(f"l{n}_sigmoid_table", prepare_sigmoid.sigmoid_table(), weight=False))
-    params = (*geo, ("input_offset", -z_in), ("hidden_offset", -z_h),
-              ("in_multiplier", tuple(m for m, _ in in_pairs)), ("in_shift", tuple(s for _, s in in_pairs)),
+    params = (*geo, ("in_multiplier", tuple(m for m, _ in in_pairs)), ("in_shift", tuple(s for _, s in in_pairs)),
               ("rec_multiplier", tuple(m for m, _ in rec_pairs)), ("rec_shift", tuple(s for _, s in rec_pairs)),
               ("forget_multiplier", forget[0]), ("forget_shift", forget[1]),
               ("update_multiplier", update[0]), ("update_shift", update[1]),
@@ -158,5 +171,6 @@ def _extent(p: bounds.Params) -> bounds.Extents:
     b, t, i, s = p["batches"], p["time_steps"], p["input_size"], p["state_size"]
     integer = "sigmoid_table" in p
     cells = scratch_bytes(b, s, 1)
-    return bounds.Extents((b * t * i, 4 * s * i, 4 * s * s, 4 * s, b * s, b * s, b * t * s, cells),
+    biases = 8 * s if integer else 4 * s  # int8: input-FC then recurrent-FC biases (folded zero points)
+    return bounds.Extents((b * t * i, 4 * s * i, 4 * s * s, biases, b * s, b * s, b * t * s, cells),
                           {"sigmoid_table": prepare_sigmoid.TABLE_SIZE} if integer else {})
