@@ -4,9 +4,9 @@
 /* codegen runtime: UNIDIRECTIONAL_SEQUENCE_LSTM (the Keras LSTM: no peephole, projection or layer norm), with
  * TFLM's reference arithmetic (lstm_eval). Included by cg_nn.h.
  *
- * Gates are stored in the order input (0), forget (1), cell (2), output (3): `input_weights` is 4 x state x input,
- * `recurrent_weights` 4 x state x state, `bias` 4 x state. Per time step, every gate is
- * act(FC(x_t, input_weights[g]) + bias[g] + FC(h, recurrent_weights[g])) (sigmoid; tanh for the cell gate), then
+ * Gates are stored in the order input (0), forget (1), cell (2), output (3): `input_weights` is 4 x state x
+ * input, `recurrent_weights` 4 x state x state, `bias` 4 x state (int8: see cg_lstm_s8_params). Per time step,
+ * every gate is act(FC(x_t, input_weights[g]) + bias[g] + FC(h, recurrent_weights[g])) (sigmoid; tanh for the cell gate), then
  * c = f * c + i * g (clipped to +-cell_clip when cell_clip > 0), h = o * tanh(c), and h is the step's output.
  * `hidden_state` and `cell_state` persist between calls (the model's variable tensors). Batch-major input
  * [batches, time_steps, input] runs each batch's sequence in turn; time-major input [time_steps, batches,
@@ -25,12 +25,12 @@ typedef struct {
 } cg_lstm_f32_params;
 
 /* int8 activations and weights, int16 cell state and gates: each gate FC requantizes to Q3.12 int16
- * (in_* for the input FC, rec_* for the recurrent FC), gate outputs are Q0.15. */
+ * (in_* for the input FC, rec_* for the recurrent FC), gate outputs are Q0.15. The int32 `bias` holds 8 x state
+ * values: the four gates' input-FC biases with the input zero point folded in (bias - input_zero_point * weight
+ * row sum), then the four recurrent FCs' (- hidden_zero_point * weight row sum), computed at generation time. */
 typedef struct {
     int32_t batches, time_steps, input_size, state_size;
     int32_t time_major;
-    int32_t input_offset;  /* -input zero point */
-    int32_t hidden_offset; /* -hidden state zero point */
     int32_t in_multiplier[4], in_shift[4];
     int32_t rec_multiplier[4], rec_shift[4];
     int32_t forget_multiplier, forget_shift; /* forget gate x cell state -> cell state */
