@@ -1,6 +1,7 @@
 /* Test shim: exposes the static inline fixed-point helpers of cg_nn_support.h to ctypes, one array at a time. */
 #include <stdint.h>
 
+#include "cg_dsp.h"
 #include "cg_nn_support.h"
 
 void shim_srdhm(const int32_t *a, const int32_t *b, int32_t *out, int n)
@@ -24,6 +25,14 @@ void shim_requantize(const int32_t *x, const int32_t *m, const int32_t *s, int32
     int i;
     for (i = 0; i < n; i++) {
         out[i] = cg_requantize(x[i], m[i], s[i]);
+    }
+}
+
+void shim_requantize_r2(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        out[i] = cg_requantize_r2(x[i], m[i], s[i]);
     }
 }
 

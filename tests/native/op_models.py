@@ -84,6 +84,11 @@ SPECS: list[OpSpec] = [
     OpSpec("fc_relu", ((20,),), lambda K, x: K.layers.Dense(7, activation="relu")(x[0])),
     OpSpec("fc_flatten", ((4, 3, 5),), lambda K, x: K.layers.Dense(9)(K.layers.Flatten()(x[0]))),
     OpSpec("fc_19_units_odd_depth", ((21,),), lambda K, x: K.layers.Dense(19, activation="relu")(x[0])),
+    # depth 601 (three accumulation chunks of the DSP kernel and a tail of 1), 6 units (a partial group of 8)
+    OpSpec("fc_deep_relu6", ((601,),), lambda K, x: K.layers.Dense(6, activation="relu6")(x[0])),
+    # 31 blocks of 4 (1 + 2 + 4 + 3 x 8 in the DSP kernel), per tensor, no clamp: two groups of 8 units with the
+    # output stage in registers and a partial group
+    OpSpec("fc_wide", ((124,),), lambda K, x: K.layers.Dense(20)(x[0]), quant="int8_per_tensor"),
     OpSpec("avgpool_2x2", ((8, 8, 3),), lambda K, x: K.layers.AveragePooling2D(2)(x[0])),
     OpSpec(
         "avgpool_3x3_s2_same",

@@ -51,14 +51,6 @@ int32_t shim_conv_dsp_scratch(int32_t k_h, int32_t k_w, int32_t in_c, int32_t ou
     return cg_conv2d_dsp_s8_get_scratch_size(&p);
 }
 
-int32_t shim_fc_dsp_scratch(int32_t in_depth)
-{
-    cg_fully_connected_s8_params p;
-    memset(&p, 0, sizeof p);
-    p.in_depth = in_depth;
-    return cg_fully_connected_dsp_s8_get_scratch_size(&p);
-}
-
 int32_t shim_depthwise_dsp_scratch(int32_t channels)
 {
     cg_depthwise_conv2d_s8_params p;

@@ -34,6 +34,7 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
     lib.shim_srdhm.argtypes = [I32P, I32P, I32P, ctypes.c_int]
     lib.shim_rdbpot.argtypes = [I32P, I32P, I32P, ctypes.c_int]
     lib.shim_requantize.argtypes = [I32P, I32P, I32P, I32P, ctypes.c_int]
+    lib.shim_requantize_r2.argtypes = [I32P, I32P, I32P, I32P, ctypes.c_int]
     lib.shim_exp_on_negative.argtypes = [I32P, ctypes.c_int, I32P, ctypes.c_int]
     lib.shim_reciprocal.argtypes = [I32P, ctypes.c_int, I32P, I32P, ctypes.c_int]
     return lib
@@ -113,6 +114,22 @@ def test_requantize_matches_prepare_multiply_by_quantized_multiplier(lib: ctypes
     x, m, s = (_i32([c[k] for c in cases]) for k in range(3))
     out = np.empty_like(x)
     lib.shim_requantize(x, m, s, out, len(x))
+    assert out.tolist() == [prepare.multiply_by_quantized_multiplier(*c) for c in cases]
+
+
+def test_requantize_r2_matches_prepare_multiply_by_quantized_multiplier(lib: ctypes.CDLL) -> None:
+    """cg_dsp.h's one-SMLAL requantization (shift <= -2, both roundings in one constant) on the full int32 range,
+    ties included (x * m an exact multiple of half a step)."""
+    rng = np.random.default_rng(6)
+    cases = []
+    for shift in range(-31, -1):
+        for m in (0, 1 << 30, (1 << 30) + 1, 1518500250, INT32_MAX, int(rng.integers(1 << 30, INT32_MAX))):
+            ties = [(2 * k + 1) << (-shift - 1) for k in range(-3, 3)]  # with m = 2^30: halfway cases
+            for x in EDGES + ties + [int(v) for v in rng.integers(INT32_MIN, INT32_MAX, size=8)]:
+                cases.append((x, m, shift))
+    x, m, s = (_i32([c[k] for c in cases]) for k in range(3))
+    out = np.empty_like(x)
+    lib.shim_requantize_r2(x, m, s, out, len(x))
     assert out.tolist() == [prepare.multiply_by_quantized_multiplier(*c) for c in cases]
 
 

@@ -12,7 +12,6 @@ import pytest
 from codegen.backend.native.lower.conv import (
     conv2d_dsp_s8_scratch_bytes,
     conv2d_s8_scratch_bytes,
-    fully_connected_dsp_s8_scratch_bytes,
     fully_connected_s8_scratch_bytes,
 )
 from codegen.backend.native.lower.elementwise import add_s8_scratch_bytes
@@ -69,11 +68,6 @@ def test_add_scratch_matches_c_on_both_sides_of_the_table_threshold(lib: ctypes.
 
 def test_depthwise_scratch_is_one_zero_point_row(lib: ctypes.CDLL) -> None:
     assert lib.shim_depthwise_scratch(24) == 24
-
-
-@pytest.mark.parametrize("depth", [1, 15, 16, 640])
-def test_dsp_fully_connected_scratch_matches_c(lib: ctypes.CDLL, depth: int) -> None:
-    assert lib.shim_fc_dsp_scratch(depth) == fully_connected_dsp_s8_scratch_bytes(depth)
 
 
 @pytest.mark.parametrize("channels", [1, 7, 8, 24])

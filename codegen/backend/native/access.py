@@ -80,7 +80,6 @@ KERNEL_ACCESS: dict[str, str] = {
     "cg_maxpool_f32": "window",
     # others
     "cg_fully_connected_s8": "rows_buffered",
-    "cg_fully_connected_dsp_s8": "rows_buffered",  # the row widened into scratch first, like cg_fully_connected_s8
     "cg_mean_s8": "channels",
     "cg_mean_f32": "channels",
 }

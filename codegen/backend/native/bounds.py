@@ -156,9 +156,11 @@ def _depthwise_dsp(p: Params) -> Extents:
 
 @extent("cg_fully_connected_dsp_s8")
 def _fc_dsp(p: Params) -> Extents:
-    """Packed 16-bit filter: units and depth padded to multiples of 4; scratch: one widened input row."""
+    """Packed int8 filter and bias: units padded to a multiple of 8, depth to 4 (the input is read in words up
+    to depth // 4 and the rest bytewise); no scratch."""
     b, d, u = p["batches"], p["in_depth"], p["out_depth"]
-    return Extents((b * d, _pad4(u) * _pad4(d), u, b * u, _pad4(d)), {"multiplier": u, "shift": u})
+    u8 = -(-u // 8) * 8
+    return Extents((b * d, u8 * _pad4(d), u8, b * u), {"multiplier": u, "shift": u})
 
 
 @extent("cg_depthwise_conv2d_s8_params", "cg_depthwise_conv2d_f32_params")

@@ -20,9 +20,11 @@ from codegen.backend.native.lower import int16
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
 from codegen.backend.native.lower.packing import (
     channels_major,
+    fc_pairs_fit,
     interleave_rows,
     pack_conv_s16,
     pack_depthwise_s16,
+    pack_fc_pairs,
     pack_rows,
     pad_to,
 )
@@ -189,11 +191,6 @@ def conv_out_stage(
         return None
     table = np.stack([mult.astype(np.int64), add, r], axis=1).reshape(-1).astype(np.int32)
     return ConstArray(f"l{idx}_ostage", table, weight=False)
-
-
-def fully_connected_dsp_s8_scratch_bytes(in_depth: int) -> int:
-    """``cg_fully_connected_dsp_s8_get_scratch_size``: one input row widened to 16 bits, depth padded to 4."""
-    return 2 * pad_to(in_depth, 4)
 
 
 def fully_connected_s8_scratch_bytes(in_depth: int) -> int:
@@ -389,20 +386,42 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
     requant, mult, shift, in_zp = _requant_s8(op, inp, filt, out, units)
     bias = _folded_bias(x, w, _int_bias(ctx, op, units), -in_zp)
     params = (*sizes, *requant)
-    dspfc = ctx.dsp and not ctx.int8_weights  # its 16-bit weights cannot be compressed
+    if ctx.dsp and fc_pairs_fit(w):  # int8 weights packed two units per 16-bit value, no scratch
+        shifts, mults = shift.values, mult.values
+        right = shifts.size > 0 and bool(shifts.max() <= -2)  # cg_requantize_r2
+        one = right and bool(np.all(shifts == shifts[0]) and np.all(mults == mults[0]) and shifts[0] >= -23)
+        dsp_params = (
+            *sizes,
+            *(kv for kv in requant if kv[0] != "input_offset"),  # folded into the bias
+            ("requant", 2 if one else int(right)),
+        )
+        call = KernelCall(
+            "cg_fully_connected_dsp_s8",
+            "cg_fully_connected_dsp_s8_params",
+            dsp_params,
+            (
+                ("const int8_t *", TensorRef(inp.index)),
+                ("const int8_t *", ConstRef(f"l{x}_filter")),
+                ("const int32_t *", ConstRef(bias.name)),
+                ("int8_t *", TensorRef(out.index)),
+            ),
+        )
+        padded = ConstArray(bias.name, np.pad(bias.values, (0, pad_to(units, 8) - units)), weight=True)
+        consts = (ConstArray(f"l{x}_filter", pack_fc_pairs(w), source_tensor=filt.index), padded, mult, shift)
+        return Layer(op.index, op.op, dt, (call,), consts, output=out.index)
     call = KernelCall(
-        "cg_fully_connected_dsp_s8" if dspfc else "cg_fully_connected_s8",
+        "cg_fully_connected_s8",
         "cg_fully_connected_s8_params",
         params,
         (
             ("const int8_t *", TensorRef(inp.index)),
-            ("const int16_t *" if dspfc else "const int8_t *", ConstRef(f"l{x}_filter")),
+            ("const int8_t *", ConstRef(f"l{x}_filter")),
             ("const int32_t *", ConstRef(bias.name)),
             ("int8_t *", TensorRef(out.index)),
-            ("int16_t *" if dspfc else "int8_t *", ScratchRef()),
+            ("int8_t *", ScratchRef()),
         ),
     )
-    stored = pack_conv_s16(w) if dspfc else interleave_rows(w, FC_S8_GROUP)
+    stored = interleave_rows(w, FC_S8_GROUP)
     consts = (ConstArray(f"l{x}_filter", stored, source_tensor=filt.index), bias, mult, shift)
-    scratch = (fully_connected_dsp_s8_scratch_bytes if dspfc else fully_connected_s8_scratch_bytes)(depth)
+    scratch = fully_connected_s8_scratch_bytes(depth)
     return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=scratch, output=out.index)

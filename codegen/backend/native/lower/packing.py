@@ -34,6 +34,43 @@ def pack_rows(weights: np.ndarray, rows: int) -> np.ndarray:
     return np.ascontiguousarray(groups).reshape(-1)
 
 
+def fc_pairs_fit(weights: np.ndarray) -> bool:
+    """Whether every 16-bit value ``256 * w[u+1][k] + w[u][k]`` of :func:`pack_fc_pairs` fits int16: it does
+    not only where ``w[u+1][k] == -128`` and ``w[u][k] < 0`` (TFLite's int8 weights are in [-127, 127]).
+
+    >>> fc_pairs_fit(np.array([[-1, 5], [127, -128]], dtype=np.int8))
+    True
+    >>> fc_pairs_fit(np.array([[-1, 5], [-128, 0]], dtype=np.int8))
+    False
+    """
+    w = np.asarray(weights, dtype=np.int8).reshape(weights.shape[0], -1).astype(np.int32)
+    padded = np.zeros((pad_to(w.shape[0], 2), w.shape[1]), dtype=np.int32)
+    padded[: w.shape[0]] = w
+    return bool(np.all(256 * padded[1::2] + padded[0::2] >= -32768))
+
+
+def pack_fc_pairs(weights: np.ndarray) -> np.ndarray:
+    """[units, depth] int8 weights as ``cg_fully_connected_dsp_s8`` reads them: units in groups of 8 (zero units
+    pad the last group), depth zero-padded to a multiple of 4; units u, u+1 of a pair share 16-bit values
+    ``v[k] = 256 * w[u+1][k] + w[u][k]`` (little-endian: byte w[u][k], then w[u+1][k] minus one if w[u][k] < 0);
+    per group and per 4 steps k..k+3, for each of the 4 pairs the words (v[k], v[k+2]) and (v[k+1], v[k+3]),
+    as int8 bytes. Needs :func:`fc_pairs_fit`.
+
+    >>> w = np.array([[1, 2, 3, 4], [-1, 0, 1, 2], [-3, 0, 0, 0]], dtype=np.int8)  # 3 units, depth 4
+    >>> pack_fc_pairs(w).view(np.int16).tolist()  # v01 = 256 * w1 + w0, v23 = 256 * 0 + w2, zero pairs 45, 67
+    [-255, 259, 2, 516, -3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    """
+    w = np.asarray(weights, dtype=np.int8).reshape(weights.shape[0], -1).astype(np.int32)
+    o, k = w.shape
+    padded = np.zeros((pad_to(o, 8), pad_to(k, 4)), dtype=np.int32)
+    padded[:o, :k] = w
+    v = (256 * padded[1::2] + padded[0::2]).astype(np.int16)  # [pairs, K]
+    # [group, pair, block, step]: steps in the order (0, 2, 1, 3) -> [group, block, pair, half, element]
+    g = v.reshape(-1, 4, v.shape[1] // 4, 4)[:, :, :, [0, 2, 1, 3]].reshape(-1, 4, v.shape[1] // 4, 2, 2)
+    words = np.ascontiguousarray(g.transpose(0, 2, 1, 3, 4)).reshape(-1)
+    return words.astype("<i2").view(np.int8)
+
+
 def pack_conv_s16(weights: np.ndarray) -> np.ndarray:
     """OHWI int8 weights widened to int16 in the order ``cg_conv2d_dsp_s8`` reads them: K zero-padded to a
     multiple of 4, output channels in groups of 4 (zero rows pad the last group), and per group and per 4 steps
