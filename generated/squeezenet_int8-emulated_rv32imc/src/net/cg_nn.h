@@ -161,12 +161,23 @@ int32_t cg_fully_connected_s8_get_scratch_size(const cg_fully_connected_s8_param
 cg_status cg_fully_connected_s16(const cg_fully_connected_s8_params *p, const int16_t *input,
                                  const int8_t *filter, const int64_t *bias, int16_t *output);
 
-/* Variant for cores with the DSP extension (cg_dsp.h), same parameters.  `filter` is packed like
- * cg_conv2d_dsp_s8's (units in groups of 4, depth padded to a multiple of 4, 16-bit pairs), 4-byte aligned;
- * `scratch` (cg_fully_connected_dsp_s8_get_scratch_size bytes, 4-byte aligned) holds one widened input row. */
-cg_status cg_fully_connected_dsp_s8(const cg_fully_connected_s8_params *p, const int8_t *input,
-                                    const int16_t *filter, const int32_t *bias, int8_t *output, int16_t *scratch);
-int32_t cg_fully_connected_dsp_s8_get_scratch_size(const cg_fully_connected_s8_params *p);
+/* Variant for cores with the DSP extension (cg_dsp.h), no scratch.  `filter` holds int8 bytes packed two units
+ * per 16-bit value (lower/packing.py pack_fc_pairs, described in the kernel's file), 4-byte aligned; `bias` is
+ * folded like cg_fully_connected_s8's. */
+typedef struct {
+    int32_t batches;
+    int32_t in_depth;
+    int32_t out_depth;
+    int32_t output_offset;
+    int32_t act_min, act_max;
+    int32_t requant;             /* 0: cg_requantize; 1: every shift <= -2 (cg_requantize_r2); 2: besides, one
+                                  * multiplier and one shift in [-23, -2] for all units (checked by the generator) */
+    const int32_t *multiplier;   /* [out_depth] */
+    const int32_t *shift;
+} cg_fully_connected_dsp_s8_params;
+
+cg_status cg_fully_connected_dsp_s8(const cg_fully_connected_dsp_s8_params *p, const int8_t *input,
+                                    const int8_t *filter, const int32_t *bias, int8_t *output);
 
 typedef struct {
     int32_t batches;

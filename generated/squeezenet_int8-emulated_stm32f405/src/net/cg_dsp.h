@@ -130,4 +130,29 @@ static inline int32_t cg_requantize_right(int32_t x, int32_t multiplier, int32_t
 #endif
 }
 
+/* cg_requantize for shift <= -2, multiplier >= 0 (TFLite's), in one SMLAL and a shift.  With r = -shift, TFLite
+ * computes t = floor((x * m + 2^30) / 2^31) (cg_sat_rounding_doubling_high_mul) and then rounds t / 2^r half away
+ * from zero: floor((t + 2^(r-1) - [t < 0]) / 2^r), which is floor((x * m + 2^30 + (2^(r-1) - [t < 0]) * 2^31)
+ * / 2^(31+r)) (nested floors).  [t < 0] may be replaced by [x < 0]: they differ only when t = 0, and then both
+ * round to 0.  So the 64-bit constant 2^30 + 2^(30+r) - [x < 0] * 2^31 is the SMLAL's initial value and the
+ * result is its high word shifted right by r - 1 (tests/native/test_fixed_point.py checks it against TFLite's
+ * formula).  Single rounding: floor((x * m + 2^(30+r)) / 2^(31+r)). */
+static inline int32_t cg_requantize_r2(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t r = -shift;
+#if CG_SINGLE_ROUNDING
+    uint32_t lo = 0;
+    int32_t hi = 1 << (r - 2);
+#else
+    uint32_t lo = 0x40000000u | ((uint32_t)x & 0x80000000u);
+    int32_t hi = (1 << (r - 2)) + (x >> 31);
+#endif
+#if CG_DSP_INSTRUCTIONS
+    __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(x), "r"(multiplier));
+#else
+    hi = (int32_t)(uint32_t)(((((uint64_t)(uint32_t)hi) << 32 | lo) + (uint64_t)((int64_t)x * multiplier)) >> 32);
+#endif
+    return hi >> (r - 1);
+}
+
 #endif /* CG_DSP_H */
