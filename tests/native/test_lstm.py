@@ -267,3 +267,31 @@ def test_lstm_scratch_equals_the_c_formula(tmp_path: Path) -> None:
         fn.restype = ctypes.c_int32
         for b, t, i, s in [(1, 8, 12, 16), (3, 2, 5, 7)]:
             assert fn(ctypes.byref(Dims(b, t, i, s))) == scratch_bytes(b, s, cell)
+
+
+@pytest.mark.emulator
+def test_int8_lstm_project_on_the_emulated_stm32f405(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """The stacked int8 LSTM (two layers with their own state, and a Dense head) generated, built and run on the
+    emulated STM32F405: ``codegen validate`` bit-exact on independent samples, and ``pio test``, whose self-test
+    also runs its golden inputs as one stream against TFLM's outputs for that stream."""
+    import json
+
+    from codegen.boards import load_board
+    from codegen.cli import main
+    from codegen.hil.project import run_selftest
+    from codegen.hil.pytest_plugin import emulator_skip_reason
+
+    reason = emulator_skip_reason(load_board("emulated_stm32f405"))
+    if reason:
+        pytest.skip(reason)
+    model = tmp_path / "lstm_stacked.tflite"
+    model.write_bytes(build_lstm(SPECS[2], "int8").read_bytes())
+    project = tmp_path / "project"
+    assert main(["generate", "--board", "qemu", "--model", str(model), "--out", str(project)]) == 0
+    capsys.readouterr()
+    rc = main(["validate", "--project", str(project), "--samples", "10", "--json", "--no-plots"])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0, report
+    result = run_selftest(project, timeout=300)
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.failed == 0 and "test_state_sequence:PASS" in result.output
