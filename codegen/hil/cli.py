@@ -2,6 +2,7 @@
 
     codegen validate --port /dev/ttyACM0 --model m.tflite --samples 100
     codegen validate --port socket://127.0.0.1:5555 --model m.tflite --dataset digits --float-model f.tflite
+    codegen validate --project generated/two_inputs-emulated_stm32f405 --dataset images.npy --dataset vectors.npy
     codegen validate --project generated/m-emulated_stm32f405 --samples 50
     codegen validate --port /dev/ttyUSB0 --project generated/m-esp32dev
     codegen validate --port /dev/ttyUSB0 --port /dev/ttyUSB1 --project generated/m-esp32dev   # a board farm
@@ -46,7 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "(default with --project: the project's model)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--samples", type=int, default=None, help="number of inputs (default 100)")
-    src.add_argument("--dataset", help="use test samples of a dataset (e.g. digits) instead of random inputs")
+    src.add_argument("--dataset", action="append",
+                     help="use test samples of a dataset (e.g. digits) or a .npy file of samples instead of random "
+                     "inputs; repeat it once per input, in graph order, for a model with several inputs")
     p.add_argument("--limit", type=int, default=100, help="with --dataset: number of samples (default 100)")
     p.add_argument("--board", help="board name, for the clock used to convert counts to ms")
     p.add_argument("--float-model", type=Path, help="float .tflite, to measure the accuracy drop float -> int8")
@@ -94,10 +97,11 @@ def run(args: argparse.Namespace) -> int:
     board_name = args.board or (project.board if project else None)
     board = load_board(board_name) if board_name else None
 
-    samples = args.limit if args.dataset else (args.samples if args.samples is not None else 100)
+    datasets = [args.dataset] if isinstance(args.dataset, str) else list(args.dataset or [])  # str: from Python
+    samples = args.limit if datasets else (args.samples if args.samples is not None else 100)
     config = ValidationConfig(samples=samples, seed=args.seed, cooldown_s=args.cooldown, on_reset=args.on_reset,
                               progress=sys.stderr.isatty() and not args.json)
-    inputs = (dataset_inputs(graph, args.dataset, samples, args.seed) if args.dataset
+    inputs = (dataset_inputs(graph, datasets, samples, args.seed) if datasets
               else random_inputs(graph, samples, args.seed))
     reference = sources.reference_fn(graph)
     host_c = host_layers = None

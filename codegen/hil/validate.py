@@ -270,16 +270,6 @@ class InputSet:
     floats: np.ndarray | None = None      # float32 inputs for a float model, one row per sample
 
 
-def _single_io(graph: Graph) -> tuple[Tensor, Tensor]:
-    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
-        raise CodegenError(
-            f"--dataset handles models with one input and one output; {graph.name} has "
-            f"{len(graph.inputs)} inputs and {len(graph.outputs)} outputs",
-            hint="use --samples N for random inputs (drawn per input tensor)",
-        )
-    return graph.input_tensors[0], graph.output_tensors[0]
-
-
 def _random_tensor(tin: Tensor, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
     dt = tin.dtype.np
     shape = (n, *[max(int(d), 1) for d in tin.shape])
@@ -315,32 +305,94 @@ def dequantize(q: np.ndarray, quant: QuantParams) -> np.ndarray:
     return ((q.astype(np.float32) - quant.zero_point[0]) * quant.scale[0]).astype(np.float32)
 
 
-def dataset_inputs(graph: Graph, spec: str, n: int, seed: int = 0) -> InputSet:
-    """``n`` test samples of a dataset (see :mod:`codegen.train.datasets`), shaped and quantized for the model."""
-    from codegen.train.datasets import Preprocess, Subset, load_dataset
+@dataclass(frozen=True)
+class _TensorSamples:
+    quantized: np.ndarray                 # samples x tensor shape, the input's dtype
+    floats: np.ndarray | None             # the same samples as float32 (for a float model), if known
+    labels: tuple[int, ...] | None
+    source: str
 
-    tin, _ = _single_io(graph)
-    shape = [int(d) for d in tin.shape]
-    if len(shape) != 4:
-        raise CodegenError(f"--dataset needs an image model (NHWC input); {graph.name} takes shape {tin.shape}",
-                           hint="use --samples N for random inputs")
+
+def _image_samples(graph: Graph, tin: Tensor, spec: str, n: int, seed: int) -> _TensorSamples:
+    """Test samples of an image dataset (see :mod:`codegen.train.datasets`) for the NHWC input ``tin``."""
     from dataclasses import replace
 
+    from codegen.train.datasets import Preprocess, Subset, load_dataset
     from codegen.train.sidecar import read_sidecar
 
+    shape = [int(d) for d in tin.shape]
+    if len(shape) != 4:
+        raise CodegenError(f"--dataset {spec} needs an image input (NHWC); input {tin.name} of {graph.name} has "
+                           f"shape {list(tin.shape)}",
+                           hint="pass a .npy file of samples for it, or use --samples N for random inputs")
     recorded = read_sidecar(graph.source) if graph.source else None  # preprocessing recorded by `codegen train`
     pre = replace(recorded.preprocess if recorded else Preprocess(), size=(shape[1], shape[2]), channels=shape[3])
     ds = load_dataset(spec, pre, Subset(train=1, test=n, seed=seed))
     x = ds.x_test[:n].astype(np.float32).reshape(-1, *shape[1:])
     y = tuple(int(v) for v in ds.y_test[:n])
+    return _TensorSamples(_quantized(tin, x, spec), x, y, f"dataset {spec} (test split, {len(y)} samples)")
+
+
+def _quantized(tin: Tensor, x: np.ndarray, spec: str) -> np.ndarray:
     if tin.dtype is DType.FLOAT32:
-        q = x
-    elif tin.quant is None:
-        raise CodegenError(f"input tensor {tin.name} is {tin.dtype.value} without quantization parameters",
-                           hint="use --samples N for random inputs")
-    else:
-        q = quantize(x, tin.quant, tin.dtype.np)
-    return InputSet(f"dataset {spec} (test split, {len(y)} samples)", tuple(r.tobytes() for r in q), y, x)
+        return x.astype(np.float32)
+    if tin.quant is None:
+        raise CodegenError(f"input tensor {tin.name} is {tin.dtype.value} without quantization parameters, so "
+                           f"--dataset {spec} cannot be quantized for it", hint="use --samples N for random inputs")
+    return quantize(x, tin.quant, tin.dtype.np)
+
+
+def _npy_samples(tin: Tensor, path: Path, n: int) -> _TensorSamples:
+    """Samples from a .npy file: float values are quantized with the input's parameters, integer values of the
+    input's own type are taken as they are (already quantized)."""
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise CodegenError(f"cannot read --dataset {path}: {exc}",
+                           hint="pass a .npy file written by numpy.save (numbers, no objects)") from exc
+    shape = [max(int(d), 1) for d in tin.shape]
+    size = int(np.prod(shape))
+    if arr.ndim < 1 or arr.shape[0] == 0 or int(np.prod(arr.shape[1:])) != size or arr.dtype.kind not in "biuf":
+        raise CodegenError(f"--dataset {path} holds an array of shape {list(arr.shape)} ({arr.dtype}); input "
+                           f"{tin.name} takes samples of shape {list(tin.shape)}",
+                           hint=f"save an array of shape [samples, {', '.join(str(d) for d in shape)}]")
+    arr = arr[:n].reshape(-1, *shape)
+    if arr.dtype.kind == "f" or tin.dtype is DType.FLOAT32:
+        x = arr.astype(np.float32)
+        return _TensorSamples(_quantized(tin, x, str(path)), x, None, f"{path.name} ({len(x)} samples)")
+    info = np.iinfo(tin.dtype.np)
+    if arr.dtype != tin.dtype.np and (int(arr.min()) < info.min or int(arr.max()) > info.max):
+        raise CodegenError(f"--dataset {path} holds {arr.dtype} values in [{int(arr.min())}, {int(arr.max())}], "
+                           f"outside input {tin.name}'s {tin.dtype.value} range",
+                           hint=f"save float values (quantized here) or {tin.dtype.value} values")
+    q = arr.astype(tin.dtype.np)
+    floats = dequantize(q, tin.quant) if tin.quant else None
+    return _TensorSamples(q, floats, None, f"{path.name} ({len(q)} samples, {tin.dtype.value} as given)")
+
+
+def dataset_inputs(graph: Graph, specs: str | Sequence[str], n: int, seed: int = 0) -> InputSet:
+    """``n`` samples per input from ``specs``, one per graph input in graph order: an image dataset name (see
+    :mod:`codegen.train.datasets`; test split, preprocessed as recorded by ``codegen train``) or a ``.npy`` file of
+    samples. Inputs with fewer samples shorten the run to the smallest count. Labels and float inputs (for the
+    accuracy measurements) are kept for single-input models."""
+    specs = [specs] if isinstance(specs, str) else list(specs)
+    tins = graph.input_tensors
+    if len(specs) != len(tins):
+        names = ", ".join(t.name for t in tins)
+        raise CodegenError(f"{graph.name} has {len(tins)} input(s) ({names}) but {len(specs)} --dataset value(s) "
+                           "were given", hint="pass --dataset once per input, in this order, or --samples N for "
+                           "random inputs")
+    parts = [_npy_samples(t, Path(spec), n) if spec.endswith(".npy") else _image_samples(graph, t, spec, n, seed)
+             for t, spec in zip(tins, specs, strict=True)]
+    m = min(len(p.quantized) for p in parts)
+    data = tuple(b"".join(p.quantized[k].tobytes() for p in parts) for k in range(m))
+    single = parts[0] if len(parts) == 1 else None
+    labels = single.labels[:m] if single and single.labels else None
+    floats = single.floats[:m] if single and single.floats is not None else None
+    source = parts[0].source if single else "; ".join(f"{t.name}: {p.source}" for t, p in zip(tins, parts, strict=True))
+    if any(len(p.quantized) > m for p in parts):
+        source += f" (first {m} samples of each)"
+    return InputSet(source, data, labels, floats)
 
 
 # ----------------------------------------------------------------------------------------------------------------

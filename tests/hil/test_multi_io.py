@@ -90,12 +90,87 @@ def test_host_sources_split_inputs_and_join_outputs_like_tflite(two_io_model: Pa
         assert sorted(p.size for p in split_outputs(graph, want)) == [3, 4]  # graph order is TFLite's
 
 
-def test_dataset_inputs_refuse_a_two_input_model_in_one_line(two_io_model: Path) -> None:
-    from codegen.errors import CodegenError
+def _npy_pair(graph, folder: Path, n: int = 12) -> tuple[Path, Path, list[np.ndarray]]:  # noqa: ANN001
+    """A float .npy for the image input and an int8 (already quantized) .npy for the vector input."""
+    rng = np.random.default_rng(5)
+    image = rng.uniform(-1, 1, (n, 8, 8, 2)).astype(np.float32)
+    vector = rng.integers(-128, 128, (n, 16)).astype(np.int8)
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / "images.npy", image)
+    np.save(folder / "vectors.npy", vector)
+    names = [t.name for t in graph.input_tensors]
+    ordered = [image, vector] if "image" in names[0] else [vector, image]
+    paths = [folder / "images.npy", folder / "vectors.npy"]
+    if "image" not in names[0]:
+        paths.reverse()
+    return paths[0], paths[1], ordered
+
+
+def test_dataset_per_input_is_quantized_and_joined_in_graph_order(two_io_model: Path, tmp_path: Path) -> None:
+    from codegen.hil.sources import reference_fn
     from codegen.hil.validate import dataset_inputs
 
-    with pytest.raises(CodegenError, match="--dataset handles models with one input and one output.*2 inputs"):
-        dataset_inputs(load_model(two_io_model), "digits", 5)
+    graph = load_model(two_io_model)
+    first, second, arrays = _npy_pair(graph, tmp_path)
+    inputs = dataset_inputs(graph, [str(first), str(second)], 10)
+    assert len(inputs.data) == 10 and inputs.labels is None and inputs.floats is None
+    assert all(t.name in inputs.source for t in graph.input_tensors)
+    ref = reference_fn(graph)
+    for k, data in enumerate(inputs.data):
+        parts = []
+        for t, arr in zip(graph.input_tensors, arrays, strict=True):
+            if arr.dtype == np.float32:  # quantized with the input's scale and zero point, round half to even
+                s, z = t.quant.scale[0], t.quant.zero_point[0]
+                parts.append(np.clip(np.round(arr[k] / s) + z, -128, 127).astype(np.int8).tobytes())
+            else:
+                parts.append(arr[k].tobytes())
+        assert data == b"".join(parts)
+        assert len(ref(data)) == 7
+
+
+@pytest.mark.parametrize(
+    ("which", "message"),
+    [
+        ("one", r"has 2 input\(s\) \(.+\) but 1 --dataset value\(s\) were given \(pass --dataset once per input"),
+        ("shape", r"holds an array of shape \[4, 3\] \(float32\); input .+ takes samples of shape"),
+        ("image", r"--dataset digits needs an image input \(NHWC\); input .+ has shape \[1, 16\]"),
+        ("range", r"holds int32 values in \[-300, 7\], outside input .+'s int8 range"),
+        ("broken", r"cannot read --dataset .+broken.npy"),
+    ],
+)
+def test_validate_dataset_mismatches_exit_2_with_one_line(two_io_model: Path, tmp_path: Path, which: str,
+                                                          message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    from codegen.cli import main
+
+    graph = load_model(two_io_model)
+    first, second, _ = _npy_pair(graph, tmp_path)
+    image_first = "image" in graph.input_tensors[0].name
+    image, vector = (first, second) if image_first else (second, first)
+    bad = tmp_path / "bad.npy"
+    if which == "shape":
+        np.save(bad, np.zeros((4, 3), np.float32))
+    elif which == "range":
+        np.save(bad, np.array([[-300] + [7] * 15], np.int32))
+    elif which == "broken":
+        bad = tmp_path / "broken.npy"
+        bad.write_bytes(b"not numpy")
+    specs = {
+        "one": [image],
+        "shape": [image, bad] if image_first else [bad, image],
+        "image": [image, "digits"] if image_first else ["digits", image],
+        "range": [image, bad] if image_first else [bad, image],
+        "broken": [image, bad] if image_first else [bad, image],
+    }[which]
+    args = ["validate", "--port", "socket://127.0.0.1:9", "--model", str(two_io_model), "--limit", "5"]
+    for spec in specs:
+        args += ["--dataset", str(spec)]
+    assert vector.exists()
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert re.search(message, err), err
 
 
 @pytest.mark.emulator
@@ -118,6 +193,14 @@ def test_two_input_two_output_model_validates_exactly_and_passes_pio_test_on_the
     device = [c for c in report["comparisons"] if c["b"] == "device"]
     assert len(device) == 2 and all(c["exact"] == c["samples"] == 20 for c in device)
     assert report["device"]["input_bytes"] == 8 * 8 * 2 + 16 and report["device"]["output_bytes"] == 7
+
+    first, second, _ = _npy_pair(load_model(two_io_model), tmp_path / "data", n=8)
+    rc = main(["validate", "--project", str(project), "--dataset", str(first), "--dataset", str(second), "--json",
+               "--no-plots"])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0 and report["passed"], report
+    device = [c for c in report["comparisons"] if c["b"] == "device"]
+    assert len(device) == 2 and all(c["exact"] == c["samples"] == 8 for c in device)
 
     golden = (project / "test" / "test_selftest" / "cg_golden.h").read_text()
     assert "#define CG_GOLDEN_INPUT_BYTES 144u" in golden and "#define CG_GOLDEN_OUTPUT_BYTES 7u" in golden
