@@ -108,10 +108,11 @@ def run_ops(args: argparse.Namespace) -> int:
         return 0
     names = sorted(backends)
     w = max(24, *(len(o["op"]) + 1 for o in ops))  # UNIDIRECTIONAL_SEQUENCE_LSTM is 28 characters
-    print(f"{'op':<{w}} {'family':<12} " + " ".join(f"{b:<32}" for b in names) + "folded when constant")
+    # the dtype lists come last: ARG_MAX's (four input->index pairs) are long
+    print(f"{'op':<{w}} {'family':<12} {'folded':<7} " + " ".join(f"{b:<32}" for b in names).rstrip())
     for o in ops:
-        cells = " ".join(f"{', '.join(o['dtypes'].get(b, [])) or '-':<32}" for b in names)
-        print(f"{o['op']:<{w}} {o['family']:<12} {cells}{'yes' if o['folded_when_constant'] else '-'}")
+        cells = " ".join(f"{', '.join(o['dtypes'].get(b, [])) or '-':<32}" for b in names).rstrip()
+        print(f"{o['op']:<{w}} {o['family']:<12} {'yes' if o['folded_when_constant'] else '-':<7} {cells}")
     return 0
 
 
