@@ -51,10 +51,20 @@ int32_t shim_conv_dsp_scratch(int32_t k_h, int32_t k_w, int32_t in_c, int32_t ou
     return cg_conv2d_dsp_s8_get_scratch_size(&p);
 }
 
-int32_t shim_depthwise_dsp_scratch(int32_t channels)
+int32_t shim_depthwise_dsp_scratch(int32_t in_w, int32_t k_h, int32_t k_w, int32_t channels, int32_t stride,
+                                   int32_t dilation, int32_t pad, int32_t out_w)
 {
     cg_depthwise_conv2d_s8_params p;
     memset(&p, 0, sizeof p);
+    p.input.w = in_w;
+    p.input.c = channels;
+    p.filter.h = k_h;
+    p.filter.w = k_w;
     p.output.c = channels;
+    p.output.w = out_w;
+    p.stride_w = stride;
+    p.dilation_h = dilation;
+    p.dilation_w = dilation;
+    p.pad_w = pad;
     return cg_depthwise_conv2d_dsp_s8_get_scratch_size(&p);
 }

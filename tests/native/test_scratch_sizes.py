@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from codegen.backend.native.layers import Dims
 from codegen.backend.native.lower.conv import (
     conv2d_dsp_s8_scratch_bytes,
     conv2d_s8_scratch_bytes,
+    depthwise_dsp_s8_scratch_bytes,
     fully_connected_s8_scratch_bytes,
 )
 from codegen.backend.native.lower.elementwise import add_s8_scratch_bytes
-from codegen.backend.native.lower.packing import pad_to
 from codegen.resources import resource_path
 
 SHIM = Path(__file__).with_name("scratch_shim.c")
@@ -70,6 +71,18 @@ def test_depthwise_scratch_is_one_zero_point_row(lib: ctypes.CDLL) -> None:
     assert lib.shim_depthwise_scratch(24) == 24
 
 
-@pytest.mark.parametrize("channels", [1, 7, 8, 24])
-def test_dsp_depthwise_scratch_is_one_zero_point_row_padded_to_4(lib: ctypes.CDLL, channels: int) -> None:
-    assert lib.shim_depthwise_dsp_scratch(channels) == pad_to(channels, 4)
+# (input width, filter h, filter w, channels, stride, dilation, left padding, output width)
+DW_CASES = [(25, 3, 3, 64, 1, 1, 1, 25), (48, 3, 3, 16, 2, 1, 0, 24), (9, 3, 3, 5, 2, 1, 0, 4),
+            (9, 3, 3, 7, 1, 2, 2, 9), (8, 5, 5, 3, 1, 1, 2, 8), (4, 1, 1, 1, 1, 1, 0, 4)]
+
+
+@pytest.mark.parametrize("in_w,k_h,k_w,c,stride,dil,pad,out_w", DW_CASES)
+def test_dsp_depthwise_scratch_is_a_ring_of_padded_rows_and_matches_c(
+    lib: ctypes.CDLL, in_w: int, k_h: int, k_w: int, c: int, stride: int, dil: int, pad: int, out_w: int
+) -> None:
+    geo = {"stride_w": stride, "dilation_h": dil, "dilation_w": dil, "pad_w": pad}
+    i, f, o = Dims(1, 1, in_w, c), Dims(1, k_h, k_w, c), Dims(1, 1, out_w, c)
+    size = depthwise_dsp_s8_scratch_bytes(i, f, o, geo)
+    assert lib.shim_depthwise_dsp_scratch(in_w, k_h, k_w, c, stride, dil, pad, out_w) == size
+    ring, width = (k_h - 1) * dil + 1, max(pad + in_w, (out_w - 1) * stride + (k_w - 1) * dil + 1)
+    assert size == ring * width * (-(-c // 4) * 4)

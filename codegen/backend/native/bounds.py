@@ -147,11 +147,17 @@ def _conv_dsp_w8(p: Params) -> Extents:
 
 @extent("cg_depthwise_conv2d_dsp_s8")
 def _depthwise_dsp(p: Params) -> Extents:
-    """Packed 16-bit filter and folded bias over channels padded to a multiple of 4; scratch: one zero-point row."""
+    """One int32 stream per group of 4 channels (bias, 16-bit weight pairs, output parameters); scratch: the
+    ring of padded input rows."""
+    from codegen.backend.native.lower.packing import depthwise_dsp_ring_bytes
+
     i, f, o = p["input"], p["filter"], p["output"]
     batch = max(i.n, o.n)
-    cp = _pad4(o.c)
-    return Extents((_vol(i, batch), f.h * f.w * cp, cp, _vol(o, batch), cp), {"multiplier": o.c, "shift": o.c})
+    packed = _pad4(o.c) // 4 * (16 + 2 * f.h * f.w)
+    ring = depthwise_dsp_ring_bytes(
+        i.w, f.h, f.w, o.w, o.c, p["stride_w"], p["dilation_h"], p["dilation_w"], p["pad_w"]
+    )
+    return Extents((_vol(i, batch), packed, _vol(o, batch), ring), {"multiplier": o.c, "shift": o.c})
 
 
 @extent("cg_fully_connected_dsp_s8")

@@ -1,147 +1,319 @@
 /* codegen runtime: int8 depthwise convolution (depth multiplier 1) for cores with the Armv7E-M DSP extension.
  *
- * Same arithmetic as cg_depthwise_conv2d_s8 (TFLite reference), with the input offset folded into the bias by
- * the generator.  Four channels at a time: one word of input (channels c..c+3) is split with SXTB16 into the
- * 16-bit pairs (c, c+2) and (c+1, c+3), and SMLABB / SMLATT multiply-accumulate them with the weights, which the
- * generator stores widened to 16 bits in that order (cg_nn.h).  The four sums stay in registers over all
- * filter taps.  Taps outside the input read a row of input zero points (the scratch buffer), which
- * contributes zero with the folded bias, so the inner loop has no branch. */
+ * Same results as cg_depthwise_conv2d_s8 (TFLite reference), bit for bit, with the generator doing what TFLite
+ * does in Prepare and more (cg_nn.h gives the layout of `packed`):
+ *
+ * - Input rows are copied once into a ring of padded rows in the scratch buffer (padding columns and rows hold the
+ *   input zero point, which contributes zero with the folded bias; channels are padded to a multiple of 4), so
+ *   every output pixel reads a full window: no bounds checks, no tap table and no remainder reads, borders
+ *   included.
+ * - Four channels at a time: one word of input (channels c..c+3) is split with SXTB16 into the 16-bit pairs
+ *   (c, c+2) and (c+1, c+3), and SMLABB / SMLATT multiply-accumulate them with the weights, stored widened to
+ *   16 bits as those pairs.  Bias, weights and output parameters of a group of channels are one stream, read in
+ *   order with LDM.
+ * - The weights and bias of channel c are scaled by 2^(1 + left shift of c), so the accumulator A is TFLite's,
+ *   shifted for its multiply and doubled: SMMLAR(A, m, h) is SaturatingRoundingDoublingHighMul plus
+ *   h = 2^(e-1) + output_offset * 2^e, and an arithmetic shift by the right shift e finishes RoundingDivideByPOT.
+ *   Its "-1 when negative" is A's sign (the high product has A's sign whenever it is not zero, and for zero
+ *   both give the same result), added to h.  The generator checks that no step can overflow for any input.
+ *   Per output: LDM, ADD, SMMLAR, ASR, SSAT, STRB.
+ * - 3x3 filters with channels a multiple of 4 and the plain [-128, 127] clamp run one hand-scheduled Thumb-2 row
+ *   loop (per tap and 4 channels: LDR, LDM, 2 SXTB16, 4 multiply-accumulates); everything else, and cores
+ *   without Thumb-2, the C loop with the same arithmetic. */
 #include "cg_dsp.h"
 #include "cg_nn.h"
 #include "cg_nn_support.h"
 
-#define CG_DW_MAX_TAPS 64
+#define CG_DW_MAX_SPAN 64           /* rows of the ring: (filter height - 1) * dilation + 1 */
+#define CG_DW_ZERO_POINTS INT32_MIN /* a ring slot that holds input zero points */
 
-int32_t cg_depthwise_conv2d_dsp_s8_get_scratch_size(const cg_depthwise_conv2d_s8_params *p)
+/* high word of acc * 2^32 + a * b + 2^31 (SMMLAR), modulo 2^64 like the instruction */
+static inline int32_t dw_smmlar(int32_t a, int32_t b, int32_t acc)
 {
-    return (p->output.c + 3) & ~3;
-}
-
-/* the last n < 4 channels of a pixel as one word (no read past them) */
-static inline uint32_t read_tail(const int8_t *x, int32_t n)
-{
-    uint32_t v = 0;
-    int32_t j;
-    for (j = 0; j < n; j++) {
-        v |= (uint32_t)(uint8_t)x[j] << (8 * j);
-    }
-    return v;
-}
-
-/* requantize, add the output offset, clamp (parameters in locals: an int8 store may alias any memory) */
-static inline int8_t out_s8(int32_t acc, int32_t m, int32_t e, int32_t off, int32_t lo, int32_t hi)
-{
-    return (int8_t)cg_clamp_i32((e <= 0 ? cg_requantize_right(acc, m, e) : cg_requantize(acc, m, e)) + off, lo, hi);
-}
-
-/* The common case in one pass per output: every shift <= 0 (multipliers below 1) and the full int8 range as the
- * clamp (no fused ReLU6 etc.).  Same arithmetic as cg_requantize_right, with the rounding threshold written
- * for the DSP core, then one SSAT for the output offset's clamp to [-128, 127]. */
-static inline int8_t out_s8_sat(int32_t acc, int32_t m, int32_t e, int32_t off)
-{
-#if CG_DSP_INSTRUCTIONS && !CG_SINGLE_ROUNDING
-    const int32_t right = -e;
-    const int32_t mask = (int32_t)((1u << right) - 1u);
-    uint32_t lo = 0x40000000u;
-    int32_t hi = 0, v;
-    __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(acc), "r"(m));
-    v = (int32_t)((lo >> 31) | ((uint32_t)hi << 1));
-    v = (v >> right) + ((v & mask) > (mask >> 1) + (int32_t)((uint32_t)v >> 31));
-    return (int8_t)__ssat(v + off, 8);
+#if CG_DSP_INSTRUCTIONS
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
 #else
-    return (int8_t)cg_clamp_i32(cg_requantize(acc, m, e) + off, -128, 127);
+    const uint64_t sum = ((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * b) + 0x80000000u;
+    return (int32_t)(uint32_t)(sum >> 32);
 #endif
 }
 
+/* Output stage of one channel: a is the scaled accumulator, q its (multiplier, h, e).  `general`: the layer has
+ * a right shift of 0 (no rounding step) or a clamp narrower than int8. */
+static inline int8_t dw_out(int32_t a, const int32_t *q, int general, int32_t lo, int32_t hi)
+{
+    const int32_t m = q[0], h = q[1], e = q[2];
+#if CG_SINGLE_ROUNDING
+    /* TFLite's single rounding: (acc * m + 2^(30 - shift)) >> (31 - shift), with a = acc * 2^(1 + left shift) */
+    const int32_t v = (int32_t)(((int64_t)a * m + ((int64_t)1 << (31 + e))) >> (32 + e));
+    (void)general;
+    return (int8_t)cg_clamp_i32(v + (h >> e), lo, hi);
+#else
+    if (!general) {
+        return (int8_t)cg_clamp_i32(dw_smmlar(a, m, h + (a >> 31)) >> e, -128, 127);
+    }
+    return (int8_t)cg_clamp_i32(dw_smmlar(a, m, h + (e > 0 ? (a >> 31) : 0)) >> e, lo, hi);
+#endif
+}
+
+/* four channels of one tap: the input word at `ptr` times the next two weight words of the stream */
+#define CG_DW_TAP(ptr)                                                                                       \
+    do {                                                                                                     \
+        const uint32_t x_ = cg_read_s8x4(ptr);                                                               \
+        const uint32_t xl_ = cg_sxtb16(x_), xh_ = cg_sxtb16_ror8(x_);                                        \
+        const uint32_t wl_ = (uint32_t)w[0], wh_ = (uint32_t)w[1];                                           \
+        a0 = cg_smlabb(xl_, wl_, a0);                                                                        \
+        a2 = cg_smlatt(xl_, wl_, a2);                                                                        \
+        a1 = cg_smlabb(xh_, wh_, a1);                                                                        \
+        a3 = cg_smlatt(xh_, wh_, a3);                                                                        \
+        w += 2;                                                                                              \
+    } while (0)
+
+/* one output row: the windows' filter rows in the ring, and where to write */
+typedef struct {
+    const int8_t *q0, *q1, *q2; /* the first three filter rows (the asm loop reads these fields by offset) */
+    int32_t dx;                 /* bytes between the taps of a filter row: dilation_w * Cp */
+    const int32_t *stream;      /* cg_nn.h: bias, weights, (m, h, e) per group of 4 channels */
+    int8_t *out;
+    int32_t group_bytes; /* 4 * groups: bytes of input a pixel's groups step over */
+    int32_t xstep;       /* bytes between output pixels: stride_w * Cp */
+    int32_t count;       /* output pixels */
+} dw_row;
+
+#if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
+/* One output row of a 3x3 filter, channels a multiple of 4, e >= 1 and the [-128, 127] clamp everywhere.
+ * r0..r2 walk the three filter rows (taps kx = 1, 2, then 0 with post-increment), r3 = dx, r4 the stream,
+ * r5..r8 the sums of channels c..c+3, lr the output; 8 instructions per tap and 4 channels, 6 per output. */
+#define CG_DW_ASM_TAP(addr)                                                                                  \
+    "ldr     r9, " addr "\n"                                                                                 \
+    "ldm     r4!, {r11, r12}\n"                                                                              \
+    "sxtb16  r10, r9\n"                                                                                      \
+    "sxtb16  r9, r9, ror #8\n"                                                                               \
+    "smlabb  r5, r10, r11, r5\n"                                                                             \
+    "smlatt  r7, r10, r11, r7\n"                                                                             \
+    "smlabb  r6, r9, r12, r6\n"                                                                              \
+    "smlatt  r8, r9, r12, r8\n"
+#define CG_DW_ASM_ROW(q)                                                                                     \
+    CG_DW_ASM_TAP("[" q ", r3]") CG_DW_ASM_TAP("[" q ", r3, lsl #1]") CG_DW_ASM_TAP("[" q "], #4")
+#define CG_DW_ASM_OUT(a)                                                                                     \
+    "ldm     r4!, {r9, r10, r11}\n"                                                                          \
+    "add     r10, r10, " a ", asr #31\n"                                                                     \
+    "smmlar  " a ", " a ", r9, r10\n"                                                                        \
+    "asr     " a ", " a ", r11\n"                                                                            \
+    "ssat    " a ", #8, " a "\n"                                                                             \
+    "strb    " a ", [lr], #1\n"
+
+__attribute__((naked, noinline)) static void dw_row_3x3_fast(dw_row *r __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push    {r4-r11, lr}\n"
+        "sub     sp, sp, #8\n"
+        "str     r0, [sp, #4]\n"
+        "1:\n" /* pixel */
+        "ldr     r12, [sp, #4]\n"
+        "ldr     r9, [r12, #24]\n"
+        "ldm     r12, {r0, r1, r2, r3, r4, lr}\n"
+        "add     r9, r0, r9\n"
+        "str     r9, [sp]\n"
+        "2:\n" /* group of 4 channels */
+        "ldm     r4!, {r5, r6, r7, r8}\n"
+        CG_DW_ASM_ROW("r0") CG_DW_ASM_ROW("r1") CG_DW_ASM_ROW("r2")
+        CG_DW_ASM_OUT("r5") CG_DW_ASM_OUT("r6") CG_DW_ASM_OUT("r7") CG_DW_ASM_OUT("r8")
+        "ldr     r9, [sp]\n"
+        "cmp     r0, r9\n"
+        "bne     2b\n"
+        "ldr     r12, [sp, #4]\n"
+        "str     lr, [r12, #20]\n"
+        "ldm     r12, {r0, r1, r2}\n"
+        "ldr     r9, [r12, #28]\n"
+        "add     r0, r0, r9\n"
+        "add     r1, r1, r9\n"
+        "add     r2, r2, r9\n"
+        "stm     r12, {r0, r1, r2}\n"
+        "ldr     r9, [r12, #32]\n"
+        "subs    r9, r9, #1\n"
+        "str     r9, [r12, #32]\n"
+        "bne     1b\n"
+        "add     sp, sp, #8\n"
+        "pop     {r4-r11, pc}\n");
+}
+#define CG_DW_HAVE_ASM 1
+#else
+#define CG_DW_HAVE_ASM 0
+#endif
+
+/* One output row, any filter: per filter row the taps kx = 1 .. k_w - 1, then kx = 0 (the stream's order) */
+static void dw_row_c(dw_row *r, const int8_t *const *rows, int32_t k_h, int32_t k_w, int32_t ch, int general,
+                     int32_t lo, int32_t hi)
+{
+    const int32_t dx = r->dx, xstep = r->xstep;
+    int8_t *out = r->out;
+    int32_t ox, c, ky, kx;
+    for (ox = 0; ox < r->count; ox++) {
+        const int32_t *s = r->stream;
+        for (c = 0; c < ch; c += 4) {
+            int32_t a0 = s[0], a1 = s[1], a2 = s[2], a3 = s[3];
+            const int32_t *w = s + 4;
+            const int32_t n = ch - c < 4 ? ch - c : 4;
+            for (ky = 0; ky < k_h; ky++) {
+                const int8_t *q = rows[ky] + ox * xstep + c;
+                for (kx = 1; kx < k_w; kx++) {
+                    CG_DW_TAP(q + kx * dx);
+                }
+                CG_DW_TAP(q);
+            }
+            s = w;
+            out[0] = dw_out(a0, s, general, lo, hi);
+            if (n > 1) {
+                out[1] = dw_out(a1, s + 3, general, lo, hi);
+            }
+            if (n > 2) {
+                out[2] = dw_out(a2, s + 6, general, lo, hi);
+            }
+            if (n > 3) {
+                out[3] = dw_out(a3, s + 9, general, lo, hi);
+            }
+            out += n;
+            s += 12;
+        }
+    }
+    r->out = out;
+}
+
+/* columns of a padded ring row: everything the windows read, at least the input row after the left padding */
+static int32_t dw_padded_width(const cg_depthwise_conv2d_s8_params *p)
+{
+    const int32_t read = (p->output.w - 1) * p->stride_w + (p->filter.w - 1) * p->dilation_w + 1;
+    const int32_t row = p->pad_w + p->input.w;
+    return read > row ? read : row;
+}
+
+int32_t cg_depthwise_conv2d_dsp_s8_get_scratch_size(const cg_depthwise_conv2d_s8_params *p)
+{
+    const int32_t span = (p->filter.h - 1) * p->dilation_h + 1;
+    return span * dw_padded_width(p) * ((p->output.c + 3) & ~3);
+}
+
+static void dw_fill(int8_t *dst, int32_t n, int8_t v)
+{
+    const uint32_t v4 = 0x01010101u * (uint8_t)v;
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        cg_write_s8x4(dst + i, v4);
+    }
+    for (; i < n; i++) {
+        dst[i] = v;
+    }
+}
+
+/* n bytes, n a multiple of 4: four words per step when both are aligned, else a word at a time (unaligned
+ * LDR/STR are fine on Armv7-M; cg_read_s8x4 is portable C) */
+static void dw_copy_words(int8_t *dst, const int8_t *src, int32_t n)
+{
+    int32_t i = 0;
+    if ((((uintptr_t)dst | (uintptr_t)src) & 3u) == 0) {
+        uint32_t *d = (uint32_t *)(void *)dst;
+        const uint32_t *s = (const uint32_t *)(const void *)src;
+        for (; i + 16 <= n; i += 16) {
+            const uint32_t v0 = s[0], v1 = s[1], v2 = s[2], v3 = s[3];
+            d[0] = v0;
+            d[1] = v1;
+            d[2] = v2;
+            d[3] = v3;
+            d += 4;
+            s += 4;
+        }
+    }
+    for (; i < n; i += 4) {
+        cg_write_s8x4(dst + i, cg_read_s8x4(src + i));
+    }
+}
+
+/* input row iy (or zero points) into the interior columns of a ring row */
+static void dw_load_row(const cg_depthwise_conv2d_s8_params *p, const int8_t *in_b, int32_t iy, int8_t *inner,
+                        int32_t ch4)
+{
+    const int32_t in_w = p->input.w, ch = p->input.c;
+    const int8_t *src;
+    int32_t x, j;
+    if (iy == CG_DW_ZERO_POINTS) {
+        dw_fill(inner, in_w * ch4, (int8_t)(-p->input_offset));
+        return;
+    }
+    src = in_b + iy * in_w * ch;
+    if (ch == ch4) {
+        dw_copy_words(inner, src, in_w * ch);
+    } else {
+        for (x = 0; x < in_w; x++) {
+            for (j = 0; j < ch; j++) {
+                inner[x * ch4 + j] = src[x * ch + j];
+            }
+        }
+    }
+}
+
 cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, const int8_t *input,
-                                     const int16_t *filter, const int32_t *bias, int8_t *output,
-                                     int8_t *scratch)
+                                     const int32_t *packed, int8_t *output, int8_t *scratch)
 {
     const int32_t in_h = p->input.h, in_w = p->input.w, ch = p->input.c;
     const int32_t k_h = p->filter.h, k_w = p->filter.w, taps = k_h * k_w;
     const int32_t out_h = p->output.h, out_w = p->output.w;
-    const int32_t full = ch & ~3;
-    const int32_t *const mult = p->multiplier, *const shift = p->shift;
-    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
-    const int8_t *tap[CG_DW_MAX_TAPS];
-    int32_t b, oy, ox, ky, kx, c, t, j;
-    if (p->depth_multiplier != 1 || p->output.c != ch || p->filter.c != ch || bias == 0 || taps > CG_DW_MAX_TAPS ||
-        ((uintptr_t)filter & 3u) != 0) {
+    const int32_t ch4 = (ch + 3) & ~3;
+    const int32_t span = (k_h - 1) * p->dilation_h + 1;
+    const int32_t row_bytes = dw_padded_width(p) * ch4;
+    const int8_t *rows[CG_DW_MAX_SPAN];
+    int32_t slot_row[CG_DW_MAX_SPAN];
+    int32_t b, oy, ky, s, c, general;
+    dw_row r;
+    if (p->depth_multiplier != 1 || p->output.c != ch || p->filter.c != ch || packed == 0 || k_h < 1 || k_w < 1 ||
+        span > CG_DW_MAX_SPAN || ((uintptr_t)packed & 3u) != 0) {
         return CG_ERR_ARG;
     }
     if (scratch == 0) {
         return CG_ERR_SCRATCH;
     }
-    int32_t sat = lo == -128 && hi == 127;
-    for (c = 0; c < ((ch + 3) & ~3); c++) {
-        scratch[c] = (int8_t)(-p->input_offset);
+    general = p->act_min != -128 || p->act_max != 127;
+    for (c = 0; c < ch4; c += 4) {
+        const int32_t *e = packed + (c >> 2) * (16 + 2 * taps) + 4 + 2 * taps + 2;
+        general = general || e[0] <= 0 || e[3] <= 0 || e[6] <= 0 || e[9] <= 0;
     }
-    for (c = 0; c < ch; c++) {
-        sat = sat && shift[c] <= 0;
-    }
+    r.dx = p->dilation_w * ch4;
+    r.stream = packed;
+    r.group_bytes = ch4;
+    r.xstep = p->stride_w * ch4;
     for (b = 0; b < p->input.n; b++) {
         const int8_t *in_b = input + b * in_h * in_w * ch;
-        int8_t *out = output + b * out_h * out_w * ch;
+        dw_fill(scratch, span * row_bytes, (int8_t)(-p->input_offset));
+        for (s = 0; s < span; s++) {
+            slot_row[s] = CG_DW_ZERO_POINTS;
+        }
+        r.out = output + b * out_h * out_w * ch;
         for (oy = 0; oy < out_h; oy++) {
             const int32_t y0 = oy * p->stride_h - p->pad_h;
-            for (ox = 0; ox < out_w; ox++) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                const uint32_t *w = (const uint32_t *)(const void *)filter;
-                t = 0;
-                for (ky = 0; ky < k_h; ky++) {
-                    const int32_t iy = y0 + ky * p->dilation_h;
-                    for (kx = 0; kx < k_w; kx++) {
-                        const int32_t ix = x0 + kx * p->dilation_w;
-                        tap[t++] = (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) ? scratch
-                                                                                  : in_b + (iy * in_w + ix) * ch;
-                    }
+            for (ky = 0; ky < k_h; ky++) {
+                const int32_t iy = y0 + ky * p->dilation_h;
+                const int32_t slot = ((iy % span) + span) % span;
+                const int32_t want = iy >= 0 && iy < in_h ? iy : CG_DW_ZERO_POINTS;
+                int8_t *dst = scratch + slot * row_bytes;
+                if (slot_row[slot] != want) {
+                    dw_load_row(p, in_b, want, dst + p->pad_w * ch4, ch4);
+                    slot_row[slot] = want;
                 }
-                for (c = 0; c < full; c += 4) {
-                    int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
-                    const int8_t *const *tp = tap;
-                    for (t = taps; t > 0; t--) {
-                        const uint32_t x = cg_read_s8x4(*tp++ + c);
-                        const uint32_t xl = cg_sxtb16(x), xh = cg_sxtb16_ror8(x);
-                        const uint32_t wl = w[0], wh = w[1];
-                        a0 = cg_smlabb(xl, wl, a0);
-                        a2 = cg_smlatt(xl, wl, a2);
-                        a1 = cg_smlabb(xh, wh, a1);
-                        a3 = cg_smlatt(xh, wh, a3);
-                        w += 2;
-                    }
-                    if (sat) {
-                        out[c] = out_s8_sat(a0, mult[c], shift[c], off);
-                        out[c + 1] = out_s8_sat(a1, mult[c + 1], shift[c + 1], off);
-                        out[c + 2] = out_s8_sat(a2, mult[c + 2], shift[c + 2], off);
-                        out[c + 3] = out_s8_sat(a3, mult[c + 3], shift[c + 3], off);
-                    } else {
-                        out[c] = out_s8(a0, mult[c], shift[c], off, lo, hi);
-                        out[c + 1] = out_s8(a1, mult[c + 1], shift[c + 1], off, lo, hi);
-                        out[c + 2] = out_s8(a2, mult[c + 2], shift[c + 2], off, lo, hi);
-                        out[c + 3] = out_s8(a3, mult[c + 3], shift[c + 3], off, lo, hi);
-                    }
-                }
-                if (full < ch) {
-                    int32_t acc[4];
-                    acc[0] = bias[full];
-                    acc[1] = bias[full + 1];
-                    acc[2] = bias[full + 2];
-                    acc[3] = bias[full + 3];
-                    for (t = 0; t < taps; t++) {
-                        const uint32_t x = read_tail(tap[t] + full, ch - full);
-                        const uint32_t xl = cg_sxtb16(x), xh = cg_sxtb16_ror8(x);
-                        acc[0] = cg_smlabb(xl, w[0], acc[0]);
-                        acc[2] = cg_smlatt(xl, w[0], acc[2]);
-                        acc[1] = cg_smlabb(xh, w[1], acc[1]);
-                        acc[3] = cg_smlatt(xh, w[1], acc[3]);
-                        w += 2;
-                    }
-                    for (j = 0; full + j < ch; j++) {
-                        out[full + j] = out_s8(acc[j], mult[full + j], shift[full + j], off, lo, hi);
-                    }
-                }
-                out += ch;
+                rows[ky] = dst;
             }
+            r.q0 = rows[0];
+            r.q1 = k_h > 1 ? rows[1] : rows[0];
+            r.q2 = k_h > 2 ? rows[2] : rows[0];
+            r.count = out_w;
+#if CG_DW_HAVE_ASM
+            if (k_h == 3 && k_w == 3 && ch == ch4 && !general) {
+                dw_row_3x3_fast(&r); /* advances r.out */
+                continue;
+            }
+#endif
+            dw_row_c(&r, rows, k_h, k_w, ch, general, p->act_min, p->act_max);
         }
     }
     return CG_OK;

@@ -11,6 +11,7 @@ from codegen.backend.native.layers import (
     CFloat,
     ConstArray,
     ConstRef,
+    Dims,
     KernelCall,
     Layer,
     ScratchRef,
@@ -20,10 +21,11 @@ from codegen.backend.native.lower import int16
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
 from codegen.backend.native.lower.packing import (
     channels_major,
+    depthwise_dsp_ring_bytes,
     fc_pairs_fit,
     interleave_rows,
     pack_conv_s16,
-    pack_depthwise_s16,
+    pack_depthwise_dsp,
     pack_fc_pairs,
     pack_rows,
     pad_to,
@@ -69,13 +71,17 @@ def _const_data(ctx: LowerContext, t: ir.Tensor | None, what: str) -> np.ndarray
 
 def _folded_bias(idx: int, weights: np.ndarray, bias: np.ndarray | None, input_offset: int) -> ConstArray:
     """bias[c] + input_offset * sum(weights[c]): the kernels then multiply raw int8 values."""
-    rows = weights.reshape(weights.shape[0], -1).astype(np.int64)
-    folded = rows.sum(axis=1) * input_offset
+    folded = per_channel_sum(weights) * input_offset
     if bias is not None:
         folded = folded + bias.astype(np.int64)
     if folded.min(initial=0) < prepare.INT32_MIN or folded.max(initial=0) > prepare.INT32_MAX:
         raise Unsupported("bias plus input offset times the filter sum overflows int32")
     return ConstArray(f"l{idx}_bias", folded.astype(np.int32), weight=True)
+
+
+def per_channel_sum(rows: np.ndarray) -> np.ndarray:
+    """Sum of each row (an output channel's weights) as int64."""
+    return rows.reshape(rows.shape[0], -1).astype(np.int64).sum(axis=1)
 
 
 def _f32_filter_and_bias(
@@ -152,7 +158,19 @@ def conv2d_s8_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
     return 2 * pad_to(k_h * k_w * in_c, 4)
 
 
-DEPTHWISE_DSP_MAX_TAPS = 64  # CG_DW_MAX_TAPS of cg_depthwise_conv2d_dsp_s8.c
+DEPTHWISE_DSP_MAX_SPAN = 64  # CG_DW_MAX_SPAN of cg_depthwise_conv2d_dsp_s8.c
+
+
+def depthwise_dsp_span(k_h: int, dilation_h: int) -> int:
+    """Input rows one output row of a depthwise filter reads: the ring of ``cg_depthwise_conv2d_dsp_s8``."""
+    return (k_h - 1) * dilation_h + 1
+
+
+def depthwise_dsp_s8_scratch_bytes(i: Dims, f: Dims, o: Dims, geo: dict[str, int]) -> int:
+    """``cg_depthwise_conv2d_dsp_s8_get_scratch_size`` for the layer's shapes and geometry parameters."""
+    return depthwise_dsp_ring_bytes(
+        i.w, f.h, f.w, o.w, o.c, geo["stride_w"], geo["dilation_h"], geo["dilation_w"], geo["pad_w"]
+    )
 
 
 def conv2d_dsp_s8_scratch_bytes(k_h: int, k_w: int, in_c: int, out_c: int) -> int:
@@ -312,25 +330,31 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         ("depth_multiplier", mult_d),
         *requant,
     )
-    if ctx.dsp and not ctx.int8_weights and mult_d == 1 and f.h * f.w <= DEPTHWISE_DSP_MAX_TAPS:
-        # [1, KH, KW, C] -> per-channel rows for the fold; bias padded to a multiple of 4 channels
-        per_channel = w.reshape(-1, o.c).T
-        folded = _folded_bias(x, per_channel, bias_data, -in_zp)
-        bias = ConstArray(folded.name, np.pad(folded.values, (0, pad_to(o.c, 4) - o.c)), weight=True)
+    stream = None
+    span = depthwise_dsp_span(f.h, op.dilation_h)
+    if ctx.dsp and not ctx.int8_weights and mult_d == 1 and span <= DEPTHWISE_DSP_MAX_SPAN:
+        # [1, KH, KW, C] -> per-channel rows for the fold; None (portable kernel) when some step could overflow
+        folded = per_channel_sum(w.reshape(-1, o.c).T) * -in_zp + (0 if bias_data is None else bias_data)
+        stream = pack_depthwise_dsp(w, folded, mult.values, shift.values, dict(requant)["output_offset"])
+    if stream is not None:
         call = KernelCall(
             "cg_depthwise_conv2d_dsp_s8",
             "cg_depthwise_conv2d_s8_params",
             params,
             (
                 ("const int8_t *", TensorRef(inp.index)),
-                ("const int16_t *", ConstRef(f"l{x}_filter")),
-                ("const int32_t *", ConstRef(bias.name)),
+                ("const int32_t *", ConstRef(f"l{x}_filter")),
                 ("int8_t *", TensorRef(out.index)),
                 ("int8_t *", ScratchRef()),
             ),
         )
-        consts = (ConstArray(f"l{x}_filter", pack_depthwise_s16(w), source_tensor=filt.index), bias, mult, shift)
-        return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=pad_to(o.c, 4), output=out.index)
+        consts = (
+            ConstArray(f"l{x}_filter", stream, source_tensor=filt.index),
+            mult,
+            shift,
+        )
+        scratch = depthwise_dsp_s8_scratch_bytes(i, f, o, dict(geo))
+        return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=scratch, output=out.index)
     # portable kernel: folded bias, each channel's taps together, a row of input zero points as scratch
     bias = _folded_bias(x, w.reshape(-1, o.c).T, bias_data, -in_zp)
     consts = (ConstArray(f"l{x}_filter", channels_major(w), source_tensor=filt.index), bias, mult, shift)

@@ -90,20 +90,77 @@ def pack_conv_s16(weights: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(g.transpose(0, 2, 3, 1, 4)).reshape(-1)
 
 
-def pack_depthwise_s16(weights: np.ndarray) -> np.ndarray:
-    """[1, KH, KW, C] int8 depthwise weights widened to int16 in the order ``cg_depthwise_conv2d_dsp_s8`` reads
-    them: channels in groups of 4 (zero-padded), per group and per tap the channels (0, 2, 1, 3).
+def depthwise_dsp_ring_bytes(
+    in_w: int, k_h: int, k_w: int, out_w: int, channels: int, stride_w: int, dilation_h: int, dilation_w: int,
+    pad_w: int,
+) -> int:
+    """Scratch of ``cg_depthwise_conv2d_dsp_s8``: a ring of ``(k_h - 1) * dilation_h + 1`` input rows, each
+    padded to every column a window reads (at least the left padding and the input row), channels padded to a
+    multiple of 4.
 
-    >>> w = np.arange(1, 11, dtype=np.int8).reshape(1, 1, 2, 5)  # 2 taps, 5 channels
-    >>> pack_depthwise_s16(w).reshape(-1, 4).tolist()
-    [[1, 3, 2, 4], [6, 8, 7, 9], [5, 0, 0, 0], [10, 0, 0, 0]]
+    >>> depthwise_dsp_ring_bytes(5, 3, 3, 5, 64, 1, 1, 1, 1)  # KWS: 3 rows of 7 pixels
+    1344
     """
-    w = np.asarray(weights, dtype=np.int8)
+    width = max(pad_w + in_w, (out_w - 1) * stride_w + (k_w - 1) * dilation_w + 1)
+    return ((k_h - 1) * dilation_h + 1) * width * pad_to(channels, 4)
+
+
+#: bounds that keep every step of ``cg_depthwise_conv2d_dsp_s8``'s output stage inside int32
+_DW_MAX_ACC = 1 << 30  # |scaled accumulator|
+_DW_MAX_LEFT = 7  # weights * 2^(1 + left) stay int16
+
+
+def pack_depthwise_dsp(
+    weights: np.ndarray, folded_bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, output_offset: int
+) -> np.ndarray | None:
+    """Everything ``cg_depthwise_conv2d_dsp_s8`` reads besides the input, as one int32 stream in the order it reads
+    it, or None when its output stage could overflow for some input (the generator then takes the portable kernel).
+
+    ``weights`` are [1, KH, KW, C] int8 (depth multiplier 1), ``folded_bias`` is bias + input_offset * sum(w)
+    per channel. Channel c's weights and bias are scaled by ``s = 2^(1 + left)`` (``left = max(shift, 0)``,
+    ``e = max(-shift, 0)``), so the accumulator ``A`` is TFLite's, shifted left for its multiply and doubled for
+    SMMLAR: ``SMMLAR(A, m, h)`` is ``SaturatingRoundingDoublingHighMul(acc << left, m) + h`` with
+    ``h = 2^(e-1) + output_offset * 2^e`` (``output_offset`` for e = 0), and ``>> e`` the rounding right shift.
+
+    Per group of 4 channels (zero channels with m = h = 0, e = 1 pad the last): the 4 scaled biases; per tap
+    two words of int16 pairs, channels (0, 2) and (1, 3) (the pairs SXTB16 makes of an input word), the taps
+    of each filter row in the order kx = 1 .. KW - 1, 0 (the last load of a row advances its pointer); then
+    (m, h, e) of each channel.
+
+    >>> w = np.array([[[[1, -2]], [[3, 4]]]], dtype=np.int8)  # 2x1 taps, 2 channels
+    >>> pack_depthwise_dsp(w, np.array([100, -7]), np.array([1 << 30, 1 << 30]), np.array([-3, 1]), -5).tolist()
+    [200, -28, 0, 0, 2, 65528, 6, 16, 1073741824, -36, 3, 1073741824, -5, 0, 0, 0, 1, 0, 0, 1]
+    """
+    w = np.asarray(weights, dtype=np.int64)
+    w = w[:, :, [*range(1, w.shape[2]), 0], :]  # per filter row: kx = 1 .. KW - 1, then 0
     taps, c = w.shape[1] * w.shape[2], w.shape[3]
-    padded = np.zeros((taps, pad_to(c, 4)), dtype=np.int16)
-    padded[:, :c] = w.reshape(taps, c)
-    groups = padded.reshape(taps, -1, 4)[:, :, [0, 2, 1, 3]].transpose(1, 0, 2)
-    return np.ascontiguousarray(groups).reshape(-1)
+    bias = np.asarray(folded_bias, dtype=np.int64).reshape(-1)
+    m = np.asarray(multiplier, dtype=np.int64).reshape(-1)
+    sh = np.asarray(shift, dtype=np.int64).reshape(-1)
+    left, e = np.maximum(sh, 0), np.maximum(-sh, 0)
+    if c == 0 or left.max() > _DW_MAX_LEFT or e.max() > 31 or m.min() < 0:
+        return None
+    scale = np.left_shift(np.int64(2), left)
+    acc = scale * (np.abs(bias) + taps * 128 * 128)  # |A| for any int8 input
+    h = np.where(e > 0, np.left_shift(np.int64(1), np.maximum(e - 1, 0)), 0) + output_offset * np.left_shift(
+        np.int64(1), e
+    )
+    # SMMLAR's result: |A * m / 2^32| + 1 + |h| + 1 (the sign term), with m < 2^31
+    if acc.max() >= _DW_MAX_ACC or (acc // 2 + np.abs(h) + 2).max() >= 1 << 31:
+        return None
+    cp = pad_to(c, 4)
+    ws = np.zeros((taps, cp), dtype=np.int64)
+    ws[:, :c] = w.reshape(taps, c) * scale  # |w| * 256 <= 2^15 (-128 * 256 is -2^15)
+    pairs = ws.reshape(taps, -1, 4)[:, :, [0, 2, 1, 3]].reshape(taps, -1, 2, 2)  # [tap, group, word, half]
+    words = (pairs[..., 0] & 0xFFFF) | (pairs[..., 1] << 16)  # low half first
+    words = words.transpose(1, 0, 2).reshape(cp // 4, 2 * taps)
+    out = np.zeros((4, cp), dtype=np.int64)  # bias, m, h, e
+    out[0, :c], out[1, :c], out[2, :c], out[3, :c] = bias * scale, m, h, e
+    out[3, c:] = 1
+    g = out.reshape(4, -1, 4)  # [field, group, channel]
+    mhe = g[1:].transpose(1, 2, 0).reshape(cp // 4, 12)
+    stream = np.concatenate([g[0], words, mhe], axis=1).reshape(-1)
+    return stream.astype(np.int32)
 
 
 def interleave_rows(weights: np.ndarray, group: int) -> np.ndarray:
