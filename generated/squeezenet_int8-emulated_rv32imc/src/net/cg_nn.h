@@ -112,14 +112,19 @@ int32_t cg_depthwise_conv2d_s8_get_scratch_size(const cg_depthwise_conv2d_s8_par
 cg_status cg_depthwise_conv2d_s16(const cg_depthwise_conv2d_s8_params *p, const int16_t *input,
                                   const int8_t *filter, const int64_t *bias, int16_t *output);
 
-/* Variant for cores with the DSP extension (cg_dsp.h), depth multiplier 1, at most 64 filter taps.  `bias`
- * is folded (bias[c] + input_offset * sum of channel c's weights) and padded with zeros to Cp = channels
- * rounded up to a multiple of 4; `filter` is widened to 16 bits and packed: per group of 4 channels (zero
- * channels pad the last) and per tap the weights of channels 0, 2, 1, 3; 4-byte aligned.  `scratch`
- * (cg_depthwise_conv2d_dsp_s8_get_scratch_size = Cp bytes) holds a row of input zero points. */
+/* Variant for cores with the DSP extension (cg_dsp.h), depth multiplier 1, (filter height - 1) * dilation_h < 64.
+ * `packed` (4-byte aligned) is all the layer's constants in reading order, per group of 4 channels (zero channels
+ * pad the last): with, per channel c, left = max(shift[c], 0), e = max(-shift[c], 0) and s = 2^(1 + left) <= 256,
+ *   - the folded bias (bias[c] + input_offset * sum of channel c's weights) times s, for the 4 channels;
+ *   - per tap, the 4 weights times s as int16 pairs in two words, channels (0, 2) then (1, 3), low half first;
+ *     taps row by row, within a filter row kx = 1 .. KW - 1, then kx = 0;
+ *   - per channel (multiplier[c], h, e), h = 2^(e-1) + output_offset * 2^e (output_offset when e = 0); padding
+ *     channels 0, 0, 1.
+ * The generator guarantees s * (|folded bias| + taps * 2^14) < 2^30 and no int32 overflow in the output stage;
+ * `multiplier` and `shift` in `p` are not read.  `scratch` (cg_depthwise_conv2d_dsp_s8_get_scratch_size bytes)
+ * holds a ring of (filter height - 1) * dilation_h + 1 input rows padded with input zero points. */
 cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, const int8_t *input,
-                                     const int16_t *filter, const int32_t *bias, int8_t *output,
-                                     int8_t *scratch);
+                                     const int32_t *packed, int8_t *output, int8_t *scratch);
 int32_t cg_depthwise_conv2d_dsp_s8_get_scratch_size(const cg_depthwise_conv2d_s8_params *p);
 
 typedef struct {
