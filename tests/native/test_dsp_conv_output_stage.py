@@ -1,6 +1,6 @@
 """cg_conv2d_dsp_s8's output stages are bit-exact with TFLM at output scales and zero points a converter rarely
 produces: the precomputed stage (``out_stage``) with the full int8 clamp and with narrower ReLU/ReLU6 clamps,
-right shifts down to 1, and the general requantization where a multiplier is 1/2 or more (shift >= 0).
+right shifts from 0 to about 20, and the general requantization where a multiplier is 1 or more (shift > 0).
 
 One convolution is fanned out into several outputs with different quantizations (tests/native/tflite_edit.py),
 compiled on the host with the DSP variants (cg_dsp.h's C equivalents of the instructions) and compared with the
@@ -20,9 +20,13 @@ from codegen.reference import ReferenceModel
 from tests.native.op_models import SPECS, build
 from tests.native.tflite_edit import fan_out
 
-# output scale (relative to the converter's) and zero point: shifts from about -10 to >= 0, zero points that make
-# ReLU/ReLU6 clamp inside the int8 range
-OUTPUTS = ((1.0, -128), (1.0, -20), (3.0, 40), (0.02, 0), (1e-3, -100), (1e-5, 5), (3e-6, -128))
+# output scale (relative to the converter's) and zero point: right shifts from about 20 (channels whose result is
+# always the offset) down to 0 (no rounding shift, alone or beside shifts of 1), positive shifts (the general
+# requantization), and zero points that make ReLU/ReLU6 clamp inside the int8 range
+OUTPUTS = (
+    (1.0, -128), (1.0, -20), (3.0, 40), (0.02, 0), (0.006, -30), (0.004, 12), (0.0025, -128), (1e-3, -100),
+    (3e-6, -128), (3000.0, 10),
+)
 
 
 def _quant(tensor) -> tuple[float, int]:  # noqa: ANN001
@@ -53,13 +57,16 @@ def test_dsp_conv_output_stages_match_tflm(name: str, tmp_path, build_cache) -> 
             np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape), err_msg=f"output {k}")
 
 
-def test_out_stage_is_refused_where_it_would_not_be_exact() -> None:
-    w = np.ones((2, 3, 3, 4), dtype=np.int8)
+def test_out_stage_table_and_where_it_is_refused() -> None:
+    w = np.ones((2, 3, 3, 4), dtype=np.int8)  # |accumulator| <= |bias| + 128 * 36
     mult = np.full(2, 1 << 30, dtype=np.int32)
-    shift = np.array([-3, -7], dtype=np.int32)
-    table = conv_out_stage(0, w, np.array([10, -10]), mult, shift, -5)
+    table = conv_out_stage(0, w, np.array([10, -10]), mult, np.array([-3, -7]), -5)
     assert table is not None
-    assert table.values.tolist() == [1 << 30, 4 + (-5 << 3), 3, 1 << 30, 64 + (-5 << 7), 7]
-    assert conv_out_stage(0, w, np.array([10, -10]), mult, np.array([-3, 0]), -5) is None  # shift 0
-    assert conv_out_stage(0, w, np.array([10, 1 << 30]), mult, shift, -5) is None  # accumulator could reach 2^30
-    assert conv_out_stage(0, w, np.array([10, -10]), mult, np.array([-3, -24]), -100) is None  # addend beyond 2^30
+    assert table.values.tolist() == [1 << 30, 4 + (-5 << 3), 3, -1, 1 << 30, 64 + (-5 << 7), 7, -1]
+    # shift 0: no rounding shift, no sign correction; shift -30: the result is always 0, the output the offset
+    table = conv_out_stage(0, w, np.array([10, -10]), mult, np.array([0, -30]), -5)
+    assert table is not None and table.values.tolist() == [1 << 30, -5, 0, 0, 0, -5, 0, 0]
+    assert conv_out_stage(0, w, np.array([10, -10]), mult, np.array([-3, 1]), -5) is None  # multiplier above 1
+    assert conv_out_stage(0, w, np.array([10, 1 << 30]), mult, np.array([-3, -7]), -5) is None  # |acc| >= 2^30
+    big = np.array([1 << 29, 0])  # not provably zero at shift 24, and 2^23 - 100 * 2^24 is beyond 2^30
+    assert conv_out_stage(0, w, big, mult, np.array([-24, -3]), -100) is None

@@ -51,7 +51,8 @@ def test_conv_scratch_matches_c(lib: ctypes.CDLL, k_h: int, k_w: int, in_c: int)
 
 
 @pytest.mark.parametrize(
-    "k_h,k_w,in_c,out_c", [(1, 1, 1, 1), (1, 1, 8, 8), (3, 3, 3, 7), (5, 5, 7, 16), (10, 4, 1, 64), (1, 1, 256, 3)]
+    "k_h,k_w,in_c,out_c",
+    [(1, 1, 1, 1), (1, 1, 8, 8), (3, 3, 3, 7), (5, 5, 7, 16), (10, 4, 1, 64), (1, 1, 256, 3), (3, 3, 6, 5)],
 )
 def test_dsp_conv_scratch_matches_c(lib: ctypes.CDLL, k_h: int, k_w: int, in_c: int, out_c: int) -> None:
     assert lib.shim_conv_dsp_scratch(k_h, k_w, in_c, out_c) == conv2d_dsp_s8_scratch_bytes(k_h, k_w, in_c, out_c)

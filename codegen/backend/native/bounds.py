@@ -117,18 +117,17 @@ def _pad4(n: int) -> int:
 
 @extent("cg_conv2d_dsp_s8")
 def _conv_dsp(p: Params) -> Extents:
-    """cg_conv2d_dsp_s8 (weights widened to int16): depth padded to 4, output channels (and the bias) to groups
-    of 4 (extents count elements)."""
+    """cg_conv2d_dsp_s8 (weights widened to int16): kernel rows padded to 4 steps, output channels (and the bias)
+    to groups of 4 (extents count elements)."""
     i, f, o = p["input"], p["filter"], p["output"]
     batch = max(i.n, o.n)
-    k = _pad4(f.h * f.w * max(f.c, i.c))
+    k = f.h * _pad4(f.w * max(f.c, i.c))
     cp = _pad4(max(f.n, o.c))
     args: tuple[int | None, ...] = (
         _vol(i, batch), cp * k, cp, _vol(o, batch),
-        # scratch in bytes: two int16 patches, the int32 sums of two pixels (+ two int8 staging rows)
-        2 * k * 2 + 2 * cp * 4 + (2 * k if i.c % 4 else 0),
+        2 * k * 2 + 2 * cp * 4,  # scratch in bytes: two int16 patches, the int32 sums of two pixels
     )
-    return Extents(args, {"multiplier": o.c, "shift": o.c, "out_stage": 3 * o.c})
+    return Extents(args, {"multiplier": o.c, "shift": o.c, "out_stage": 4 * o.c})
 
 
 @extent("cg_conv2d_dsp_w8_s8")

@@ -174,11 +174,21 @@ def depthwise_dsp_s8_scratch_bytes(i: Dims, f: Dims, o: Dims, geo: dict[str, int
 
 
 def conv2d_dsp_s8_scratch_bytes(k_h: int, k_w: int, in_c: int, out_c: int) -> int:
-    """``cg_conv2d_dsp_s8_get_scratch_size``: the 16-bit patches of two pixels, depth padded to a multiple of 4,
-    the int32 sums of two pixels (channels padded to 4), and two int8 staging rows when the channel count is not
-    a multiple of 4."""
-    kp = pad_to(k_h * k_w * in_c, 4)
-    return 2 * kp * 2 + 2 * pad_to(out_c, 4) * 4 + (2 * kp if in_c % 4 else 0)
+    """``cg_conv2d_dsp_s8_get_scratch_size``: the 16-bit patches of two pixels (kernel rows padded to a multiple of
+    4 steps) and the int32 sums of two pixels (channels padded to 4)."""
+    return 2 * k_h * pad_to(k_w * in_c, 4) * 2 + 2 * pad_to(out_c, 4) * 4
+
+
+def pad_kernel_rows(weights: np.ndarray) -> np.ndarray:
+    """OHWI weights as [O, KH * pad_to(KW * I, 4)]: each kernel row zero-padded to a multiple of 4 steps, the
+    depth ``cg_conv2d_dsp_s8`` accumulates over.
+
+    >>> pad_kernel_rows(np.arange(1, 7).reshape(1, 2, 1, 3)).tolist()
+    [[1, 2, 3, 0, 4, 5, 6, 0]]
+    """
+    o, kh, kw, c = weights.shape
+    rows = weights.reshape(o, kh, kw * c)
+    return np.pad(rows, ((0, 0), (0, 0), (0, pad_to(kw * c, 4) - kw * c))).reshape(o, -1)
 
 
 def conv2d_dsp_w8_s8_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
@@ -194,21 +204,33 @@ ACC_BOUND = 1 << 30  # |accumulator| below this: the DSP output stage's SMMULR o
 def conv_out_stage(
     idx: int, weights: np.ndarray, bias: np.ndarray, mult: np.ndarray, shift: np.ndarray, output_offset: int
 ) -> ConstArray | None:
-    """``out_stage`` of ``cg_conv2d_dsp_s8`` (cg_nn.h): per channel (multiplier, 2^(r-1) + (offset << r), r) with
-    r = -shift, or None where the kernel must take the general requantization instead: a shift >= 0 (multiplier
-    of at least 1/2), or an accumulator (folded bias plus int8 inputs times the weights) that could reach 2^30,
-    or an addend beyond 2^30."""
-    r = -shift.astype(np.int64)
-    if r.size == 0 or r.min() < 1:
-        return None
+    """``out_stage`` of ``cg_conv2d_dsp_s8`` (cg_nn.h): per channel (m, add, r, neg) giving TFLite's double-rounding
+    requantization plus the output offset, or None where the kernel must take the general requantization: a
+    positive shift (multiplier of 1 or more), an accumulator (folded bias plus int8 inputs times the weights) that
+    could reach 2^30, or an addend beyond 2^30.  A channel with a constant result gets m = 0 and add = its output:
+    all weights zero (the accumulator is the bias), or a right shift so large that the result rounds to zero."""
     rows = np.abs(weights.reshape(weights.shape[0], -1).astype(np.int64)).sum(axis=1)
-    if int((np.abs(bias.astype(np.int64)) + 128 * rows).max()) >= ACC_BOUND:
+    bound = np.abs(bias.astype(np.int64)) + 128 * rows
+    live = rows > 0
+    if shift.size == 0 or int(shift.max()) > 0 or int(bound[live].max(initial=0)) >= ACC_BOUND:
         return None
-    add = (np.int64(1) << (r - 1)) + (np.int64(output_offset) << r)
-    if int(np.abs(add).max()) >= ACC_BOUND:
-        return None
-    table = np.stack([mult.astype(np.int64), add, r], axis=1).reshape(-1).astype(np.int32)
-    return ConstArray(f"l{idx}_ostage", table, weight=False)
+    table: list[int] = []
+    for m, e, b, row, bias_c in zip(mult.tolist(), shift.tolist(), bound.tolist(), rows.tolist(), bias.tolist(),
+                                    strict=True):
+        r = -e
+        if row == 0:  # the output is the requantized bias, clamped by the kernel
+            out = prepare.multiply_by_quantized_multiplier(int(bias_c), m, e) + output_offset
+            table += [0, max(-256, min(256, out)), 0, 0]
+        elif r == 0:
+            table += [m, output_offset, 0, 0]
+        elif (b * m >> 31) + 1 <= (1 << (r - 1)) - 1:  # |v| < 2^(r-1): the rounded shift is 0
+            table += [0, output_offset, 0, 0]
+        else:
+            add = (1 << (r - 1)) + output_offset * (1 << r)
+            if abs(add) >= ACC_BOUND:
+                return None
+            table += [m, add, r, -1]
+    return ConstArray(f"l{idx}_ostage", np.array(table, dtype=np.int32), weight=False)
 
 
 def fully_connected_s8_scratch_bytes(in_depth: int) -> int:
@@ -259,7 +281,7 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         kernel, ftype, stored = "cg_conv2d_dsp_w8_s8", "const int8_t *", pack_rows(w, 4)
         scratch = conv2d_dsp_w8_s8_scratch_bytes(f.h, f.w, i.c)
     elif ctx.dsp:
-        kernel, ftype, stored = "cg_conv2d_dsp_s8", "const int16_t *", pack_conv_s16(w)
+        kernel, ftype, stored = "cg_conv2d_dsp_s8", "const int16_t *", pack_conv_s16(pad_kernel_rows(w))
         scratch = conv2d_dsp_s8_scratch_bytes(f.h, f.w, i.c, o.c)
         # the bias of the padding channels of the last group of 4 is read too (zeros)
         bias = ConstArray(bias.name, np.pad(bias.values, (0, pad_to(o.c, 4) - o.c)), weight=True)
