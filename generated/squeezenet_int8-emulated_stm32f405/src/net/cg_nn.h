@@ -33,9 +33,11 @@ typedef struct {
     int32_t act_min, act_max;
     const int32_t *multiplier;   /* [output channels] */
     const int32_t *shift;        /* [output channels] */
-    /* cg_conv2d_dsp_s8 only, optional (NULL: multiplier and shift): per output channel c the triple
-     * (multiplier[c], 2^(r-1) + (output_offset << r), r) with r = -shift[c] >= 1, which the generator sets
-     * only where every accumulator fits in 30 bits (then equal to multiplier/shift, double rounding) */
+    /* cg_conv2d_dsp_s8 only, optional (NULL: multiplier and shift): per output channel c four words
+     * (m, add, r, neg) such that the output is ((v + ((v >> 31) & neg) + add) >> r) with v = (acc * m + 2^30) >> 31:
+     * r = -shift[c], add = 2^(r-1) + (output_offset << r), neg = -1, m = multiplier[c] (r = 0: add =
+     * output_offset, neg = 0; a channel whose output is provably the offset: m = 0).  The generator sets it only
+     * where every accumulator stays below 2^30 in magnitude and no shift is positive. */
     const int32_t *out_stage;
 } cg_conv2d_s8_params;
 
@@ -53,12 +55,11 @@ cg_status cg_conv2d_s16(const cg_conv2d_s8_params *p, const int16_t *input, cons
                         const int64_t *bias, int16_t *output);
 
 /* Variant for cores with the DSP extension (cg_dsp.h; plain C elsewhere), same parameters.  `filter` is
- * widened to 16 bits and packed by the generator: K = filter.h * filter.w * filter.c zero-padded to Kp (a
- * multiple of 4), output channels in groups of 4 (zero rows pad the last group); per group and per 4 steps
- * k..k+3 the pairs (w[k], w[k+2]) of channels 0..3, then the pairs (w[k+1], w[k+3]) of channels 0..3.
- * `bias` is padded with zeros to a multiple of 4 channels.  `filter` and `scratch`
- * (cg_conv2d_dsp_s8_get_scratch_size bytes: two 16-bit patches, the sums of two pixels, two int8 staging rows
- * when the channel count is not a multiple of 4) are 4-byte aligned. */
+ * widened to 16 bits and packed by the generator: K = filter.h kernel rows of filter.w * filter.c steps, each
+ * row zero-padded to a multiple of 4 steps, output channels in groups of 4 (zero rows pad the last group); per
+ * group and per 4 steps k..k+3 the pairs (w[k], w[k+2]) of channels 0..3, then the pairs (w[k+1], w[k+3]) of
+ * channels 0..3.  `bias` is padded with zeros to a multiple of 4 channels.  `filter` and `scratch`
+ * (cg_conv2d_dsp_s8_get_scratch_size bytes: two 16-bit patches and the sums of two pixels) are 4-byte aligned. */
 cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int16_t *filter,
                            const int32_t *bias, int8_t *output, int8_t *scratch);
 int32_t cg_conv2d_dsp_s8_get_scratch_size(const cg_conv2d_s8_params *p);

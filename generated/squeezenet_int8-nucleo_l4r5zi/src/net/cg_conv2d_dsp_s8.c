@@ -9,21 +9,29 @@
  *
  * - the receptive fields of the two pixels are first copied into the scratch buffer (im2col), widened to
  *   16 bits with SXTB16: per 4 accumulation steps k..k+3 the words (x[k], x[k+2]) of pixel 0 and of pixel 1,
- *   then (x[k+1], x[k+3]) of pixel 0 and of pixel 1; padded positions hold the input zero point, which
- *   contributes zero with the folded bias (a 1x1 convolution with stride 1 and no padding widens its two input
- *   pixels directly, without the im2col geometry);
+ *   then (x[k+1], x[k+3]) of pixel 0 and of pixel 1.  Each kernel row (filter.w * input.c values) is padded to a
+ *   multiple of 4 steps (zero weights), so that a row inside the input is widened word by word straight from it
+ *   (the padding steps read the input bytes that follow, times zero); padded positions hold the input zero
+ *   point, which contributes zero with the folded bias (a 1x1 convolution with stride 1 and no padding widens
+ *   its two input pixels directly, without the im2col geometry);
  * - the generator stores the weights widened to 16 bits in the same order (cg_nn.h), so the inner loop only
  *   loads and multiplies: one pass over all output channels of the pixel pair (bias padded to groups of 4)
  *   leaves the sums in the scratch buffer;
  * - the output stage requantizes the sums; with `out_stage` (per channel: multiplier, rounding and output
- *   offset, right shift, precomputed by the generator, cg_nn.h) in six instructions per value. */
+ *   offset, right shift, sign mask, precomputed by the generator, cg_nn.h) in seven instructions per value. */
 #include "cg_dsp.h"
 #include "cg_nn.h"
 #include "cg_nn_support.h"
 
+/* steps per kernel row: filter.w * input.c rounded up to a multiple of 4 */
+static int32_t row_depth(const cg_conv2d_s8_params *p)
+{
+    return (p->filter.w * p->input.c + 3) & ~3;
+}
+
 static int32_t padded_depth(const cg_conv2d_s8_params *p)
 {
-    return (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
+    return p->filter.h * row_depth(p);
 }
 
 static int32_t padded_channels(const cg_conv2d_s8_params *p)
@@ -31,13 +39,10 @@ static int32_t padded_channels(const cg_conv2d_s8_params *p)
     return (p->output.c + 3) & ~3;
 }
 
-/* two 16-bit patches, the sums of two pixels, and with a channel count that is not a multiple of 4 two int8
- * staging rows */
+/* two 16-bit patches and the sums of two pixels */
 int32_t cg_conv2d_dsp_s8_get_scratch_size(const cg_conv2d_s8_params *p)
 {
-    const int32_t kp = padded_depth(p);
-    return 2 * kp * (int32_t)sizeof(int16_t) + 2 * padded_channels(p) * (int32_t)sizeof(int32_t) +
-           ((p->input.c & 3) != 0 ? 2 * kp : 0);
+    return 2 * padded_depth(p) * (int32_t)sizeof(int16_t) + 2 * padded_channels(p) * (int32_t)sizeof(int32_t);
 }
 
 /* index of accumulation step t of pixel q in the interleaved 16-bit patch */
@@ -92,79 +97,28 @@ static void fill(int16_t *restrict patch, int32_t q, int32_t i, int16_t value, i
     }
 }
 
-/* int8 copy with a zero-point fill for positions outside the input */
-static void copy_s8(int8_t *restrict dst, const int8_t *restrict src, int32_t n)
-{
-    int32_t j;
-    for (j = 0; j < n; j++) {
-        dst[j] = src[j];
-    }
-}
-
-static void fill_s8(int8_t *restrict dst, int8_t value, int32_t n)
-{
-    int32_t j;
-    for (j = 0; j < n; j++) {
-        dst[j] = value;
-    }
-}
-
-/* the receptive field of output pixel (oy, ox) copied contiguously into the int8 row `stage` (k values; the
- * caller keeps zeros up to kp) */
-static void stage_row(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int8_t *stage)
-{
-    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
-    const int32_t k_h = p->filter.h, k_w = p->filter.w;
-    const int8_t pad_value = (int8_t)(-p->input_offset);
-    const int32_t y0 = oy * p->stride_h - p->pad_h;
-    const int32_t x0 = ox * p->stride_w - p->pad_w;
-    int8_t *dst = stage;
-    int32_t ky, kx;
-    for (ky = 0; ky < k_h; ky++) {
-        const int32_t iy = y0 + ky * p->dilation_h;
-        if (iy < 0 || iy >= in_h) {
-            fill_s8(dst, pad_value, k_w * in_c);
-            dst += k_w * in_c;
-            continue;
-        }
-        if (p->dilation_w == 1 && x0 >= 0 && x0 + k_w <= in_w) {
-            copy_s8(dst, input + (iy * in_w + x0) * in_c, k_w * in_c);
-            dst += k_w * in_c;
-            continue;
-        }
-        for (kx = 0; kx < k_w; kx++) {
-            const int32_t ix = x0 + kx * p->dilation_w;
-            if (ix < 0 || ix >= in_w) {
-                fill_s8(dst, pad_value, in_c);
-            } else {
-                copy_s8(dst, input + (iy * in_w + ix) * in_c, in_c);
-            }
-            dst += in_c;
-        }
-    }
-}
-
-/* the receptive field of output pixel (oy, ox) as pixel q of the patch (channel count a multiple of 4) */
+/* the receptive field of output pixel (oy, ox) as pixel q of the patch */
 static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int16_t *patch,
                    int32_t q)
 {
     const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
     const int32_t k_h = p->filter.h, k_w = p->filter.w;
+    const int32_t row = k_w * in_c, rowp = row_depth(p);
     const int16_t pad_value = (int16_t)(-p->input_offset);
     const int32_t y0 = oy * p->stride_h - p->pad_h;
     const int32_t x0 = ox * p->stride_w - p->pad_w;
-    int32_t i = 0;
+    /* the row with its padding steps lies inside the input row */
+    const int whole = p->dilation_w == 1 && x0 >= 0 && x0 * in_c + rowp <= in_w * in_c;
     int32_t ky, kx;
     for (ky = 0; ky < k_h; ky++) {
         const int32_t iy = y0 + ky * p->dilation_h;
+        int32_t i = ky * rowp;
         if (iy < 0 || iy >= in_h) {
-            fill(patch, q, i, pad_value, k_w * in_c);
-            i += k_w * in_c;
+            fill(patch, q, i, pad_value, rowp);
             continue;
         }
-        if (p->dilation_w == 1 && x0 >= 0 && x0 + k_w <= in_w) {
-            put(patch, q, i, input + (iy * in_w + x0) * in_c, k_w * in_c);
-            i += k_w * in_c;
+        if (whole) {
+            put(patch, q, i, input + (iy * in_w + x0) * in_c, rowp);
             continue;
         }
         for (kx = 0; kx < k_w; kx++) {
@@ -176,41 +130,42 @@ static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy
             }
             i += in_c;
         }
+        fill(patch, q, i, 0, rowp - row);
     }
 }
 
-/* both pixels of the pair (channel count a multiple of 4): kernel rows that lie inside the input for both
- * pixels are widened together, the others pixel by pixel */
+/* both pixels of the pair: kernel rows that lie inside the input for both pixels are widened together, the
+ * others pixel by pixel */
 static void gather2(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy0, int32_t ox0, int32_t oy1,
                     int32_t ox1, int16_t *patch)
 {
     const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
-    const int32_t k_h = p->filter.h, k_w = p->filter.w;
+    const int32_t k_h = p->filter.h, rowp = row_depth(p);
     const int32_t y0 = oy0 * p->stride_h - p->pad_h, y1 = oy1 * p->stride_h - p->pad_h;
     const int32_t x0 = ox0 * p->stride_w - p->pad_w, x1 = ox1 * p->stride_w - p->pad_w;
-    const int32_t row = k_w * in_c;
     int32_t ky;
-    if (p->dilation_w != 1 || x0 < 0 || x0 + k_w > in_w || x1 < 0 || x1 + k_w > in_w) {
+    if (p->dilation_w != 1 || x0 < 0 || x0 * in_c + rowp > in_w * in_c || x1 < 0 ||
+        x1 * in_c + rowp > in_w * in_c) {
         gather(p, input, oy0, ox0, patch, 0);
         gather(p, input, oy1, ox1, patch, 1);
         return;
     }
     for (ky = 0; ky < k_h; ky++) {
         const int32_t iy0 = y0 + ky * p->dilation_h, iy1 = y1 + ky * p->dilation_h;
-        const int32_t i = ky * row;
+        const int32_t i = ky * rowp;
         if (iy0 >= 0 && iy0 < in_h && iy1 >= 0 && iy1 < in_h) {
-            put2(patch, i, input + (iy0 * in_w + x0) * in_c, input + (iy1 * in_w + x1) * in_c, row);
+            put2(patch, i, input + (iy0 * in_w + x0) * in_c, input + (iy1 * in_w + x1) * in_c, rowp);
             continue;
         }
         if (iy0 < 0 || iy0 >= in_h) {
-            fill(patch, 0, i, (int16_t)(-p->input_offset), row);
+            fill(patch, 0, i, (int16_t)(-p->input_offset), rowp);
         } else {
-            put(patch, 0, i, input + (iy0 * in_w + x0) * in_c, row);
+            put(patch, 0, i, input + (iy0 * in_w + x0) * in_c, rowp);
         }
         if (iy1 < 0 || iy1 >= in_h) {
-            fill(patch, 1, i, (int16_t)(-p->input_offset), row);
+            fill(patch, 1, i, (int16_t)(-p->input_offset), rowp);
         } else {
-            put(patch, 1, i, input + (iy1 * in_w + x1) * in_c, row);
+            put(patch, 1, i, input + (iy1 * in_w + x1) * in_c, rowp);
         }
     }
 }
@@ -343,59 +298,59 @@ static inline int32_t sat_s8(int32_t v)
 #endif
 }
 
-/* TFLite's requantization (MultiplyByQuantizedMultiplier, double rounding) plus the output offset, for a
- * right shift r >= 1 and |acc| < 2^30 (the generator checks both):
- * the doubling high multiply (acc * m + 2^30) >> 31 is SMMULR(2 acc, m); the rounding right shift (half away
- * from zero) is (v + 2^(r-1) - (v < 0)) >> r, with the offset folded in as offset << r: `add` holds
- * 2^(r-1) + (offset << r). */
-static inline int32_t out_fast(int32_t acc, int32_t m, int32_t add, int32_t r)
+/* TFLite's requantization (MultiplyByQuantizedMultiplier, double rounding) plus the output offset, from the
+ * generator's per-channel table (m, add, r, neg) (cg_nn.h), for |acc| < 2^30 (the generator checks it):
+ * the doubling high multiply (acc * m + 2^30) >> 31 is SMMULR(2 acc, m); the rounding right shift by r (half
+ * away from zero) is (v + 2^(r-1) - (v < 0)) >> r, with the offset folded in: add = 2^(r-1) + (offset << r) and
+ * neg = -1; for r = 0, add = offset and neg = 0.  With `any_r0` false (every r >= 1) the mask is not applied. */
+static inline int32_t out_fast(int32_t acc, const int32_t *t, int any_r0)
 {
     int32_t v;
 #if CG_DSP_INSTRUCTIONS
-    __asm__("smmulr %0, %1, %2" : "=r"(v) : "r"((int32_t)((uint32_t)acc << 1)), "r"(m));
+    __asm__("smmulr %0, %1, %2" : "=r"(v) : "r"((int32_t)((uint32_t)acc << 1)), "r"(t[0]));
 #else
-    v = (int32_t)(((int64_t)acc * m + ((int64_t)1 << 30)) >> 31);
+    v = (int32_t)(((int64_t)acc * t[0] + ((int64_t)1 << 30)) >> 31);
 #endif
-    return (v + (v >> 31) + add) >> r;
+    return (v + (any_r0 ? (v >> 31) & t[3] : v >> 31) + t[1]) >> t[2];
 }
 
-/* the sums of a pixel pair (acc, as mac_pass leaves them) to int8 outputs o0 (and o1 if `two`) */
-#define CG_STORE_FAST_1(c)                                                    \
+/* the sums of a pixel pair (acc, as mac_pass leaves them) to int8 outputs o0 and o1, full int8 clamp */
+#define CG_STORE_FAST_1(c, any_r0)                                            \
     do {                                                                      \
-        const int32_t m = os[0], add = os[1], r = os[2];                      \
-        os += 3;                                                              \
-        o0[c] = (int8_t)sat_s8(out_fast(acc[c], m, add, r));                  \
-        o1[c] = (int8_t)sat_s8(out_fast(acc[4 + (c)], m, add, r));            \
+        o0[c] = (int8_t)sat_s8(out_fast(acc[c], os, any_r0));                 \
+        o1[c] = (int8_t)sat_s8(out_fast(acc[4 + (c)], os, any_r0));           \
+        os += 4;                                                              \
+    } while (0)
+
+#define CG_STORE_FAST_PAIR(any_r0)                                            \
+    do {                                                                      \
+        const int8_t *const end = o0 + (out_c & ~3);                          \
+        while (o0 != end) {                                                   \
+            CG_STORE_FAST_1(0, any_r0);                                       \
+            CG_STORE_FAST_1(1, any_r0);                                       \
+            CG_STORE_FAST_1(2, any_r0);                                       \
+            CG_STORE_FAST_1(3, any_r0);                                       \
+            acc += 8;                                                         \
+            o0 += 4;                                                          \
+            o1 += 4;                                                          \
+        }                                                                     \
+        for (c = 0; c < (out_c & 3); c++) {                                   \
+            CG_STORE_FAST_1(c, any_r0);                                       \
+        }                                                                     \
     } while (0)
 
 static void store_fast(const int32_t *restrict acc, const int32_t *restrict os, int32_t out_c, int8_t *restrict o0,
-                       int8_t *restrict o1, int two)
+                       int8_t *restrict o1, int any_r0)
 {
     int32_t c;
-    if (two) {
-        const int8_t *const end = o0 + (out_c & ~3);
-        while (o0 != end) {
-            CG_STORE_FAST_1(0);
-            CG_STORE_FAST_1(1);
-            CG_STORE_FAST_1(2);
-            CG_STORE_FAST_1(3);
-            acc += 8;
-            o0 += 4;
-            o1 += 4;
-        }
-        for (c = 0; c < (out_c & 3); c++) {
-            CG_STORE_FAST_1(c);
-        }
-        return;
-    }
-    for (c = 0; c < out_c; c++) {
-        const int32_t j = ((c >> 2) << 3) + (c & 3);
-        o0[c] = (int8_t)sat_s8(out_fast(acc[j], os[0], os[1], os[2]));
-        os += 3;
+    if (any_r0) {
+        CG_STORE_FAST_PAIR(1);
+    } else {
+        CG_STORE_FAST_PAIR(0);
     }
 }
 
-/* as store_fast, with a clamp narrower than int8 (ReLU6 and the like) */
+/* the general case of the table: one pixel or both, any clamp */
 static void store_fast_clamped(const int32_t *restrict acc, const int32_t *restrict os, int32_t out_c,
                                int8_t *restrict o0, int8_t *restrict o1, int two, int32_t lo, int32_t hi)
 {
@@ -404,7 +359,7 @@ static void store_fast_clamped(const int32_t *restrict acc, const int32_t *restr
         int8_t *o = q ? o1 : o0;
         for (c = 0; c < out_c; c++) {
             const int32_t j = ((c >> 2) << 3) + (c & 3) + 4 * q;
-            o[c] = (int8_t)cg_clamp_i32(out_fast(acc[j], os[3 * c], os[3 * c + 1], os[3 * c + 2]), lo, hi);
+            o[c] = (int8_t)cg_clamp_i32(out_fast(acc[j], os + 4 * c, 1), lo, hi);
         }
     }
 }
@@ -431,7 +386,6 @@ cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, co
     const int32_t out_w = p->output.w, out_c = p->output.c, in_c = p->input.c;
     const int32_t n_pix = p->output.h * out_w;
     const int32_t kp = padded_depth(p);
-    const int32_t k = p->filter.h * p->filter.w * in_c;
     const int32_t in_batch = p->input.h * p->input.w * in_c;
     const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t *os = CG_SINGLE_ROUNDING ? 0 : p->out_stage;
@@ -441,20 +395,16 @@ cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, co
                        p->pad_h == 0 && p->pad_w == 0 && (in_c & 3) == 0;
     int16_t *patch = (int16_t *)(void *)scratch;
     int32_t *acc = (int32_t *)(void *)(scratch + 2 * kp * (int32_t)sizeof(int16_t));
-    int8_t *stage = (in_c & 3) != 0 ? (int8_t *)(acc + 2 * padded_channels(p)) : 0;
     mac_job job;
-    int32_t b, pix;
-    if (p->filter.c != in_c || p->filter.n != out_c || bias == 0 || ((uintptr_t)filter & 3u) != 0 || k == 0) {
+    int32_t b, pix, c, any_r0 = 0;
+    if (p->filter.c != in_c || p->filter.n != out_c || bias == 0 || ((uintptr_t)filter & 3u) != 0 || kp == 0) {
         return CG_ERR_ARG;
     }
     if (scratch == 0 || ((uintptr_t)scratch & 3u) != 0) {
         return CG_ERR_SCRATCH;
     }
-    fill(patch, 0, k, 0, kp - k);  /* the zero weights of the padding multiply these */
-    fill(patch, 1, k, 0, kp - k);
-    if (stage != 0) {
-        fill_s8(stage + k, 0, kp - k);
-        fill_s8(stage + kp + k, 0, kp - k);
+    for (c = 0; os != 0 && c < out_c; c++) {
+        any_r0 = any_r0 || os[4 * c + 3] == 0;
     }
     job.a = (const uint32_t *)(const void *)patch;
     job.n = kp >> 2;
@@ -469,10 +419,6 @@ cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, co
             int8_t *o1 = o0 + out_c;
             if (direct) {
                 put2(patch, 0, in_b + pix * in_c, in_b + pix1 * in_c, in_c);
-            } else if (stage != 0) {
-                stage_row(p, in_b, pix / out_w, pix % out_w, stage);
-                stage_row(p, in_b, pix1 / out_w, pix1 % out_w, stage + kp);
-                put2(patch, 0, stage, stage + kp, kp);
             } else {
                 gather2(p, in_b, pix / out_w, pix % out_w, pix1 / out_w, pix1 % out_w, patch);
             }
@@ -482,8 +428,8 @@ cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, co
             mac_pass(&job);
             if (os == 0) {
                 store_generic(p, acc, o0, o1, two);
-            } else if (full) {
-                store_fast(acc, os, out_c, o0, o1, two);
+            } else if (full && two) {
+                store_fast(acc, os, out_c, o0, o1, any_r0);
             } else {
                 store_fast_clamped(acc, os, out_c, o0, o1, two, lo, hi);
             }

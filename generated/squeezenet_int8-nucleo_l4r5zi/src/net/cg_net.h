@@ -18,7 +18,7 @@ extern "C" {
 #define CG_NET_NUM_INPUTS 1
 #define CG_NET_NUM_OUTPUTS 1
 #define CG_NET_NUM_LAYERS 39
-#define CG_NET_ARENA_SIZE 16640
+#define CG_NET_ARENA_SIZE 16608
 #define CG_NET_WEIGHT_BYTES 96176
 #define CG_NET_STATE_SIZE 0 /* static RAM of the variable (state) tensors, outside the arena */
 #define CG_NET_MODEL_SHA256 "36f6b5e54e977299a68fe0c114eac3e6388f666cf9e6ea92f260d13b0435e314"
