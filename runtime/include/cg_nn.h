@@ -265,6 +265,17 @@ cg_status cg_add_s8(const cg_add_s8_params *p, const int8_t *input1, const int8_
                     int32_t *scratch);
 int32_t cg_add_s8_get_scratch_size(const cg_add_s8_params *p);
 
+/* Variant for cores with the DSP extension (cg_dsp.h), same-shape inputs: `tables` (in flash) holds both input
+ * rescalings tabulated by the generator, 2 * 256 int32 (cg_add_dsp_s8.c). */
+typedef struct {
+    cg_add_s8_params base;  /* TFLite's parameters; shape without broadcasting */
+    int32_t h;              /* 2^(r-1) + output_offset * 2^r, r = -output_shift in [1, 22] */
+    int32_t r;
+} cg_add_dsp_s8_params;
+
+cg_status cg_add_dsp_s8(const cg_add_dsp_s8_params *p, const int8_t *input1, const int8_t *input2,
+                        const int32_t *tables, int8_t *output);
+
 /* int16 ADD and SUB (`subtract`): the int8 arithmetic with left_shift 15, no tables. */
 cg_status cg_add_s16(const cg_add_s8_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 

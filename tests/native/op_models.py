@@ -106,6 +106,8 @@ SPECS: list[OpSpec] = [
     OpSpec("mean_hw", ((5, 6, 7),), lambda K, x: K.layers.GlobalAveragePooling2D()(x[0])),
     OpSpec("add_same_shape", ((5, 5, 4), (5, 5, 4)), lambda K, x: K.layers.Add()(x)),
     OpSpec("add_relu6", ((4, 4, 3), (4, 4, 3)), _relu6_add),
+    # 105 elements (not a multiple of 4: the DSP kernel's remainder loop), ReLU6 clamp
+    OpSpec("add_relu6_odd", ((7, 5, 3), (7, 5, 3)), _relu6_add),
     OpSpec("add_broadcast", ((4, 5, 3), (1, 1, 3)), lambda K, x: x[0] + x[1]),
     OpSpec("add_constant", ((4, 5, 3),), lambda K, x: x[0] + np.linspace(-1, 1, 3, dtype=np.float32)),
     OpSpec("add_broadcast_tabulated", ((8, 16, 8), (1, 16, 8)), lambda K, x: x[0] + x[1]),

@@ -62,6 +62,7 @@ KERNEL_ACCESS: dict[str, str] = {
     "cg_softmax_f32": "elementwise",
     # elementwise (binary; only an input with the output's shape may be overlapped)
     "cg_add_s8": "elementwise",
+    "cg_add_dsp_s8": "elementwise",  # element i read (four at a time) before output i is written
     "cg_add_f32": "elementwise",
     "cg_sub_f32": "elementwise",
     "cg_mul_s8": "elementwise",

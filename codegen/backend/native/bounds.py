@@ -215,6 +215,13 @@ def _binary(p: Params) -> Extents:
     return Extents((a, b, out, scratch))
 
 
+@extent("cg_add_dsp_s8")
+def _add_dsp(p: Params) -> Extents:
+    """Same-shape inputs; the two rescaling tables: 2 * 256 int32."""
+    n = p["base"]["shape"]["size"]
+    return Extents((n, n, 2 * 256, n))
+
+
 @extent("cg_concatenation_params")
 def _concat(p: Params) -> Extents:
     outer, copy, stride, offset = p["outer"], p["copy_size"], p["out_stride"], p["out_offset"]

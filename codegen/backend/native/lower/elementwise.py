@@ -106,6 +106,10 @@ def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
             ptype = "cg_mul_s8_params"
         ctype = "int8_t"
     add_s8 = kind in ("add", "sub") and dt == "s8"  # int8 SUB runs the ADD kernel with `subtract` set
+    if add_s8 and ctx.dsp and a.shape == b.shape == out.shape:
+        dsp = _add_dsp(op, params, a, b, out)
+        if dsp is not None:
+            return dsp
     scratch = add_s8_scratch_bytes(size(out.shape)) if add_s8 else 0
     consts = []
     operands = []
@@ -131,12 +135,69 @@ def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     return Layer(op.index, op.op, dt, (call,), tuple(consts), scratch_bytes=scratch, output=out.index)
 
 
-@lowering("ADD", dtypes=("int8", "float32", int16.DTYPE), kernels=("cg_add_s8", "cg_add_f32", "cg_add_s16"))
+#: Smallest output for cg_add_dsp_s8: below it the 2 KiB of tables in flash are not worth their speed.
+ADD_DSP_MIN_SIZE = 64
+
+
+def add_dsp_tables(params: dict) -> np.ndarray:
+    """The two input rescalings of TFLite's int8 ADD (``MultiplyByQuantizedMultiplier((x + offset) << 20, m,
+    shift)``) for every int8 x, doubled (and the second negated for SUB), as ``cg_add_dsp_s8`` reads them."""
+    xs = range(-128, 128)
+
+    def table(k: int) -> list[int]:
+        off, m, sh = params[f"input{k}_offset"], params[f"input{k}_multiplier"], params[f"input{k}_shift"]
+        return [prepare.multiply_by_quantized_multiplier((x + off) << params["left_shift"], m, sh) for x in xs]
+
+    sign = -1 if params["subtract"] else 1
+    return 2 * np.array(table(1) + [sign * v for v in table(2)], dtype=np.int64)
+
+
+def _add_dsp(op: ir.Operator, params: tuple, a: ir.Tensor, b: ir.Tensor, out: ir.Tensor) -> Layer | None:
+    """ADD/SUB of same-shape int8 tensors with the tabulated DSP kernel, or None where it does not apply: small
+    outputs, an output shift outside [-22, -1], or sums that could overflow its 32-bit output stage."""
+    p = dict(params)
+    n, r, zo = size(out.shape), -p["output_shift"], p["output_offset"]
+    if n < ADD_DSP_MIN_SIZE or not 1 <= r <= 22:
+        return None
+    tables = add_dsp_tables(p)
+    s2 = int(np.abs(tables[:256]).max() + np.abs(tables[256:]).max())  # |2 * (t1 + t2)|
+    h = (1 << (r - 1)) + zo * (1 << r)
+    if s2 >= 1 << 31 or s2 // 2 + 1 + abs(h) >= 1 << 31:  # SMMULR(s2, m) is at most |s2| / 2 + 1
+        return None
+    consts, operands = [], []
+    for k, t in enumerate((a, b)):
+        if t.is_constant:
+            c = ConstArray(f"l{op.index}_in{k}", np.ascontiguousarray(t.data).astype(np.int8).reshape(-1),
+                           source_tensor=t.index)
+            consts.append(c)
+            operands.append(ConstRef(c.name))
+        else:
+            operands.append(TensorRef(t.index))
+    consts.append(ConstArray(f"l{op.index}_tables", tables.astype(np.int32)))
+    call = KernelCall(
+        "cg_add_dsp_s8",
+        "cg_add_dsp_s8_params",
+        (("base", params), ("h", h), ("r", r)),
+        (
+            ("const int8_t *", operands[0]),
+            ("const int8_t *", operands[1]),
+            ("const int32_t *", ConstRef(f"l{op.index}_tables")),
+            ("int8_t *", TensorRef(out.index)),
+        ),
+    )
+    return Layer(op.index, op.op, "s8", (call,), tuple(consts), output=out.index)
+
+
+@lowering(
+    "ADD", dtypes=("int8", "float32", int16.DTYPE), kernels=("cg_add_s8", "cg_add_dsp_s8", "cg_add_f32", "cg_add_s16")
+)
 def add(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _binary(ctx, op, "add")
 
 
-@lowering("SUB", dtypes=("int8", "float32", int16.DTYPE), kernels=("cg_add_s8", "cg_sub_f32", "cg_add_s16"))
+@lowering(
+    "SUB", dtypes=("int8", "float32", int16.DTYPE), kernels=("cg_add_s8", "cg_add_dsp_s8", "cg_sub_f32", "cg_add_s16")
+)
 def sub(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _binary(ctx, op, "sub")
 

@@ -57,6 +57,14 @@ static inline int32_t cg_smlad(uint32_t a, uint32_t b, int32_t acc)
     return __smlad((int16x2_t)a, (int16x2_t)b, acc);
 }
 
+/* (a * b + 2^31) >> 32: the rounded high word of the product */
+static inline int32_t cg_smmulr(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
 /* acc + lo(a) * lo(b) */
 static inline int32_t cg_smlabb(uint32_t a, uint32_t b, int32_t acc)
 {
@@ -102,6 +110,11 @@ static inline int32_t cg_smlad(uint32_t a, uint32_t b, int32_t acc)
 static inline int32_t cg_smlabb(uint32_t a, uint32_t b, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(cg_lo16(a) * cg_lo16(b)));
+}
+
+static inline int32_t cg_smmulr(int32_t a, int32_t b)
+{
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
 }
 
 static inline int32_t cg_smlatt(uint32_t a, uint32_t b, int32_t acc)
