@@ -376,7 +376,7 @@ class RemovePrunedChannels(GraphPass):
         total = graph.tensors[op.outputs[0]].shape[-1]
         readers = sorted({r.index for t in plan.removed for r in graph.consumers.get(t, [])
                           if isinstance(r, (ir.Conv2D, ir.FullyConnected))})
-        log.info("%s #%d (%s): removed %d of %d zero-filter channels (input channels of layer(s) %s)", op.op,
+        log.info("%s #%d (%s): removed %d zero filter(s) of %d and the input channels of layer(s) %s", op.op,
                  op.index, graph.tensors[op.outputs[0]].name, n, total, ", ".join(f"#{i}" for i in readers))
         return apply_removal(graph, plan)
 

@@ -89,3 +89,17 @@ def test_channel_pruning_zeroes_half_the_filters_and_generation_removes_them(tmp
     assert macs[1] < 0.4 * macs[0]
     report = verify(pruned.path, samples=20, seed=1, tflm_arena=False, cache_dir=tmp_path / "host")
     assert report.exact_matches == report.samples
+
+
+def test_only_layers_whose_channels_generation_can_remove_are_filter_pruned() -> None:
+    from codegen.train.filters import filter_prunable
+    from codegen.train.models import build_model
+
+    resnet = build_model("resnet8", (32, 32, 3), 10)
+    pruned = [(layer.name, bn.name if bn is not None else None) for layer, bn in filter_prunable(resnet)]
+    # the stem, the second convolutions and the shortcuts feed an Add; the classifier is the output
+    assert pruned == [(f"stack{i}_conv1", f"stack{i}_bn1") for i in (1, 2, 3)]
+    squeezenet = build_model("squeezenet", (32, 32, 1), 10)
+    names = {layer.name for layer, _ in filter_prunable(squeezenet)}
+    convs = {layer.name for layer in squeezenet.layers if layer.__class__.__name__ == "Conv2D"}
+    assert names == convs - {"conv10"}  # conv10 -> global average pooling -> softmax
