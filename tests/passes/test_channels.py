@@ -2,10 +2,11 @@
 and the network still computes TFLM's integers on the unpruned model (host build vs TFLM, random inputs).
 
 The model has every case the pass distinguishes: a zero filter with zero bias (its constant is the zero point)
-through max pooling and a depthwise 3x3 SAME convolution into a 1x1 convolution; a zero filter with a bias (a
-constant that is not the zero point) read by a 3x3 SAME convolution (must be kept) and by a fire-style
-concatenation; a zero filter read through a flatten by a dense layer and a zero dense unit (constants folded into
-the readers' biases); the classifier's zero unit (a graph output: kept).
+through max pooling and a biased depthwise 3x3 SAME convolution into a 1x1 convolution; a zero filter with a
+bias (a constant that is not the zero point) read by a 3x3 SAME convolution (must be kept); a fire-style
+concatenation; a single zero filter of twelve (kept: whole blocks of four only); zero filters read through a
+flatten by a dense layer and zero dense units (constants folded into the readers' biases); the classifier's
+zero unit (a graph output: kept).
 """
 
 from __future__ import annotations
@@ -56,11 +57,11 @@ def pruned_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     c2 = L.Conv2D(6, 1, activation="relu", name="c2")
     s = c2(x)
     e1 = L.Conv2D(4, 1, activation="relu", name="e1")
-    e3 = L.Conv2D(4, 3, padding="same", activation="relu", name="e3")
+    e3 = L.Conv2D(12, 3, padding="same", activation="relu", name="e3")
     x = L.Concatenate()([e1(s), e3(s)])
     c3 = L.Conv2D(5, 1, activation="relu", name="c3")
     x = L.Flatten()(c3(x))
-    d1 = L.Dense(12, activation="relu", name="d1")
+    d1 = L.Dense(16, activation="relu", name="d1")
     d2 = L.Dense(4, name="d2")
     model = k.Model(inp, d2(d1(x)))
     _zero(c1, [1, 4], 0.0)  # constant == zero point: through pool and depthwise (biased) into c2 (1x1): folded
@@ -69,8 +70,9 @@ def pruned_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dw.set_weights(w)
     _zero(c2, [2], 0.7)  # constant != zero point, read by e3 (3x3 SAME): kept
     _zero(e1, [0, 3], 0.4)  # through the concatenation into c3 (1x1): folded
-    _zero(c3, [1], 0.3)  # through flatten into d1: folded
-    _zero(d1, [5, 7], 0.2)  # into d2: folded
+    _zero(e3, [2], 0.0)  # removable, but 1 of 12: kept (whole blocks of four only below a quarter)
+    _zero(c3, [1, 3], 0.3)  # through flatten into d1: folded
+    _zero(d1, [5, 7, 9, 11], 0.2)  # into d2 (which has no bias: one is made): folded
     _zero(d2, [3], None)  # graph output: kept
     rng = np.random.default_rng(1)
     calib = rng.uniform(0, 1, size=(64, 10, 10, 3)).astype(np.float32)
@@ -88,8 +90,8 @@ def test_zero_filters_and_their_readers_shrink(pruned_model: Path) -> None:
     assert len(after.operators) == len(graph.operators)
     counts = sorted(v for v in shrunk.values())
     # c1 8 -> 6, c2 keeps its 6 (its zero filter feeds a 3x3 SAME conv with a non-zero-point constant),
-    # e1 4 -> 2, c3 5 -> 4, d1 12 -> 10, d2 keeps its output unit
-    assert counts == sorted([(8, 6), (4, 2), (5, 4), (12, 10)]), (shrunk, by_name)
+    # e1 4 -> 2, e3 keeps 12, c3 5 -> 3, d1 16 -> 12, d2 keeps its output unit
+    assert counts == sorted([(8, 6), (4, 2), (5, 3), (16, 12)]), (shrunk, by_name)
     depthwise = [op for op in after.operators if isinstance(op, ir.DepthwiseConv2D)]
     assert after.tensors[depthwise[0].inputs[1]].shape[-1] == 6
     assert sum(op.macs(after) for op in after.operators) < sum(op.macs(graph) for op in graph.operators)
