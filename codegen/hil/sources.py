@@ -1,7 +1,8 @@
 """The host-side computations a device is compared with, as plain ``bytes -> bytes`` callables.
 
 * :func:`reference_fn` - the TFLite Micro reference interpreter on the int8 model (``codegen.reference``, in a
-  child process, when it is available; the ``tflite_micro`` package directly otherwise);
+  child process, when it is available; the ``tflite_micro`` package directly otherwise); TensorFlow Lite's
+  reference kernels (BUILTIN_REF) for a model TFLM cannot run, with a warning naming TFLM's failure;
 * :func:`host_c_fns` - the generated C compiled for the host (``codegen.host.compile``), plus its per-layer
   outputs when the host model exposes them;
 * :func:`float_fn` - a float model (``.tflite``) for the accuracy-drop measurement.
@@ -62,7 +63,7 @@ def reference_fn(graph: Graph) -> Callable[[bytes], bytes]:
         raise ModelError(f"model file {graph.source!r} not found for the TFLM reference",
                          hint="load the graph with codegen.frontend.load_model(path)")
     try:
-        from codegen.reference import TFLM, IsolatedReference
+        from codegen.reference import TFLITE_REF, TFLM, IsolatedReference
     except ImportError:
         interp = _tflm(path.read_bytes())
 
@@ -73,13 +74,16 @@ def reference_fn(graph: Graph) -> Callable[[bytes], bytes]:
             interp.invoke()
             return [np.asarray(interp.get_output(i)) for i in range(n_out)]
     else:
-        # in a child process: a TFLM crash on this model is one line, not the end of `codegen validate`
-        model = IsolatedReference(path.read_bytes(), kinds=(TFLM,))
+        # in a child process: a TFLM crash on this model is one line, not the end of `codegen validate`; a model
+        # TFLM cannot run (e.g. int8 EXP, int64 ARG_MAX) falls back to TFLite's reference kernels, with a warning
+        model = IsolatedReference(path.read_bytes(), kinds=(TFLM, TFLITE_REF))
 
         fresh = stateful(graph)
 
         def predict(xs: list[np.ndarray]) -> list[np.ndarray]:
-            return list(model.predict_many([xs], fresh=fresh)[0])
+            outs = list(model.predict_many([xs], fresh=fresh)[0])
+            _say_fallback(model, graph)
+            return outs
 
     def run(data: bytes) -> bytes:
         return join_outputs(graph, predict(split_inputs(graph, data)))
@@ -87,18 +91,33 @@ def reference_fn(graph: Graph) -> Callable[[bytes], bytes]:
     return run
 
 
+_WARNED: set[tuple[int, str]] = set()
+
+
+def _say_fallback(model, graph: Graph) -> None:  # noqa: ANN001 - a codegen.reference.IsolatedReference
+    """Warn once per model and runtime when the reference outputs do not come from TFLM."""
+    from codegen.reference import TFLM
+
+    key = (id(model), model.kind)
+    if model.kind != TFLM and key not in _WARNED:
+        _WARNED.add(key)
+        why = model.notes[0] if model.notes else "TFLM could not run it"
+        log.warning("the reference outputs of %s come from %s: %s", graph.name, model.used, why)
+
+
 def reference_sequence(graph: Graph, inputs: list[bytes]) -> list[bytes]:
     """TFLM reference outputs of ``inputs`` run in order from cleared state tensors, the state carried from one
     to the next (what a stateful network computes over a stream; the self-test's sequence check)."""
-    from codegen.reference import TFLM, IsolatedReference
+    from codegen.reference import TFLITE_REF, TFLM, IsolatedReference
 
     path = Path(graph.source)
     if not path.is_file():
         raise ModelError(f"model file {graph.source!r} not found for the TFLM reference",
                          hint="load the graph with codegen.frontend.load_model(path)")
-    model = IsolatedReference(path.read_bytes(), kinds=(TFLM,))
+    model = IsolatedReference(path.read_bytes(), kinds=(TFLM, TFLITE_REF))
     try:
         outs = model.predict_many([split_inputs(graph, data) for data in inputs])
+        _say_fallback(model, graph)
     finally:
         model.close()
     return [join_outputs(graph, list(o)) for o in outs]

@@ -145,3 +145,22 @@ def test_registries_list_arg_min_max_and_int8_exp() -> None:
     for op in ("ARG_MAX", "ARG_MIN"):
         assert set(lowerings[op].dtypes) == {"int8->int32", "int8->int64", "float32->int32", "float32->int64"}
     assert "int8" in lowerings["EXP"].dtypes
+
+
+def test_golden_vectors_of_a_model_tflm_cannot_run_come_from_tflite_with_a_warning(
+        build_cache, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
+    """`codegen generate` (self-test vectors) and `codegen validate` take TFLite's reference kernels when TFLM
+    refuses the model (int8 EXP, int64 ARG_MAX), and say so; the vectors equal the generated C's outputs."""
+    import logging
+
+    from codegen.hil.golden import golden_vectors
+    from codegen.hil.sources import split_inputs
+
+    graph = load_model(build(EXP_SPEC))
+    ours = host.compile(graph, cache_dir=build_cache)
+    with caplog.at_level(logging.WARNING, logger="codegen.hil.sources"):
+        vectors = golden_vectors(graph, n=4)
+    assert any("come from TensorFlow Lite reference kernels (BUILTIN_REF)" in r.getMessage() and "TFLM" in
+               r.getMessage() for r in caplog.records)
+    for data, expected in vectors:
+        assert b"".join(o.tobytes() for o in ours.predict(split_inputs(graph, data))) == expected
