@@ -471,6 +471,12 @@ typedef struct {
 /* int8 input/output, int16 state and time weights, int32 bias (TFLite's SVDF quantization). */
 cg_status cg_svdf_s8(const cg_svdf_s8_params *p, const int8_t *input, const int8_t *weights_feature,
                      const int16_t *weights_time, const int32_t *bias, int16_t *state, int8_t *output);
+/* Variant for cores with the DSP extension (cg_dsp.h), int16 state: zero points folded at generation time into
+ * `feature_bias` ([filters]: input_offset * sum of each filter's feature weights) and `bias` ([units], required:
+ * the bias minus state_zero_point * the sum of the unit's time weights). */
+cg_status cg_svdf_dsp_s8(const cg_svdf_s8_params *p, const int8_t *input, const int8_t *weights_feature,
+                         const int32_t *feature_bias, const int16_t *weights_time, const int32_t *bias,
+                         int16_t *state, int8_t *output);
 /* int8 state and time weights. */
 cg_status cg_svdf_state8_s8(const cg_svdf_s8_params *p, const int8_t *input, const int8_t *weights_feature,
                            const int8_t *weights_time, const int32_t *bias, int8_t *state, int8_t *output);

@@ -26,6 +26,7 @@ class SvdfSpec:
     quant: str = "int16"  # "int16" (int16 state and time weights), "int8" (int8 state) or "float32"
     batch: int = 1
     seed: int = 0
+    state_zero_point: int = 0  # TFLite's quantizer writes 0; TFLM accepts any (and clears int16 state to 0)
 
 
 def build(spec: SvdfSpec) -> bytes:
@@ -92,7 +93,7 @@ def build(spec: SvdfSpec) -> bytes:
             wt = tensor(f"svdf{k}/weights_time", (filters, layer.memory), st_type, wt_q.astype(st_np), quant(wt_scale))
             b = tensor(f"svdf{k}/bias", (layer.units,), i32, b_q.astype(np.int32), quant(st_scale * wt_scale)) \
                 if layer.bias else -1
-            st = tensor(f"svdf{k}/state", (spec.batch, layer.memory * filters), st_type, q=quant(st_scale, 0),
+            st = tensor(f"svdf{k}/state", (spec.batch, layer.memory * filters), st_type, q=quant(st_scale, spec.state_zero_point),
                         variable=True)
             y = tensor(f"svdf{k}/output", (spec.batch, layer.units), i8, q=quant(out_scale, out_zp))
         op = s.OperatorT()

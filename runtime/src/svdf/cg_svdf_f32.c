@@ -2,6 +2,19 @@
  * summed from 0, then added to the bias one rank at a time, then the fused activation). */
 #include "cg_nn.h"
 
+/* The state row moves one step back in time (walking down with the value carried: an element loop walking up
+ * would become a memmove call). */
+static void shift_row(float *row, int32_t memory)
+{
+    float next = row[memory - 1];
+    int32_t i;
+    for (i = memory - 2; i >= 0; i--) {
+        const float cur = row[i];
+        row[i] = next;
+        next = cur;
+    }
+}
+
 cg_status cg_svdf_f32(const cg_svdf_f32_params *p, const float *input, const float *weights_feature,
                       const float *weights_time, const float *bias, float *state, float *output)
 {
@@ -17,9 +30,7 @@ cg_status cg_svdf_f32(const cg_svdf_f32_params *p, const float *input, const flo
             float *row = st + f * memory;
             const float *w = weights_feature + f * depth;
             float acc = 0.0f;
-            for (i = 0; i + 1 < memory; i++) {
-                row[i] = row[i + 1];
-            }
+            shift_row(row, memory);
             for (i = 0; i < depth; i++) {
                 acc += w[i] * x[i];
             }

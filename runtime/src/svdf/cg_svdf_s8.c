@@ -4,8 +4,25 @@
  * int16 clamp), and each unit sums its `rank` filters' time dot products with the bias before the output
  * requantization.  The int8 output is clamped to the int8 range only: like TFLM, the fused activation is not
  * applied (the quantized output range already encodes it). */
+#include <string.h>
+
 #include "cg_nn.h"
 #include "cg_nn_support.h"
+
+/* The state row moves one step back in time, two int16 values per word copy (an element loop would become a
+ * memmove call). */
+static void shift_row(int16_t *row, int32_t memory)
+{
+    int32_t i = 0;
+    for (; i + 2 < memory; i += 2) {
+        uint32_t v;
+        memcpy(&v, row + i + 1, 4);
+        memcpy(row + i, &v, 4);
+    }
+    for (; i + 1 < memory; i++) {
+        row[i] = row[i + 1];
+    }
+}
 
 cg_status cg_svdf_s8(const cg_svdf_s8_params *p, const int8_t *input, const int8_t *weights_feature,
                      const int16_t *weights_time, const int32_t *bias, int16_t *state, int8_t *output)
@@ -22,9 +39,7 @@ cg_status cg_svdf_s8(const cg_svdf_s8_params *p, const int8_t *input, const int8
             int16_t *row = st + f * memory;
             const int8_t *w = weights_feature + f * depth;
             int32_t acc = 0;
-            for (i = 0; i + 1 < memory; i++) {
-                row[i] = row[i + 1];
-            }
+            shift_row(row, memory);
             for (i = 0; i < depth; i++) {
                 acc += w[i] * (x[i] + p->input_offset);
             }

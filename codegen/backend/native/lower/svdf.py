@@ -27,7 +27,8 @@ def _scale(t: ir.Tensor, what: str) -> float:
     return float(t.quant.scale[0])
 
 
-@lowering("SVDF", dtypes=("int8", "float32"), kernels=("cg_svdf_s8", "cg_svdf_state8_s8", "cg_svdf_f32"))
+@lowering("SVDF", dtypes=("int8", "float32"),
+          kernels=("cg_svdf_s8", "cg_svdf_dsp_s8", "cg_svdf_state8_s8", "cg_svdf_f32"))
 def svdf(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = ctx.expect(op, ir.Svdf)
     inp, wf, wt = ctx.required(op, 0), ctx.required(op, 1, "weights feature"), ctx.required(op, 2, "weights time")
@@ -88,6 +89,18 @@ def svdf(ctx: LowerContext, op: ir.Operator) -> Layer:
     params = (*sizes, ("input_offset", -in_zp), ("state_zero_point", st_zp), ("output_offset", out_zp),
               ("feature_multiplier", m1), ("feature_shift", s1), ("output_multiplier", m2), ("output_shift", s2),
               ("state_min", lo), ("state_max", hi), ("act_min", -128), ("act_max", 127))
+    folded = _folded(x, wf.data, wt.data, None if bias is None else bias.data, -in_zp, st_zp, op.rank) \
+        if ctx.dsp and state.dtype is ir.DType.INT16 else None
+    if folded is not None:
+        call = KernelCall(
+            "cg_svdf_dsp_s8", "cg_svdf_s8_params", params,
+            (("const int8_t *", TensorRef(inp.index)), ("const int8_t *", ConstRef(f"l{x}_wf")),
+             ("const int32_t *", ConstRef(f"l{x}_feature_bias")), ("const int16_t *", ConstRef(f"l{x}_wt")),
+             ("const int32_t *", ConstRef(f"l{x}_unit_bias")), ("int16_t *", TensorRef(state.index)),
+             ("int8_t *", TensorRef(out.index))),
+        )
+        consts = [c for c in consts if c.name != f"l{x}_bias"] + list(folded)
+        return Layer(op.index, op.op, "s8", (call,), tuple(consts), output=out.index)
     call = KernelCall(
         kernel, "cg_svdf_s8_params", params,
         (("const int8_t *", TensorRef(inp.index)), ("const int8_t *", ConstRef(f"l{x}_wf")),
@@ -97,10 +110,37 @@ def svdf(ctx: LowerContext, op: ir.Operator) -> Layer:
     return Layer(op.index, op.op, "s8", (call,), tuple(consts), output=out.index)
 
 
+def _folded(x: int, wf: np.ndarray, wt: np.ndarray, bias: np.ndarray | None, input_offset: int, state_zp: int,
+            rank: int) -> tuple[ConstArray, ConstArray] | None:
+    """The DSP kernel's folded zero points: input_offset * sum(feature weights) per filter, and the bias minus
+    state_zero_point * the sum of each unit's time weights; None when a value leaves int32 (the portable kernel
+    then takes the layer)."""
+    feature = wf.astype(np.int64).sum(axis=1) * input_offset
+    units = wt.shape[0] // rank
+    unit = -state_zp * wt.astype(np.int64).reshape(units, -1).sum(axis=1)
+    if bias is not None:
+        unit = unit + bias.astype(np.int64).reshape(-1)
+    if min(feature.min(), unit.min()) < prepare.INT32_MIN or max(feature.max(), unit.max()) > prepare.INT32_MAX:
+        return None
+    return (ConstArray(f"l{x}_feature_bias", feature.astype(np.int32)),
+            ConstArray(f"l{x}_unit_bias", unit.astype(np.int32)))
+
+
+@bounds.extent("cg_svdf_dsp_s8")
+def _extent_dsp(p: bounds.Params) -> bounds.Extents:
+    b, d, f, u, m = p["batches"], p["input_size"], p["filters"], p["units"], p["memory"]
+    _check_units(p)
+    return bounds.Extents((b * d, f * d, f, f * m, u, b * f * m, b * u))
+
+
+def _check_units(p: bounds.Params) -> None:
+    if p["units"] * p["rank"] != p["filters"]:
+        raise bounds.BoundsError(f"SVDF units {p['units']} x rank {p['rank']} differ from its {p['filters']} filters",
+                                 hint="this is a bug in the native backend; please report it with the model")
+
+
 @bounds.extent("cg_svdf_s8_params", "cg_svdf_f32_params")
 def _extent(p: bounds.Params) -> bounds.Extents:
     b, d, f, u, m = p["batches"], p["input_size"], p["filters"], p["units"], p["memory"]
-    if u * p["rank"] != f:
-        raise bounds.BoundsError(f"SVDF units {u} x rank {p['rank']} differ from its {f} filters",
-                                 hint="this is a bug in the native backend; please report it with the model")
+    _check_units(p)
     return bounds.Extents((b * d, f * d, f * m, u, b * f * m, b * u))
