@@ -93,8 +93,8 @@ def build(spec: SvdfSpec) -> bytes:
             wt = tensor(f"svdf{k}/weights_time", (filters, layer.memory), st_type, wt_q.astype(st_np), quant(wt_scale))
             b = tensor(f"svdf{k}/bias", (layer.units,), i32, b_q.astype(np.int32), quant(st_scale * wt_scale)) \
                 if layer.bias else -1
-            st = tensor(f"svdf{k}/state", (spec.batch, layer.memory * filters), st_type, q=quant(st_scale, spec.state_zero_point),
-                        variable=True)
+            st = tensor(f"svdf{k}/state", (spec.batch, layer.memory * filters), st_type,
+                        q=quant(st_scale, spec.state_zero_point), variable=True)
             y = tensor(f"svdf{k}/output", (spec.batch, layer.units), i8, q=quant(out_scale, out_zp))
         op = s.OperatorT()
         op.opcodeIndex = 0
