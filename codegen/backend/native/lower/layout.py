@@ -37,7 +37,9 @@ def _ctype(dt: str) -> str:
 
 
 #: ops whose int16 (16x8) form is the same copy: TFLM copies the int16 values unchanged
-INT16_COPIES = frozenset({"TRANSPOSE", "STRIDED_SLICE", "SLICE"})
+INT16_COPIES = frozenset({"TRANSPOSE", "STRIDED_SLICE", "SLICE", "SPLIT", "SPLIT_V", "UNPACK"})
+_COPY16 = {"dtypes": ("int8", "float32", int16.DTYPE),
+           "kernels": ("cg_strided_copy_s8", "cg_strided_copy_f32", "cg_strided_copy_s16")}
 
 
 def copy_call(dt: str, src: int, dst: int, axes: list[tuple[int, int]], offset: int = 0) -> KernelCall:
@@ -148,7 +150,7 @@ def _split(ctx: LowerContext, op: ir.Operator, inp: ir.Tensor, outs: list[ir.Ten
     return _layer(op, dt, calls)
 
 
-@lowering("SPLIT", dtypes=("int8", "float32"), kernels=("cg_strided_copy_s8", "cg_strided_copy_f32"))
+@lowering("SPLIT", **_COPY16)
 def split(ctx: LowerContext, op: ir.Operator) -> Layer:
     inp, outs, dt = _io(ctx, op, data=1)
     axis = _ints(ctx, op, 0, "axis")[0]
@@ -158,7 +160,7 @@ def split(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _split(ctx, op, inp, outs, dt, axis, [dim // n] * n)
 
 
-@lowering("SPLIT_V", dtypes=("int8", "float32"), kernels=("cg_strided_copy_s8", "cg_strided_copy_f32"))
+@lowering("SPLIT_V", **_COPY16)
 def split_v(ctx: LowerContext, op: ir.Operator) -> Layer:
     inp, outs, dt = _io(ctx, op)
     sizes, axis = _ints(ctx, op, 1, "size_splits"), _ints(ctx, op, 2, "axis")[0]
@@ -172,12 +174,18 @@ def split_v(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _split(ctx, op, inp, outs, dt, axis, sizes)
 
 
-@lowering("PACK", dtypes=("int8", "float32"), kernels=("cg_concatenation_s8", "cg_concatenation_f32"))
+@lowering("PACK", dtypes=("int8", "float32", int16.DTYPE),
+          kernels=("cg_concatenation_s8", "cg_concatenation_f32", "cg_concatenation_s16"))
 def pack(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = cast(ir.Pack, op)
     out = ctx.output(op)
     ins = [ctx.input(op, k) for k in range(len(op.inputs))]
-    dt = same_dtype(op.op, *ins, out)
+    if int16.is_int16(out):  # TFLM copies the int16 values: every input must have the output's quantization
+        require(all(int16.is_int16(t) and t.quant == out.quant for t in ins if t is not None),
+                "int16 PACK changes the element type or quantization")
+        dt = "s16"
+    else:
+        dt = same_dtype(op.op, *ins, out)
     shape = ins[0].shape if ins[0] is not None else ()
     rank = len(shape) + 1
     require(-rank <= op.axis < rank, f"PACK axis {op.axis} is out of range")
@@ -197,7 +205,7 @@ def pack(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _layer(op, dt, calls)
 
 
-@lowering("UNPACK", dtypes=("int8", "float32"), kernels=("cg_strided_copy_s8", "cg_strided_copy_f32"))
+@lowering("UNPACK", **_COPY16)
 def unpack(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = cast(ir.Unpack, op)
     inp, outs, dt = _io(ctx, op)
