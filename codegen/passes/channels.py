@@ -1,10 +1,11 @@
 """Remove pruned (all-zero) filters and the input channels that read them (channel / filter pruning).
 
-A CONV_2D or FULLY_CONNECTED output channel whose filter is all zeros is not zero: every element of it is the
-constant ``q = clamp(requantize(bias) + output_zero_point)``. The pass follows that constant channel forward
-through operators that keep it a constant channel (MAX_POOL_2D, AVERAGE_POOL_2D, CONCATENATION on the channel
-axis, DEPTHWISE_CONV_2D with multiplier 1, a flattening RESHAPE) to the layers that mix channels (CONV_2D,
-FULLY_CONNECTED). There the constant contributes ``w * (q - input_zero_point)`` to every tap:
+A CONV_2D, FULLY_CONNECTED or DEPTHWISE_CONV_2D output channel whose filter is all zeros is not zero: every
+element of it is the constant ``q = clamp(requantize(bias) + output_zero_point)``. The pass follows that
+constant channel forward through operators that keep it a constant channel (MAX_POOL_2D, AVERAGE_POOL_2D,
+CONCATENATION on the channel axis, DEPTHWISE_CONV_2D with multiplier 1, a flattening RESHAPE) to the layers that
+mix channels (CONV_2D, FULLY_CONNECTED). There the constant contributes ``w * (q - input_zero_point)`` to every
+tap:
 
 * nothing at all when ``q`` equals the input zero point (also at padded taps, which contribute nothing either);
 * a per-output constant when every tap of the consumer reads a real element (1x1 or VALID or SAME without
@@ -12,7 +13,8 @@ FULLY_CONNECTED). There the constant contributes ``w * (q - input_zero_point)`` 
 
 Only then is the channel removed: from the producer's filters, bias and per-channel scales, from every tensor on
 the way (smaller activations), and from the consumers' filters (fewer MACs). The integers the network computes
-are the same as TFLM's on the unpruned graph; channels whose constant cannot be folded exactly (e.g. a consumer
+are the same as TFLM's on the unpruned graph. A zero depthwise filter ignores its input channel, so that channel
+and the convolution filter writing it go too. Channels whose constant cannot be folded exactly (e.g. a consumer
 is an ADD, a graph output, or a 3x3 SAME convolution with ``q`` != zero point) are kept and logged.
 """
 
@@ -179,17 +181,38 @@ class _Tracer:
 
 
 def _dead_filters(graph: ir.Graph, op: ir.Operator) -> list[int]:
-    if not isinstance(op, _PRODUCERS) or len(op.outputs) != 1:
+    if not isinstance(op, (*_PRODUCERS, ir.DepthwiseConv2D)) or len(op.outputs) != 1:
         return []
     x, w, y = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
     if w.data is None or w.dtype is not ir.DType.INT8 or not _int8(x) or not _int8(y):
         return []
+    if isinstance(op, ir.DepthwiseConv2D):
+        if not w.shape[-1] == x.shape[-1] == y.shape[-1]:
+            return []
+        return [int(c) for c in np.flatnonzero(~w.data.reshape(-1, w.shape[-1]).any(axis=0))]
     if isinstance(op, ir.FullyConnected) and (len(y.shape) != 2 or op.keep_num_dims):
         return []
     rows = w.data.reshape(w.shape[0], -1)
     if rows.shape[0] != y.shape[-1]:
         return []
     return [int(o) for o in np.flatnonzero(~rows.any(axis=1))]
+
+
+def _unused_input(graph: ir.Graph, op: ir.Operator, c: int, trial: dict[int, dict[int, int]]) -> str | None:
+    """A zero depthwise filter ignores its input channel: that channel goes too (through pooling) with the
+    filter of the convolution that writes it, when nothing else reads it. None when it can, else why not."""
+    reader, x = op, op.inputs[0]
+    while True:
+        prod = graph.producers.get(x)
+        if x in graph.outputs or graph.consumers.get(x, []) != [reader]:
+            return "its input channel is read elsewhere"
+        trial.setdefault(x, {})[c] = 0
+        if isinstance(prod, (ir.MaxPool2D, ir.AveragePool2D)):
+            reader, x = prod, prod.inputs[0]
+            continue
+        if not isinstance(prod, ir.Conv2D) or graph.tensors[prod.inputs[1]].data is None:
+            return "its input channel is not written by a convolution"
+        return None
 
 
 def plan_removal(graph: ir.Graph, op: ir.Operator) -> _Plan | None:
@@ -204,7 +227,8 @@ def plan_removal(graph: ir.Graph, op: ir.Operator) -> _Plan | None:
     for c in dead:
         q = _requant(graph, op, _bias(graph, op, c), c)
         trial: dict[int, dict[int, int]] = {}
-        why = tracer.trace(op.outputs[0], c, q, trial)
+        why = _unused_input(graph, op, c, trial) if isinstance(op, ir.DepthwiseConv2D) else None
+        why = why or tracer.trace(op.outputs[0], c, q, trial)
         if why is None and len(accepted) + 1 >= n_out:
             why = "it is the layer's last channel"
         if why is not None:
@@ -259,12 +283,13 @@ def apply_removal(graph: ir.Graph, plan: _Plan) -> ir.Graph:
     for op in graph.operators:
         out_drop = removed.get(op.outputs[0], {}) if op.outputs else {}
         in_drop = removed.get(op.inputs[0], {}) if op.inputs and op.inputs[0] >= 0 else {}
-        if op is plan.producer:
-            op = _slice_outputs(graph, tensors, op, out_drop)
-        elif isinstance(op, (ir.Conv2D, ir.FullyConnected)) and in_drop:
-            op = _slice_inputs(graph, tensors, op, in_drop)
-        elif isinstance(op, ir.DepthwiseConv2D) and in_drop:
-            op = _slice_depthwise(graph, tensors, op, in_drop)
+        if isinstance(op, (ir.Conv2D, ir.FullyConnected)):
+            if out_drop:  # the plan's producer, or the convolution feeding a zero depthwise filter
+                op = _slice_outputs(tensors, op, out_drop)
+            if in_drop:
+                op = _slice_inputs(graph, tensors, op, in_drop)
+        elif isinstance(op, ir.DepthwiseConv2D) and (in_drop or out_drop):
+            op = _slice_depthwise(tensors, op, in_drop or out_drop)
         elif isinstance(op, ir.Reshape) and out_drop:
             shape = tensors[op.outputs[0]].shape
             inputs = op.inputs
@@ -277,13 +302,13 @@ def apply_removal(graph: ir.Graph, plan: _Plan) -> ir.Graph:
     return renumber(replace(graph, tensors=tuple(tensors)), ops)
 
 
-def _slice_outputs(graph: ir.Graph, tensors: list[ir.Tensor], op: ir.Operator, drop: dict[int, int]) -> ir.Operator:
-    w = graph.tensors[op.inputs[1]]
+def _slice_outputs(tensors: list[ir.Tensor], op: ir.Operator, drop: dict[int, int]) -> ir.Operator:
+    w = tensors[op.inputs[1]]
     keep = _keep(w.shape[0], drop)
     inputs = list(op.inputs)
     inputs[1] = _new_tensor(tensors, w, f"{w.name}/filters_removed", w.data[keep], _slice_quant(w.quant, keep, 0))
     if len(inputs) > 2 and inputs[2] >= 0:
-        b = graph.tensors[inputs[2]]
+        b = tensors[inputs[2]]
         inputs[2] = _new_tensor(tensors, b, f"{b.name}/filters_removed", b.data.reshape(-1)[keep],
                                 _slice_quant(b.quant, keep, 0))
     return replace(op, inputs=tuple(inputs))
@@ -291,7 +316,7 @@ def _slice_outputs(graph: ir.Graph, tensors: list[ir.Tensor], op: ir.Operator, d
 
 def _slice_inputs(graph: ir.Graph, tensors: list[ir.Tensor], op: ir.Operator, drop: dict[int, int]) -> ir.Operator:
     """Drop input channels of a CONV_2D / FULLY_CONNECTED, adding their constants' contribution to the bias."""
-    w = graph.tensors[op.inputs[1]]
+    w = tensors[op.inputs[1]]
     x = graph.tensors[op.inputs[0]]
     zp = _zp(x)
     keep = _keep(w.shape[-1], drop)
@@ -304,7 +329,7 @@ def _slice_inputs(graph: ir.Graph, tensors: list[ir.Tensor], op: ir.Operator, dr
     inputs[1] = _new_tensor(tensors, w, f"{w.name}/inputs_removed", w.data[..., keep], w.quant)
     if fold.any():
         if len(inputs) > 2 and inputs[2] >= 0:
-            b = graph.tensors[inputs[2]]
+            b = tensors[inputs[2]]
             base, quant, name = b.data.reshape(-1).astype(np.int64), b.quant, b.name
         else:  # no bias yet: an int32 one with TFLite's bias scales (input scale x filter scale)
             base, name = np.zeros(w.shape[0], np.int64), f"{w.name}/bias"
@@ -318,15 +343,14 @@ def _slice_inputs(graph: ir.Graph, tensors: list[ir.Tensor], op: ir.Operator, dr
     return replace(op, inputs=tuple(inputs))
 
 
-def _slice_depthwise(graph: ir.Graph, tensors: list[ir.Tensor], op: ir.Operator, drop: dict[int, int]
-                     ) -> ir.Operator:
-    w = graph.tensors[op.inputs[1]]
+def _slice_depthwise(tensors: list[ir.Tensor], op: ir.Operator, drop: dict[int, int]) -> ir.Operator:
+    w = tensors[op.inputs[1]]
     keep = _keep(w.shape[-1], drop)
     inputs = list(op.inputs)
     inputs[1] = _new_tensor(tensors, w, f"{w.name}/channels_removed", w.data[..., keep],
                             _slice_quant(w.quant, keep, len(w.shape) - 1))
     if len(inputs) > 2 and inputs[2] >= 0:
-        b = graph.tensors[inputs[2]]
+        b = tensors[inputs[2]]
         inputs[2] = _new_tensor(tensors, b, f"{b.name}/channels_removed", b.data.reshape(-1)[keep],
                                 _slice_quant(b.quant, keep, 0))
     return replace(op, inputs=tuple(inputs))

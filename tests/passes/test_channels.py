@@ -2,7 +2,8 @@
 and the network still computes TFLM's integers on the unpruned model (host build vs TFLM, random inputs).
 
 The model has every case the pass distinguishes: a zero filter with zero bias (its constant is the zero point)
-through max pooling and a biased depthwise 3x3 SAME convolution into a 1x1 convolution; a zero filter with a
+through max pooling and a biased depthwise 3x3 SAME convolution into a 1x1 convolution; zero depthwise
+filters (their input channels and the filters writing them go too); a zero filter with a
 bias (a constant that is not the zero point) read by a 3x3 SAME convolution (must be kept); a fire-style
 concatenation; a single zero filter of twelve (kept: whole blocks of four only); zero filters read through a
 flatten by a dense layer and zero dense units (constants folded into the readers' biases); the classifier's
@@ -66,7 +67,8 @@ def pruned_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     model = k.Model(inp, d2(d1(x)))
     _zero(c1, [1, 4], 0.0)  # constant == zero point: through pool and depthwise (biased) into c2 (1x1): folded
     w = dw.get_weights()
-    w[1][[1, 4]] = 0.3  # the depthwise turns the zero point into another constant on those channels
+    w[1][[1, 4, 6]] = 0.3  # the depthwise turns the zero point into another constant on those channels
+    w[0][..., [5, 6], :] = 0  # zero depthwise filters: their input channels (pool, c1) go too
     dw.set_weights(w)
     _zero(c2, [2], 0.7)  # constant != zero point, read by e3 (3x3 SAME): kept
     _zero(e1, [0, 3], 0.4)  # through the concatenation into c3 (1x1): folded
@@ -89,11 +91,12 @@ def test_zero_filters_and_their_readers_shrink(pruned_model: Path) -> None:
     shrunk = {n: v for n, v in removed.items()}
     assert len(after.operators) == len(graph.operators)
     counts = sorted(v for v in shrunk.values())
-    # c1 8 -> 6, c2 keeps its 6 (its zero filter feeds a 3x3 SAME conv with a non-zero-point constant),
+    # c1 8 -> 4 (two zero filters, two filters feeding zero depthwise filters), c2 keeps its 6 (its zero filter
+    # feeds a 3x3 SAME conv with a non-zero-point constant),
     # e1 4 -> 2, e3 keeps 12, c3 5 -> 3, d1 16 -> 12, d2 keeps its output unit
-    assert counts == sorted([(8, 6), (4, 2), (5, 3), (16, 12)]), (shrunk, by_name)
+    assert counts == sorted([(8, 4), (4, 2), (5, 3), (16, 12)]), (shrunk, by_name)
     depthwise = [op for op in after.operators if isinstance(op, ir.DepthwiseConv2D)]
-    assert after.tensors[depthwise[0].inputs[1]].shape[-1] == 6
+    assert after.tensors[depthwise[0].inputs[1]].shape[-1] == 4
     assert sum(op.macs(after) for op in after.operators) < sum(op.macs(graph) for op in graph.operators)
 
 
