@@ -51,25 +51,31 @@ static inline int32_t cg_rounding_divide_by_pot(int32_t x, int exponent)
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
-/* x * multiplier * 2^shift, multiplier in Q31 (TFLite MultiplyByQuantizedMultiplier). */
-static inline int32_t cg_requantize(int32_t x, int32_t multiplier, int32_t shift)
+/* cg_requantize with shift = left_shift - right_shift given as its two parts (left_shift = max(shift, 0),
+ * right_shift = max(-shift, 0)), so a kernel that requantizes several values of one channel splits it once. */
+static inline int32_t cg_requantize_split(int32_t x, int32_t multiplier, int left_shift, int right_shift)
 {
 #if CG_SINGLE_ROUNDING
-    const int total_shift = 31 - shift;
+    const int total_shift = 31 - left_shift + right_shift;
     const int64_t round = (int64_t)1 << (total_shift - 1);
     return (int32_t)(((int64_t)x * multiplier + round) >> total_shift);
 #else
     /* multiplier comes from QuantizeMultiplier (|frexp mantissa| < 1), so it is never INT32_MIN and the
      * INT32_MIN * INT32_MIN saturation of cg_sat_rounding_doubling_high_mul cannot happen: skipped here.
      * cg_rounding_divide_by_pot written out without branches (compilers otherwise evaluate both shift cases). */
-    const int left_shift = shift > 0 ? shift : 0;
-    const int right_shift = left_shift - shift;
     const int32_t high =
         (int32_t)(((int64_t)cg_shl_wrap(x, left_shift) * multiplier + ((int64_t)1 << 30)) >> 31);
     const int32_t mask = (int32_t)(((uint32_t)1 << right_shift) - 1u);
     const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
     return (high >> right_shift) + ((high & mask) > threshold ? 1 : 0);
 #endif
+}
+
+/* x * multiplier * 2^shift, multiplier in Q31 (TFLite MultiplyByQuantizedMultiplier). */
+static inline int32_t cg_requantize(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int left_shift = shift > 0 ? shift : 0;
+    return cg_requantize_split(x, multiplier, left_shift, left_shift - shift);
 }
 
 /* 16x8 requantization of an int64 accumulator (TFLite MultiplyByQuantizedMultiplier for int64: the Q31

@@ -16,10 +16,17 @@ int32_t cg_fully_connected_s8_get_scratch_size(const cg_fully_connected_s8_param
     return p->in_depth;
 }
 
-static int8_t finish(int32_t acc, const cg_fully_connected_s8_params *p, int32_t u)
+/* out[u + j] = s[j] requantized, for the n units u.. */
+static void store(const cg_fully_connected_s8_params *p, const int32_t *s, int32_t u, int32_t n, int8_t *out)
 {
-    acc = cg_requantize(acc, p->multiplier[u], p->shift[u]) + p->output_offset;
-    return (int8_t)cg_clamp_i32(acc, p->act_min, p->act_max);
+    /* locals, so the byte stores (which may alias anything) do not make the compiler reload them */
+    const int32_t *mult = p->multiplier + u, *shift = p->shift + u;
+    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    int32_t j;
+    out += u;
+    for (j = 0; j < n; j++) {
+        out[j] = (int8_t)cg_clamp_i32(cg_requantize(s[j], mult[j], shift[j]) + off, lo, hi);
+    }
 }
 
 /* one input value x times the 8 weights w[0..7] of a group */
@@ -87,9 +94,7 @@ cg_status cg_fully_connected_s8(const cg_fully_connected_s8_params *p, const int
                 s[j] = bias[u + j];
             }
             w = dot_group(x, w, depth, s);
-            for (j = 0; j < CG_FC_GROUP; j++) {
-                out[u + j] = finish(s[j], p, u + j);
-            }
+            store(p, s, u, CG_FC_GROUP, out);
         }
         for (; u < units; u++) {
             int32_t s = bias[u];
@@ -97,7 +102,7 @@ cg_status cg_fully_connected_s8(const cg_fully_connected_s8_params *p, const int
                 s += x[i] * w[i];
             }
             w += depth;
-            out[u] = finish(s, p, u);
+            store(p, &s, u, 1, out);
         }
     }
     return CG_OK;

@@ -25,26 +25,22 @@ int32_t cg_conv2d_s8_get_scratch_size(const cg_conv2d_s8_params *p)
 /* Values k0 .. k0 + n - 1 of one pixel's patch (lane = patch + 4 * lane) from src, or all `value` if src is 0. */
 static void put(int8_t *lane, int32_t k0, const int8_t *src, int8_t value, int32_t n)
 {
-    int32_t i;
+    int8_t *dst = lane + 8 * (k0 >> 2) + (k0 & 3);
     if ((k0 & 3) == 0) {
-        int8_t *dst = lane + 2 * k0;
+        const uint32_t fill = 0x01010101u * (uint8_t)value;
         for (; n >= 4; n -= 4) {
             if (src != 0) {
                 memcpy(dst, src, 4);
                 src += 4;
             } else {
-                memset(dst, value, 4);
+                memcpy(dst, &fill, 4);
             }
             dst += 8;
         }
-        for (i = 0; i < n; i++) {
-            dst[i] = src != 0 ? src[i] : value;
-        }
-        return;
     }
-    for (i = 0; i < n; i++) {
-        const int32_t k = k0 + i;
-        lane[8 * (k >> 2) + (k & 3)] = src != 0 ? src[i] : value;
+    for (; n > 0; n--) {
+        *dst = src != 0 ? *src++ : value;
+        dst += ((dst - lane) & 3) == 3 ? 5 : 1; /* after the 4th value of a block: skip the other lane's 4 */
     }
 }
 
@@ -120,28 +116,27 @@ static void dot_2x4(const int8_t *restrict a, const int8_t *restrict w, int32_t 
     s[7] = s13;
 }
 
-/* TFLite's MultiplyByQuantizedMultiplier (as cg_requantize) with the shift split as left - right, then the
- * output offset and the activation clamp. */
-static inline int8_t out8(int32_t x, int32_t m, int32_t left, int32_t right, const cg_conv2d_s8_params *p)
+/* requantized, plus the output offset, clamped to the activation range */
+static inline int8_t out8(int32_t x, int32_t m, int32_t left, int32_t right, int32_t off, int32_t lo, int32_t hi)
 {
-    const int32_t high = (int32_t)(((int64_t)cg_shl_wrap(x, left) * m + ((int64_t)1 << 30)) >> 31);
-    const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
-    const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
-    const int32_t y = (high >> right) + ((high & mask) > threshold ? 1 : 0) + p->output_offset;
-    return (int8_t)cg_clamp_i32(y, p->act_min, p->act_max);
+    return (int8_t)cg_clamp_i32(cg_requantize_split(x, m, left, right) + off, lo, hi);
 }
 
 /* o0[oc + j] = s[j] requantized for the n channels oc.., and o1[oc + j] = s[n + j] if `two` */
 static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, int32_t n, int two, int8_t *o0,
                   int8_t *o1)
 {
+    /* locals, so the byte stores (which may alias anything) do not make the compiler reload them */
+    const int32_t *mult = p->multiplier + oc, *shift = p->shift + oc;
+    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
     int32_t j;
+    o0 += oc;
+    o1 += oc;
     for (j = 0; j < n; j++) {
-        const int32_t m = p->multiplier[oc + j], shift = p->shift[oc + j];
-        const int32_t left = shift > 0 ? shift : 0;
-        o0[oc + j] = out8(s[j], m, left, left - shift, p);
+        const int32_t m = mult[j], left = shift[j] > 0 ? shift[j] : 0, right = left - shift[j];
+        o0[j] = out8(s[j], m, left, right, off, lo, hi);
         if (two) {
-            o1[oc + j] = out8(s[n + j], m, left, left - shift, p);
+            o1[j] = out8(s[n + j], m, left, right, off, lo, hi);
         }
     }
 }
