@@ -36,6 +36,14 @@ void shim_requantize_r2(const int32_t *x, const int32_t *m, const int32_t *s, in
     }
 }
 
+void shim_requantize_down(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        out[i] = cg_requantize_down(x[i], m[i], -s[i]);
+    }
+}
+
 void shim_exp_on_negative(const int32_t *a, int integer_bits, int32_t *out, int n)
 {
     int i;

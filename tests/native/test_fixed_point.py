@@ -35,6 +35,7 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
     lib.shim_rdbpot.argtypes = [I32P, I32P, I32P, ctypes.c_int]
     lib.shim_requantize.argtypes = [I32P, I32P, I32P, I32P, ctypes.c_int]
     lib.shim_requantize_r2.argtypes = [I32P, I32P, I32P, I32P, ctypes.c_int]
+    lib.shim_requantize_down.argtypes = [I32P, I32P, I32P, I32P, ctypes.c_int]
     lib.shim_exp_on_negative.argtypes = [I32P, ctypes.c_int, I32P, ctypes.c_int]
     lib.shim_reciprocal.argtypes = [I32P, ctypes.c_int, I32P, I32P, ctypes.c_int]
     return lib
@@ -130,6 +131,8 @@ def test_requantize_r2_matches_prepare_multiply_by_quantized_multiplier(lib: cty
     x, m, s = (_i32([c[k] for c in cases]) for k in range(3))
     out = np.empty_like(x)
     lib.shim_requantize_r2(x, m, s, out, len(x))
+    assert out.tolist() == [prepare.multiply_by_quantized_multiplier(*c) for c in cases]
+    lib.shim_requantize_down(x, m, s, out, len(x))  # the portable kernels' plain-C form of the same identity
     assert out.tolist() == [prepare.multiply_by_quantized_multiplier(*c) for c in cases]
 
 

@@ -56,7 +56,7 @@ static void pair_3x3(const cg_depthwise_conv2d_s8_params *p, const int8_t *const
     const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
     int32_t c;
     for (c = 0; c < channels; c++) {
-        const int32_t m = mult[c], left = shift[c] > 0 ? shift[c] : 0, right = left - shift[c];
+        const int32_t m = mult[c], sh = shift[c];
         int32_t sa = bias[c], sb = bias[c];
         CG_TAP2(0);
         CG_TAP2(1);
@@ -68,8 +68,16 @@ static void pair_3x3(const cg_depthwise_conv2d_s8_params *p, const int8_t *const
         CG_TAP2(7);
         CG_TAP2(8);
         w += 9;
-        sa = cg_clamp_i32(cg_requantize_split(sa, m, left, right) + off, lo, hi);
-        sb = cg_clamp_i32(cg_requantize_split(sb, m, left, right) + off, lo, hi);
+        if (sh <= -2) { /* the usual case: a multiplier below 1/4 */
+            sa = cg_requantize_down(sa, m, -sh);
+            sb = cg_requantize_down(sb, m, -sh);
+        } else {
+            const int32_t left = sh > 0 ? sh : 0;
+            sa = cg_requantize_split(sa, m, left, left - sh);
+            sb = cg_requantize_split(sb, m, left, left - sh);
+        }
+        sa = cg_clamp_i32(sa + off, lo, hi);
+        sb = cg_clamp_i32(sb + off, lo, hi);
         out_a[c] = (int8_t)sa; /* stored last: byte stores may alias the tap pointer arrays */
         if (two) {
             out_b[c] = (int8_t)sb;

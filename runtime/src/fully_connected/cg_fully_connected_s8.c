@@ -25,7 +25,9 @@ static void store(const cg_fully_connected_s8_params *p, const int32_t *s, int32
     int32_t j;
     out += u;
     for (j = 0; j < n; j++) {
-        out[j] = (int8_t)cg_clamp_i32(cg_requantize(s[j], mult[j], shift[j]) + off, lo, hi);
+        const int32_t y = shift[j] <= -2 ? cg_requantize_down(s[j], mult[j], -shift[j])
+                                         : cg_requantize(s[j], mult[j], shift[j]);
+        out[j] = (int8_t)cg_clamp_i32(y + off, lo, hi);
     }
 }
 

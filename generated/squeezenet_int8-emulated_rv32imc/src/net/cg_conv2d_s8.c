@@ -116,12 +116,6 @@ static void dot_2x4(const int8_t *restrict a, const int8_t *restrict w, int32_t 
     s[7] = s13;
 }
 
-/* requantized, plus the output offset, clamped to the activation range */
-static inline int8_t out8(int32_t x, int32_t m, int32_t left, int32_t right, int32_t off, int32_t lo, int32_t hi)
-{
-    return (int8_t)cg_clamp_i32(cg_requantize_split(x, m, left, right) + off, lo, hi);
-}
-
 /* o0[oc + j] = s[j] requantized for the n channels oc.., and o1[oc + j] = s[n + j] if `two` */
 static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, int32_t n, int two, int8_t *o0,
                   int8_t *o1)
@@ -133,10 +127,19 @@ static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, in
     o0 += oc;
     o1 += oc;
     for (j = 0; j < n; j++) {
-        const int32_t m = mult[j], left = shift[j] > 0 ? shift[j] : 0, right = left - shift[j];
-        o0[j] = out8(s[j], m, left, right, off, lo, hi);
+        const int32_t m = mult[j], sh = shift[j];
+        int32_t y0, y1;
+        if (sh <= -2) { /* the usual case: a multiplier below 1/4 */
+            y0 = cg_requantize_down(s[j], m, -sh);
+            y1 = cg_requantize_down(s[n + j], m, -sh);
+        } else {
+            const int32_t left = sh > 0 ? sh : 0;
+            y0 = cg_requantize_split(s[j], m, left, left - sh);
+            y1 = cg_requantize_split(s[n + j], m, left, left - sh);
+        }
+        o0[j] = (int8_t)cg_clamp_i32(y0 + off, lo, hi);
         if (two) {
-            o1[j] = out8(s[n + j], m, left, right, off, lo, hi);
+            o1[j] = (int8_t)cg_clamp_i32(y1 + off, lo, hi);
         }
     }
 }

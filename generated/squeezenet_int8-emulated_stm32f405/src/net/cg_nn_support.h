@@ -74,6 +74,22 @@ static inline int32_t cg_requantize_split(int32_t x, int32_t multiplier, int lef
 #endif
 }
 
+/* cg_requantize for shift = -r <= -2 and multiplier >= 0 (TFLite's), in one 64-bit multiply-add and a shift:
+ * TFLite's t = floor((x * m + 2^30) / 2^31), rounded to t / 2^r half away from zero, equals
+ * floor((x * m + 2^30 + (2^(r-1) - [x < 0]) * 2^31) / 2^(31+r)) (nested floors; [t < 0] and [x < 0] differ only
+ * when t = 0, which rounds to 0 either way).  cg_dsp.h's cg_requantize_r2 is the same identity. */
+static inline int32_t cg_requantize_down(int32_t x, int32_t multiplier, int r)
+{
+#if CG_SINGLE_ROUNDING
+    return cg_requantize_split(x, multiplier, 0, r);
+#else
+    const uint32_t lo = 0x40000000u | ((uint32_t)x & 0x80000000u);
+    const int32_t hi = (1 << (r - 2)) + (x >> 31);
+    const int64_t c = (int64_t)(((uint64_t)(uint32_t)hi << 32) | lo);
+    return (int32_t)((c + (int64_t)x * multiplier) >> 32) >> (r - 1);
+#endif
+}
+
 /* x * multiplier * 2^shift, multiplier in Q31 (TFLite MultiplyByQuantizedMultiplier). */
 static inline int32_t cg_requantize(int32_t x, int32_t multiplier, int32_t shift)
 {
