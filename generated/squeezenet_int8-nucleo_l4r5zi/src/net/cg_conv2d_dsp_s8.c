@@ -170,9 +170,9 @@ static void gather2(const cg_conv2d_s8_params *p, const int8_t *input, int32_t o
     }
 }
 
-/* one pass of the pixel pair over all output channels: for each group g of 4 channels,
- * acc[8g + c] = bias[4g + c] + pixel 0 x channel c and acc[8g + 4 + c] = bias[4g + c] + pixel 1 x channel c,
- * over n >= 1 blocks of 4 steps (patch `a`, weights `w` in the packed order) */
+/* one pass of the pixel pair over all output channels: for each channel c (in groups of 4),
+ * acc[2c] = bias[c] + pixel 0 x channel c and acc[2c + 1] = bias[c] + pixel 1 x channel c, over n >= 1 blocks of
+ * 4 steps (patch `a`, weights `w` in the packed order) */
 typedef struct {
     const uint32_t *a;
     const uint32_t *w;
@@ -183,47 +183,75 @@ typedef struct {
 } mac_job;
 
 #if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
-/* Hand-scheduled so that all eight sums stay in registers: per block two LDRD of activations, four LDRD of
- * weights and sixteen SMLAD (32 multiply-accumulates in 25 instructions with the loop). */
+/* Hand-scheduled so that all eight sums stay in registers (r4 + 2c: pixel 0, r5 + 2c: pixel 1): per block two
+ * LDRD of activations, four LDRD of weights and sixteen SMLAD, two blocks per loop iteration (an odd count
+ * enters at the second): 64 multiply-accumulates in 47 instructions. */
 __attribute__((naked, noinline)) static void mac_pass(const mac_job *job __attribute__((unused)))
 {
     __asm__ volatile(
         "push    {r4-r11, lr}\n"
         "mov     r12, r0\n"
         "ldm     r12, {r0-r5}\n"           /* a, w, n, groups, bias, acc */
+        "and     r6, r2, #1\n"             /* odd block count */
         "add     r2, r0, r2, lsl #4\n"     /* end of the activations */
-        "push    {r0, r2, r3, r4, r5}\n"   /* [sp] a, [sp+4] end, [sp+8] groups, [sp+12] bias, [sp+16] acc */
+        "push    {r0, r2, r3, r4, r5, r6}\n" /* [sp] a, +4 end, +8 groups, +12 bias, +16 acc, +20 odd */
         "2:\n"
         "ldr     r0, [sp]\n"
         "ldr     r2, [sp, #12]\n"
-        "ldm     r2!, {r4-r7}\n"
+        "ldm     r2!, {r4, r6, r8, r10}\n"
         "str     r2, [sp, #12]\n"
-        "mov     r8, r4\n"
-        "mov     r9, r5\n"
-        "mov     r10, r6\n"
-        "mov     r11, r7\n"
+        "mov     r5, r4\n"
+        "mov     r7, r6\n"
+        "mov     r9, r8\n"
+        "mov     r11, r10\n"
+        "ldr     r2, [sp, #20]\n"
+        "cmp     r2, #0\n"
+        "bne     3f\n"
         "1:\n"
-        "ldrd    r12, lr, [r0], #8\n" /* (x[k], x[k+2]) of pixels 0 and 1 */
+        "ldrd    r12, lr, [r0], #8\n"
         "ldrd    r2, r3, [r1], #8\n"
         "smlad   r4, r12, r2, r4\n"
-        "smlad   r8, lr, r2, r8\n"
-        "smlad   r5, r12, r3, r5\n"
-        "smlad   r9, lr, r3, r9\n"
+        "smlad   r5, lr, r2, r5\n"
+        "smlad   r6, r12, r3, r6\n"
+        "smlad   r7, lr, r3, r7\n"
         "ldrd    r2, r3, [r1], #8\n"
-        "smlad   r6, r12, r2, r6\n"
-        "smlad   r10, lr, r2, r10\n"
-        "smlad   r7, r12, r3, r7\n"
+        "smlad   r8, r12, r2, r8\n"
+        "smlad   r9, lr, r2, r9\n"
+        "smlad   r10, r12, r3, r10\n"
         "smlad   r11, lr, r3, r11\n"
-        "ldrd    r12, lr, [r0], #8\n" /* (x[k+1], x[k+3]) of pixels 0 and 1 */
+        "ldrd    r12, lr, [r0], #8\n"
         "ldrd    r2, r3, [r1], #8\n"
         "smlad   r4, r12, r2, r4\n"
-        "smlad   r8, lr, r2, r8\n"
-        "smlad   r5, r12, r3, r5\n"
-        "smlad   r9, lr, r3, r9\n"
+        "smlad   r5, lr, r2, r5\n"
+        "smlad   r6, r12, r3, r6\n"
+        "smlad   r7, lr, r3, r7\n"
         "ldrd    r2, r3, [r1], #8\n"
-        "smlad   r6, r12, r2, r6\n"
-        "smlad   r10, lr, r2, r10\n"
-        "smlad   r7, r12, r3, r7\n"
+        "smlad   r8, r12, r2, r8\n"
+        "smlad   r9, lr, r2, r9\n"
+        "smlad   r10, r12, r3, r10\n"
+        "smlad   r11, lr, r3, r11\n"
+        "3:\n"
+        "ldrd    r12, lr, [r0], #8\n"
+        "ldrd    r2, r3, [r1], #8\n"
+        "smlad   r4, r12, r2, r4\n"
+        "smlad   r5, lr, r2, r5\n"
+        "smlad   r6, r12, r3, r6\n"
+        "smlad   r7, lr, r3, r7\n"
+        "ldrd    r2, r3, [r1], #8\n"
+        "smlad   r8, r12, r2, r8\n"
+        "smlad   r9, lr, r2, r9\n"
+        "smlad   r10, r12, r3, r10\n"
+        "smlad   r11, lr, r3, r11\n"
+        "ldrd    r12, lr, [r0], #8\n"
+        "ldrd    r2, r3, [r1], #8\n"
+        "smlad   r4, r12, r2, r4\n"
+        "smlad   r5, lr, r2, r5\n"
+        "smlad   r6, r12, r3, r6\n"
+        "smlad   r7, lr, r3, r7\n"
+        "ldrd    r2, r3, [r1], #8\n"
+        "smlad   r8, r12, r2, r8\n"
+        "smlad   r9, lr, r2, r9\n"
+        "smlad   r10, r12, r3, r10\n"
         "smlad   r11, lr, r3, r11\n"
         "ldr     r2, [sp, #4]\n"
         "cmp     r0, r2\n"
@@ -235,11 +263,11 @@ __attribute__((naked, noinline)) static void mac_pass(const mac_job *job __attri
         "subs    r2, r2, #1\n"
         "str     r2, [sp, #8]\n"
         "bne     2b\n"
-        "add     sp, sp, #20\n"
+        "add     sp, sp, #24\n"
         "pop     {r4-r11, pc}\n");
 }
 #else
-/* half a step: one activation word per pixel times the four channels' weight words */
+/* half a block: one activation word per pixel times the four channels' weight words */
 #define CG_MAC_2X4_HALF(a, w)                                              \
     do {                                                                   \
         const uint32_t x0 = (a)[0], x1 = (a)[1];                           \
@@ -275,12 +303,12 @@ static void mac_pass(const mac_job *job)
             w += 8;
         } while (--n);
         acc[0] = s00;
-        acc[1] = s01;
-        acc[2] = s02;
-        acc[3] = s03;
-        acc[4] = s10;
-        acc[5] = s11;
-        acc[6] = s12;
+        acc[1] = s10;
+        acc[2] = s01;
+        acc[3] = s11;
+        acc[4] = s02;
+        acc[5] = s12;
+        acc[6] = s03;
         acc[7] = s13;
         acc += 8;
         bias += 4;
@@ -315,34 +343,21 @@ static inline int32_t out_fast(int32_t acc, const int32_t *t, int any_r0)
 }
 
 /* the sums of a pixel pair (acc, as mac_pass leaves them) to int8 outputs o0 and o1, full int8 clamp */
-#define CG_STORE_FAST_1(c, any_r0)                                            \
-    do {                                                                      \
-        o0[c] = (int8_t)sat_s8(out_fast(acc[c], os, any_r0));                 \
-        o1[c] = (int8_t)sat_s8(out_fast(acc[4 + (c)], os, any_r0));           \
-        os += 4;                                                              \
-    } while (0)
-
 #define CG_STORE_FAST_PAIR(any_r0)                                            \
     do {                                                                      \
-        const int8_t *const end = o0 + (out_c & ~3);                          \
-        while (o0 != end) {                                                   \
-            CG_STORE_FAST_1(0, any_r0);                                       \
-            CG_STORE_FAST_1(1, any_r0);                                       \
-            CG_STORE_FAST_1(2, any_r0);                                       \
-            CG_STORE_FAST_1(3, any_r0);                                       \
-            acc += 8;                                                         \
-            o0 += 4;                                                          \
-            o1 += 4;                                                          \
-        }                                                                     \
-        for (c = 0; c < (out_c & 3); c++) {                                   \
-            CG_STORE_FAST_1(c, any_r0);                                       \
-        }                                                                     \
+        const int8_t *const end = o0 + out_c;                                 \
+        do {                                                                  \
+            const int32_t a0 = acc[0], a1 = acc[1];                           \
+            *o0++ = (int8_t)sat_s8(out_fast(a0, os, any_r0));                 \
+            *o1++ = (int8_t)sat_s8(out_fast(a1, os, any_r0));                 \
+            acc += 2;                                                         \
+            os += 4;                                                          \
+        } while (o0 != end);                                                  \
     } while (0)
 
 static void store_fast(const int32_t *restrict acc, const int32_t *restrict os, int32_t out_c, int8_t *restrict o0,
                        int8_t *restrict o1, int any_r0)
 {
-    int32_t c;
     if (any_r0) {
         CG_STORE_FAST_PAIR(1);
     } else {
@@ -358,8 +373,7 @@ static void store_fast_clamped(const int32_t *restrict acc, const int32_t *restr
     for (q = 0; q <= (two ? 1 : 0); q++) {
         int8_t *o = q ? o1 : o0;
         for (c = 0; c < out_c; c++) {
-            const int32_t j = ((c >> 2) << 3) + (c & 3) + 4 * q;
-            o[c] = (int8_t)cg_clamp_i32(out_fast(acc[j], os + 4 * c, 1), lo, hi);
+            o[c] = (int8_t)cg_clamp_i32(out_fast(acc[2 * c + q], os + 4 * c, 1), lo, hi);
         }
     }
 }
@@ -373,8 +387,7 @@ static void store_generic(const cg_conv2d_s8_params *p, const int32_t *restrict 
     for (q = 0; q <= (two ? 1 : 0); q++) {
         int8_t *o = q ? o1 : o0;
         for (c = 0; c < out_c; c++) {
-            const int32_t j = ((c >> 2) << 3) + (c & 3) + 4 * q;
-            const int32_t v = cg_requantize(acc[j], p->multiplier[c], p->shift[c]);
+            const int32_t v = cg_requantize(acc[2 * c + q], p->multiplier[c], p->shift[c]);
             o[c] = (int8_t)cg_clamp_i32(v + off, lo, hi);
         }
     }
