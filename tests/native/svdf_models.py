@@ -27,6 +27,7 @@ class SvdfSpec:
     batch: int = 1
     seed: int = 0
     state_zero_point: int = 0  # TFLite's quantizer writes 0; TFLM accepts any (and clears int16 state to 0)
+    classes: int = 0  # > 0: a FULLY_CONNECTED + SOFTMAX classifier head after the SVDF layers (micro speech)
 
 
 def build(spec: SvdfSpec) -> bytes:
@@ -107,18 +108,57 @@ def build(spec: SvdfSpec) -> bytes:
         ops.append(op)
         x, depth, in_scale = y, layer.units, out_scale
 
-    code = s.OperatorCodeT()
-    code.builtinCode = code.deprecatedBuiltinCode = s.BuiltinOperator.SVDF
-    code.version = 1
+    codes = [s.BuiltinOperator.SVDF]
+    if spec.classes:
+        x = _head(s, spec, rng, tensor, quant, ops, x, depth, in_scale, floating)
+        codes += [s.BuiltinOperator.FULLY_CONNECTED, s.BuiltinOperator.SOFTMAX]
+    code_list = []
+    for builtin in codes:
+        code = s.OperatorCodeT()
+        code.builtinCode = code.deprecatedBuiltinCode = builtin
+        code.version = 1
+        code_list.append(code)
     sg = s.SubGraphT()
     sg.tensors, sg.operators, sg.inputs, sg.outputs = tensors, ops, [graph_in], [x]
     sg.name = b"main"
     model = s.ModelT()
-    model.version, model.operatorCodes, model.subgraphs, model.buffers = 3, [code], [sg], buffers
+    model.version, model.operatorCodes, model.subgraphs, model.buffers = 3, code_list, [sg], buffers
     model.description = f"codegen SVDF conformance model {spec.name}".encode()
     builder = flatbuffers.Builder(0)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
+
+
+def _head(s, spec: SvdfSpec, rng: np.random.Generator, tensor, quant, ops: list, x: int, depth: int,  # noqa: ANN001
+          in_scale: float, floating: bool) -> int:
+    """FULLY_CONNECTED (depth -> classes, per-tensor int8 weights) + SOFTMAX, as micro speech ends."""
+    f32, i8, i32 = s.TensorType.FLOAT32, s.TensorType.INT8, s.TensorType.INT32
+    # logits spread about +-2 (codes about +-40 at scale 0.05): the softmax is not one-hot
+    logit_scale = 0.05
+    w_scale = logit_scale / (73.0 * float(np.sqrt(depth)) * in_scale)
+    w_q = rng.integers(-127, 128, size=(spec.classes, depth))
+    b_q = rng.integers(-2000, 2001, size=(spec.classes,))
+    if floating:
+        w = tensor("head/weights", (spec.classes, depth), f32, (w_q * w_scale).astype(np.float32))
+        b = tensor("head/bias", (spec.classes,), f32, (b_q * in_scale * w_scale).astype(np.float32))
+        logits = tensor("head/logits", (spec.batch, spec.classes), f32)
+        probs = tensor("head/probabilities", (spec.batch, spec.classes), f32)
+    else:
+        w = tensor("head/weights", (spec.classes, depth), i8, w_q.astype(np.int8), quant(w_scale))
+        b = tensor("head/bias", (spec.classes,), i32, b_q.astype(np.int32), quant(in_scale * w_scale))
+        logits = tensor("head/logits", (spec.batch, spec.classes), i8, q=quant(logit_scale, 2))
+        probs = tensor("head/probabilities", (spec.batch, spec.classes), i8, q=quant(1.0 / 256, -128))
+    fc = s.OperatorT()
+    fc.opcodeIndex, fc.inputs, fc.outputs = 1, [x, w, b], [logits]
+    fc.builtinOptionsType = s.BuiltinOptions.FullyConnectedOptions
+    fc.builtinOptions = s.FullyConnectedOptionsT()
+    sm = s.OperatorT()
+    sm.opcodeIndex, sm.inputs, sm.outputs = 2, [logits], [probs]
+    sm.builtinOptionsType = s.BuiltinOptions.SoftmaxOptions
+    sm.builtinOptions = s.SoftmaxOptionsT()
+    sm.builtinOptions.beta = 1.0
+    ops += [fc, sm]
+    return probs
 
 
 def inputs(spec: SvdfSpec, frames: int, seed: int = 1) -> list[np.ndarray]:

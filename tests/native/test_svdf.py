@@ -33,13 +33,17 @@ SPECS = {
     "float32": SvdfSpec("float32", 24, (SvdfLayer(16, 2, 5), SvdfLayer(8, 1, 3, relu=True), SvdfLayer(4, 1, 1)),
                         quant="float32"),
     "float32_kws": SvdfSpec("float32_kws", 40, (SvdfLayer(96, 1, 8, relu=True),), quant="float32"),
+    # micro speech's shape: 40 features -> SVDF (128 filters, rank 1, memory 8) -> FULLY_CONNECTED -> SOFTMAX
+    "micro_speech": SvdfSpec("micro_speech", 40, (SvdfLayer(128, 1, 8, relu=True),), classes=4),
+    "micro_speech_float32": SvdfSpec("micro_speech_float32", 40, (SvdfLayer(128, 1, 8, relu=True),), classes=4,
+                                     quant="float32"),
 }
 
 
 #: int16-state specs the Cortex-M DSP variant (cg_svdf_dsp_s8) takes, run on the host with its C equivalents of the
 #: instructions; "odd" has a depth (13) and memories (5, 3, 1) that leave tails after the 4- and 2-wide steps, and a
 #: state zero point the kernel folds into the biases
-DSP_SPECS = ("kws_int16_state", "stacked_rank2_rank3", "batch2", "odd_state_zero_point")
+DSP_SPECS = ("kws_int16_state", "stacked_rank2_rank3", "batch2", "odd_state_zero_point", "micro_speech")
 SPECS["odd_state_zero_point"] = SvdfSpec("odd_state_zero_point", 13, (SvdfLayer(6, 2, 5, relu=True),
                                                                       SvdfLayer(4, 1, 3, relu=True),
                                                                       SvdfLayer(5, 1, 1, relu=True)),
@@ -297,14 +301,15 @@ def test_svdf_project_on_the_emulated_stm32f405(models: dict[str, Path], tmp_pat
     reason = emulator_skip_reason(load_board("emulated_stm32f405"))
     if reason:
         pytest.skip(reason)
-    model = tmp_path / "kws_svdf.tflite"
-    model.write_bytes(build(SvdfSpec("kws_svdf", 40, (SvdfLayer(64, 1, 8, relu=True), SvdfLayer(12, 1, 4, relu=True)))))
+    model = tmp_path / "micro_speech_svdf.tflite"
+    model.write_bytes(models["micro_speech"].read_bytes())
     project = tmp_path / "project"
     assert main(["generate", "--board", "qemu", "--model", str(model), "--out", str(project)]) == 0
     capsys.readouterr()
     rc = main(["validate", "--project", str(project), "--samples", "20", "--json", "--no-plots"])
     report = json.loads(capsys.readouterr().out)
     assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0, report
+    assert "cg_svdf_dsp_s8.c" in {p.name for p in (project / "src" / "net").iterdir()}  # Cortex-M4: DSP kernel
     golden = (project / "test" / "test_selftest" / "cg_golden.h").read_text()
     assert "cg_golden_sequence_outputs" in golden
     result = run_selftest(project, timeout=300)
