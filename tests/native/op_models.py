@@ -82,7 +82,7 @@ SPECS: list[OpSpec] = [
     OpSpec("dw_k3_dilation2_m1", ((9, 8, 5),), _dw(3), dilation=2),
     OpSpec("dw_k5_valid_m1", ((8, 9, 6),), _dw(5, pad="valid")),
     OpSpec("dw_k3_s1_c8", ((7, 6, 8),), _dw(3)),  # the DSP kernel's Thumb-2 3x3 row loop on the board
-    OpSpec("dw_k3_s2_same_c12", ((10, 9, 12),), _dw(3, s=2)),  # stride 2 SAME: padding after only, even rows
+    OpSpec("dw_k3_s2_same_c11", ((10, 9, 11),), _dw(3, s=2)),  # stride 2 SAME: padding after only; 3 channels left
     OpSpec("fc_relu", ((20,),), lambda K, x: K.layers.Dense(7, activation="relu")(x[0])),
     OpSpec("fc_flatten", ((4, 3, 5),), lambda K, x: K.layers.Dense(9)(K.layers.Flatten()(x[0]))),
     OpSpec("fc_19_units_odd_depth", ((21,),), lambda K, x: K.layers.Dense(19, activation="relu")(x[0])),

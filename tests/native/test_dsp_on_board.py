@@ -32,7 +32,8 @@ CASES = (
     "conv_k3_s2_c8_relu6_odd", # 8 input channels (two-pixel im2col), 7 output channels, stride 2
     "dw_k3_s2_valid_relu",     # depthwise stride 2 VALID, ReLU, 5 channels (the C row loop)
     "dw_k3_s1_c8",             # depthwise 3x3, 8 channels: the Thumb-2 row loop
-    "dw_k3_dilation2_m1",      # depthwise dilation 2, SAME, 5 channels
+    "dw_k3_dilation2_m1",      # depthwise dilation 2, SAME, 5 channels: the Thumb-2 loop, 1 channel left over
+    "dw_k3_s2_same_c11",       # depthwise stride 2 SAME, 11 channels: the Thumb-2 loop, 3 channels left over
     "fc_relu",                 # fully connected
     "fc_deep_relu6",           # depth 601 (3 accumulation chunks, a tail of 1), 6 units, ReLU6 clamp
     "fc_wide",                 # 20 units: two groups of 8 with the output stage in registers, a partial one

@@ -156,7 +156,7 @@ def _depthwise_dsp(p: Params) -> Extents:
     ring = depthwise_dsp_ring_bytes(
         i.w, f.h, f.w, o.w, o.c, p["stride_w"], p["dilation_h"], p["dilation_w"], p["pad_w"]
     )
-    return Extents((_vol(i, batch), packed, _vol(o, batch), ring), {"multiplier": o.c, "shift": o.c})
+    return Extents((_vol(i, batch), packed, _vol(o, batch), ring))
 
 
 @extent("cg_fully_connected_dsp_s8")

@@ -77,15 +77,19 @@ typedef struct {
     int32_t dx;                 /* bytes between the taps of a filter row: dilation_w * Cp */
     const int32_t *stream;      /* cg_nn.h: bias, weights, (m, h, e) per group of 4 channels */
     int8_t *out;
-    int32_t group_bytes; /* 4 * groups: bytes of input a pixel's groups step over */
+    int32_t group_bytes; /* 4 * (channels / 4): bytes of input the full groups of 4 channels step over */
     int32_t xstep;       /* bytes between output pixels: stride_w * Cp */
     int32_t count;       /* output pixels */
+    int32_t xdelta;      /* xstep - Cp: from after a pixel's groups to the next pixel */
+    int32_t tail;        /* channels % 4 */
 } dw_row;
 
 #if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
-/* One output row of a 3x3 filter, channels a multiple of 4, e >= 1 and the [-128, 127] clamp everywhere.
- * r0..r2 walk the three filter rows (taps kx = 1, 2, then 0 with post-increment), r3 = dx, r4 the stream,
- * r5..r8 the sums of channels c..c+3, lr the output; 8 instructions per tap and 4 channels, 6 per output. */
+/* One output row of a 3x3 filter (r->count >= 1 pixels), at least 4 channels, e >= 1 and the [-128, 127] clamp
+ * everywhere; a last group of 1..3 channels stores only those.  r0..r2 walk the three filter rows (taps
+ * kx = 1, 2, then 0 with post-increment), r3 = dx, r4 the stream, r5..r8 the sums of channels c..c+3, lr the
+ * output; 8 instructions per tap and 4 channels, 6 per output, about 20 per pixel.  Leaves r->out after the row
+ * and r->count at 0. */
 #define CG_DW_ASM_TAP(addr)                                                                                  \
     "ldr     r9, " addr "\n"                                                                                 \
     "ldm     r4!, {r11, r12}\n"                                                                              \
@@ -97,46 +101,68 @@ typedef struct {
     "smlatt  r8, r9, r12, r8\n"
 #define CG_DW_ASM_ROW(q)                                                                                     \
     CG_DW_ASM_TAP("[" q ", r3]") CG_DW_ASM_TAP("[" q ", r3, lsl #1]") CG_DW_ASM_TAP("[" q "], #4")
-#define CG_DW_ASM_OUT(a)                                                                                     \
+#define CG_DW_ASM_REQUANT(a)                                                                                 \
     "ldm     r4!, {r9, r10, r11}\n"                                                                          \
     "add     r10, r10, " a ", asr #31\n"                                                                     \
     "smmlar  " a ", " a ", r9, r10\n"                                                                        \
     "asr     " a ", " a ", r11\n"                                                                            \
-    "ssat    " a ", #8, " a "\n"                                                                             \
-    "strb    " a ", [lr], #1\n"
+    "ssat    " a ", #8, " a "\n"
+#define CG_DW_ASM_OUT(a) CG_DW_ASM_REQUANT(a) "strb    " a ", [lr], #1\n"
+#define CG_DW_ASM_GROUP                                                                                      \
+    "ldm     r4!, {r5, r6, r7, r8}\n" CG_DW_ASM_ROW("r0") CG_DW_ASM_ROW("r1") CG_DW_ASM_ROW("r2")
 
 __attribute__((naked, noinline)) static void dw_row_3x3_fast(dw_row *r __attribute__((unused)))
 {
     __asm__ volatile(
         "push    {r4-r11, lr}\n"
-        "sub     sp, sp, #8\n"
+        "sub     sp, sp, #16\n" /* [sp]: end of the full groups of row 0, [sp + 4]: r, [sp + 8]: tail */
         "str     r0, [sp, #4]\n"
-        "1:\n" /* pixel */
-        "ldr     r12, [sp, #4]\n"
+        "mov     r12, r0\n"
+        "ldr     r9, [r12, #40]\n"
+        "str     r9, [sp, #8]\n"
         "ldr     r9, [r12, #24]\n"
+        "str     r9, [sp, #12]\n"
         "ldm     r12, {r0, r1, r2, r3, r4, lr}\n"
+        "1:\n" /* pixel */
+        "ldr     r9, [sp, #12]\n"
         "add     r9, r0, r9\n"
         "str     r9, [sp]\n"
         "2:\n" /* group of 4 channels */
-        "ldm     r4!, {r5, r6, r7, r8}\n"
-        CG_DW_ASM_ROW("r0") CG_DW_ASM_ROW("r1") CG_DW_ASM_ROW("r2")
+        CG_DW_ASM_GROUP
         CG_DW_ASM_OUT("r5") CG_DW_ASM_OUT("r6") CG_DW_ASM_OUT("r7") CG_DW_ASM_OUT("r8")
         "ldr     r9, [sp]\n"
         "cmp     r0, r9\n"
         "bne     2b\n"
+        "ldr     r9, [sp, #8]\n"
+        "cmp     r9, #0\n"
+        "beq     4f\n"
+        CG_DW_ASM_GROUP /* the last 1..3 channels: all 4 computed (zero padding), the valid ones stored */
+        CG_DW_ASM_REQUANT("r5") CG_DW_ASM_REQUANT("r6") CG_DW_ASM_REQUANT("r7")
+        "ldr     r9, [sp, #8]\n"
+        "add     r4, r4, #12\n"
+        "strb    r5, [lr], #1\n"
+        "cmp     r9, #2\n"
+        "blt     4f\n"
+        "strb    r6, [lr], #1\n"
+        "cmp     r9, #3\n"
+        "blt     4f\n"
+        "strb    r7, [lr], #1\n"
+        "4:\n" /* next pixel */
         "ldr     r12, [sp, #4]\n"
-        "str     lr, [r12, #20]\n"
-        "ldm     r12, {r0, r1, r2}\n"
-        "ldr     r9, [r12, #28]\n"
-        "add     r0, r0, r9\n"
-        "add     r1, r1, r9\n"
-        "add     r2, r2, r9\n"
-        "stm     r12, {r0, r1, r2}\n"
         "ldr     r9, [r12, #32]\n"
         "subs    r9, r9, #1\n"
+        "beq     3f\n"
         "str     r9, [r12, #32]\n"
-        "bne     1b\n"
-        "add     sp, sp, #8\n"
+        "ldr     r10, [r12, #36]\n"
+        "add     r0, r0, r10\n"
+        "add     r1, r1, r10\n"
+        "add     r2, r2, r10\n"
+        "ldr     r4, [r12, #16]\n"
+        "b       1b\n"
+        "3:\n"
+        "str     r9, [r12, #32]\n"
+        "str     lr, [r12, #20]\n"
+        "add     sp, sp, #16\n"
         "pop     {r4-r11, pc}\n");
 }
 #define CG_DW_HAVE_ASM 1
@@ -217,6 +243,13 @@ static void dw_copy_words(int8_t *dst, const int8_t *src, int32_t n)
         uint32_t *d = (uint32_t *)(void *)dst;
         const uint32_t *s = (const uint32_t *)(const void *)src;
         for (; i + 16 <= n; i += 16) {
+#if CG_DW_HAVE_ASM
+            __asm__ volatile("ldm %1!, {r4, r5, r6, r7}\n"
+                             "stm %0!, {r4, r5, r6, r7}\n"
+                             : "+r"(d), "+r"(s)
+                             :
+                             : "r4", "r5", "r6", "r7", "memory");
+#else
             const uint32_t v0 = s[0], v1 = s[1], v2 = s[2], v3 = s[3];
             d[0] = v0;
             d[1] = v1;
@@ -224,6 +257,7 @@ static void dw_copy_words(int8_t *dst, const int8_t *src, int32_t n)
             d[3] = v3;
             d += 4;
             s += 4;
+#endif
         }
     }
     for (; i < n; i += 4) {
@@ -247,8 +281,13 @@ static void dw_load_row(const cg_depthwise_conv2d_s8_params *p, const int8_t *in
         dw_copy_words(inner, src, in_w * ch);
     } else {
         for (x = 0; x < in_w; x++) {
-            for (j = 0; j < ch; j++) {
-                inner[x * ch4 + j] = src[x * ch + j];
+            const int8_t *s = src + x * ch;
+            int8_t *d = inner + x * ch4;
+            for (j = 0; j + 4 <= ch; j += 4) {
+                cg_write_s8x4(d + j, cg_read_s8x4(s + j));
+            }
+            for (; j < ch; j++) {
+                d[j] = s[j];
             }
         }
     }
@@ -281,8 +320,10 @@ cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, con
     }
     r.dx = p->dilation_w * ch4;
     r.stream = packed;
-    r.group_bytes = ch4;
+    r.group_bytes = ch & ~3;
+    r.tail = ch & 3;
     r.xstep = p->stride_w * ch4;
+    r.xdelta = r.xstep - ch4;
     for (b = 0; b < p->input.n; b++) {
         const int8_t *in_b = input + b * in_h * in_w * ch;
         dw_fill(scratch, span * row_bytes, (int8_t)(-p->input_offset));
@@ -292,9 +333,11 @@ cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, con
         r.out = output + b * out_h * out_w * ch;
         for (oy = 0; oy < out_h; oy++) {
             const int32_t y0 = oy * p->stride_h - p->pad_h;
+            const int32_t first = ((y0 % span) + span) % span; /* ring slot of input row y0 */
             for (ky = 0; ky < k_h; ky++) {
                 const int32_t iy = y0 + ky * p->dilation_h;
-                const int32_t slot = ((iy % span) + span) % span;
+                const int32_t slot = first + ky * p->dilation_h < span ? first + ky * p->dilation_h
+                                                                       : first + ky * p->dilation_h - span;
                 const int32_t want = iy >= 0 && iy < in_h ? iy : CG_DW_ZERO_POINTS;
                 int8_t *dst = scratch + slot * row_bytes;
                 if (slot_row[slot] != want) {
@@ -308,7 +351,7 @@ cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, con
             r.q2 = k_h > 2 ? rows[2] : rows[0];
             r.count = out_w;
 #if CG_DW_HAVE_ASM
-            if (k_h == 3 && k_w == 3 && ch == ch4 && !general) {
+            if (k_h == 3 && k_w == 3 && ch >= 4 && !general) {
                 dw_row_3x3_fast(&r); /* advances r.out */
                 continue;
             }

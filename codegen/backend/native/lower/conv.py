@@ -362,7 +362,7 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         call = KernelCall(
             "cg_depthwise_conv2d_dsp_s8",
             "cg_depthwise_conv2d_s8_params",
-            params,
+            tuple((k, v) for k, v in params if k not in ("multiplier", "shift")),  # in the stream instead
             (
                 ("const int8_t *", TensorRef(inp.index)),
                 ("const int32_t *", ConstRef(f"l{x}_filter")),
@@ -370,11 +370,7 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
                 ("int8_t *", ScratchRef()),
             ),
         )
-        consts = (
-            ConstArray(f"l{x}_filter", stream, source_tensor=filt.index),
-            mult,
-            shift,
-        )
+        consts = (ConstArray(f"l{x}_filter", stream, source_tensor=filt.index),)
         scratch = depthwise_dsp_s8_scratch_bytes(i, f, o, dict(geo))
         return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=scratch, output=out.index)
     # portable kernel: folded bias, each channel's taps together, a row of input zero points as scratch

@@ -122,7 +122,7 @@ cg_status cg_depthwise_conv2d_s16(const cg_depthwise_conv2d_s8_params *p, const 
  *   - per channel (multiplier[c], h, e), h = 2^(e-1) + output_offset * 2^e (output_offset when e = 0); padding
  *     channels 0, 0, 1.
  * The generator guarantees s * (|folded bias| + taps * 2^14) < 2^30 and no int32 overflow in the output stage;
- * `multiplier` and `shift` in `p` are not read.  `scratch` (cg_depthwise_conv2d_dsp_s8_get_scratch_size bytes)
+ * `multiplier` and `shift` in `p` are not read (NULL).  `scratch` (cg_depthwise_conv2d_dsp_s8_get_scratch_size bytes)
  * holds a ring of (filter height - 1) * dilation_h + 1 input rows padded with input zero points. */
 cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, const int8_t *input,
                                      const int32_t *packed, int8_t *output, int8_t *scratch);
