@@ -210,6 +210,7 @@ def _div(o: Any, common: dict[str, Any]) -> ir.Operator:
 
 
 _SIMPLE = {
+    "REVERSE_V2": ir.ReverseV2,
     "LOGISTIC": ir.Logistic, "TANH": ir.Tanh, "RELU": ir.Relu, "RELU6": ir.Relu6, "HARD_SWISH": ir.HardSwish,
     "PAD": ir.Pad, "QUANTIZE": ir.Quantize, "DEQUANTIZE": ir.Dequantize,
     "SHAPE": ir.Shape, "SLICE": ir.Slice, "CAST": ir.Cast, "EXPAND_DIMS": ir.ExpandDims, "TRANSPOSE": ir.Transpose,

@@ -89,6 +89,17 @@ def gather(params: np.ndarray, indices: np.ndarray, axis: int, batch_dims: int) 
     return out.reshape((*params.shape[:batch_dims], *out.shape[1:]))
 
 
+def reverse_axes(axes: Sequence[int], rank: int) -> tuple[int, ...]:
+    """REVERSE_V2 axes with negative ones resolved and sorted, as TFLM's ReverseV2Eval; raises ValueError for an
+    axis out of range or axes that are not contiguous (TFLM refuses them)."""
+    a = sorted(int(x) + rank if int(x) < 0 else int(x) for x in axes)
+    if any(not 0 <= x < rank for x in a):
+        raise ValueError(f"REVERSE_V2 axes {list(axes)} are out of range for rank {rank}")
+    if any(a[i - 1] + 1 != a[i] for i in range(1, len(a))):
+        raise ValueError(f"REVERSE_V2 axes {list(axes)} are not contiguous (TFLM supports only contiguous axes)")
+    return tuple(a)
+
+
 def transpose_perm(perm: Sequence[int], rank: int) -> tuple[int, ...]:
     """A TRANSPOSE permutation with negative axes resolved; raises ValueError unless it permutes 0..rank-1."""
     p = tuple(int(a) + rank if int(a) < 0 else int(a) for a in perm)

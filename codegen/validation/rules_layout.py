@@ -1,5 +1,6 @@
-"""Shape rules of the layout and min/max operators (TRANSPOSE, slices, splits, PACK/UNPACK, depth/space moves,
-RESIZE_NEAREST_NEIGHBOR, MAXIMUM, MINIMUM), with TFLM's index semantics (:mod:`codegen.ir.semantics`)."""
+"""Shape rules of the layout and min/max operators (TRANSPOSE, REVERSE_V2, slices, splits, PACK/UNPACK,
+depth/space moves, RESIZE_NEAREST_NEIGHBOR, MAXIMUM, MINIMUM), with TFLM's index semantics
+(:mod:`codegen.ir.semantics`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,17 @@ def _transpose(c: OpCheck) -> RuleResult:
     except ValueError as exc:
         c.fail(str(exc))
     return tuple(x.shape[a] for a in perm)
+
+
+@shape_rule("REVERSE_V2", inputs=2)
+def _reverse(c: OpCheck) -> RuleResult:
+    x, axes = c.input(0), c.input(1, "axes")
+    c.rank(axes, (1,), "axes")
+    try:
+        semantics.reverse_axes(_ints(c, 1, "axes"), len(x.shape))
+    except ValueError as exc:
+        c.fail(str(exc))
+    return tuple(x.shape)
 
 
 @shape_rule("STRIDED_SLICE", inputs=4)

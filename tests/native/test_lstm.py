@@ -1,7 +1,7 @@
-"""UNIDIRECTIONAL_SEQUENCE_LSTM against TFLM: Keras LSTM layers converted with TensorFlow (float32, and int8 post-
-training quantization with int16 cell state, as TensorFlow's full-integer quantizer makes it), compared bit for bit
-over several consecutive invocations, so that the state carried from one invocation to the next (the output and
-cell state variable tensors) is compared too.
+"""UNIDIRECTIONAL_SEQUENCE_LSTM (and REVERSE_V2, for Keras Bidirectional) against TFLM: Keras LSTM layers converted
+with TensorFlow (float32, and int8 post-training quantization with int16 cell state, as TensorFlow's full-integer
+quantizer makes it), compared bit for bit over several consecutive invocations, so that the state carried from one
+invocation to the next (the output and cell state variable tensors) is compared too.
 
 Keras needs a fixed batch of 1 for the converter to emit the fused operator (``unroll=False``); other batch sizes
 and the time-major layout, which Keras does not produce, come from editing a converted model's shapes.
@@ -40,14 +40,16 @@ class LstmSpec:
     stacked: bool = False  # LSTM (sequences) -> LSTM (last step) -> Dense: two layers with their own state
     weight_std: float = 0.0  # > 0: normal weights with this deviation and biases of 1 (saturating gates)
     input_range: float = 1.0
+    bidirectional: bool = False  # Keras Bidirectional: REVERSE_V2, two LSTMs, CONCATENATION
 
 
 SPECS = [
     LstmSpec("seq_t8_f12_u16", 8, 12, 16),
     LstmSpec("last_t16_f32_u32", 16, 32, 32, return_sequences=False),
     LstmSpec("stacked_t10_f8_u24", 10, 8, 24, stacked=True),
+    LstmSpec("bidirectional_t8_f12_u16", 8, 12, 16, bidirectional=True),
 ]
-#: large weights and inputs: gates saturate, the cell state reaches the clip (scale 2^-12 instead of 2^-15)
+#: large weights and inputs: gates saturate, the cell state grows beyond 1 (scale 2^-13 or so instead of 2^-15)
 SATURATING = LstmSpec("saturating_t16_f8_u16", 16, 8, 16, weight_std=1.5, input_range=6.0)
 QUANTS = ("float32", "int8")
 
@@ -73,6 +75,8 @@ def build_lstm(spec: LstmSpec, quant: str) -> Path:
     if spec.stacked:
         x = keras.layers.LSTM(spec.units, return_sequences=True)(inp)
         x = keras.layers.Dense(5)(keras.layers.LSTM(spec.units // 2)(x))
+    elif spec.bidirectional:
+        x = keras.layers.Bidirectional(keras.layers.LSTM(spec.units, return_sequences=True))(inp)
     elif spec.weight_std > 0:
         init = keras.initializers.RandomNormal(stddev=spec.weight_std)
         x = keras.layers.LSTM(spec.units, return_sequences=spec.return_sequences, kernel_initializer=init,
@@ -93,6 +97,8 @@ def build_lstm(spec: LstmSpec, quant: str) -> Path:
 
 
 def _inputs(shape: tuple[int, ...], dtype: np.dtype, rng: np.random.Generator, n: int) -> list[np.ndarray]:
+    if dtype == np.int16:
+        return [rng.integers(-32768, 32768, shape).astype(np.int16) for _ in range(n)]
     if dtype == np.int8:
         return [rng.integers(-128, 128, shape).astype(np.int8) for _ in range(n)]
     return [rng.uniform(-1.5, 1.5, shape).astype(np.float32) for _ in range(n)]
@@ -119,7 +125,8 @@ def test_keras_lstm_matches_tflm_bit_for_bit_across_invocations(spec: LstmSpec, 
     path = build_lstm(spec, quant)
     graph = load_model(path)
     lstms = [op for op in graph.operators if op.op == "UNIDIRECTIONAL_SEQUENCE_LSTM"]
-    assert len(lstms) == (2 if spec.stacked else 1), f"the converter did not emit the fused LSTM: {graph.op_set}"
+    assert len(lstms) == (2 if spec.stacked or spec.bidirectional else 1), f"no fused LSTM: {graph.op_set}"
+    assert ("REVERSE_V2" in graph.op_set) == spec.bidirectional
     if quant == "int8":  # TensorFlow's full-integer LSTM: int8 activations, int16 cell state
         cell = graph.tensors[lstms[0].inputs[19]]
         assert cell.dtype.value == "int16" and cell.is_variable
@@ -133,7 +140,9 @@ def test_saturating_int8_lstm_with_a_coarser_cell_scale_matches_tflm(build_cache
     path = build_lstm(SATURATING, "int8")
     graph = load_model(path)
     (op,) = graph.operators
-    assert graph.tensors[op.inputs[19]].quant.scale[0] == 2.0**-12  # cell tanh input needs no rescaling shift
+    # cell state beyond +-1: a coarser power-of-two scale than the usual 2^-15, so the cell's tanh input is
+    # rescaled with a smaller shift (2^-12: none at all)
+    assert graph.tensors[op.inputs[19]].quant.scale[0] in (2.0**-14, 2.0**-13, 2.0**-12)
     assert _compare(path, graph, build_cache, n=8) == 8 * 16 * 16
 
 
@@ -154,6 +163,27 @@ def test_lstm_state_carries_over_and_reset_starts_the_sequence_again(build_cache
     again = ours.predict(x)[0]
     np.testing.assert_array_equal(again, first)
     np.testing.assert_array_equal(again, np.asarray(ref.predict(x)[0]).reshape(first.shape))
+
+
+def _reverse(K, x):  # noqa: ANN001, ANN202
+    import tensorflow as tf
+
+    return [tf.reverse(x[0], [1, 2]), tf.reverse(x[0], [-1])]
+
+
+@pytest.mark.parametrize("quant", ["int8", "float32", "int16x8"])
+def test_reverse_v2_matches_tflm(quant: str, build_cache) -> None:  # noqa: ANN001
+    """REVERSE_V2 (what Keras Bidirectional emits) over two contiguous axes and over a negative axis: a copy
+    with negative strides, equal to TFLM's output bit for bit."""
+    from tests.native.op_models import OpSpec, build
+
+    path = build(OpSpec(f"reverse_v2_{quant}", ((4, 5, 3),), _reverse, quant=quant, key="reverse_v2"))
+    graph = load_model(path)
+    assert "REVERSE_V2" in graph.op_set, graph.op_set
+    ours, ref = host.compile(graph, cache_dir=build_cache), ReferenceModel(path)
+    for x in _inputs(ours.inputs[0].shape, ours.inputs[0].dtype.np, np.random.default_rng(2), 2):
+        for mine, theirs in zip(ours.predict(x), ref.predict(x), strict=True):
+            np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
 
 
 def _edit(data: bytes, batches: int, time_major: bool) -> bytes:

@@ -12,6 +12,7 @@ from codegen.ir.ops.layout import (
     Pack,
     ResizeBilinear,
     ResizeNearestNeighbor,
+    ReverseV2,
     Shape,
     Slice,
     SpaceToDepth,
@@ -47,6 +48,7 @@ __all__ = [
     # layout and math families
     "ArgMax", "ArgMin", "BatchMatMul", "Cast", "DepthToSpace", "Div", "Exp", "ExpandDims", "FloorDiv", "Gather",
     "Maximum", "Minimum", "Pack", "Prelu", "ResizeBilinear", "ResizeNearestNeighbor", "Rsqrt", "Shape", "Slice",
+    "ReverseV2",
     "SpaceToDepth", "Split", "SplitV", "SquaredDifference", "StridedSlice", "Transpose", "TransposeConv", "Unpack",
     # sequence models (state in variable tensors)
     "Svdf", "UnidirectionalSequenceLstm",

@@ -94,6 +94,15 @@ class ExpandDims(Operator):
 
 @register_op
 @dataclass(frozen=True, kw_only=True)
+class ReverseV2(Operator):
+    """inputs: (input, axes constant int32 [k]); Keras Bidirectional layers reverse the time axis with it."""
+
+    op: ClassVar[str] = "REVERSE_V2"
+    family: ClassVar[str] = "layout"
+
+
+@register_op
+@dataclass(frozen=True, kw_only=True)
 class Transpose(Operator):
     """inputs: (input, perm constant int32)."""
 

@@ -1,4 +1,4 @@
-"""TRANSPOSE, STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, PACK, UNPACK, DEPTH_TO_SPACE, SPACE_TO_DEPTH,
+"""TRANSPOSE, REVERSE_V2, STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, PACK, UNPACK, DEPTH_TO_SPACE, SPACE_TO_DEPTH,
 RESIZE_NEAREST_NEIGHBOR (int8 and float32), and MAXIMUM / MINIMUM.
 
 The data-movement operators copy raw values, as TFLM does (no rescaling, whatever the output quantization):
@@ -37,7 +37,8 @@ def _ctype(dt: str) -> str:
 
 
 #: ops whose int16 (16x8) form is the same copy: TFLM copies the int16 values unchanged
-INT16_COPIES = frozenset({"TRANSPOSE", "STRIDED_SLICE", "SLICE", "SPLIT", "SPLIT_V", "UNPACK"})
+INT16_COPIES = frozenset({"TRANSPOSE", "STRIDED_SLICE", "SLICE", "SPLIT", "SPLIT_V", "UNPACK",
+                          "REVERSE_V2"})
 _COPY16 = {"dtypes": ("int8", "float32", int16.DTYPE),
            "kernels": ("cg_strided_copy_s8", "cg_strided_copy_f32", "cg_strided_copy_s16")}
 
@@ -105,6 +106,18 @@ def transpose(ctx: LowerContext, op: ir.Operator) -> Layer:
         raise Unsupported(str(exc)) from exc
     st = _strides(inp.shape)
     return _layer(op, dt, [copy_call(dt, inp.index, out.index, [(inp.shape[a], st[a]) for a in perm])])
+
+
+@lowering("REVERSE_V2", **_COPY16)
+def reverse_v2(ctx: LowerContext, op: ir.Operator) -> Layer:
+    """The reversed axes read from their last index with a negative stride."""
+    inp, (out,), dt = _io(ctx, op)
+    try:
+        axes = semantics.reverse_axes(_ints(ctx, op, 1, "axes"), len(inp.shape))
+    except ValueError as exc:
+        raise Unsupported(str(exc)) from exc
+    picks = [(n - 1, n, -1) if a in axes else (0, n, 1) for a, n in enumerate(inp.shape)]
+    return _layer(op, dt, [_sliced(dt, inp, out, picks)])
 
 
 @lowering("STRIDED_SLICE", dtypes=("int8", "float32", int16.DTYPE),
