@@ -103,6 +103,20 @@ SPECS: list[OpSpec] = [
         ((9, 7, 4),),
         lambda K, x: K.layers.MaxPooling2D(3, strides=2, padding="same")(x[0]),
     ),
+    # channel counts with and without a multiple of 4 for the DSP pools (four channels per word, bytewise rest)
+    OpSpec("maxpool_2x2_c14", ((8, 9, 14),), lambda K, x: K.layers.MaxPooling2D(2)(x[0])),
+    OpSpec(
+        "maxpool_3x3_s2_same_c6",
+        ((9, 9, 6),),
+        lambda K, x: K.layers.MaxPooling2D(3, strides=2, padding="same")(x[0]),
+    ),
+    OpSpec(
+        "avgpool_3x3_s2_same_c7",
+        ((9, 9, 7),),
+        lambda K, x: K.layers.AveragePooling2D(3, strides=2, padding="same")(x[0]),
+    ),
+    # 400 values per window: the DSP kernel's 16-bit sums are moved out every 255 values
+    OpSpec("avgpool_20x20_c8", ((20, 20, 8),), lambda K, x: K.layers.AveragePooling2D(20)(x[0])),
     OpSpec("mean_hw", ((5, 6, 7),), lambda K, x: K.layers.GlobalAveragePooling2D()(x[0])),
     OpSpec("add_same_shape", ((5, 5, 4), (5, 5, 4)), lambda K, x: K.layers.Add()(x)),
     OpSpec("add_relu6", ((4, 4, 3), (4, 4, 3)), _relu6_add),

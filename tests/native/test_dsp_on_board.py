@@ -40,6 +40,8 @@ CASES = (
     "add_same_shape_tabulated",  # ADD, 1,024 elements, tabulated rescalings, SMMULR output stage
     "add_relu6_odd",           # ADD, 105 elements (remainder loop), ReLU6 clamp
     "sub_same_shape",          # SUB through the ADD kernel (second table negated)
+    "maxpool_2x2_c14",         # MAX_POOL 2x2: SSUB8/SEL on 12 channels, 2 bytewise
+    "avgpool_20x20_c8",        # AVERAGE_POOL over 400 values: SXTAB16 sums moved out every 255
 )
 
 

@@ -61,7 +61,9 @@ def test_newer_int8_kernels_are_clean_under_sanitizers_and_match_tflm(name: str,
 
 
 DSP_SPECS = [
-    s for s in SPECS if s.quant != "float32" and s.name.startswith(("conv_", "dw_", "fc_", "add_", "sub_"))
+    s
+    for s in SPECS
+    if s.quant != "float32" and s.name.startswith(("conv_", "dw_", "fc_", "add_", "sub_", "maxpool_", "avgpool_"))
 ]
 
 

@@ -78,6 +78,8 @@ KERNEL_ACCESS: dict[str, str] = {
     "cg_avgpool_s8": "window",
     "cg_avgpool_f32": "window",
     "cg_maxpool_s8": "window",
+    "cg_avgpool_dsp_s8": "window",  # four channels of a pixel at a time, the pixel's window only
+    "cg_maxpool_dsp_s8": "window",
     "cg_maxpool_f32": "window",
     # others
     "cg_fully_connected_s8": "rows_buffered",

@@ -9,6 +9,8 @@ from codegen.backend.native.layers import CFloat, KernelCall, Layer, TensorRef
 from codegen.backend.native.lower import int16
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
 
+AVG_DSP_MAX_WIDTH = 255  # CG_AVG_SPILL of cg_avgpool_dsp_s8.c
+
 
 def _pool(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     op = ctx.expect(op, ir.Pool2D)
@@ -43,8 +45,10 @@ def _pool(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
         lo, hi = prepare.activation_range_int8(op.activation, *out_q)
         params = (*geo, ("act_min", lo), ("act_max", hi))
         ptype, ctype = "cg_pool_s8_params", "int8_t"
+    # DSP variants: four channels per word (the average's 16-bit sums take at most 255 values per window row)
+    dsp = dt == "s8" and ctx.dsp and (kind == "maxpool" or op.filter_w <= AVG_DSP_MAX_WIDTH)
     call = KernelCall(
-        f"cg_{kind}_{dt}",
+        f"cg_{kind}_dsp_s8" if dsp else f"cg_{kind}_{dt}",
         ptype,
         params,
         ((f"const {ctype} *", TensorRef(inp.index)), (f"{ctype} *", TensorRef(out.index))),
@@ -52,12 +56,16 @@ def _pool(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     return Layer(op.index, op.op, dt, (call,), output=out.index)
 
 
-@lowering("AVERAGE_POOL_2D", dtypes=("int8", "float32"), kernels=("cg_avgpool_s8", "cg_avgpool_f32"))
+@lowering(
+    "AVERAGE_POOL_2D", dtypes=("int8", "float32"), kernels=("cg_avgpool_s8", "cg_avgpool_dsp_s8", "cg_avgpool_f32")
+)
 def average_pool(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _pool(ctx, op, "avgpool")
 
 
-@lowering("MAX_POOL_2D", dtypes=("int8", "float32"), kernels=("cg_maxpool_s8", "cg_maxpool_f32"))
+@lowering(
+    "MAX_POOL_2D", dtypes=("int8", "float32"), kernels=("cg_maxpool_s8", "cg_maxpool_dsp_s8", "cg_maxpool_f32")
+)
 def max_pool(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _pool(ctx, op, "maxpool")
 

@@ -1,0 +1,77 @@
+/* codegen runtime: int8 max pooling for cores with the Armv7E-M DSP extension (Cortex-M4/M7/M33).
+ *
+ * Same result as cg_maxpool_s8 (the window clipped to the input, then the activation clamp): four channels per
+ * word, the maximum of two words in two instructions (SSUB8 sets a GE flag per byte, SEL picks by them).  A full
+ * 2x2 window reads its four words with register offsets; other windows loop over the clipped window.  Channels
+ * beyond the last multiple of 4 are done bytewise. */
+#include "cg_dsp.h"
+#include "cg_nn.h"
+#include "cg_nn_support.h"
+
+static inline uint32_t splat(int32_t v)
+{
+    return (uint32_t)(uint8_t)v * 0x01010101u;
+}
+
+cg_status cg_maxpool_dsp_s8(const cg_pool_s8_params *p, const int8_t *input, int8_t *output)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, ch = p->input.c;
+    const int32_t out_h = p->output.h, out_w = p->output.w;
+    const int32_t row = in_w * ch, c4 = ch & ~3;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int clamp = lo > -128 || hi < 127;
+    const uint32_t lo4 = splat(lo), hi4 = splat(hi);
+    int32_t b, oy, ox, c, y, x;
+    for (b = 0; b < p->input.n; b++) {
+        const int8_t *in_b = input + b * in_h * row;
+        for (oy = 0; oy < out_h; oy++) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            const int32_t fy0 = cg_max_i32(0, -y0);
+            const int32_t fy1 = cg_min_i32(p->filter_h, in_h - y0);
+            for (ox = 0; ox < out_w; ox++) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                const int32_t fx0 = cg_max_i32(0, -x0);
+                const int32_t fx1 = cg_min_i32(p->filter_w, in_w - x0);
+                const int8_t *win = in_b + (y0 + fy0) * row + (x0 + fx0) * ch;
+                int8_t *out = output + ((b * out_h + oy) * out_w + ox) * ch;
+                if (fy1 - fy0 == 2 && fx1 - fx0 == 2) {
+                    for (c = 0; c < c4; c += 4) {
+                        const int8_t *q = win + c;
+                        uint32_t m = cg_max_s8x4(cg_read_s8x4(q), cg_read_s8x4(q + ch));
+                        m = cg_max_s8x4(m, cg_max_s8x4(cg_read_s8x4(q + row), cg_read_s8x4(q + row + ch)));
+                        if (clamp) {
+                            m = cg_min_s8x4(cg_max_s8x4(m, lo4), hi4);
+                        }
+                        cg_write_s8x4(out + c, m);
+                    }
+                } else {
+                    for (c = 0; c < c4; c += 4) {
+                        uint32_t m = 0x80808080u;
+                        const int8_t *r = win + c;
+                        for (y = fy0; y < fy1; y++, r += row) {
+                            const int8_t *q = r;
+                            for (x = fx0; x < fx1; x++, q += ch) {
+                                m = cg_max_s8x4(m, cg_read_s8x4(q));
+                            }
+                        }
+                        if (clamp) {
+                            m = cg_min_s8x4(cg_max_s8x4(m, lo4), hi4);
+                        }
+                        cg_write_s8x4(out + c, m);
+                    }
+                }
+                for (c = c4; c < ch; c++) {
+                    int32_t best = -128;
+                    const int8_t *r = win + c;
+                    for (y = fy0; y < fy1; y++, r += row) {
+                        for (x = 0; x < fx1 - fx0; x++) {
+                            best = cg_max_i32(best, r[x * ch]);
+                        }
+                    }
+                    out[c] = (int8_t)cg_clamp_i32(best, lo, hi);
+                }
+            }
+        }
+    }
+    return CG_OK;
+}
