@@ -209,6 +209,10 @@ typedef struct {
 
 cg_status cg_avgpool_s8(const cg_pool_s8_params *p, const int8_t *input, int8_t *output);
 cg_status cg_maxpool_s8(const cg_pool_s8_params *p, const int8_t *input, int8_t *output);
+/* Variants for cores with the DSP extension (cg_dsp.h), same parameters and results: four channels per word
+ * (SSUB8/SEL maxima; SXTAB16 sums, the window at most 255 wide). */
+cg_status cg_avgpool_dsp_s8(const cg_pool_s8_params *p, const int8_t *input, int8_t *output);
+cg_status cg_maxpool_dsp_s8(const cg_pool_s8_params *p, const int8_t *input, int8_t *output);
 
 typedef struct {
     cg_dims input;

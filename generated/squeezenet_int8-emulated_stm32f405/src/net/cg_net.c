@@ -1546,7 +1546,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(1);
 #endif
-    status = cg_maxpool_s8(&cg_net_l1_p0, (const int8_t *)(cg_net_arena + 176u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_maxpool_dsp_s8(&cg_net_l1_p0, (const int8_t *)(cg_net_arena + 176u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }
@@ -1662,7 +1662,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(10);
 #endif
-    status = cg_maxpool_s8(&cg_net_l10_p0, (const int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 704u));
+    status = cg_maxpool_dsp_s8(&cg_net_l10_p0, (const int8_t *)(cg_net_arena + 8192u), (int8_t *)(cg_net_arena + 704u));
     if (status != CG_OK) {
         return status;
     }
@@ -1778,7 +1778,7 @@ static cg_status cg_net_run_layers(void)
 #if defined(CG_CHECK_BOUNDS)
     cg_net_guard_layer(19);
 #endif
-    status = cg_maxpool_s8(&cg_net_l19_p0, (const int8_t *)(cg_net_arena + 256u), (int8_t *)(cg_net_arena + 0u));
+    status = cg_maxpool_dsp_s8(&cg_net_l19_p0, (const int8_t *)(cg_net_arena + 256u), (int8_t *)(cg_net_arena + 0u));
     if (status != CG_OK) {
         return status;
     }

@@ -57,6 +57,36 @@ static inline int32_t cg_smlad(uint32_t a, uint32_t b, int32_t acc)
     return __smlad((int16x2_t)a, (int16x2_t)b, acc);
 }
 
+/* bytewise signed maximum and minimum of four int8 lanes (SSUB8 sets the GE flags, SEL picks by them) */
+static inline uint32_t cg_max_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
+
+static inline uint32_t cg_min_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
+
+/* acc + bytes 0 and 2 of x, sign-extended, per 16-bit half (SXTAB16), and the same for bytes 1 and 3 */
+static inline uint32_t cg_sxtab16(uint32_t acc, uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2" : "=r"(r) : "r"(acc), "r"(x));
+    return r;
+}
+
+static inline uint32_t cg_sxtab16_ror8(uint32_t acc, uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(x));
+    return r;
+}
+
 /* (a * b + 2^31) >> 32: the rounded high word of the product */
 static inline int32_t cg_smmulr(int32_t a, int32_t b)
 {
@@ -115,6 +145,40 @@ static inline int32_t cg_smlabb(uint32_t a, uint32_t b, int32_t acc)
 static inline int32_t cg_smmulr(int32_t a, int32_t b)
 {
     return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+}
+
+static inline uint32_t cg_max_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r = 0;
+    int i;
+    for (i = 0; i < 32; i += 8) {
+        const int8_t x = (int8_t)(a >> i), y = (int8_t)(b >> i);
+        r |= (uint32_t)(uint8_t)(x >= y ? x : y) << i;
+    }
+    return r;
+}
+
+static inline uint32_t cg_min_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r = 0;
+    int i;
+    for (i = 0; i < 32; i += 8) {
+        const int8_t x = (int8_t)(a >> i), y = (int8_t)(b >> i);
+        r |= (uint32_t)(uint8_t)(x >= y ? y : x) << i;
+    }
+    return r;
+}
+
+/* 16-bit halves wrap like the instruction */
+static inline uint32_t cg_sxtab16(uint32_t acc, uint32_t x)
+{
+    const uint32_t e = cg_sxtb16(x);
+    return ((acc + e) & 0xFFFFu) | (((acc >> 16) + (e >> 16)) << 16);
+}
+
+static inline uint32_t cg_sxtab16_ror8(uint32_t acc, uint32_t x)
+{
+    return cg_sxtab16(acc, (x >> 8) | (x << 24));
 }
 
 static inline int32_t cg_smlatt(uint32_t a, uint32_t b, int32_t acc)
