@@ -1,4 +1,5 @@
-"""16x8 SPLIT, SPLIT_V, UNPACK and PACK (copies of the int16 values, as TFLM) are bit-exact with TFLM."""
+"""16x8 SPLIT, SPLIT_V, UNPACK, PACK, RESIZE_NEAREST_NEIGHBOR (copies of the int16 values), MAXIMUM, MINIMUM
+(picks), RELU, RELU6 (TFLM's requantize-and-clamp) and MUL/SUB by constants are bit-exact with TFLM."""
 
 from __future__ import annotations
 
@@ -42,5 +43,40 @@ def test_16x8_split_split_v_unpack_pack_match_tflm(build_cache) -> None:  # noqa
 
 def test_registries_list_int16_split_pack() -> None:
     lowerings = kernels.load_lowerings()
-    for op in ("SPLIT", "SPLIT_V", "UNPACK", "PACK"):
+    for op in ("SPLIT", "SPLIT_V", "UNPACK", "PACK", "RELU", "RELU6", "MAXIMUM", "MINIMUM", "RESIZE_NEAREST_NEIGHBOR"):
         assert "int16x8" in lowerings[op].dtypes
+
+
+def _relu_minmax_resize(K, x):  # noqa: ANN001, ANN202
+    import tensorflow as tf
+
+    c = K.layers.Conv2D(4, 3, padding="same")(x[0])
+    both = K.layers.Concatenate()([c, x[0] * 0.5])  # RELU after a concatenation stays a separate operator
+    return [K.layers.ReLU()(both), K.layers.ReLU(6.0)(both), tf.maximum(c, c * 0.3), tf.minimum(c, c * 0.3),
+            tf.image.resize(c, (7, 9), method="nearest"),
+            tf.compat.v1.image.resize_nearest_neighbor(c, (10, 12), align_corners=True),
+            c - tf.constant([0.5, -1.0, 2.0, 0.25])]  # MUL / SUB by constants (int16 constant operands)
+
+
+SPEC2 = OpSpec("s16_relu_minmax_resize", ((5, 6, 4),), _relu_minmax_resize, quant="int16x8", input_range=(-8, 8))
+
+
+def test_16x8_relu_relu6_maximum_minimum_resize_nearest_match_tflm(build_cache) -> None:  # noqa: ANN001
+    path = build(SPEC2)
+    graph = load_model(path)
+    ops = {op.op: graph.tensors[op.inputs[0]].dtype.value for op in graph.operators}
+    wanted = ("RELU", "RELU6", "MAXIMUM", "MINIMUM", "RESIZE_NEAREST_NEIGHBOR", "MUL")
+    assert all(ops.get(op) == "int16" for op in wanted), ops
+    assert any(graph.tensors[i].is_constant for op in graph.operators if op.op in ("MUL", "SUB", "ADD")
+               for i in op.inputs)
+    ours = host.compile(graph, cache_dir=build_cache)
+    ref = ReferenceModel(path)
+    rng = np.random.default_rng(6)
+    distinct = set()
+    for k in range(8):
+        bound = 32768 if k % 2 else 3000
+        x = rng.integers(-bound, bound, size=graph.input_tensors[0].shape).astype(np.int16)
+        for mine, theirs in zip(ours.predict([x]), ref.predict([x]), strict=True):
+            np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
+            distinct.update(mine.reshape(-1).tolist())
+    assert len(distinct) > 500

@@ -138,8 +138,27 @@ def requant_params(
     )
 
 
-@lowering("RELU", dtypes=("int8", "float32"), kernels=("cg_relu_s8", "cg_relu_f32"))
+def _relu_s16(ctx: LowerContext, op: ir.Operator, six: bool) -> Layer:
+    """int16 RELU (requantized to the output, clamped at its zero point) and RELU6 (clamped in the input's
+    quantization, no rescaling), as TFLM: the arithmetic of the int16 -> int16 requantization kernel."""
+    inp, out = ctx.required(op, 0), ctx.output(op)
+    require(int16.is_int16(out) and inp.size == out.size, f"int16 {op.op} changes the element type or size")
+    (in_s, in_zp), (out_s, out_zp) = scale_zp(inp), scale_zp(out)
+    if six:
+        top = max(int16.INT16_MIN, min(int16.INT16_MAX, prepare.quantize_f32(6.0, in_s, in_zp)))
+        params = requant_params(inp.size, (in_s, in_zp), (in_s, in_zp), in_zp, top, identity=True)
+    else:
+        lo = max(int16.INT16_MIN, out_zp + prepare.round_half_away(float(np.float32(0.0) / np.float32(out_s))))
+        params = requant_params(inp.size, (in_s, in_zp), (out_s, out_zp), lo, int16.INT16_MAX)
+    call = KernelCall("cg_requantize_s16", "cg_requant_s8_params", params,
+                      (("const int16_t *", TensorRef(inp.index)), ("int16_t *", TensorRef(out.index))))
+    return Layer(op.index, op.op, int16.DTYPE, (call,), output=out.index)
+
+
+@lowering("RELU", dtypes=("int8", "float32", int16.DTYPE), kernels=("cg_relu_s8", "cg_relu_f32", "cg_requantize_s16"))
 def relu(ctx: LowerContext, op: ir.Operator) -> Layer:
+    if int16.is_int16(ctx.input(op, 0)):
+        return _relu_s16(ctx, op, six=False)
     inp, out, dt = _io(ctx, op)
     if dt == "f32":
         return _unary_f32(op, inp, out, "relu")
@@ -154,8 +173,11 @@ def relu(ctx: LowerContext, op: ir.Operator) -> Layer:
     return Layer(op.index, op.op, dt, (call,), output=out.index)
 
 
-@lowering("RELU6", dtypes=("int8", "float32"), kernels=("cg_relu_s8", "cg_relu6_f32"))
+@lowering("RELU6", dtypes=("int8", "float32", int16.DTYPE),
+          kernels=("cg_relu_s8", "cg_relu6_f32", "cg_requantize_s16"))
 def relu6(ctx: LowerContext, op: ir.Operator) -> Layer:
+    if int16.is_int16(ctx.input(op, 0)):
+        return _relu_s16(ctx, op, six=True)
     inp, out, dt = _io(ctx, op)
     if dt == "f32":
         return _unary_f32(op, inp, out, "relu6")

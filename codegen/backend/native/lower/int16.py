@@ -200,11 +200,27 @@ def fully_connected(ctx: LowerContext, op: ir.FullyConnected) -> Layer:
     return Layer(op.index, op.op, DTYPE, (call,), (filt_c, *bias, *consts), output=out.index)
 
 
+def _operands(op: ir.Operator, *tensors: ir.Tensor) -> tuple[list[TensorRef | ConstRef], tuple[ConstArray, ...]]:
+    """Arena references for activations, constant int16 arrays for constant operands (e.g. ``x * 0.5``)."""
+    refs: list[TensorRef | ConstRef] = []
+    consts = []
+    for k, t in enumerate(tensors):
+        if t.is_constant:
+            require(t.data is not None, f"{op.op} constant operand {t.index} has no data")
+            c = ConstArray(f"l{op.index}_in{k}", np.ascontiguousarray(t.data).astype(np.int16).reshape(-1),
+                           source_tensor=t.index)
+            consts.append(c)
+            refs.append(ConstRef(c.name))
+        else:
+            refs.append(TensorRef(t.index))
+    return refs, tuple(consts)
+
+
 def add_sub(ctx: LowerContext, op: ir.Operator, shape: tuple, subtract: bool) -> Layer:
     """int16 ADD / SUB: TFLM's int8 arithmetic with 15 bits of headroom instead of 20."""
     a, b, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
     (s1, _), (s2, _), (so, _) = _activation(op, op.op, a, b, out)
-    require(not a.is_constant and not b.is_constant, f"int16 {op.op} of a constant tensor is not implemented")
+    (ra, rb), consts = _operands(op, a, b)
     left_shift = 15
     twice_max = 2 * max(s1, s2)
     m1, sh1 = prepare.quantize_multiplier(s1 / twice_max)
@@ -232,13 +248,13 @@ def add_sub(ctx: LowerContext, op: ir.Operator, shape: tuple, subtract: bool) ->
         "cg_add_s8_params",
         params,
         (
-            ("const int16_t *", TensorRef(a.index)),
-            ("const int16_t *", TensorRef(b.index)),
+            ("const int16_t *", ra),
+            ("const int16_t *", rb),
             ("int16_t *", TensorRef(out.index)),
         ),
     )
     require(size(out.shape) > 0, f"{op.op} output is empty")
-    return Layer(op.index, op.op, DTYPE, (call,), (), output=out.index)
+    return Layer(op.index, op.op, DTYPE, (call,), consts, output=out.index)
 
 
 _CTYPE = {ir.DType.INT8: ("int8_t", "s8", (-128, 127)), ir.DType.INT16: ("int16_t", "s16", (INT16_MIN, INT16_MAX))}
@@ -326,7 +342,7 @@ def mul(ctx: LowerContext, op: ir.Operator, shape: tuple) -> Layer:
     """int16 MUL: TFLM's MulElementwise (product of the raw values, one requantization)."""
     a, b, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
     (s1, _), (s2, _), (so, _) = _activation(op, "MUL", a, b, out)
-    require(not a.is_constant and not b.is_constant, "int16 MUL of a constant tensor is not implemented")
+    (ra, rb), consts = _operands(op, a, b)
     mo, sho = prepare.quantize_multiplier(s1 * s2 / so)
     lo, hi = activation_range_int16(op.activation, so, 0)  # type: ignore[attr-defined]
     params = (
@@ -344,12 +360,12 @@ def mul(ctx: LowerContext, op: ir.Operator, shape: tuple) -> Layer:
         "cg_mul_s8_params",
         params,
         (
-            ("const int16_t *", TensorRef(a.index)),
-            ("const int16_t *", TensorRef(b.index)),
+            ("const int16_t *", ra),
+            ("const int16_t *", rb),
             ("int16_t *", TensorRef(out.index)),
         ),
     )
-    return Layer(op.index, op.op, DTYPE, (call,), (), output=out.index)
+    return Layer(op.index, op.op, DTYPE, (call,), consts, output=out.index)
 
 
 def mean(ctx: LowerContext, op: ir.Operator, i: tuple) -> Layer:

@@ -38,7 +38,7 @@ def _ctype(dt: str) -> str:
 
 #: ops whose int16 (16x8) form is the same copy: TFLM copies the int16 values unchanged
 INT16_COPIES = frozenset({"TRANSPOSE", "STRIDED_SLICE", "SLICE", "SPLIT", "SPLIT_V", "UNPACK",
-                          "REVERSE_V2"})
+                          "REVERSE_V2", "RESIZE_NEAREST_NEIGHBOR"})
 _COPY16 = {"dtypes": ("int8", "float32", int16.DTYPE),
            "kernels": ("cg_strided_copy_s8", "cg_strided_copy_f32", "cg_strided_copy_s16")}
 
@@ -273,8 +273,8 @@ def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel
     return out
 
 
-@lowering("RESIZE_NEAREST_NEIGHBOR", dtypes=("int8", "float32"),
-          kernels=("cg_resize_nearest_s8", "cg_resize_nearest_f32"))
+@lowering("RESIZE_NEAREST_NEIGHBOR", dtypes=("int8", "float32", int16.DTYPE),
+          kernels=("cg_resize_nearest_s8", "cg_resize_nearest_f32", "cg_resize_nearest_s16"))
 def resize_nearest(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = cast(ir.ResizeNearestNeighbor, op)
     inp, (out,), dt = _io(ctx, op)
@@ -403,7 +403,10 @@ def _minmax(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     a, b, out = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
     if a is None or b is None:
         raise Unsupported(f"{op.op} needs two inputs")
-    dt = same_dtype(op.op, a, b, out)
+    if all(int16.is_int16(t) for t in (a, b, out)):  # 16x8: TFLM picks raw int16 values as for int8
+        dt = "s16"
+    else:
+        dt = same_dtype(op.op, a, b, out)
     ctype = _ctype(dt)
     consts, operands = [], []
     for k, t in enumerate((a, b)):
@@ -421,12 +424,14 @@ def _minmax(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     return _layer(op, dt, [call], tuple(consts))
 
 
-@lowering("MAXIMUM", dtypes=("int8", "float32"), kernels=("cg_maximum_s8", "cg_maximum_f32"))
+@lowering("MAXIMUM", dtypes=("int8", "float32", int16.DTYPE),
+          kernels=("cg_maximum_s8", "cg_maximum_f32", "cg_maximum_s16"))
 def maximum(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _minmax(ctx, op, "maximum")
 
 
-@lowering("MINIMUM", dtypes=("int8", "float32"), kernels=("cg_minimum_s8", "cg_minimum_f32"))
+@lowering("MINIMUM", dtypes=("int8", "float32", int16.DTYPE),
+          kernels=("cg_minimum_s8", "cg_minimum_f32", "cg_minimum_s16"))
 def minimum(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _minmax(ctx, op, "minimum")
 
