@@ -35,10 +35,15 @@ typedef struct {
 
 cg_status cg_resize_nearest_s8(const cg_resize_nearest_params *p, const int8_t *input, int8_t *output);
 cg_status cg_resize_nearest_f32(const cg_resize_nearest_params *p, const float *input, float *output);
+cg_status cg_resize_nearest_s16(const cg_resize_nearest_params *p, const int16_t *input, int16_t *output);
 
 /* MAXIMUM / MINIMUM with broadcasting: TFLM compares the raw int8 values (no rescaling). */
 cg_status cg_maximum_s8(const cg_broadcast_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 cg_status cg_minimum_s8(const cg_broadcast_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+cg_status cg_maximum_s16(const cg_broadcast_params *p, const int16_t *input1, const int16_t *input2,
+                         int16_t *output);
+cg_status cg_minimum_s16(const cg_broadcast_params *p, const int16_t *input1, const int16_t *input2,
+                         int16_t *output);
 cg_status cg_maximum_f32(const cg_broadcast_params *p, const float *input1, const float *input2, float *output);
 cg_status cg_minimum_f32(const cg_broadcast_params *p, const float *input1, const float *input2, float *output);
 
