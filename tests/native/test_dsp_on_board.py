@@ -30,7 +30,7 @@ CASES = (
     "conv_k3_per_tensor",      # per-tensor weights, ReLU
     "conv_pw_c16_relu",        # 1x1 with 16 input channels (read in place), 12 output channels
     "conv_k3_s2_c8_relu6_odd", # 8 input channels (two-pixel im2col), 7 output channels, stride 2
-    "dw_k3_s2_valid_relu",     # depthwise stride 2 VALID, ReLU, 5 channels (the C row loop)
+    "dw_k5_valid_m1",          # depthwise 5x5 VALID, 6 channels: the kernel's C row loop (real SMMLAR)
     "dw_k3_s1_c8",             # depthwise 3x3, 8 channels: the Thumb-2 row loop
     "dw_k3_dilation2_m1",      # depthwise dilation 2, SAME, 5 channels: the Thumb-2 loop, 1 channel left over
     "dw_k3_s2_same_c11",       # depthwise stride 2 SAME, 11 channels: the Thumb-2 loop, 3 channels left over

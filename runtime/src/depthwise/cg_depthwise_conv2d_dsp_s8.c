@@ -351,7 +351,7 @@ cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, con
             r.q2 = k_h > 2 ? rows[2] : rows[0];
             r.count = out_w;
 #if CG_DW_HAVE_ASM
-            if (k_h == 3 && k_w == 3 && ch >= 4 && !general) {
+            if (k_h == 3 && k_w == 3 && ch >= 4 && out_w > 0 && !general) {
                 dw_row_3x3_fast(&r); /* advances r.out */
                 continue;
             }
