@@ -164,3 +164,40 @@ def test_golden_vectors_of_a_model_tflm_cannot_run_come_from_tflite_with_a_warni
                r.getMessage() for r in caplog.records)
     for data, expected in vectors:
         assert b"".join(o.tobytes() for o in ours.predict(split_inputs(graph, data))) == expected
+
+
+def _exp_argmax(K, x):  # noqa: ANN001, ANN202
+    tf = _tf()
+    h = K.layers.Dense(6)(x[0])
+    return [tf.exp(h), tf.argmax(h, axis=-1)]  # int8 EXP and int64 indices: TFLM can run neither
+
+
+@pytest.mark.emulator
+def test_int8_exp_and_int64_argmax_validate_and_self_test_on_the_emulated_board(
+        tmp_path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
+    """int64 outputs through INFER and the self-test, golden vectors and comparisons from TFLite's reference."""
+    import json
+    import shutil
+
+    missing = [p for p in ("qemu-system-arm", "arm-none-eabi-gcc") if shutil.which(p) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed")
+    from codegen.cli import main
+    from codegen.hil.project import run_selftest
+
+    model = build(OpSpec("exp_argmax_int8", ((10,),), _exp_argmax, input_range=(-2, 2)))
+    graph = load_model(model)
+    assert {graph.tensors[t].dtype.value for t in graph.outputs} == {"int8", "int64"}
+    project = tmp_path / "exp_argmax"
+    assert main(["generate", "--board", "qemu", "--model", str(model), "--out", str(project)]) == 0
+    assert main(["build", str(project)]) == 0
+    capsys.readouterr()
+    rc = main(["validate", "--project", str(project), "--samples", "12", "--json", "--no-plots"])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0 and report["passed"], report
+    assert any("come from TensorFlow Lite reference kernels (BUILTIN_REF)" in r.getMessage() for r in caplog.records)
+    device = [c for c in report["comparisons"] if c["b"] == "device"]
+    assert len(device) == 2 and all(c["exact"] == c["samples"] == 12 for c in device)
+    result = run_selftest(project, timeout=300)
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.failed == 0 and result.passed >= 4
