@@ -8,6 +8,12 @@
 #include "cg_nn.h"
 #include "cg_nn_support.h"
 
+/* MultiplyByQuantizedMultiplier; the one-multiply form for the usual right shifts of 2 or more */
+static int32_t requant(int32_t x, int32_t multiplier, int32_t shift)
+{
+    return shift <= -2 ? cg_requantize_down(x, multiplier, -shift) : cg_requantize(x, multiplier, shift);
+}
+
 static int16_t sat16(int32_t x)
 {
     return (int16_t)cg_clamp_i32(x, -32768, 32767);
@@ -66,7 +72,7 @@ static void fc(const int8_t *x, const int8_t *w, const int32_t *bias, int32_t mu
             for (; d < depth; d++) {
                 acc += wu[d] * xr[d];
             }
-            out[(size_t)r * units + u] = sat16(cg_requantize(acc, multiplier, shift));
+            out[(size_t)r * units + u] = sat16(requant(acc, multiplier, shift));
         }
     }
 }
@@ -92,7 +98,7 @@ static void gate(const cg_lstm_s8_params *p, int32_t g, int32_t rows, const int8
 /* reference_integer_ops::MulElementwise on symmetric int16 inputs */
 static int32_t mul(int32_t a, int32_t b, int32_t multiplier, int32_t shift)
 {
-    return cg_requantize(a * b, multiplier, shift);
+    return requant(a * b, multiplier, shift);
 }
 
 int32_t cg_lstm_s8_get_scratch_size(const cg_lstm_s8_params *p)
