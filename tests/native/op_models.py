@@ -131,6 +131,8 @@ SPECS: list[OpSpec] = [
     OpSpec("sub_broadcast_tabulated", ((8, 16, 8), (8, 1, 8)), lambda K, x: x[0] - x[1]),
     OpSpec("mul_same_shape", ((5, 5, 4), (5, 5, 4)), lambda K, x: K.layers.Multiply()(x)),
     OpSpec("mul_broadcast", ((4, 5, 3), (4, 1, 3)), lambda K, x: x[0] * x[1]),
+    # 105 elements, ReLU6 clamp (the DSP kernel's clamp path)
+    OpSpec("mul_relu6_odd", ((7, 5, 3), (7, 5, 3)), lambda K, x: K.layers.ReLU(6.0)(K.layers.Multiply()(x))),
     OpSpec("concat_channels", ((4, 4, 3), (4, 4, 5)), lambda K, x: K.layers.Concatenate()(x)),
     OpSpec("pad_hw", ((5, 5, 3),), lambda K, x: K.layers.ZeroPadding2D(((1, 2), (2, 0)))(x[0])),
     OpSpec("softmax", ((10,),), lambda K, x: K.layers.Softmax()(x[0]), input_range=(-8.0, 8.0)),

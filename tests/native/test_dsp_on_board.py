@@ -42,6 +42,7 @@ CASES = (
     "sub_same_shape",          # SUB through the ADD kernel (second table negated)
     "maxpool_2x2_c14",         # MAX_POOL 2x2: SSUB8/SEL on 12 channels, 2 bytewise
     "avgpool_20x20_c8",        # AVERAGE_POOL over 400 values: SXTAB16 sums moved out every 255
+    "mul_relu6_odd",           # MUL, 105 elements, SMMULR output stage, ReLU6 clamp
 )
 
 

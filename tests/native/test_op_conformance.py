@@ -60,11 +60,8 @@ def test_newer_int8_kernels_are_clean_under_sanitizers_and_match_tflm(name: str,
             np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
 
 
-DSP_SPECS = [
-    s
-    for s in SPECS
-    if s.quant != "float32" and s.name.startswith(("conv_", "dw_", "fc_", "add_", "sub_", "maxpool_", "avgpool_"))
-]
+DSP_OPS = ("conv_", "dw_", "fc_", "add_", "sub_", "mul_", "maxpool_", "avgpool_")
+DSP_SPECS = [s for s in SPECS if s.quant != "float32" and s.name.startswith(DSP_OPS)]
 
 
 @pytest.mark.parametrize("spec", DSP_SPECS, ids=[s.name for s in DSP_SPECS])

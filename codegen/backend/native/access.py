@@ -66,6 +66,7 @@ KERNEL_ACCESS: dict[str, str] = {
     "cg_add_f32": "elementwise",
     "cg_sub_f32": "elementwise",
     "cg_mul_s8": "elementwise",
+    "cg_mul_dsp_s8": "elementwise",
     "cg_mul_f32": "elementwise",
     # convolution-like
     "cg_conv2d_s8": "window",

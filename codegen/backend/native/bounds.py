@@ -222,6 +222,13 @@ def _add_dsp(p: Params) -> Extents:
     return Extents((n, n, 2 * 256, n))
 
 
+@extent("cg_mul_dsp_s8")
+def _mul_dsp(p: Params) -> Extents:
+    """Same-shape inputs and output."""
+    n = p["base"]["shape"]["size"]
+    return Extents((n, n, n))
+
+
 @extent("cg_concatenation_params")
 def _concat(p: Params) -> Extents:
     outer, copy, stride, offset = p["outer"], p["copy_size"], p["out_stride"], p["out_offset"]

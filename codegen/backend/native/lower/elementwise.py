@@ -110,6 +110,11 @@ def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
         dsp = _add_dsp(op, params, a, b, out)
         if dsp is not None:
             return dsp
+    r = -dict(params).get("output_shift", 0)
+    if kind == "mul" and dt == "s8" and ctx.dsp and a.shape == b.shape == out.shape and 1 <= r <= 22:
+        # cg_mul_dsp_s8: the SMMULR output stage of cg_add_dsp_s8, h = 2^(r-1) + output_offset * 2^r
+        params = (("base", params), ("h", (1 << (r - 1)) + dict(params)["output_offset"] * (1 << r)), ("r", r))
+        ptype = "cg_mul_dsp_s8_params"
     scratch = add_s8_scratch_bytes(size(out.shape)) if add_s8 else 0
     consts = []
     operands = []
@@ -131,7 +136,8 @@ def _binary(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
     )
     if add_s8:
         args += (("int32_t *", ScratchRef() if scratch else None),)
-    call = KernelCall("cg_add_s8" if add_s8 else f"cg_{kind}_{dt}", ptype, params, args)
+    name = "cg_add_s8" if add_s8 else "cg_mul_dsp_s8" if ptype == "cg_mul_dsp_s8_params" else f"cg_{kind}_{dt}"
+    call = KernelCall(name, ptype, params, args)
     return Layer(op.index, op.op, dt, (call,), tuple(consts), scratch_bytes=scratch, output=out.index)
 
 
@@ -202,7 +208,9 @@ def sub(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _binary(ctx, op, "sub")
 
 
-@lowering("MUL", dtypes=("int8", "float32", int16.DTYPE), kernels=("cg_mul_s8", "cg_mul_f32", "cg_mul_s16"))
+@lowering(
+    "MUL", dtypes=("int8", "float32", int16.DTYPE), kernels=("cg_mul_s8", "cg_mul_dsp_s8", "cg_mul_f32", "cg_mul_s16")
+)
 def mul(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _binary(ctx, op, "mul")
 
