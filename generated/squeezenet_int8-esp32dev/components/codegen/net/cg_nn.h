@@ -294,6 +294,16 @@ typedef struct {
 } cg_mul_s8_params;
 
 cg_status cg_mul_s8(const cg_mul_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* Variant for cores with the DSP extension (cg_dsp.h), same-shape inputs (cg_mul_dsp_s8.c). */
+typedef struct {
+    cg_mul_s8_params base;  /* TFLite's parameters; shape without broadcasting */
+    int32_t h;              /* 2^(r-1) + output_offset * 2^r, r = -output_shift in [1, 22] */
+    int32_t r;
+} cg_mul_dsp_s8_params;
+
+cg_status cg_mul_dsp_s8(const cg_mul_dsp_s8_params *p, const int8_t *input1, const int8_t *input2,
+                        int8_t *output);
 cg_status cg_mul_s16(const cg_mul_s8_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 
 typedef struct {
