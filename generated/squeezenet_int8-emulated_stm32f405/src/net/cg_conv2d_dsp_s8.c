@@ -92,10 +92,22 @@ static void put2(int16_t *restrict patch, int32_t i, const int8_t *restrict src0
 static void fill(int16_t *restrict patch, int32_t q, int32_t i, int16_t value, int32_t n)
 {
     int32_t j;
+    if (((i | n) & 3) == 0) {
+        uint32_t *restrict dst = (uint32_t *)(void *)(patch + 2 * i) + q;
+        const uint32_t v = (uint16_t)value * 0x10001u;
+        for (j = 0; j < n; j += 4) {
+            dst[0] = v;
+            dst[2] = v;
+            dst += 4;
+        }
+        return;
+    }
     for (j = 0; j < n; j++) {
         patch[slot(i + j, q)] = value;
     }
 }
+
+#define CG_CONV_ROW_STAGE 64 /* kernel rows up to this many steps are assembled on the stack at the borders */
 
 /* the receptive field of output pixel (oy, ox) as pixel q of the patch */
 static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int16_t *patch,
@@ -121,6 +133,31 @@ static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy
             put(patch, q, i, input + (iy * in_w + x0) * in_c, rowp);
             continue;
         }
+        if (rowp <= CG_CONV_ROW_STAGE) {
+            /* a short row partly outside the input: assembled in int8, then widened word by word */
+            int8_t stage[CG_CONV_ROW_STAGE];
+            int8_t *dst = stage;
+            for (kx = 0; kx < k_w; kx++) {
+                const int32_t ix = x0 + kx * p->dilation_w;
+                int32_t j;
+                if (ix < 0 || ix >= in_w) {
+                    for (j = 0; j < in_c; j++) {
+                        dst[j] = (int8_t)pad_value;
+                    }
+                } else {
+                    const int8_t *src = input + (iy * in_w + ix) * in_c;
+                    for (j = 0; j < in_c; j++) {
+                        dst[j] = src[j];
+                    }
+                }
+                dst += in_c;
+            }
+            for (; dst != stage + rowp; dst++) {
+                *dst = 0;
+            }
+            put(patch, q, i, stage, rowp);
+            continue;
+        }
         for (kx = 0; kx < k_w; kx++) {
             const int32_t ix = x0 + kx * p->dilation_w;
             if (ix < 0 || ix >= in_w) {
@@ -134,18 +171,62 @@ static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy
     }
 }
 
-/* both pixels of the pair: kernel rows that lie inside the input for both pixels are widened together, the
- * others pixel by pixel */
+/* kernel row iy of a window starting at column x0 as rowp int8 values: in place when the row lies inside the
+ * input (`whole`), `pad_row` (the zero point) above or below the input, else assembled in `stage` */
+static const int8_t *row_src(const cg_conv2d_s8_params *p, const int8_t *input, int32_t iy, int32_t x0, int whole,
+                             int8_t *stage, const int8_t *pad_row)
+{
+    const int32_t in_w = p->input.w, in_c = p->input.c, k_w = p->filter.w;
+    int8_t *dst = stage;
+    int32_t kx, j;
+    if (iy < 0 || iy >= p->input.h) {
+        return pad_row;
+    }
+    if (whole) {
+        return input + (iy * in_w + x0) * in_c;
+    }
+    for (kx = 0; kx < k_w; kx++) {
+        const int32_t ix = x0 + kx * p->dilation_w;
+        if (ix < 0 || ix >= in_w) {
+            for (j = 0; j < in_c; j++) {
+                dst[j] = pad_row[0];
+            }
+        } else {
+            const int8_t *src = input + (iy * in_w + ix) * in_c;
+            for (j = 0; j < in_c; j++) {
+                dst[j] = src[j];
+            }
+        }
+        dst += in_c;
+    }
+    for (; dst != stage + row_depth(p); dst++) {
+        *dst = 0;
+    }
+    return stage;
+}
+
+/* both pixels of the pair, row by row widened together (rows up to CG_CONV_ROW_STAGE steps, or inside the input
+ * for both pixels); otherwise pixel by pixel */
 static void gather2(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy0, int32_t ox0, int32_t oy1,
-                    int32_t ox1, int16_t *patch)
+                    int32_t ox1, int16_t *patch, const int8_t *pad_row)
 {
     const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
     const int32_t k_h = p->filter.h, rowp = row_depth(p);
     const int32_t y0 = oy0 * p->stride_h - p->pad_h, y1 = oy1 * p->stride_h - p->pad_h;
     const int32_t x0 = ox0 * p->stride_w - p->pad_w, x1 = ox1 * p->stride_w - p->pad_w;
+    const int whole0 = p->dilation_w == 1 && x0 >= 0 && x0 * in_c + rowp <= in_w * in_c;
+    const int whole1 = p->dilation_w == 1 && x1 >= 0 && x1 * in_c + rowp <= in_w * in_c;
     int32_t ky;
-    if (p->dilation_w != 1 || x0 < 0 || x0 * in_c + rowp > in_w * in_c || x1 < 0 ||
-        x1 * in_c + rowp > in_w * in_c) {
+    if ((!whole0 || !whole1) && rowp <= CG_CONV_ROW_STAGE) {
+        int8_t stage0[CG_CONV_ROW_STAGE], stage1[CG_CONV_ROW_STAGE];
+        for (ky = 0; ky < k_h; ky++) {
+            const int32_t dy = ky * p->dilation_h;
+            put2(patch, ky * rowp, row_src(p, input, y0 + dy, x0, whole0, stage0, pad_row),
+                 row_src(p, input, y1 + dy, x1, whole1, stage1, pad_row), rowp);
+        }
+        return;
+    }
+    if (!whole0 || !whole1) {
         gather(p, input, oy0, ox0, patch, 0);
         gather(p, input, oy1, ox1, patch, 1);
         return;
@@ -355,13 +436,52 @@ static inline int32_t out_fast(int32_t acc, const int32_t *t, int any_r0)
         } while (o0 != end);                                                  \
     } while (0)
 
+#if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
+/* the common case (every r >= 1, full clamp) by hand: per channel one LDRD of the two sums, one LDM of the
+ * table row and seven instructions per output; o1 = o0 + out_c */
+__attribute__((naked, noinline)) static void store_pair_r1(const int32_t *acc __attribute__((unused)),
+                                                          const int32_t *os __attribute__((unused)),
+                                                          int8_t *o0 __attribute__((unused)),
+                                                          int32_t out_c __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push    {r4-r9, lr}\n"
+        "add     lr, r2, r3\n" /* end of o0 */
+        "1:\n"
+        "ldrd    r4, r5, [r0], #8\n"
+        "ldm     r1!, {r6, r7, r8, r9}\n" /* m, add, r, neg */
+        "lsl     r4, r4, #1\n"
+        "lsl     r5, r5, #1\n"
+        "smmulr  r4, r4, r6\n"
+        "smmulr  r5, r5, r6\n"
+        "add     r4, r4, r4, asr #31\n"
+        "add     r5, r5, r5, asr #31\n"
+        "add     r4, r4, r7\n"
+        "add     r5, r5, r7\n"
+        "asr     r4, r4, r8\n"
+        "asr     r5, r5, r8\n"
+        "ssat    r4, #8, r4\n"
+        "ssat    r5, #8, r5\n"
+        "strb    r5, [r2, r3]\n"
+        "strb    r4, [r2], #1\n"
+        "cmp     r2, lr\n"
+        "bne     1b\n"
+        "pop     {r4-r9, pc}\n");
+}
+#endif
+
 static void store_fast(const int32_t *restrict acc, const int32_t *restrict os, int32_t out_c, int8_t *restrict o0,
                        int8_t *restrict o1, int any_r0)
 {
     if (any_r0) {
         CG_STORE_FAST_PAIR(1);
     } else {
+#if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
+        (void)o1;
+        store_pair_r1(acc, os, o0, out_c);
+#else
         CG_STORE_FAST_PAIR(0);
+#endif
     }
 }
 
@@ -409,12 +529,16 @@ cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, co
     int16_t *patch = (int16_t *)(void *)scratch;
     int32_t *acc = (int32_t *)(void *)(scratch + 2 * kp * (int32_t)sizeof(int16_t));
     mac_job job;
+    int8_t pad_row[CG_CONV_ROW_STAGE];
     int32_t b, pix, c, any_r0 = 0;
     if (p->filter.c != in_c || p->filter.n != out_c || bias == 0 || ((uintptr_t)filter & 3u) != 0 || kp == 0) {
         return CG_ERR_ARG;
     }
     if (scratch == 0 || ((uintptr_t)scratch & 3u) != 0) {
         return CG_ERR_SCRATCH;
+    }
+    for (c = 0; c < CG_CONV_ROW_STAGE; c++) {
+        pad_row[c] = (int8_t)(-p->input_offset);
     }
     for (c = 0; os != 0 && c < out_c; c++) {
         any_r0 = any_r0 || os[4 * c + 3] == 0;
@@ -433,7 +557,7 @@ cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, co
             if (direct) {
                 put2(patch, 0, in_b + pix * in_c, in_b + pix1 * in_c, in_c);
             } else {
-                gather2(p, in_b, pix / out_w, pix % out_w, pix1 / out_w, pix1 % out_w, patch);
+                gather2(p, in_b, pix / out_w, pix % out_w, pix1 / out_w, pix1 % out_w, patch, pad_row);
             }
             job.w = (const uint32_t *)(const void *)filter;
             job.bias = bias;
