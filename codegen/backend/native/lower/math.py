@@ -171,9 +171,28 @@ def _matmul_views(op: ir.BatchMatMul, a: ir.Tensor, b: ir.Tensor, out: ir.Tensor
             ("lhs_depth_stride", lhs[1]), ("rhs_depth_stride", rhs[0]), ("rhs_col_stride", rhs[1]))
 
 
-@lowering("BATCH_MATMUL", dtypes=("int8", "float32"), kernels=("cg_batch_matmul_s8", "cg_batch_matmul_f32"))
+def _batch_matmul_s16(ctx: LowerContext, op: ir.BatchMatMul) -> Layer:
+    """16x8 BATCH_MATMUL: int64 accumulator, multiplier reduced to Q15 (TFLM's int16 path)."""
+    a, b, out = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op)
+    require(all(t.dtype is ir.DType.INT16 for t in (a, b, out)), "BATCH_MATMUL mixes int16 with other types")
+    (s_a, z_a), (s_b, z_b), (s_o, z_o) = scale_zp(a), scale_zp(b), scale_zp(out)
+    require(z_a == z_b == z_o == 0, "int16 BATCH_MATMUL needs zero points of 0 (TFLite's 16x8 scheme)")
+    m, sh = prepare.quantize_multiplier(s_a * s_b / s_o)
+    require(-31 <= sh <= 7, "int16 BATCH_MATMUL rescale factor is outside TFLM's 16x8 range")
+    quant = (("lhs_offset", 0), ("rhs_offset", 0), ("output_offset", 0), ("multiplier", m), ("shift", sh))
+    operands, consts = _operands(op, (a, b))
+    call = KernelCall("cg_batch_matmul_s16", "cg_batch_matmul_params", (*_matmul_views(op, a, b, out), *quant),
+                      (("const int16_t *", operands[0]), ("const int16_t *", operands[1]),
+                       ("int16_t *", TensorRef(out.index))))
+    return Layer(op.index, op.op, "int16x8", (call,), consts, output=out.index)
+
+
+@lowering("BATCH_MATMUL", dtypes=("int8", "float32", "int16x8"),
+          kernels=("cg_batch_matmul_s8", "cg_batch_matmul_f32", "cg_batch_matmul_s16"))
 def batch_matmul(ctx: LowerContext, op: ir.Operator) -> Layer:
     mm = cast(ir.BatchMatMul, op)
+    if ctx.required(op, 0).dtype is ir.DType.INT16:
+        return _batch_matmul_s16(ctx, mm)
     a, b, out, dt = _binary_io(ctx, op)
     views = _matmul_views(mm, a, b, out)
     if dt == "f32":

@@ -1,5 +1,6 @@
 """16x8 SPLIT, SPLIT_V, UNPACK, PACK, RESIZE_NEAREST_NEIGHBOR (copies of the int16 values), MAXIMUM, MINIMUM
-(picks), RELU, RELU6 (TFLM's requantize-and-clamp) and MUL/SUB by constants are bit-exact with TFLM."""
+(picks), RELU, RELU6 (TFLM's requantize-and-clamp), MUL/SUB by constants and BATCH_MATMUL (int64 accumulator)
+are bit-exact with TFLM."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def test_16x8_split_split_v_unpack_pack_match_tflm(build_cache) -> None:  # noqa
 
 def test_registries_list_int16_split_pack() -> None:
     lowerings = kernels.load_lowerings()
-    for op in ("SPLIT", "SPLIT_V", "UNPACK", "PACK", "RELU", "RELU6", "MAXIMUM", "MINIMUM", "RESIZE_NEAREST_NEIGHBOR"):
+    for op in ("SPLIT", "SPLIT_V", "UNPACK", "PACK", "RELU", "RELU6", "MAXIMUM", "MINIMUM", "RESIZE_NEAREST_NEIGHBOR",
+               "BATCH_MATMUL"):
         assert "int16x8" in lowerings[op].dtypes
 
 
@@ -80,3 +82,32 @@ def test_16x8_relu_relu6_maximum_minimum_resize_nearest_match_tflm(build_cache) 
             np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
             distinct.update(mine.reshape(-1).tolist())
     assert len(distinct) > 500
+
+
+def _matmul(K, x):  # noqa: ANN001, ANN202
+    import tensorflow as tf
+
+    scores = tf.matmul(x[0], x[1], transpose_b=True)
+    return [scores, tf.matmul(scores, x[1])]
+
+
+SPEC3 = OpSpec("s16_batch_matmul", ((6, 5), (7, 5)), _matmul, quant="int16x8", input_range=(-3, 3))
+
+
+def test_16x8_batch_matmul_matches_tflm(build_cache) -> None:  # noqa: ANN001
+    """int16 x int16 products summed in int64 (attention-like: Q K^T, then times V = K)."""
+    path = build(SPEC3)
+    graph = load_model(path)
+    mm = [op for op in graph.operators if op.op == "BATCH_MATMUL"]
+    assert len(mm) == 2 and all(graph.tensors[op.inputs[0]].dtype.value == "int16" for op in mm)
+    ours = host.compile(graph, cache_dir=build_cache)
+    ref = ReferenceModel(path)
+    rng = np.random.default_rng(9)
+    distinct = set()
+    for k in range(8):
+        bound = 32768 if k % 2 else 4000
+        xs = [rng.integers(-bound, bound, size=t.shape).astype(np.int16) for t in graph.input_tensors]
+        for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
+            np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
+            distinct.update(mine.reshape(-1).tolist())
+    assert len(distinct) > 100
