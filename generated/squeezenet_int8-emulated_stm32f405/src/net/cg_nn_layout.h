@@ -163,6 +163,8 @@ typedef struct {
 
 cg_status cg_batch_matmul_s8(const cg_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *output);
 cg_status cg_batch_matmul_f32(const cg_batch_matmul_params *p, const float *lhs, const float *rhs, float *output);
+cg_status cg_batch_matmul_s16(const cg_batch_matmul_params *p, const int16_t *lhs, const int16_t *rhs,
+                              int16_t *output);
 
 /* int8 element-wise function through a 256-entry table computed at generation time (table[x + 128]). */
 typedef struct {
