@@ -26,6 +26,7 @@
 
 #define CG_DW_MAX_SPAN 64           /* rows of the ring: (filter height - 1) * dilation + 1 */
 #define CG_DW_ZERO_POINTS INT32_MIN /* a ring slot that holds input zero points */
+#define CG_DW_UNSET (INT32_MIN + 1)  /* a ring slot with only its padding columns set */
 
 /* high word of acc * 2^32 + a * b + 2^31 (SMMLAR), modulo 2^64 like the instruction */
 static inline int32_t dw_smmlar(int32_t a, int32_t b, int32_t acc)
@@ -88,8 +89,8 @@ typedef struct {
 /* One output row of a 3x3 filter (r->count >= 1 pixels), at least 4 channels, e >= 1 and the [-128, 127] clamp
  * everywhere; a last group of 1..3 channels stores only those.  r0..r2 walk the three filter rows (taps
  * kx = 1, 2, then 0 with post-increment), r3 = dx, r4 the stream, r5..r8 the sums of channels c..c+3, lr the
- * output; 8 instructions per tap and 4 channels, 6 per output, about 20 per pixel.  Leaves r->out after the row
- * and r->count at 0. */
+ * output; 8 instructions per tap and 4 channels, 6 per output, 3 per group and 13 per pixel besides.  Leaves
+ * r->out after the row and r->count at 0. */
 #define CG_DW_ASM_TAP(addr)                                                                                  \
     "ldr     r9, " addr "\n"                                                                                 \
     "ldm     r4!, {r11, r12}\n"                                                                              \
@@ -115,23 +116,26 @@ __attribute__((naked, noinline)) static void dw_row_3x3_fast(dw_row *r __attribu
 {
     __asm__ volatile(
         "push    {r4-r11, lr}\n"
-        "sub     sp, sp, #16\n" /* [sp]: end of the full groups of row 0, [sp + 4]: r, [sp + 8]: tail */
-        "str     r0, [sp, #4]\n"
+        "sub     sp, sp, #24\n" /* [sp]: stream end of the full groups, [sp + 4]: r, then tail, pixels left, */
+        "str     r0, [sp, #4]\n" /* xdelta, stream */
         "mov     r12, r0\n"
         "ldr     r9, [r12, #40]\n"
         "str     r9, [sp, #8]\n"
-        "ldr     r9, [r12, #24]\n"
+        "ldr     r9, [r12, #32]\n"
         "str     r9, [sp, #12]\n"
+        "ldr     r9, [r12, #36]\n"
+        "str     r9, [sp, #16]\n"
+        "ldr     r10, [r12, #24]\n" /* 4 * full groups; a group is 34 words of stream */
+        "add     r10, r10, r10, lsl #4\n"
         "ldm     r12, {r0, r1, r2, r3, r4, lr}\n"
-        "1:\n" /* pixel */
-        "ldr     r9, [sp, #12]\n"
-        "add     r9, r0, r9\n"
-        "str     r9, [sp]\n"
+        "str     r4, [sp, #20]\n"
+        "add     r10, r4, r10, lsl #1\n"
+        "str     r10, [sp]\n"
         "2:\n" /* group of 4 channels */
         CG_DW_ASM_GROUP
         CG_DW_ASM_OUT("r5") CG_DW_ASM_OUT("r6") CG_DW_ASM_OUT("r7") CG_DW_ASM_OUT("r8")
         "ldr     r9, [sp]\n"
-        "cmp     r0, r9\n"
+        "cmp     r4, r9\n"
         "bne     2b\n"
         "ldr     r9, [sp, #8]\n"
         "cmp     r9, #0\n"
@@ -139,7 +143,6 @@ __attribute__((naked, noinline)) static void dw_row_3x3_fast(dw_row *r __attribu
         CG_DW_ASM_GROUP /* the last 1..3 channels: all 4 computed (zero padding), the valid ones stored */
         CG_DW_ASM_REQUANT("r5") CG_DW_ASM_REQUANT("r6") CG_DW_ASM_REQUANT("r7")
         "ldr     r9, [sp, #8]\n"
-        "add     r4, r4, #12\n"
         "strb    r5, [lr], #1\n"
         "cmp     r9, #2\n"
         "blt     4f\n"
@@ -148,21 +151,21 @@ __attribute__((naked, noinline)) static void dw_row_3x3_fast(dw_row *r __attribu
         "blt     4f\n"
         "strb    r7, [lr], #1\n"
         "4:\n" /* next pixel */
-        "ldr     r12, [sp, #4]\n"
-        "ldr     r9, [r12, #32]\n"
+        "ldr     r9, [sp, #12]\n"
         "subs    r9, r9, #1\n"
         "beq     3f\n"
-        "str     r9, [r12, #32]\n"
-        "ldr     r10, [r12, #36]\n"
+        "str     r9, [sp, #12]\n"
+        "ldr     r10, [sp, #16]\n"
         "add     r0, r0, r10\n"
         "add     r1, r1, r10\n"
         "add     r2, r2, r10\n"
-        "ldr     r4, [r12, #16]\n"
-        "b       1b\n"
+        "ldr     r4, [sp, #20]\n"
+        "b       2b\n"
         "3:\n"
+        "ldr     r12, [sp, #4]\n"
         "str     r9, [r12, #32]\n"
         "str     lr, [r12, #20]\n"
-        "add     sp, sp, #16\n"
+        "add     sp, sp, #24\n"
         "pop     {r4-r11, pc}\n");
 }
 #define CG_DW_HAVE_ASM 1
@@ -280,6 +283,7 @@ static void dw_load_row(const cg_depthwise_conv2d_s8_params *p, const int8_t *in
     if (ch == ch4) {
         dw_copy_words(inner, src, in_w * ch);
     } else {
+        /* the padding channels keep whatever the arena held: their weights are 0 */
         for (x = 0; x < in_w; x++) {
             const int8_t *s = src + x * ch;
             int8_t *d = inner + x * ch4;
@@ -326,9 +330,11 @@ cg_status cg_depthwise_conv2d_dsp_s8(const cg_depthwise_conv2d_s8_params *p, con
     r.xdelta = r.xstep - ch4;
     for (b = 0; b < p->input.n; b++) {
         const int8_t *in_b = input + b * in_h * in_w * ch;
-        dw_fill(scratch, span * row_bytes, (int8_t)(-p->input_offset));
-        for (s = 0; s < span; s++) {
-            slot_row[s] = CG_DW_ZERO_POINTS;
+        for (s = 0; s < span; s++) { /* the padding columns; a slot's interior is written when it gets a row */
+            int8_t *slot = scratch + s * row_bytes;
+            dw_fill(slot, p->pad_w * ch4, (int8_t)(-p->input_offset));
+            dw_fill(slot + (p->pad_w + in_w) * ch4, row_bytes - (p->pad_w + in_w) * ch4, (int8_t)(-p->input_offset));
+            slot_row[s] = CG_DW_UNSET;
         }
         r.out = output + b * out_h * out_w * ch;
         for (oy = 0; oy < out_h; oy++) {
