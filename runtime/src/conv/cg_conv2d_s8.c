@@ -85,11 +85,12 @@ static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t pi
         s13 += x1_ * v_;                                                                               \
     } while (0)
 
-/* s[c] (pixel 0) and s[4 + c] (pixel 1) += the dot products of the patch with the group's 4 channels. */
-static void dot_2x4(const int8_t *restrict a, const int8_t *restrict w, int32_t k, int32_t *restrict s)
+/* s[c] (pixel 0) and s[4 + c] (pixel 1) = bias[c] + the dot products of the patch with the group's 4 channels. */
+static void dot_2x4(const int8_t *restrict a, const int8_t *restrict w, int32_t k, const int32_t *bias,
+                    int32_t *restrict s)
 {
-    int32_t s00 = s[0], s01 = s[1], s02 = s[2], s03 = s[3];
-    int32_t s10 = s[4], s11 = s[5], s12 = s[6], s13 = s[7];
+    int32_t s00 = bias[0], s01 = bias[1], s02 = bias[2], s03 = bias[3];
+    int32_t s10 = s00, s11 = s01, s12 = s02, s13 = s03;
     const int8_t *end = a + 2 * (k & ~3);
     int32_t i;
     while (a != end) {
@@ -149,7 +150,7 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
     const int32_t k = p->filter.h * p->filter.w * p->input.c;
     const int32_t grouped = out_c - out_c % CG_CONV_GROUP;
     const int32_t in_batch = p->input.h * p->input.w * p->input.c;
-    int32_t b, pix, oc, i, j;
+    int32_t b, pix, oc, i;
     if (p->filter.c != p->input.c || p->filter.n != out_c || bias == 0) {
         return CG_ERR_ARG;
     }
@@ -169,10 +170,7 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
             gather(p, in_b, two ? pix + 1 : pix, scratch + 4);
             for (oc = 0; oc < grouped; oc += CG_CONV_GROUP) {
                 int32_t s[2 * CG_CONV_GROUP];
-                for (j = 0; j < CG_CONV_GROUP; j++) {
-                    s[j] = s[CG_CONV_GROUP + j] = bias[oc + j];
-                }
-                dot_2x4(scratch, w, k, s);
+                dot_2x4(scratch, w, k, bias + oc, s);
                 w += CG_CONV_GROUP * k;
                 store(p, s, oc, CG_CONV_GROUP, two, o0, o1);
             }

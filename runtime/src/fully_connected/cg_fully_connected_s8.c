@@ -45,11 +45,13 @@ static void store(const cg_fully_connected_s8_params *p, const int32_t *s, int32
         s7 += xv_ * (w)[7];                                                                            \
     } while (0)
 
-/* s[u] += sum_i x[i] * w[i * 8 + u] for the 8 units u of a group; returns the end of the group's weights. */
+/* s[u] = bias[u] + sum_i x[i] * w[i * 8 + u] for the 8 units u of a group; returns the end of the group's
+ * weights. */
 static const int8_t *dot_group(const int8_t *restrict x, const int8_t *restrict w, int32_t depth,
-                               int32_t *restrict s)
+                               const int32_t *bias, int32_t *restrict s)
 {
-    int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], s4 = s[4], s5 = s[5], s6 = s[6], s7 = s[7];
+    int32_t s0 = bias[0], s1 = bias[1], s2 = bias[2], s3 = bias[3];
+    int32_t s4 = bias[4], s5 = bias[5], s6 = bias[6], s7 = bias[7];
     const int8_t *end2 = x + (depth & ~1);
     while (x != end2) {
         CG_MAC8(x[0], w);
@@ -78,7 +80,7 @@ cg_status cg_fully_connected_s8(const cg_fully_connected_s8_params *p, const int
     const int32_t depth = p->in_depth, units = p->out_depth;
     const int32_t grouped = units - units % CG_FC_GROUP;
     int8_t *x = scratch;
-    int32_t b, u, i, j;
+    int32_t b, u, i;
     if (bias == 0) {
         return CG_ERR_ARG;
     }
@@ -92,10 +94,7 @@ cg_status cg_fully_connected_s8(const cg_fully_connected_s8_params *p, const int
         memcpy(x, input + b * depth, (size_t)depth);
         for (u = 0; u < grouped; u += CG_FC_GROUP) {
             int32_t s[CG_FC_GROUP];
-            for (j = 0; j < CG_FC_GROUP; j++) {
-                s[j] = bias[u + j];
-            }
-            w = dot_group(x, w, depth, s);
+            w = dot_group(x, w, depth, bias + u, s);
             store(p, s, u, CG_FC_GROUP, out);
         }
         for (; u < units; u++) {
