@@ -165,7 +165,7 @@ def _fc_dsp(p: Params) -> Extents:
     to depth // 4 and the rest bytewise); no scratch."""
     b, d, u = p["batches"], p["in_depth"], p["out_depth"]
     u8 = -(-u // 8) * 8
-    return Extents((b * d, u8 * _pad4(d), u8, b * u), {"multiplier": u, "shift": u})
+    return Extents((b * d, u8 * _pad4(d), u8, b * u), {"multiplier": u, "shift": u, "out_stage": 3 * u8})
 
 
 @extent("cg_depthwise_conv2d_s8_params", "cg_depthwise_conv2d_f32_params")

@@ -16,10 +16,11 @@
  * depth padded to a multiple of 4, per group and per 4 steps k..k+3 eight words: for each pair (0, 1), (2, 3),
  * (4, 5), (6, 7) the values at steps (k, k+2), then at steps (k+1, k+3).  `bias` is padded to a multiple of 8.
  *
- * Output stage: with one multiplier and shift for all units (per tensor), the shift in [-23, -2] and the full
- * int8 clamp (checked by the generator and once per call), the eight sums are requantized in registers
- * (cg_requantize_r2 with the output offset folded into its rounding constant: 7 instructions per output);
- * otherwise in C from the sums left in memory. */
+ * Output stage: with every shift in [-23, -2] and the full int8 clamp (checked by the generator and once per
+ * call), the eight sums are requantized in registers (cg_requantize_r2 with the output offset folded into its
+ * rounding constant: 7 instructions per output), from one (h, m, r - 1) kept in registers for a per-tensor layer
+ * or from the generator's per-unit table `out_stage` (one LDM more per output); otherwise in C from the sums left
+ * in memory. */
 #include "cg_dsp.h"
 #include "cg_nn.h"
 #include "cg_nn_support.h"
@@ -39,6 +40,7 @@ typedef struct {
     const int8_t *start;  /* +60: start of the input blocks */
     const int32_t *bias;  /* +64: the bias of the next group (or s, to continue from the sums) */
     int32_t zero[8];      /* +68 */
+    const int32_t *table; /* +100: NULL (h, m, rs above), or (h, m, rs) per unit of the next group */
 } fc_job;
 
 #if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
@@ -168,7 +170,10 @@ __attribute__((naked, noinline)) static void rows_8(const int8_t *x __attribute_
         "add     r2, r3, #8\n"
         "str     r2, [r12, #40]\n"        /* out += 8 */
         "mov     lr, r3\n"
-        "ldrd    r0, r1, [r12, #44]\n"
+        "ldr     r3, [r12, #100]\n"
+        "cmp     r3, #0\n"
+        "bne     10f\n"
+        "ldrd    r0, r1, [r12, #44]\n"       /* one (h, m, rs) for all units */
         "ldr     r12, [r12, #52]\n"
         CG_FC_OUT("r5", "0")
         CG_FC_OUT("r4", "1")
@@ -178,6 +183,30 @@ __attribute__((naked, noinline)) static void rows_8(const int8_t *x __attribute_
         CG_FC_OUT("r8", "5")
         CG_FC_OUT("r11", "6")
         CG_FC_OUT("r10", "7")
+        "b       11f\n"
+        "10:\n"                               /* (h, m, rs) per unit from the table */
+        "add     r2, r3, #96\n"
+        "str     r2, [r12, #100]\n"
+        "ldm     r3, {r0, r1, r12}\n"
+        CG_FC_OUT("r5", "0")
+        "ldr     r5, [sp, #4]\n"
+        "ldr     r5, [r5, #100]\n"
+        "sub     r5, r5, #84\n"               /* unit 1's entry */
+        "ldmia   r5!, {r0, r1, r12}\n"
+        CG_FC_OUT("r4", "1")
+        "ldmia   r5!, {r0, r1, r12}\n"
+        CG_FC_OUT("r7", "2")
+        "ldmia   r5!, {r0, r1, r12}\n"
+        CG_FC_OUT("r6", "3")
+        "ldmia   r5!, {r0, r1, r12}\n"
+        CG_FC_OUT("r9", "4")
+        "ldmia   r5!, {r0, r1, r12}\n"
+        CG_FC_OUT("r8", "5")
+        "ldmia   r5!, {r0, r1, r12}\n"
+        CG_FC_OUT("r11", "6")
+        "ldmia   r5!, {r0, r1, r12}\n"
+        CG_FC_OUT("r10", "7")
+        "11:\n"
         "ldr     r2, [sp, #4]\n"
         "ldr     r3, [r2, #56]\n"
         "subs    r3, r3, #1\n"
@@ -234,10 +263,14 @@ static void rows_8(const int8_t *x0, const uint32_t *w, fc_job *job)
         }
         for (j = 0; j < 8; j++) {
             const int32_t v = job->s[j];
-            const uint64_t init = ((uint64_t)(uint32_t)(job->h + (v >> 31)) << 32) |
+            const int32_t *hmr = job->table != 0 ? job->table + 3 * j : &job->h;
+            const uint64_t init = ((uint64_t)(uint32_t)(hmr[0] + (v >> 31)) << 32) |
                                   (0x40000000u | ((uint32_t)v & 0x80000000u));
-            const int32_t high = (int32_t)(uint32_t)((init + (uint64_t)((int64_t)v * job->m)) >> 32);
-            job->out[j] = (int8_t)cg_clamp_i32(high >> job->rs, -128, 127);
+            const int32_t high = (int32_t)(uint32_t)((init + (uint64_t)((int64_t)v * hmr[1])) >> 32);
+            job->out[j] = (int8_t)cg_clamp_i32(high >> hmr[2], -128, 127);
+        }
+        if (job->table != 0) {
+            job->table += 24;
         }
         job->out += 8;
     } while (--job->groups > 0);
@@ -281,15 +314,17 @@ cg_status cg_fully_connected_dsp_s8(const cg_fully_connected_dsp_s8_params *p, c
 {
     const int32_t depth = p->in_depth, units = p->out_depth;
     const int32_t full = depth >> 2, rest = depth & 3;
-    /* the output stage of rows_8: one multiplier and shift, full int8 clamp */
-    const int fast = !CG_SINGLE_ROUNDING && p->requant == 2 && p->act_min == -128 && p->act_max == 127;
+    /* the output stage of rows_8: one multiplier and shift (or the per-unit table), full int8 clamp */
+    const int fast = !CG_SINGLE_ROUNDING && (p->requant == 2 || p->out_stage != 0) && p->act_min == -128 &&
+                     p->act_max == 127;
+    const int32_t *const table = fast && p->requant != 2 ? p->out_stage : 0; /* per-channel (h, m, rs) */
     fc_job job;
     int32_t b, u, j;
     if (bias == 0 || depth <= 0 || ((uintptr_t)filter & 3u) != 0) {
         return CG_ERR_ARG;
     }
     memset(&job, 0, sizeof job);
-    if (fast) {
+    if (fast && table == 0) {
         const int32_t r = -p->shift[0];
         job.h = (1 << (r - 2)) + (int32_t)((uint32_t)p->output_offset << (r - 1));
         job.m = p->multiplier[0];
@@ -302,6 +337,7 @@ cg_status cg_fully_connected_dsp_s8(const cg_fully_connected_dsp_s8_params *p, c
         int8_t tail[4] = {0, 0, 0, 0}; /* the last depth % 4 inputs, zero-padded like the weights */
         u = 0;
         if (fast && rest == 0 && units >= 8) { /* every full group in one call */
+            job.table = table;
             job.end = in + 4 * full;
             job.start = in;
             job.bias = bias;
@@ -318,6 +354,7 @@ cg_status cg_fully_connected_dsp_s8(const cg_fully_connected_dsp_s8_params *p, c
             const int32_t n = units - u < 8 ? units - u : 8;
             int8_t *o = fast && n == 8 ? out + u : 0;
             job.groups = 1;
+            job.table = table != 0 ? table + 3 * u : 0;
             job.bias = bias + u;
             if (full > 0) {
                 job.end = in + 4 * full;

@@ -233,6 +233,16 @@ def conv_out_stage(
     return ConstArray(f"l{idx}_ostage", np.array(table, dtype=np.int32), weight=False)
 
 
+def fc_out_stage(idx: int, mults: np.ndarray, shifts: np.ndarray, output_offset: int, units: int) -> ConstArray:
+    """``out_stage`` of ``cg_fully_connected_dsp_s8`` (cg_nn.h): per unit, units padded to 8 with zero rows,
+    (2^(r-2) + output_offset * 2^(r-1), multiplier, r - 1) for r = -shift in [2, 23]."""
+    r = -shifts.astype(np.int64)
+    h = (np.int64(1) << (r - 2)) + (np.int64(output_offset) << (r - 1))
+    rows = np.zeros((pad_to(units, 8), 3), dtype=np.int64)
+    rows[:units] = np.stack([h, mults.astype(np.int64), r - 1], axis=1)
+    return ConstArray(f"l{idx}_ostage", rows.reshape(-1).astype(np.int32), weight=False)
+
+
 def fully_connected_s8_scratch_bytes(in_depth: int) -> int:
     """``cg_fully_connected_s8_get_scratch_size``: a copy of one input row."""
     return in_depth
@@ -431,11 +441,14 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
     if ctx.dsp and fc_pairs_fit(w):  # int8 weights packed two units per 16-bit value, no scratch
         shifts, mults = shift.values, mult.values
         right = shifts.size > 0 and bool(shifts.max() <= -2)  # cg_requantize_r2
-        one = right and bool(np.all(shifts == shifts[0]) and np.all(mults == mults[0]) and shifts[0] >= -23)
+        in_regs = right and bool(shifts.min() >= -23)  # the output stage in registers (h below cannot overflow)
+        one = in_regs and bool(np.all(shifts == shifts[0]) and np.all(mults == mults[0]))
+        table = fc_out_stage(x, mults, shifts, dict(requant)["output_offset"], units) if in_regs and not one else None
         dsp_params = (
             *sizes,
             *(kv for kv in requant if kv[0] != "input_offset"),  # folded into the bias
             ("requant", 2 if one else int(right)),
+            ("out_stage", ConstRef(table.name) if table is not None else 0),  # 0: NULL
         )
         call = KernelCall(
             "cg_fully_connected_dsp_s8",
@@ -450,6 +463,7 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
         )
         padded = ConstArray(bias.name, np.pad(bias.values, (0, pad_to(units, 8) - units)), weight=True)
         consts = (ConstArray(f"l{x}_filter", pack_fc_pairs(w), source_tensor=filt.index), padded, mult, shift)
+        consts += (table,) if table is not None else ()
         return Layer(op.index, op.op, dt, (call,), consts, output=out.index)
     call = KernelCall(
         "cg_fully_connected_s8",
