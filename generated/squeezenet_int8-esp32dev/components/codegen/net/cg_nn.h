@@ -180,6 +180,8 @@ typedef struct {
                                   * multiplier and one shift in [-23, -2] for all units (checked by the generator) */
     const int32_t *multiplier;   /* [out_depth] */
     const int32_t *shift;
+    const int32_t *out_stage;    /* NULL, or per unit (units padded to 8) 2^(r-2) + output_offset * 2^(r-1),
+                                  * multiplier, r - 1 with r = -shift in [2, 23] (per-channel layers) */
 } cg_fully_connected_dsp_s8_params;
 
 cg_status cg_fully_connected_dsp_s8(const cg_fully_connected_dsp_s8_params *p, const int8_t *input,
