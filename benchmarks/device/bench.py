@@ -7,12 +7,14 @@ includes the stack reserve), the planned arena, ``device_exact_rate`` (device ==
 table (the firmware's PROFILE), beside the TFLM figures measured on the same emulated board (issue #10).
 
     PYTHONPATH=. $PY benchmarks/device/bench.py [--board qemu] [--kernels auto|portable] [--samples 5]
-        [--models resnet8 kws ...] [--out benchmarks/device]
+        [--models resnet8 kws ...] [--out benchmarks/device] [--keep-channels]
 
 ``--kernels portable`` switches the Cortex-M DSP kernels off (the portable C every core gets) to compare both
 paths on the same board. ``--board emulated_rv32imc`` runs the same on the RISC-V board (ESP32-C3 instruction set,
 portable kernels, minstret) and puts its instruction counts beside the Cortex-M4 results of the same folder.
-Results go to ``<out>/results-<board>[-portable].json`` and ``.md``.
+``--keep-channels`` runs the native pipeline without ``remove-pruned-channels``: the firmware then computes every
+channel of the model, as TFLM does, which separates what the kernels gain from what removing the model's dead
+(all-zero) filters gains. Results go to ``<out>/results-<board>[-portable][-all-channels].json`` and ``.md``.
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ sys.path.insert(0, str(ROOT))
 
 from codegen import __version__  # noqa: E402
 from codegen.analysis import analyze  # noqa: E402
-from codegen.backend.native import NativeOptions, generate  # noqa: E402
+from codegen.backend.native import NativeOptions, generate, program  # noqa: E402
 from codegen.backend.native.program import native_graph  # noqa: E402
 from codegen.boards import load_board  # noqa: E402
 from codegen.frontend import load_model  # noqa: E402
+from codegen.passes import PIPELINES, define_pipeline, run_pipeline  # noqa: E402
 from codegen.project import pio  # noqa: E402
 from codegen.project.writer import generate_project  # noqa: E402
 
@@ -52,6 +55,11 @@ TFLM = {
     "kws": (43.1e6, 7.70e6, 5.16e6),
     "ad01": (1.95e6, 0.583e6, 0.39e6),
 }
+
+
+#: the native pipeline without the pass that removes all-zero filters: every channel of the model is computed
+ALL_CHANNELS = define_pipeline(
+    "native-all-channels", [p for p in PIPELINES["native"].passes if p != "remove-pruned-channels"])
 
 
 def model_path(key: str, models_dir: Path) -> Path:
@@ -79,6 +87,7 @@ def run_model(key: str, path: Path, board: str, kernels: str, samples: int, work
         raise SystemExit(f"error: validate failed for {key}: {proc.stderr.strip()[-400:]}")
     report = json.loads(report_path.read_text())
     cost = analyze(native_graph(graph))
+    model_macs = analyze(run_pipeline(graph, ALL_CHANNELS)).macs  # what TFLM computes
     macs = {layer.index: layer.macs for layer in cost.layers}
     instr = float(report["latency"]["mean"])
     layers = []
@@ -90,6 +99,7 @@ def run_model(key: str, path: Path, board: str, kernels: str, samples: int, work
     return {
         "model": path.name,
         "macs": cost.macs,
+        "model_macs": model_macs,
         "instructions": instr,
         "mac_per_instruction": cost.macs / instr if instr else None,
         "flash_bytes": size.flash if size else None,
@@ -148,13 +158,18 @@ def markdown(results: dict, board: str, kernels: str, command: str, out: Path | 
         + ("TFLM columns: TFLM on the same emulated board, reference kernels / with CMSIS-NN (issue #10)." if arm
            else "The TFLM figures of issue #10 were measured on the Cortex-M4 only."),
         "",
-        "| model | MACs | instructions | MAC/instr | TFLM ref | TFLM+CMSIS-NN | ours / CMSIS-NN | target | "
-        "flash B | arena B | RAM B | exact |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "`MACs run`: the MACs of the generated network (all-zero filters removed exactly by the "
+        "`remove-pruned-channels` pass unless the command has `--keep-channels`); `model MACs`: what TFLM computes. "
+        "MAC/instr counts the MACs run.",
+        "",
+        "| model | model MACs | MACs run | instructions | MAC/instr | TFLM ref | TFLM+CMSIS-NN | ours / CMSIS-NN | "
+        "target | flash B | arena B | RAM B | exact |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key, r in results.items():
         ref, cmsis, target = TFLM.get(key, (None, None, None)) if arm else (None, None, None)
-        cells = [key, f"{r['macs'] / 1e6:.2f} M", fmt_m(r["instructions"]), f"{r['mac_per_instruction']:.3f}",
+        cells = [key, f"{r.get('model_macs', r['macs']) / 1e6:.2f} M", f"{r['macs'] / 1e6:.2f} M",
+                 fmt_m(r["instructions"]), f"{r['mac_per_instruction']:.3f}",
                  fmt_m(ref) if ref else "-", fmt_m(cmsis) if cmsis else "-",
                  f"{r['instructions'] / cmsis:.2f}x" if cmsis else "-", fmt_m(target) if target else "-",
                  f"{r['flash_bytes']:,}", f"{r['arena_bytes']:,}", f"{r['ram_bytes']:,}",
@@ -182,9 +197,13 @@ def main() -> int:
     ap.add_argument("--models", nargs="+", choices=sorted(MODELS), default=list(MODELS))
     ap.add_argument("--models-dir", type=Path, default=SHARED)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "device")
+    ap.add_argument("--keep-channels", action="store_true",
+                    help="do not remove all-zero filters (compute every channel of the model, as TFLM does)")
     args = ap.parse_args()
     board = load_board(args.board).name
-    suffix = "" if args.kernels == "auto" else f"-{args.kernels}"
+    suffix = ("" if args.kernels == "auto" else f"-{args.kernels}") + ("-all-channels" if args.keep_channels else "")
+    if args.keep_channels:
+        program.PIPELINE = ALL_CHANNELS.name
     results = {}
     with tempfile.TemporaryDirectory(prefix="cg-device-bench-") as tmp:
         for key in args.models:
