@@ -30,6 +30,13 @@ static void shift_row(int16_t *row, int32_t memory)
     }
 }
 
+/* The feature dot product requantized to the state scale, state zero point added before the int16 clamp. */
+static inline int16_t newest(int32_t acc, const cg_svdf_s8_params *p)
+{
+    acc = cg_requantize(acc, p->feature_multiplier, p->feature_shift) + p->state_zero_point;
+    return (int16_t)cg_clamp_i32(acc, p->state_min, p->state_max);
+}
+
 cg_status cg_svdf_dsp_s8(const cg_svdf_s8_params *p, const int8_t *input, const int8_t *weights_feature,
                          const int32_t *feature_bias, const int16_t *weights_time, const int32_t *bias,
                          int16_t *state, int8_t *output)
@@ -45,7 +52,33 @@ cg_status cg_svdf_dsp_s8(const cg_svdf_s8_params *p, const int8_t *input, const 
     for (b = 0; b < p->batches; b++) {
         const int8_t *x = input + b * depth;
         int16_t *st = state + b * filters * memory;
-        for (f = 0; f < filters; f++) {
+        /* two filters per pass share the input words and their SXTB16 halves */
+        for (f = 0; f + 1 < filters; f += 2) {
+            int16_t *row0 = st + f * memory;
+            int16_t *row1 = row0 + memory;
+            const int8_t *w0 = weights_feature + f * depth;
+            const int8_t *w1 = w0 + depth;
+            int32_t acc0 = feature_bias[f], acc1 = feature_bias[f + 1];
+            shift_row(row0, memory);
+            shift_row(row1, memory);
+            for (i = 0; i + 4 <= depth; i += 4) {
+                const uint32_t xv = cg_read_s8x4(x + i);
+                const uint32_t xe = cg_sxtb16(xv), xo = cg_sxtb16_ror8(xv);
+                const uint32_t v0 = cg_read_s8x4(w0 + i);
+                const uint32_t v1 = cg_read_s8x4(w1 + i);
+                acc0 = cg_smlad(cg_sxtb16(v0), xe, acc0);
+                acc0 = cg_smlad(cg_sxtb16_ror8(v0), xo, acc0);
+                acc1 = cg_smlad(cg_sxtb16(v1), xe, acc1);
+                acc1 = cg_smlad(cg_sxtb16_ror8(v1), xo, acc1);
+            }
+            for (; i < depth; i++) {
+                acc0 += w0[i] * x[i];
+                acc1 += w1[i] * x[i];
+            }
+            row0[memory - 1] = newest(acc0, p);
+            row1[memory - 1] = newest(acc1, p);
+        }
+        if (f < filters) {
             int16_t *row = st + f * memory;
             const int8_t *w = weights_feature + f * depth;
             int32_t acc = feature_bias[f];
@@ -59,8 +92,7 @@ cg_status cg_svdf_dsp_s8(const cg_svdf_s8_params *p, const int8_t *input, const 
             for (; i < depth; i++) {
                 acc += w[i] * x[i];
             }
-            acc = cg_requantize(acc, p->feature_multiplier, p->feature_shift) + p->state_zero_point;
-            row[memory - 1] = (int16_t)cg_clamp_i32(acc, p->state_min, p->state_max);
+            row[memory - 1] = newest(acc, p);
         }
         for (u = 0; u < p->units; u++) {
             int32_t acc = bias[u];
