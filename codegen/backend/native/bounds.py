@@ -115,10 +115,10 @@ def _pad4(n: int) -> int:
     return (n + 3) // 4 * 4
 
 
-@extent("cg_conv2d_dsp_s8")
+@extent("cg_conv2d_dsp_s8", "cg_conv2d_dsp_w8_s8")
 def _conv_dsp(p: Params) -> Extents:
-    """cg_conv2d_dsp_s8 (weights widened to int16): kernel rows padded to 4 steps, output channels (and the bias)
-    to groups of 4 (extents count elements)."""
+    """cg_conv2d_dsp_s8 (weights widened to int16) and cg_conv2d_dsp_w8_s8 (int8): kernel rows padded to 4
+    steps, output channels (and the bias) to groups of 4 (extents count elements)."""
     i, f, o = p["input"], p["filter"], p["output"]
     batch = max(i.n, o.n)
     k = f.h * _pad4(f.w * max(f.c, i.c))
@@ -128,20 +128,6 @@ def _conv_dsp(p: Params) -> Extents:
         2 * k * 2 + 2 * cp * 4,  # scratch in bytes: two int16 patches, the int32 sums of two pixels
     )
     return Extents(args, {"multiplier": o.c, "shift": o.c, "out_stage": 4 * o.c})
-
-
-@extent("cg_conv2d_dsp_w8_s8")
-def _conv_dsp_w8(p: Params) -> Extents:
-    """cg_conv2d_dsp_w8_s8 (int8 weights): depth padded to 4 and output channels to groups of 4 (extents count
-    elements)."""
-    i, f, o = p["input"], p["filter"], p["output"]
-    batch = max(i.n, o.n)
-    k = _pad4(f.h * f.w * max(f.c, i.c))
-    args: tuple[int | None, ...] = (
-        _vol(i, batch), _pad4(max(f.n, o.c)) * k, o.c, _vol(o, batch),
-        2 * k * 2 + (k if i.c % 4 else 0),  # scratch in bytes: two int16 patches (+ int8 staging row)
-    )
-    return Extents(args, {"multiplier": o.c, "shift": o.c})
 
 
 @extent("cg_depthwise_conv2d_dsp_s8")

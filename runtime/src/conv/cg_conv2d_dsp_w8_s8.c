@@ -1,296 +1,153 @@
 /* codegen runtime: int8 2-D convolution for cores with the Armv7E-M DSP extension, int8 weights in flash.
  *
- * Same arithmetic and the same 16-bit im2col patch as cg_conv2d_dsp_s8 (two output pixels, four output
- * channels, SMLAD), but the weights stay int8 (half the flash, and a Huffman codec can store them: the
- * codec is int8-only).  The generator packs them so that one word holds steps k..k+3 of one channel:
- * SXTB16 yields the pair (w[k], w[k+2]) and SXTB16 ROR #8 the pair (w[k+1], w[k+3]), exactly the operands
- * the patch words (x[k], x[k+2]) and (x[k+1], x[k+3]) are multiplied with.  Cost: 8 SXTB16 and the weight
- * words loaded twice per 32 multiply-accumulates (33 instructions instead of 25 in the inner loop).
- *
- * The im2col helpers are copies of cg_conv2d_dsp_s8's (kept file-local so that each kernel file stands
- * alone in a generated project). */
-#include "cg_dsp.h"
-#include "cg_nn.h"
-#include "cg_nn_support.h"
+ * Same arithmetic, im2col, pixel pairs and output stage as cg_conv2d_dsp_s8 (cg_conv2d_dsp.h), but the weights
+ * stay int8 (half the flash, and a Huffman codec can store them: the codec is int8-only).  The generator packs
+ * them so that one word holds steps k..k+3 of one channel: SXTB16 yields the pair (w[k], w[k+2]) and SXTB16
+ * ROR #8 the pair (w[k+1], w[k+3]), exactly the operands the patch words (x[k], x[k+2]) and (x[k+1], x[k+3])
+ * are multiplied with.  Cost: 8 SXTB16 and the weight words loaded twice per 32 multiply-accumulates (no
+ * register is left to keep them). */
+#include "cg_conv2d_dsp.h"
 
-static int32_t padded_depth(const cg_conv2d_s8_params *p)
-{
-    return (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
-}
-
-/* two 16-bit patches, and with a channel count that is not a multiple of 4 an int8 staging row */
 int32_t cg_conv2d_dsp_w8_s8_get_scratch_size(const cg_conv2d_s8_params *p)
 {
-    return 2 * padded_depth(p) * (int32_t)sizeof(int16_t) + ((p->input.c & 3) != 0 ? padded_depth(p) : 0);
-}
-
-/* index of accumulation step t of pixel q in the interleaved 16-bit patch */
-static inline int32_t slot(int32_t t, int32_t q)
-{
-    return ((t >> 2) << 3) + 2 * q + ((t & 1) << 2) + ((t >> 1) & 1);
-}
-
-/* steps i..i+n-1 of pixel q from the int8 values at src */
-static void put(int16_t *restrict patch, int32_t q, int32_t i, const int8_t *restrict src, int32_t n)
-{
-    int32_t j;
-    if (((i | n) & 3) == 0) {
-        uint32_t *restrict dst = (uint32_t *)(void *)(patch + 2 * i) + q;
-        for (j = 0; j < n; j += 4) {
-            const uint32_t x = cg_read_s8x4(src + j);
-            dst[0] = cg_sxtb16(x);
-            dst[2] = cg_sxtb16_ror8(x);
-            dst += 4;
-        }
-        return;
-    }
-    for (j = 0; j < n; j++) {
-        patch[slot(i + j, q)] = src[j];
-    }
-}
-
-static void fill(int16_t *restrict patch, int32_t q, int32_t i, int16_t value, int32_t n)
-{
-    int32_t j;
-    for (j = 0; j < n; j++) {
-        patch[slot(i + j, q)] = value;
-    }
-}
-
-/* int8 copy with a zero-point fill for positions outside the input */
-static void copy_s8(int8_t *restrict dst, const int8_t *restrict src, int32_t n)
-{
-    int32_t j;
-    for (j = 0; j < n; j++) {
-        dst[j] = src[j];
-    }
-}
-
-static void fill_s8(int8_t *restrict dst, int8_t value, int32_t n)
-{
-    int32_t j;
-    for (j = 0; j < n; j++) {
-        dst[j] = value;
-    }
-}
-
-/* channel counts that are not a multiple of 4 (e.g. the RGB input layer): the receptive field of output pixel
- * (oy, ox) is first copied contiguously into the int8 row `stage` (k values, zeros up to kp), then widened
- * word by word into pixel q of the patch */
-static void gather_staged(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox,
-                          int16_t *patch, int32_t q, int8_t *stage)
-{
-    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
-    const int32_t k_h = p->filter.h, k_w = p->filter.w;
-    const int8_t pad_value = (int8_t)(-p->input_offset);
-    const int32_t y0 = oy * p->stride_h - p->pad_h;
-    const int32_t x0 = ox * p->stride_w - p->pad_w;
-    int8_t *dst = stage;
-    int32_t ky, kx;
-    for (ky = 0; ky < k_h; ky++) {
-        const int32_t iy = y0 + ky * p->dilation_h;
-        if (iy < 0 || iy >= in_h) {
-            fill_s8(dst, pad_value, k_w * in_c);
-            dst += k_w * in_c;
-            continue;
-        }
-        if (p->dilation_w == 1 && x0 >= 0 && x0 + k_w <= in_w) {
-            copy_s8(dst, input + (iy * in_w + x0) * in_c, k_w * in_c);
-            dst += k_w * in_c;
-            continue;
-        }
-        for (kx = 0; kx < k_w; kx++) {
-            const int32_t ix = x0 + kx * p->dilation_w;
-            if (ix < 0 || ix >= in_w) {
-                fill_s8(dst, pad_value, in_c);
-            } else {
-                copy_s8(dst, input + (iy * in_w + ix) * in_c, in_c);
-            }
-            dst += in_c;
-        }
-    }
-    put(patch, q, 0, stage, padded_depth(p));
-}
-
-/* the receptive field of output pixel (oy, ox) as pixel q of the patch */
-static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int16_t *patch,
-                   int32_t q)
-{
-    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
-    const int32_t k_h = p->filter.h, k_w = p->filter.w;
-    const int16_t pad_value = (int16_t)(-p->input_offset);
-    const int32_t y0 = oy * p->stride_h - p->pad_h;
-    const int32_t x0 = ox * p->stride_w - p->pad_w;
-    int32_t i = 0;
-    int32_t ky, kx;
-    for (ky = 0; ky < k_h; ky++) {
-        const int32_t iy = y0 + ky * p->dilation_h;
-        if (iy < 0 || iy >= in_h) {
-            fill(patch, q, i, pad_value, k_w * in_c);
-            i += k_w * in_c;
-            continue;
-        }
-        if (p->dilation_w == 1 && x0 >= 0 && x0 + k_w <= in_w) {
-            put(patch, q, i, input + (iy * in_w + x0) * in_c, k_w * in_c);
-            i += k_w * in_c;
-            continue;
-        }
-        for (kx = 0; kx < k_w; kx++) {
-            const int32_t ix = x0 + kx * p->dilation_w;
-            if (ix < 0 || ix >= in_w) {
-                fill(patch, q, i, pad_value, in_c);
-            } else {
-                put(patch, q, i, input + (iy * in_w + ix) * in_c, in_c);
-            }
-            i += in_c;
-        }
-    }
+    return cg_conv2d_dsp_scratch(p);
 }
 
 #if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
-/* s[c] += pixel 0 x channel c, s[4 + c] += pixel 1 x channel c, over n >= 1 groups of 4 steps; `w` holds one
- * int8 word (steps k..k+3) per channel and group.  All eight sums stay in registers; the weight words are
- * loaded once per half step (no register is left to keep them): per group two LDRD of activations, four LDRD
- * of weights, eight SXTB16 and sixteen SMLAD (32 multiply-accumulates in 33 instructions with the loop). */
-__attribute__((naked, noinline)) static void mac_2x4_w8(const uint32_t *a __attribute__((unused)),
-                                                       const uint32_t *w __attribute__((unused)),
-                                                       int32_t n __attribute__((unused)),
-                                                       int32_t *s __attribute__((unused)))
+/* cg_conv2d_dsp_s8's pass with int8 weight words: per block two LDRD of activations, four LDRD of weights, eight
+ * SXTB16 and sixteen SMLAD; two blocks per loop iteration (an odd count enters at the second). */
+__attribute__((naked, noinline)) static void mac_pass_w8(const mac_job *job __attribute__((unused)))
 {
     __asm__ volatile(
         "push    {r4-r11, lr}\n"
-        "add     r2, r0, r2, lsl #4\n" /* end of the activations */
-        "push    {r2, r3}\n"
-        "ldm     r3, {r4-r11}\n"
+        "mov     r12, r0\n"
+        "ldm     r12, {r0-r5}\n"           /* a, w, n, groups, bias, acc */
+        "and     r6, r2, #1\n"             /* odd block count */
+        "add     r2, r0, r2, lsl #4\n"     /* end of the activations */
+        "push    {r0, r2, r3, r4, r5, r6}\n" /* [sp] a, +4 end, +8 groups, +12 bias, +16 acc, +20 odd */
+        "2:\n"
+        "ldr     r0, [sp]\n"
+        "ldr     r2, [sp, #12]\n"
+        "ldm     r2!, {r4, r6, r8, r10}\n"
+        "str     r2, [sp, #12]\n"
+        "mov     r5, r4\n"
+        "mov     r7, r6\n"
+        "mov     r9, r8\n"
+        "mov     r11, r10\n"
+        "ldr     r2, [sp, #20]\n"
+        "cmp     r2, #0\n"
+        "bne     3f\n"
         "1:\n"
-        "ldrd    r12, lr, [r0], #8\n" /* (x[k], x[k+2]) of pixels 0 and 1 */
-        "ldrd    r2, r3, [r1]\n"      /* steps k..k+3 of channels 0 and 1 */
+        "ldrd    r12, lr, [r0], #8\n"
+        "ldrd    r2, r3, [r1]\n"
         "sxtb16  r2, r2\n"
         "sxtb16  r3, r3\n"
         "smlad   r4, r12, r2, r4\n"
-        "smlad   r8, lr, r2, r8\n"
-        "smlad   r5, r12, r3, r5\n"
-        "smlad   r9, lr, r3, r9\n"
-        "ldrd    r2, r3, [r1, #8]\n"  /* channels 2 and 3 */
+        "smlad   r5, lr, r2, r5\n"
+        "smlad   r6, r12, r3, r6\n"
+        "smlad   r7, lr, r3, r7\n"
+        "ldrd    r2, r3, [r1, #8]\n"
         "sxtb16  r2, r2\n"
         "sxtb16  r3, r3\n"
-        "smlad   r6, r12, r2, r6\n"
-        "smlad   r10, lr, r2, r10\n"
-        "smlad   r7, r12, r3, r7\n"
+        "smlad   r8, r12, r2, r8\n"
+        "smlad   r9, lr, r2, r9\n"
+        "smlad   r10, r12, r3, r10\n"
         "smlad   r11, lr, r3, r11\n"
-        "ldrd    r12, lr, [r0], #8\n" /* (x[k+1], x[k+3]) of pixels 0 and 1 */
+        "ldrd    r12, lr, [r0], #8\n"
         "ldrd    r2, r3, [r1], #8\n"
         "sxtb16  r2, r2, ror #8\n"
         "sxtb16  r3, r3, ror #8\n"
         "smlad   r4, r12, r2, r4\n"
-        "smlad   r8, lr, r2, r8\n"
-        "smlad   r5, r12, r3, r5\n"
-        "smlad   r9, lr, r3, r9\n"
+        "smlad   r5, lr, r2, r5\n"
+        "smlad   r6, r12, r3, r6\n"
+        "smlad   r7, lr, r3, r7\n"
         "ldrd    r2, r3, [r1], #8\n"
         "sxtb16  r2, r2, ror #8\n"
         "sxtb16  r3, r3, ror #8\n"
-        "smlad   r6, r12, r2, r6\n"
-        "smlad   r10, lr, r2, r10\n"
-        "smlad   r7, r12, r3, r7\n"
+        "smlad   r8, r12, r2, r8\n"
+        "smlad   r9, lr, r2, r9\n"
+        "smlad   r10, r12, r3, r10\n"
         "smlad   r11, lr, r3, r11\n"
-        "ldr     r2, [sp]\n"
+        "3:\n"
+        "ldrd    r12, lr, [r0], #8\n"
+        "ldrd    r2, r3, [r1]\n"
+        "sxtb16  r2, r2\n"
+        "sxtb16  r3, r3\n"
+        "smlad   r4, r12, r2, r4\n"
+        "smlad   r5, lr, r2, r5\n"
+        "smlad   r6, r12, r3, r6\n"
+        "smlad   r7, lr, r3, r7\n"
+        "ldrd    r2, r3, [r1, #8]\n"
+        "sxtb16  r2, r2\n"
+        "sxtb16  r3, r3\n"
+        "smlad   r8, r12, r2, r8\n"
+        "smlad   r9, lr, r2, r9\n"
+        "smlad   r10, r12, r3, r10\n"
+        "smlad   r11, lr, r3, r11\n"
+        "ldrd    r12, lr, [r0], #8\n"
+        "ldrd    r2, r3, [r1], #8\n"
+        "sxtb16  r2, r2, ror #8\n"
+        "sxtb16  r3, r3, ror #8\n"
+        "smlad   r4, r12, r2, r4\n"
+        "smlad   r5, lr, r2, r5\n"
+        "smlad   r6, r12, r3, r6\n"
+        "smlad   r7, lr, r3, r7\n"
+        "ldrd    r2, r3, [r1], #8\n"
+        "sxtb16  r2, r2, ror #8\n"
+        "sxtb16  r3, r3, ror #8\n"
+        "smlad   r8, r12, r2, r8\n"
+        "smlad   r9, lr, r2, r9\n"
+        "smlad   r10, r12, r3, r10\n"
+        "smlad   r11, lr, r3, r11\n"
+        "ldr     r2, [sp, #4]\n"
         "cmp     r0, r2\n"
         "bne     1b\n"
-        "pop     {r2, r3}\n"
-        "stm     r3, {r4-r11}\n"
+        "ldr     r2, [sp, #16]\n"
+        "stm     r2!, {r4-r11}\n"
+        "str     r2, [sp, #16]\n"
+        "ldr     r2, [sp, #8]\n"
+        "subs    r2, r2, #1\n"
+        "str     r2, [sp, #8]\n"
+        "bne     2b\n"
+        "add     sp, sp, #24\n"
         "pop     {r4-r11, pc}\n");
 }
 #else
-/* s[c] += pixel 0 x channel c, s[4 + c] += pixel 1 x channel c, over n >= 1 groups of 4 steps */
-static void mac_2x4_w8(const uint32_t *a, const uint32_t *w, int32_t n, int32_t *s)
+static void mac_pass_w8(const mac_job *job)
 {
-    int32_t s0[4] = {s[0], s[1], s[2], s[3]};
-    int32_t s1[4] = {s[4], s[5], s[6], s[7]};
-    int32_t c;
-    do {
+    const uint32_t *w = job->w;
+    const int32_t *bias = job->bias;
+    int32_t *acc = job->acc;
+    int32_t g, c;
+    for (g = 0; g < job->groups; g++) {
+        const uint32_t *a = job->a;
+        int32_t s[8];
+        int32_t n = job->n;
         for (c = 0; c < 4; c++) {
-            const uint32_t lo = cg_sxtb16(w[c]), hi = cg_sxtb16_ror8(w[c]);
-            s0[c] = cg_smlad(a[2], hi, cg_smlad(a[0], lo, s0[c]));
-            s1[c] = cg_smlad(a[3], hi, cg_smlad(a[1], lo, s1[c]));
+            s[2 * c] = s[2 * c + 1] = bias[c];
         }
-        a += 4;
-        w += 4;
-    } while (--n);
-    for (c = 0; c < 4; c++) {
-        s[c] = s0[c];
-        s[4 + c] = s1[c];
+        do {
+            for (c = 0; c < 4; c++) {
+                const uint32_t lo = cg_sxtb16(w[c]), hi = cg_sxtb16_ror8(w[c]);
+                s[2 * c] = cg_smlad(a[0], lo, s[2 * c]);
+                s[2 * c + 1] = cg_smlad(a[1], lo, s[2 * c + 1]);
+                s[2 * c] = cg_smlad(a[2], hi, s[2 * c]);
+                s[2 * c + 1] = cg_smlad(a[3], hi, s[2 * c + 1]);
+            }
+            a += 4;
+            w += 4;
+        } while (--n);
+        for (c = 0; c < 8; c++) {
+            acc[c] = s[c];
+        }
+        acc += 8;
+        bias += 4;
     }
 }
 #endif
 
-/* requantize, add the output offset, clamp (the caller keeps the parameters in locals: an int8 store may alias
- * any memory, so reading them through `p` after each store would reload them every time) */
-static inline int8_t out_s8(int32_t acc, int32_t m, int32_t e, int32_t off, int32_t lo, int32_t hi)
-{
-    return (int8_t)cg_clamp_i32(cg_requantize(acc, m, e) + off, lo, hi);
-}
-
 cg_status cg_conv2d_dsp_w8_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                               const int32_t *bias, int8_t *output, int8_t *scratch)
 {
-    const int32_t out_w = p->output.w, out_c = p->output.c, in_c = p->input.c;
-    const int32_t n_pix = p->output.h * out_w;
-    const int32_t kp = padded_depth(p);
-    const int32_t k = p->filter.h * p->filter.w * in_c;
-    const int32_t in_batch = p->input.h * p->input.w * in_c;
-    const int32_t *const mult = p->multiplier, *const shift = p->shift;
-    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
-    int16_t *patch = (int16_t *)(void *)scratch;
-    int32_t b, pix, oc, c;
-    if (p->filter.c != in_c || p->filter.n != out_c || bias == 0 || ((uintptr_t)filter & 3u) != 0 || k == 0) {
-        return CG_ERR_ARG;
-    }
-    if (scratch == 0 || ((uintptr_t)scratch & 3u) != 0) {
-        return CG_ERR_SCRATCH;
-    }
-    int8_t *stage = (p->input.c & 3) != 0 ? scratch + 2 * kp * (int32_t)sizeof(int16_t) : 0;
-    fill(patch, 0, k, 0, kp - k);  /* the zero weights of the padding multiply these */
-    fill(patch, 1, k, 0, kp - k);
-    if (stage != 0) {
-        fill_s8(stage + k, 0, kp - k);
-    }
-    for (b = 0; b < p->input.n; b++) {
-        const int8_t *in_b = input + b * in_batch;
-        int8_t *out_b = output + b * n_pix * out_c;
-        for (pix = 0; pix < n_pix; pix += 2) {
-            const int two = pix + 1 < n_pix;
-            const uint32_t *w = (const uint32_t *)(const void *)filter;
-            int8_t *o0 = out_b + pix * out_c;
-            int8_t *o1 = o0 + out_c;
-            if (stage != 0) {
-                gather_staged(p, in_b, pix / out_w, pix % out_w, patch, 0, stage);
-                if (two) {
-                    gather_staged(p, in_b, (pix + 1) / out_w, (pix + 1) % out_w, patch, 1, stage);
-                }
-            } else {
-                gather(p, in_b, pix / out_w, pix % out_w, patch, 0);
-                if (two) {
-                    gather(p, in_b, (pix + 1) / out_w, (pix + 1) % out_w, patch, 1);
-                }
-            }
-            for (oc = 0; oc < out_c; oc += 4) {
-                const int32_t n = out_c - oc < 4 ? out_c - oc : 4;
-                int32_t s[8];
-                for (c = 0; c < 4; c++) {
-                    s[c] = c < n ? bias[oc + c] : 0;
-                    s[4 + c] = s[c];
-                }
-                mac_2x4_w8((const uint32_t *)(const void *)patch, w, kp >> 2, s);
-                w += kp;
-                for (c = 0; c < n; c++) {
-                    const int32_t m = mult[oc + c], e = shift[oc + c];
-                    o0[oc + c] = out_s8(s[c], m, e, off, lo, hi);
-                    if (two) {
-                        o1[oc + c] = out_s8(s[4 + c], m, e, off, lo, hi);
-                    }
-                }
-            }
-        }
-    }
-    return CG_OK;
+    return cg_conv2d_dsp_run(p, input, filter, bias, output, scratch, mac_pass_w8);
 }

@@ -174,8 +174,8 @@ def depthwise_dsp_s8_scratch_bytes(i: Dims, f: Dims, o: Dims, geo: dict[str, int
 
 
 def conv2d_dsp_s8_scratch_bytes(k_h: int, k_w: int, in_c: int, out_c: int) -> int:
-    """``cg_conv2d_dsp_s8_get_scratch_size``: the 16-bit patches of two pixels (kernel rows padded to a multiple of
-    4 steps) and the int32 sums of two pixels (channels padded to 4)."""
+    """``cg_conv2d_dsp_s8_get_scratch_size`` (and ``cg_conv2d_dsp_w8_s8``'s): the 16-bit patches of two pixels
+    (kernel rows padded to a multiple of 4 steps) and the int32 sums of two pixels (channels padded to 4)."""
     return 2 * k_h * pad_to(k_w * in_c, 4) * 2 + 2 * pad_to(out_c, 4) * 4
 
 
@@ -189,13 +189,6 @@ def pad_kernel_rows(weights: np.ndarray) -> np.ndarray:
     o, kh, kw, c = weights.shape
     rows = weights.reshape(o, kh, kw * c)
     return np.pad(rows, ((0, 0), (0, 0), (0, pad_to(kw * c, 4) - kw * c))).reshape(o, -1)
-
-
-def conv2d_dsp_w8_s8_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
-    """``cg_conv2d_dsp_w8_s8_get_scratch_size``: the 16-bit patches of two pixels, depth padded to a multiple
-    of 4, and an int8 staging row when the channel count is not a multiple of 4."""
-    kp = pad_to(k_h * k_w * in_c, 4)
-    return 2 * kp * 2 + (kp if in_c % 4 else 0)
 
 
 ACC_BOUND = 1 << 30  # |accumulator| below this: the DSP output stage's SMMULR on 2 * acc cannot overflow
@@ -287,11 +280,11 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     bias = _folded_bias(x, w, _int_bias(ctx, op, f.n), -in_zp)
     params = (("input", i), ("filter", f), ("output", o), *geo, *requant)
     consts: tuple[ConstArray, ...] = (bias, mult, shift)
-    if ctx.dsp and ctx.int8_weights:  # int8 weights in flash (compressible): cg_conv2d_dsp_w8_s8
-        kernel, ftype, stored = "cg_conv2d_dsp_w8_s8", "const int8_t *", pack_rows(w, 4)
-        scratch = conv2d_dsp_w8_s8_scratch_bytes(f.h, f.w, i.c)
-    elif ctx.dsp:
-        kernel, ftype, stored = "cg_conv2d_dsp_s8", "const int16_t *", pack_conv_s16(pad_kernel_rows(w))
+    if ctx.dsp:
+        if ctx.int8_weights:  # int8 weights in flash (compressible): cg_conv2d_dsp_w8_s8
+            kernel, ftype, stored = "cg_conv2d_dsp_w8_s8", "const int8_t *", pack_rows(pad_kernel_rows(w), 4)
+        else:
+            kernel, ftype, stored = "cg_conv2d_dsp_s8", "const int16_t *", pack_conv_s16(pad_kernel_rows(w))
         scratch = conv2d_dsp_s8_scratch_bytes(f.h, f.w, i.c, o.c)
         # the bias of the padding channels of the last group of 4 is read too (zeros)
         bias = ConstArray(bias.name, np.pad(bias.values, (0, pad_to(o.c, 4) - o.c)), weight=True)

@@ -1,0 +1,447 @@
+/* codegen runtime: what the two DSP convolutions share (internal, header-only; included by cg_conv2d_dsp_s8.c,
+ * int16 weights, and cg_conv2d_dsp_w8_s8.c, int8 weights, which differ only in their multiply-accumulate pass).
+ *
+ * Same arithmetic as cg_conv2d_s8 (TFLite reference, folded input offset).  Two output pixels and four
+ * output channels are computed together from 16-bit operands with SMLAD (two multiply-accumulates per
+ * instruction), so each loaded activation word is used four times and each weight word twice:
+ *
+ * - the receptive fields of the two pixels are first copied into the scratch buffer (im2col), widened to
+ *   16 bits with SXTB16: per 4 accumulation steps k..k+3 the words (x[k], x[k+2]) of pixel 0 and of pixel 1,
+ *   then (x[k+1], x[k+3]) of pixel 0 and of pixel 1.  Each kernel row (filter.w * input.c values) is padded to a
+ *   multiple of 4 steps (zero weights), so that a row inside the input is widened word by word straight from it
+ *   (the padding steps read the input bytes that follow, times zero); rows at the borders are assembled in int8
+ *   on the stack first; padded positions hold the input zero point, which contributes zero with the folded bias
+ *   (a 1x1 convolution with stride 1 and no padding widens its two input pixels directly);
+ * - the variant's pass (cg_conv_mac_pass) runs the pixel pair over all output channels (bias padded to groups
+ *   of 4) and leaves the sums in the scratch buffer;
+ * - the output stage requantizes the sums; with `out_stage` (per channel: multiplier, rounding and output
+ *   offset, right shift, sign mask, precomputed by the generator, cg_nn.h) in seven instructions per value. */
+#ifndef CG_CONV2D_DSP_H
+#define CG_CONV2D_DSP_H
+
+#include "cg_dsp.h"
+#include "cg_nn.h"
+#include "cg_nn_support.h"
+
+/* steps per kernel row: filter.w * input.c rounded up to a multiple of 4 */
+static int32_t row_depth(const cg_conv2d_s8_params *p)
+{
+    return (p->filter.w * p->input.c + 3) & ~3;
+}
+
+static int32_t padded_depth(const cg_conv2d_s8_params *p)
+{
+    return p->filter.h * row_depth(p);
+}
+
+static int32_t padded_channels(const cg_conv2d_s8_params *p)
+{
+    return (p->output.c + 3) & ~3;
+}
+
+/* two 16-bit patches and the sums of two pixels */
+static int32_t cg_conv2d_dsp_scratch(const cg_conv2d_s8_params *p)
+{
+    return 2 * padded_depth(p) * (int32_t)sizeof(int16_t) + 2 * padded_channels(p) * (int32_t)sizeof(int32_t);
+}
+
+/* index of accumulation step t of pixel q in the interleaved 16-bit patch */
+static inline int32_t slot(int32_t t, int32_t q)
+{
+    return ((t >> 2) << 3) + 2 * q + ((t & 1) << 2) + ((t >> 1) & 1);
+}
+
+/* steps i..i+n-1 of pixel q from the int8 values at src */
+static void put(int16_t *restrict patch, int32_t q, int32_t i, const int8_t *restrict src, int32_t n)
+{
+    int32_t j;
+    if (((i | n) & 3) == 0) {
+        uint32_t *restrict dst = (uint32_t *)(void *)(patch + 2 * i) + q;
+        for (j = 0; j < n; j += 4) {
+            const uint32_t x = cg_read_s8x4(src + j);
+            dst[0] = cg_sxtb16(x);
+            dst[2] = cg_sxtb16_ror8(x);
+            dst += 4;
+        }
+        return;
+    }
+    for (j = 0; j < n; j++) {
+        patch[slot(i + j, q)] = src[j];
+    }
+}
+
+/* steps i..i+n-1 (i and n multiples of 4) of both pixels at once, from src0 and src1 */
+static void put2(int16_t *restrict patch, int32_t i, const int8_t *restrict src0, const int8_t *restrict src1,
+                 int32_t n)
+{
+    uint32_t *restrict dst = (uint32_t *)(void *)(patch + 2 * i);
+    const uint32_t *const end = dst + n;
+    do {
+        const uint32_t x0 = cg_read_s8x4(src0);
+        const uint32_t x1 = cg_read_s8x4(src1);
+        src0 += 4;
+        src1 += 4;
+        dst[0] = cg_sxtb16(x0);
+        dst[1] = cg_sxtb16(x1);
+        dst[2] = cg_sxtb16_ror8(x0);
+        dst[3] = cg_sxtb16_ror8(x1);
+        dst += 4;
+    } while (dst != end);
+}
+
+static void fill(int16_t *restrict patch, int32_t q, int32_t i, int16_t value, int32_t n)
+{
+    int32_t j;
+    if (((i | n) & 3) == 0) {
+        uint32_t *restrict dst = (uint32_t *)(void *)(patch + 2 * i) + q;
+        const uint32_t v = (uint16_t)value * 0x10001u;
+        for (j = 0; j < n; j += 4) {
+            dst[0] = v;
+            dst[2] = v;
+            dst += 4;
+        }
+        return;
+    }
+    for (j = 0; j < n; j++) {
+        patch[slot(i + j, q)] = value;
+    }
+}
+
+#define CG_CONV_ROW_STAGE 64 /* kernel rows up to this many steps are assembled on the stack at the borders */
+
+/* the receptive field of output pixel (oy, ox) as pixel q of the patch */
+static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int16_t *patch,
+                   int32_t q)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
+    const int32_t k_h = p->filter.h, k_w = p->filter.w;
+    const int32_t row = k_w * in_c, rowp = row_depth(p);
+    const int16_t pad_value = (int16_t)(-p->input_offset);
+    const int32_t y0 = oy * p->stride_h - p->pad_h;
+    const int32_t x0 = ox * p->stride_w - p->pad_w;
+    /* the row with its padding steps lies inside the input row */
+    const int whole = p->dilation_w == 1 && x0 >= 0 && x0 * in_c + rowp <= in_w * in_c;
+    int32_t ky, kx;
+    for (ky = 0; ky < k_h; ky++) {
+        const int32_t iy = y0 + ky * p->dilation_h;
+        int32_t i = ky * rowp;
+        if (iy < 0 || iy >= in_h) {
+            fill(patch, q, i, pad_value, rowp);
+            continue;
+        }
+        if (whole) {
+            put(patch, q, i, input + (iy * in_w + x0) * in_c, rowp);
+            continue;
+        }
+        if (rowp <= CG_CONV_ROW_STAGE) {
+            /* a short row partly outside the input: assembled in int8, then widened word by word */
+            int8_t stage[CG_CONV_ROW_STAGE];
+            int8_t *dst = stage;
+            for (kx = 0; kx < k_w; kx++) {
+                const int32_t ix = x0 + kx * p->dilation_w;
+                int32_t j;
+                if (ix < 0 || ix >= in_w) {
+                    for (j = 0; j < in_c; j++) {
+                        dst[j] = (int8_t)pad_value;
+                    }
+                } else {
+                    const int8_t *src = input + (iy * in_w + ix) * in_c;
+                    for (j = 0; j < in_c; j++) {
+                        dst[j] = src[j];
+                    }
+                }
+                dst += in_c;
+            }
+            for (; dst != stage + rowp; dst++) {
+                *dst = 0;
+            }
+            put(patch, q, i, stage, rowp);
+            continue;
+        }
+        for (kx = 0; kx < k_w; kx++) {
+            const int32_t ix = x0 + kx * p->dilation_w;
+            if (ix < 0 || ix >= in_w) {
+                fill(patch, q, i, pad_value, in_c);
+            } else {
+                put(patch, q, i, input + (iy * in_w + ix) * in_c, in_c);
+            }
+            i += in_c;
+        }
+        fill(patch, q, i, 0, rowp - row);
+    }
+}
+
+/* kernel row iy of a window starting at column x0 as rowp int8 values: in place when the row lies inside the
+ * input (`whole`), `pad_row` (the zero point) above or below the input, else assembled in `stage` */
+static const int8_t *row_src(const cg_conv2d_s8_params *p, const int8_t *input, int32_t iy, int32_t x0, int whole,
+                             int8_t *stage, const int8_t *pad_row)
+{
+    const int32_t in_w = p->input.w, in_c = p->input.c, k_w = p->filter.w;
+    int8_t *dst = stage;
+    int32_t kx, j;
+    if (iy < 0 || iy >= p->input.h) {
+        return pad_row;
+    }
+    if (whole) {
+        return input + (iy * in_w + x0) * in_c;
+    }
+    for (kx = 0; kx < k_w; kx++) {
+        const int32_t ix = x0 + kx * p->dilation_w;
+        if (ix < 0 || ix >= in_w) {
+            for (j = 0; j < in_c; j++) {
+                dst[j] = pad_row[0];
+            }
+        } else {
+            const int8_t *src = input + (iy * in_w + ix) * in_c;
+            for (j = 0; j < in_c; j++) {
+                dst[j] = src[j];
+            }
+        }
+        dst += in_c;
+    }
+    for (; dst != stage + row_depth(p); dst++) {
+        *dst = 0;
+    }
+    return stage;
+}
+
+/* both pixels of the pair, row by row widened together (rows up to CG_CONV_ROW_STAGE steps, or inside the input
+ * for both pixels); otherwise pixel by pixel */
+static void gather2(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy0, int32_t ox0, int32_t oy1,
+                    int32_t ox1, int16_t *patch, const int8_t *pad_row)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
+    const int32_t k_h = p->filter.h, rowp = row_depth(p);
+    const int32_t y0 = oy0 * p->stride_h - p->pad_h, y1 = oy1 * p->stride_h - p->pad_h;
+    const int32_t x0 = ox0 * p->stride_w - p->pad_w, x1 = ox1 * p->stride_w - p->pad_w;
+    const int whole0 = p->dilation_w == 1 && x0 >= 0 && x0 * in_c + rowp <= in_w * in_c;
+    const int whole1 = p->dilation_w == 1 && x1 >= 0 && x1 * in_c + rowp <= in_w * in_c;
+    int32_t ky;
+    if ((!whole0 || !whole1) && rowp <= CG_CONV_ROW_STAGE) {
+        int8_t stage0[CG_CONV_ROW_STAGE], stage1[CG_CONV_ROW_STAGE];
+        for (ky = 0; ky < k_h; ky++) {
+            const int32_t dy = ky * p->dilation_h;
+            put2(patch, ky * rowp, row_src(p, input, y0 + dy, x0, whole0, stage0, pad_row),
+                 row_src(p, input, y1 + dy, x1, whole1, stage1, pad_row), rowp);
+        }
+        return;
+    }
+    if (!whole0 || !whole1) {
+        gather(p, input, oy0, ox0, patch, 0);
+        gather(p, input, oy1, ox1, patch, 1);
+        return;
+    }
+    for (ky = 0; ky < k_h; ky++) {
+        const int32_t iy0 = y0 + ky * p->dilation_h, iy1 = y1 + ky * p->dilation_h;
+        const int32_t i = ky * rowp;
+        if (iy0 >= 0 && iy0 < in_h && iy1 >= 0 && iy1 < in_h) {
+            put2(patch, i, input + (iy0 * in_w + x0) * in_c, input + (iy1 * in_w + x1) * in_c, rowp);
+            continue;
+        }
+        if (iy0 < 0 || iy0 >= in_h) {
+            fill(patch, 0, i, (int16_t)(-p->input_offset), rowp);
+        } else {
+            put(patch, 0, i, input + (iy0 * in_w + x0) * in_c, rowp);
+        }
+        if (iy1 < 0 || iy1 >= in_h) {
+            fill(patch, 1, i, (int16_t)(-p->input_offset), rowp);
+        } else {
+            put(patch, 1, i, input + (iy1 * in_w + x1) * in_c, rowp);
+        }
+    }
+}
+
+/* one pass of the pixel pair over all output channels: for each channel c (in groups of 4),
+ * acc[2c] = bias[c] + pixel 0 x channel c and acc[2c + 1] = bias[c] + pixel 1 x channel c, over n >= 1 blocks of
+ * 4 steps (patch `a`, weights `w` in the packed order) */
+typedef struct {
+    const uint32_t *a;
+    const uint32_t *w;
+    int32_t n;
+    int32_t groups;
+    const int32_t *bias;
+    int32_t *acc;
+} mac_job;
+
+typedef void (*cg_conv_mac_pass)(const mac_job *job);
+
+/* the clamp to the full int8 range: one SSAT on DSP cores */
+static inline int32_t sat_s8(int32_t v)
+{
+#if CG_DSP_INSTRUCTIONS
+    return __ssat(v, 8);
+#else
+    return cg_clamp_i32(v, -128, 127);
+#endif
+}
+
+/* TFLite's requantization (MultiplyByQuantizedMultiplier, double rounding) plus the output offset, from the
+ * generator's per-channel table (m, add, r, neg) (cg_nn.h), for |acc| < 2^30 (the generator checks it):
+ * the doubling high multiply (acc * m + 2^30) >> 31 is SMMULR(2 acc, m); the rounding right shift by r (half
+ * away from zero) is (v + 2^(r-1) - (v < 0)) >> r, with the offset folded in: add = 2^(r-1) + (offset << r) and
+ * neg = -1; for r = 0, add = offset and neg = 0.  With `any_r0` false (every r >= 1) the mask is not applied. */
+static inline int32_t out_fast(int32_t acc, const int32_t *t, int any_r0)
+{
+    int32_t v;
+#if CG_DSP_INSTRUCTIONS
+    __asm__("smmulr %0, %1, %2" : "=r"(v) : "r"((int32_t)((uint32_t)acc << 1)), "r"(t[0]));
+#else
+    v = (int32_t)(((int64_t)acc * t[0] + ((int64_t)1 << 30)) >> 31);
+#endif
+    return (v + (any_r0 ? (v >> 31) & t[3] : v >> 31) + t[1]) >> t[2];
+}
+
+/* the sums of a pixel pair (acc, as mac_pass leaves them) to int8 outputs o0 and o1, full int8 clamp */
+#define CG_STORE_FAST_PAIR(any_r0)                                            \
+    do {                                                                      \
+        const int8_t *const end = o0 + out_c;                                 \
+        do {                                                                  \
+            const int32_t a0 = acc[0], a1 = acc[1];                           \
+            *o0++ = (int8_t)sat_s8(out_fast(a0, os, any_r0));                 \
+            *o1++ = (int8_t)sat_s8(out_fast(a1, os, any_r0));                 \
+            acc += 2;                                                         \
+            os += 4;                                                          \
+        } while (o0 != end);                                                  \
+    } while (0)
+
+#if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
+/* the common case (every r >= 1, full clamp) by hand: per channel one LDRD of the two sums, one LDM of the
+ * table row and seven instructions per output; o1 = o0 + out_c */
+__attribute__((naked, noinline)) static void store_pair_r1(const int32_t *acc __attribute__((unused)),
+                                                          const int32_t *os __attribute__((unused)),
+                                                          int8_t *o0 __attribute__((unused)),
+                                                          int32_t out_c __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push    {r4-r9, lr}\n"
+        "add     lr, r2, r3\n" /* end of o0 */
+        "1:\n"
+        "ldrd    r4, r5, [r0], #8\n"
+        "ldm     r1!, {r6, r7, r8, r9}\n" /* m, add, r, neg */
+        "lsl     r4, r4, #1\n"
+        "lsl     r5, r5, #1\n"
+        "smmulr  r4, r4, r6\n"
+        "smmulr  r5, r5, r6\n"
+        "add     r4, r4, r4, asr #31\n"
+        "add     r5, r5, r5, asr #31\n"
+        "add     r4, r4, r7\n"
+        "add     r5, r5, r7\n"
+        "asr     r4, r4, r8\n"
+        "asr     r5, r5, r8\n"
+        "ssat    r4, #8, r4\n"
+        "ssat    r5, #8, r5\n"
+        "strb    r5, [r2, r3]\n"
+        "strb    r4, [r2], #1\n"
+        "cmp     r2, lr\n"
+        "bne     1b\n"
+        "pop     {r4-r9, pc}\n");
+}
+#endif
+
+static void store_fast(const int32_t *restrict acc, const int32_t *restrict os, int32_t out_c, int8_t *restrict o0,
+                       int8_t *restrict o1, int any_r0)
+{
+    if (any_r0) {
+        CG_STORE_FAST_PAIR(1);
+    } else {
+#if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
+        (void)o1;
+        store_pair_r1(acc, os, o0, out_c);
+#else
+        CG_STORE_FAST_PAIR(0);
+#endif
+    }
+}
+
+/* the general case of the table: one pixel or both, any clamp */
+static void store_fast_clamped(const int32_t *restrict acc, const int32_t *restrict os, int32_t out_c,
+                               int8_t *restrict o0, int8_t *restrict o1, int two, int32_t lo, int32_t hi)
+{
+    int32_t c, q;
+    for (q = 0; q <= (two ? 1 : 0); q++) {
+        int8_t *o = q ? o1 : o0;
+        for (c = 0; c < out_c; c++) {
+            o[c] = (int8_t)cg_clamp_i32(out_fast(acc[2 * c + q], os + 4 * c, 1), lo, hi);
+        }
+    }
+}
+
+/* any shift (multipliers above 1 too) and single rounding: cg_requantize */
+static void store_generic(const cg_conv2d_s8_params *p, const int32_t *restrict acc, int8_t *restrict o0,
+                          int8_t *restrict o1, int two)
+{
+    const int32_t out_c = p->output.c, off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    int32_t c, q;
+    for (q = 0; q <= (two ? 1 : 0); q++) {
+        int8_t *o = q ? o1 : o0;
+        for (c = 0; c < out_c; c++) {
+            const int32_t v = cg_requantize(acc[2 * c + q], p->multiplier[c], p->shift[c]);
+            o[c] = (int8_t)cg_clamp_i32(v + off, lo, hi);
+        }
+    }
+}
+
+/* the whole convolution with the variant's pass over `filter` (4-byte aligned words in the variant's order) */
+static cg_status cg_conv2d_dsp_run(const cg_conv2d_s8_params *p, const int8_t *input, const void *filter,
+                                   const int32_t *bias, int8_t *output, int8_t *scratch, cg_conv_mac_pass mac_pass)
+{
+    const int32_t out_w = p->output.w, out_c = p->output.c, in_c = p->input.c;
+    const int32_t n_pix = p->output.h * out_w;
+    const int32_t kp = padded_depth(p);
+    const int32_t in_batch = p->input.h * p->input.w * in_c;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t *os = CG_SINGLE_ROUNDING ? 0 : p->out_stage;
+    const int full = lo == -128 && hi == 127;
+    /* a 1x1 convolution with stride 1 and no padding: the two pixels are contiguous input rows */
+    const int direct = p->filter.h == 1 && p->filter.w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+                       p->pad_h == 0 && p->pad_w == 0 && (in_c & 3) == 0;
+    int16_t *patch = (int16_t *)(void *)scratch;
+    int32_t *acc = (int32_t *)(void *)(scratch + 2 * kp * (int32_t)sizeof(int16_t));
+    mac_job job;
+    int8_t pad_row[CG_CONV_ROW_STAGE];
+    int32_t b, pix, c, any_r0 = 0;
+    if (p->filter.c != in_c || p->filter.n != out_c || bias == 0 || ((uintptr_t)filter & 3u) != 0 || kp == 0) {
+        return CG_ERR_ARG;
+    }
+    if (scratch == 0 || ((uintptr_t)scratch & 3u) != 0) {
+        return CG_ERR_SCRATCH;
+    }
+    for (c = 0; c < CG_CONV_ROW_STAGE; c++) {
+        pad_row[c] = (int8_t)(-p->input_offset);
+    }
+    for (c = 0; os != 0 && c < out_c; c++) {
+        any_r0 = any_r0 || os[4 * c + 3] == 0;
+    }
+    job.a = (const uint32_t *)(const void *)patch;
+    job.n = kp >> 2;
+    job.groups = padded_channels(p) >> 2;
+    for (b = 0; b < p->input.n; b++) {
+        const int8_t *in_b = input + b * in_batch;
+        int8_t *out_b = output + b * n_pix * out_c;
+        for (pix = 0; pix < n_pix; pix += 2) {
+            const int two = pix + 1 < n_pix;
+            const int32_t pix1 = two ? pix + 1 : pix;
+            int8_t *o0 = out_b + pix * out_c;
+            int8_t *o1 = o0 + out_c;
+            if (direct) {
+                put2(patch, 0, in_b + pix * in_c, in_b + pix1 * in_c, in_c);
+            } else {
+                gather2(p, in_b, pix / out_w, pix % out_w, pix1 / out_w, pix1 % out_w, patch, pad_row);
+            }
+            job.w = (const uint32_t *)(const void *)filter;
+            job.bias = bias;
+            job.acc = acc;
+            mac_pass(&job);
+            if (os == 0) {
+                store_generic(p, acc, o0, o1, two);
+            } else if (full && two) {
+                store_fast(acc, os, out_c, o0, o1, any_r0);
+            } else {
+                store_fast_clamped(acc, os, out_c, o0, o1, two, lo, hi);
+            }
+        }
+    }
+    return CG_OK;
+}
+
+#endif /* CG_CONV2D_DSP_H */
