@@ -33,7 +33,7 @@ typedef struct {
     int32_t act_min, act_max;
     const int32_t *multiplier;   /* [output channels] */
     const int32_t *shift;        /* [output channels] */
-    /* cg_conv2d_dsp_s8 only, optional (NULL: multiplier and shift): per output channel c four words
+    /* the DSP convolutions only, optional (NULL: multiplier and shift): per output channel c four words
      * (m, add, r, neg) such that the output is ((v + ((v >> 31) & neg) + add) >> r) with v = (acc * m + 2^30) >> 31:
      * r = -shift[c], add = 2^(r-1) + (output_offset << r), neg = -1, m = multiplier[c] (r = 0: add =
      * output_offset, neg = 0; a channel whose output is provably the offset: m = 0).  The generator sets it only
