@@ -16,11 +16,13 @@
  * depth padded to a multiple of 4, per group and per 4 steps k..k+3 eight words: for each pair (0, 1), (2, 3),
  * (4, 5), (6, 7) the values at steps (k, k+2), then at steps (k+1, k+3).  `bias` is padded to a multiple of 8.
  *
- * Output stage: with every shift in [-23, -2] and the full int8 clamp (checked by the generator and once per
- * call), the eight sums are requantized in registers (cg_requantize_r2 with the output offset folded into its
- * rounding constant: 7 instructions per output), from one (h, m, r - 1) kept in registers for a per-tensor layer
- * or from the generator's per-unit table `out_stage` (one LDM more per output); otherwise in C from the sums left
- * in memory. */
+ * The generator doubles the bias, and the sums are kept doubled (2 * S0 = 2 * B, 2 * S1 = (A - B) >> 7: the same
+ * instructions), which it allows only while |S| < 2^30.  Output stage: SMMULR(2 * S, m) = floor((S * m + 2^30) /
+ * 2^31) is TFLite's rounding doubling high multiply, and its rounding right shift by r = -shift plus the output
+ * offset is (t - [t < 0] + 2^(r-1) + offset * 2^r) >> r (cg_add_dsp_s8's output stage).  With every shift in
+ * [-22, -1] and the full int8 clamp (checked by the generator and once per call) the eight outputs are computed in
+ * registers, 6 instructions each, from one (h, m, r) kept in registers for a per-tensor layer or from the
+ * generator's per-unit table `out_stage` (one LDM more per output); otherwise in C from the sums left in memory. */
 #include "cg_dsp.h"
 #include "cg_nn.h"
 #include "cg_nn_support.h"
@@ -31,16 +33,16 @@
 typedef struct {
     const int8_t *end;    /* +0: end of the input blocks */
     const int32_t *src;   /* +4: the sums so far (the bias of the group, then s) */
-    int32_t s[8];         /* +8: the sums of the last group, when out is NULL */
+    int32_t s[8];         /* +8: the doubled sums of the last group, when out is NULL */
     int8_t *out;          /* +40: NULL, or the outputs of the first group (fast output stage) */
-    int32_t h;            /* +44: 2^(r-2) + output_offset * 2^(r-1), r = -shift */
+    int32_t h;            /* +44: 2^(r-1) + output_offset * 2^r, r = -shift */
     int32_t m;            /* +48: multiplier */
-    int32_t rs;           /* +52: r - 1 */
+    int32_t r;            /* +52 */
     int32_t groups;       /* +56: groups of eight units to do (1 unless out is set) */
     const int8_t *start;  /* +60: start of the input blocks */
     const int32_t *bias;  /* +64: the bias of the next group (or s, to continue from the sums) */
     int32_t zero[8];      /* +68 */
-    const int32_t *table; /* +100: NULL (h, m, rs above), or (h, m, rs) per unit of the next group */
+    const int32_t *table; /* +100: NULL (h, m, r above), or (h, m, r) per unit of the next group */
 } fc_job;
 
 #if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
@@ -64,19 +66,19 @@ typedef struct {
     CG_FC_PAIR("r8", "r9")               \
     CG_FC_PAIR("r10", "r11")
 
-/* the sums of a pair from the previous sums at lr + OFF: B -> S0 = src[0] + B, A -> S1 = src[1] + (A - B) >> 8 */
+/* the doubled sums of a pair from the previous ones at lr + OFF: B -> 2 * S0 = src[0] + 2 * B,
+ * A -> 2 * S1 = src[1] + (A - B) >> 7 (A - B is 256 * S1 exactly) */
 #define CG_FC_FOLD(A, B, OFF)                \
     "ldrd    r2, r3, [lr, #" OFF "]\n"       \
     "sub     " A ", " A ", " B "\n"          \
-    "add     " B ", " B ", r2\n"             \
-    "add     " A ", r3, " A ", asr #8\n"
+    "add     " B ", r2, " B ", lsl #1\n"     \
+    "add     " A ", r3, " A ", asr #7\n"
 
-/* output J from the sum in S: r0 = h, r1 = m, r12 = r - 1, lr = out */
+/* output J from the doubled sum in S: r0 = h, r1 = m, r12 = r, lr = out */
 #define CG_FC_OUT(S, J)                      \
-    "and     r2, " S ", #0x80000000\n"       \
-    "orr     r2, r2, #0x40000000\n"          \
-    "add     r3, r0, " S ", asr #31\n"       \
-    "smlal   r2, r3, " S ", r1\n"            \
+    "smmulr  r3, " S ", r1\n"                \
+    "add     r3, r3, r3, asr #31\n"         \
+    "add     r3, r3, r0\n"                   \
     "asr     r3, r3, r12\n"                  \
     "ssat    r3, #8, r3\n"                   \
     "strb    r3, [lr, #" J "]\n"
@@ -173,7 +175,7 @@ __attribute__((naked, noinline)) static void rows_8(const int8_t *x __attribute_
         "ldr     r3, [r12, #100]\n"
         "cmp     r3, #0\n"
         "bne     10f\n"
-        "ldrd    r0, r1, [r12, #44]\n"       /* one (h, m, rs) for all units */
+        "ldrd    r0, r1, [r12, #44]\n"       /* one (h, m, r) for all units */
         "ldr     r12, [r12, #52]\n"
         CG_FC_OUT("r5", "0")
         CG_FC_OUT("r4", "1")
@@ -184,7 +186,7 @@ __attribute__((naked, noinline)) static void rows_8(const int8_t *x __attribute_
         CG_FC_OUT("r11", "6")
         CG_FC_OUT("r10", "7")
         "b       11f\n"
-        "10:\n"                               /* (h, m, rs) per unit from the table */
+        "10:\n"                               /* (h, m, r) per unit from the table */
         "add     r2, r3, #96\n"
         "str     r2, [r12, #100]\n"
         "ldm     r3, {r0, r1, r12}\n"
@@ -253,8 +255,8 @@ static void rows_8(const int8_t *x0, const uint32_t *w, fc_job *job)
                 w += 8;
             }
             for (q = 0; q < 4; q++) {
-                job->s[2 * q] += b[q];
-                job->s[2 * q + 1] += (int32_t)((uint32_t)a[q] - (uint32_t)b[q]) >> 8;
+                job->s[2 * q] += (int32_t)((uint32_t)b[q] << 1);
+                job->s[2 * q + 1] += (int32_t)((uint32_t)a[q] - (uint32_t)b[q]) >> 7;
             }
         }
         job->src = job->s;
@@ -262,12 +264,9 @@ static void rows_8(const int8_t *x0, const uint32_t *w, fc_job *job)
             return;
         }
         for (j = 0; j < 8; j++) {
-            const int32_t v = job->s[j];
             const int32_t *hmr = job->table != 0 ? job->table + 3 * j : &job->h;
-            const uint64_t init = ((uint64_t)(uint32_t)(hmr[0] + (v >> 31)) << 32) |
-                                  (0x40000000u | ((uint32_t)v & 0x80000000u));
-            const int32_t high = (int32_t)(uint32_t)((init + (uint64_t)((int64_t)v * hmr[1])) >> 32);
-            job->out[j] = (int8_t)cg_clamp_i32(high >> hmr[2], -128, 127);
+            const int32_t t = cg_smmulr(job->s[j], hmr[1]);
+            job->out[j] = (int8_t)cg_clamp_i32((t + (t >> 31) + hmr[0]) >> hmr[2], -128, 127);
         }
         if (job->table != 0) {
             job->table += 24;
@@ -287,25 +286,21 @@ static inline int32_t sat_s8(int32_t v)
 #endif
 }
 
-/* requantize the n sums s of units u.., add the output offset, clamp */
-static void output_stage(const cg_fully_connected_dsp_s8_params *p, const int32_t *s, int32_t u, int32_t n,
+/* requantize the n sums of units u.. (doubled in s2), add the output offset, clamp */
+static void output_stage(const cg_fully_connected_dsp_s8_params *p, const int32_t *s2, int32_t u, int32_t n,
                          int8_t *out)
 {
+    int32_t s[8];
     const int32_t *const mult = p->multiplier + u, *const shift = p->shift + u;
     const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
     int32_t j;
-    if (p->requant != 0 && lo == -128 && hi == 127) {
-        for (j = 0; j < n; j++) {
-            out[j] = (int8_t)sat_s8(cg_requantize_r2(s[j], mult[j], shift[j]) + off);
-        }
-    } else if (p->requant != 0) {
-        for (j = 0; j < n; j++) {
-            out[j] = (int8_t)cg_clamp_i32(cg_requantize_r2(s[j], mult[j], shift[j]) + off, lo, hi);
-        }
-    } else {
-        for (j = 0; j < n; j++) {
-            out[j] = (int8_t)cg_clamp_i32(cg_requantize(s[j], mult[j], shift[j]) + off, lo, hi);
-        }
+    for (j = 0; j < n; j++) {
+        s[j] = s2[j] >> 1; /* exact: the sums are even */
+    }
+    for (j = 0; j < n; j++) {
+        const int32_t e = shift[j];
+        const int32_t v = (e <= -2 ? cg_requantize_r2(s[j], mult[j], e) : cg_requantize(s[j], mult[j], e)) + off;
+        out[j] = (int8_t)cg_clamp_i32(v, lo, hi);
     }
 }
 
@@ -315,9 +310,9 @@ cg_status cg_fully_connected_dsp_s8(const cg_fully_connected_dsp_s8_params *p, c
     const int32_t depth = p->in_depth, units = p->out_depth;
     const int32_t full = depth >> 2, rest = depth & 3;
     /* the output stage of rows_8: one multiplier and shift (or the per-unit table), full int8 clamp */
-    const int fast = !CG_SINGLE_ROUNDING && (p->requant == 2 || p->out_stage != 0) && p->act_min == -128 &&
+    const int fast = !CG_SINGLE_ROUNDING && (p->requant == 1 || p->out_stage != 0) && p->act_min == -128 &&
                      p->act_max == 127;
-    const int32_t *const table = fast && p->requant != 2 ? p->out_stage : 0; /* per-channel (h, m, rs) */
+    const int32_t *const table = fast && p->requant != 1 ? p->out_stage : 0; /* per-channel (h, m, r) */
     fc_job job;
     int32_t b, u, j;
     if (bias == 0 || depth <= 0 || ((uintptr_t)filter & 3u) != 0) {
@@ -326,9 +321,9 @@ cg_status cg_fully_connected_dsp_s8(const cg_fully_connected_dsp_s8_params *p, c
     memset(&job, 0, sizeof job);
     if (fast && table == 0) {
         const int32_t r = -p->shift[0];
-        job.h = (1 << (r - 2)) + (int32_t)((uint32_t)p->output_offset << (r - 1));
+        job.h = (1 << (r - 1)) + (int32_t)((uint32_t)p->output_offset << r);
         job.m = p->multiplier[0];
-        job.rs = r - 1;
+        job.r = r;
     }
     for (b = 0; b < p->batches; b++) {
         const int8_t *in = input + b * depth;

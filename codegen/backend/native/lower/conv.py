@@ -228,12 +228,15 @@ def conv_out_stage(
 
 def fc_out_stage(idx: int, mults: np.ndarray, shifts: np.ndarray, output_offset: int, units: int) -> ConstArray:
     """``out_stage`` of ``cg_fully_connected_dsp_s8`` (cg_nn.h): per unit, units padded to 8 with zero rows,
-    (2^(r-2) + output_offset * 2^(r-1), multiplier, r - 1) for r = -shift in [2, 23]."""
+    (2^(r-1) + output_offset * 2^r, multiplier, r) for r = -shift in [1, 22]."""
     r = -shifts.astype(np.int64)
-    h = (np.int64(1) << (r - 2)) + (np.int64(output_offset) << (r - 1))
+    h = (np.int64(1) << (r - 1)) + (np.int64(output_offset) << r)
     rows = np.zeros((pad_to(units, 8), 3), dtype=np.int64)
-    rows[:units] = np.stack([h, mults.astype(np.int64), r - 1], axis=1)
+    rows[:units] = np.stack([h, mults.astype(np.int64), r], axis=1)
     return ConstArray(f"l{idx}_ostage", rows.reshape(-1).astype(np.int32), weight=False)
+
+
+FC_DSP_SUM_BOUND = 1 << 30  # |folded bias| + 128 * sum|w| below this: cg_fully_connected_dsp_s8's doubled sums fit
 
 
 def fully_connected_s8_scratch_bytes(in_depth: int) -> int:
@@ -431,16 +434,17 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
     requant, mult, shift, in_zp = _requant_s8(op, inp, filt, out, units)
     bias = _folded_bias(x, w, _int_bias(ctx, op, units), -in_zp)
     params = (*sizes, *requant)
-    if ctx.dsp and fc_pairs_fit(w):  # int8 weights packed two units per 16-bit value, no scratch
+    reach = np.abs(bias.values.astype(np.int64)) + 128 * np.abs(w.reshape(units, -1).astype(np.int64)).sum(axis=1)
+    if ctx.dsp and fc_pairs_fit(w) and int(reach.max(initial=0)) < FC_DSP_SUM_BOUND:
+        # int8 weights packed two units per 16-bit value, no scratch, doubled sums
         shifts, mults = shift.values, mult.values
-        right = shifts.size > 0 and bool(shifts.max() <= -2)  # cg_requantize_r2
-        in_regs = right and bool(shifts.min() >= -23)  # the output stage in registers (h below cannot overflow)
+        in_regs = shifts.size > 0 and -22 <= int(shifts.min()) and int(shifts.max()) <= -1  # SMMULR output stage
         one = in_regs and bool(np.all(shifts == shifts[0]) and np.all(mults == mults[0]))
         table = fc_out_stage(x, mults, shifts, dict(requant)["output_offset"], units) if in_regs and not one else None
         dsp_params = (
             *sizes,
             *(kv for kv in requant if kv[0] != "input_offset"),  # folded into the bias
-            ("requant", 2 if one else int(right)),
+            ("requant", int(one)),
             ("out_stage", ConstRef(table.name) if table is not None else 0),  # 0: NULL
         )
         call = KernelCall(
@@ -454,7 +458,7 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
                 ("int8_t *", TensorRef(out.index)),
             ),
         )
-        padded = ConstArray(bias.name, np.pad(bias.values, (0, pad_to(units, 8) - units)), weight=True)
+        padded = ConstArray(bias.name, 2 * np.pad(bias.values, (0, pad_to(units, 8) - units)), weight=True)
         consts = (ConstArray(f"l{x}_filter", pack_fc_pairs(w), source_tensor=filt.index), padded, mult, shift)
         consts += (table,) if table is not None else ()
         return Layer(op.index, op.op, dt, (call,), consts, output=out.index)
