@@ -169,19 +169,20 @@ cg_status cg_fully_connected_s16(const cg_fully_connected_s8_params *p, const in
 
 /* Variant for cores with the DSP extension (cg_dsp.h), no scratch.  `filter` holds int8 bytes packed two units
  * per 16-bit value (lower/packing.py pack_fc_pairs, described in the kernel's file), 4-byte aligned; `bias` is
- * folded like cg_fully_connected_s8's. */
+ * folded like cg_fully_connected_s8's, doubled and zero-padded to a multiple of 8 units (the kernel keeps
+ * doubled sums). */
 typedef struct {
     int32_t batches;
     int32_t in_depth;
     int32_t out_depth;
     int32_t output_offset;
     int32_t act_min, act_max;
-    int32_t requant;             /* 0: cg_requantize; 1: every shift <= -2 (cg_requantize_r2); 2: besides, one
-                                  * multiplier and one shift in [-23, -2] for all units (checked by the generator) */
+    int32_t requant;             /* 1: one multiplier and one shift in [-22, -1] for all units (per tensor,
+                                  * checked by the generator), else 0 */
     const int32_t *multiplier;   /* [out_depth] */
     const int32_t *shift;
-    const int32_t *out_stage;    /* NULL, or per unit (units padded to 8) 2^(r-2) + output_offset * 2^(r-1),
-                                  * multiplier, r - 1 with r = -shift in [2, 23] (per-channel layers) */
+    const int32_t *out_stage;    /* NULL, or per unit (units padded to 8) 2^(r-1) + output_offset * 2^r,
+                                  * multiplier, r with r = -shift in [1, 22] (per-channel layers) */
 } cg_fully_connected_dsp_s8_params;
 
 cg_status cg_fully_connected_dsp_s8(const cg_fully_connected_dsp_s8_params *p, const int8_t *input,
