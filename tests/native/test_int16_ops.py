@@ -1,6 +1,6 @@
 """16x8 SPLIT, SPLIT_V, UNPACK, PACK, RESIZE_NEAREST_NEIGHBOR (copies of the int16 values), MAXIMUM, MINIMUM
-(picks), RELU, RELU6 (TFLM's requantize-and-clamp), MUL/SUB by constants and BATCH_MATMUL (int64 accumulator)
-are bit-exact with TFLM."""
+(picks), RELU, RELU6 (TFLM's requantize-and-clamp), MUL/SUB by constants, BATCH_MATMUL (int64 accumulator) and
+SQUARED_DIFFERENCE are bit-exact with TFLM."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_16x8_split_split_v_unpack_pack_match_tflm(build_cache) -> None:  # noqa
 def test_registries_list_int16_split_pack() -> None:
     lowerings = kernels.load_lowerings()
     for op in ("SPLIT", "SPLIT_V", "UNPACK", "PACK", "RELU", "RELU6", "MAXIMUM", "MINIMUM", "RESIZE_NEAREST_NEIGHBOR",
-               "BATCH_MATMUL"):
+               "BATCH_MATMUL", "SQUARED_DIFFERENCE"):
         assert "int16x8" in lowerings[op].dtypes
 
 
@@ -105,6 +105,34 @@ def test_16x8_batch_matmul_matches_tflm(build_cache) -> None:  # noqa: ANN001
     rng = np.random.default_rng(9)
     distinct = set()
     for k in range(8):
+        bound = 32768 if k % 2 else 4000
+        xs = [rng.integers(-bound, bound, size=t.shape).astype(np.int16) for t in graph.input_tensors]
+        for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
+            np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
+            distinct.update(mine.reshape(-1).tolist())
+    assert len(distinct) > 100
+
+
+def _sqdiff(K, x):  # noqa: ANN001, ANN202
+    import tensorflow as tf
+
+    return [tf.math.squared_difference(x[0], x[0] * 0.3), tf.math.squared_difference(x[0], x[1])]  # x[1] broadcast
+
+
+SPEC4 = OpSpec("s16_squared_difference", ((4, 5), (1, 5)), _sqdiff, quant="int16x8", input_range=(-3, 3))
+
+
+def test_16x8_squared_difference_matches_tflm(build_cache) -> None:  # noqa: ANN001
+    """TFLM's int8 arithmetic with no left shift for int16 (7 bits for int8)."""
+    path = build(SPEC4)
+    graph = load_model(path)
+    sq = [op for op in graph.operators if op.op == "SQUARED_DIFFERENCE"]
+    assert len(sq) == 2 and all(graph.tensors[op.inputs[0]].dtype.value == "int16" for op in sq)
+    ours = host.compile(graph, cache_dir=build_cache)
+    ref = ReferenceModel(path)
+    rng = np.random.default_rng(12)
+    distinct = set()
+    for k in range(10):
         bound = 32768 if k % 2 else 4000
         xs = [rng.integers(-bound, bound, size=t.shape).astype(np.int16) for t in graph.input_tensors]
         for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):

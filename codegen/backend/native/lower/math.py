@@ -38,7 +38,7 @@ def _binary_io(ctx: LowerContext, op: ir.Operator) -> tuple[ir.Tensor, ir.Tensor
 
 def _binary_call(op: ir.Operator, kernel: str, ptype: str, params: tuple, a: ir.Tensor, b: ir.Tensor,
                  out: ir.Tensor, dt: str) -> Layer:
-    ctype = "float" if dt == "f32" else "int8_t"
+    ctype = {"f32": "float", "s16": "int16_t"}.get(dt, "int8_t")
     operands, consts = _operands(op, (a, b))
     call = KernelCall(kernel, ptype, params, ((f"const {ctype} *", operands[0]), (f"const {ctype} *", operands[1]),
                                                (f"{ctype} *", TensorRef(out.index))))
@@ -59,15 +59,21 @@ def prelu(ctx: LowerContext, op: ir.Operator) -> Layer:
     return _binary_call(op, "cg_prelu_s8", "cg_prelu_s8_params", params, x, alpha, out, dt)
 
 
-@lowering("SQUARED_DIFFERENCE", dtypes=("int8", "float32"),
-          kernels=("cg_squared_difference_s8", "cg_squared_difference_f32"))
+@lowering("SQUARED_DIFFERENCE", dtypes=("int8", "float32", "int16x8"),
+          kernels=("cg_squared_difference_s8", "cg_squared_difference_f32", "cg_squared_difference_s16"))
 def squared_difference(ctx: LowerContext, op: ir.Operator) -> Layer:
-    a, b, out, dt = _binary_io(ctx, op)
+    s16 = all(t is not None and t.dtype is ir.DType.INT16 for t in (ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)))
+    if s16:  # 16x8: the int8 arithmetic with no left shift (the squared int16 difference fills 31 bits)
+        a, b, out, dt = ctx.required(op, 0), ctx.required(op, 1), ctx.output(op), "s16"
+    else:
+        a, b, out, dt = _binary_io(ctx, op)
     shape = broadcast_params(a.shape, b.shape, out.shape)
     if dt == "f32":
         return _binary_call(op, "cg_squared_difference_f32", "cg_broadcast_params", shape, a, b, out, dt)
     (s1, z1), (s2, z2), (so, zo) = scale_zp(a), scale_zp(b), scale_zp(out)
-    left_shift = 7
+    if s16:
+        require(z1 == z2 == zo == 0, "int16 SQUARED_DIFFERENCE needs zero points of 0 (TFLite's 16x8 scheme)")
+    left_shift = 0 if s16 else 7
     twice_max = 2.0 * max(s1, s2)
     m1, sh1 = prepare.quantize_multiplier(s1 / twice_max)
     m2, sh2 = prepare.quantize_multiplier(s2 / twice_max)
@@ -76,7 +82,7 @@ def squared_difference(ctx: LowerContext, op: ir.Operator) -> Layer:
     params = (("shape", shape), ("input1_offset", -z1), ("input2_offset", -z2), ("output_offset", zo),
               ("left_shift", left_shift), ("input1_multiplier", m1), ("input1_shift", sh1),
               ("input2_multiplier", m2), ("input2_shift", sh2), ("output_multiplier", mo), ("output_shift", sho))
-    return _binary_call(op, "cg_squared_difference_s8", "cg_squared_difference_s8_params", params, a, b, out, dt)
+    return _binary_call(op, f"cg_squared_difference_{dt}", "cg_squared_difference_s8_params", params, a, b, out, dt)
 
 
 def _unary_f32(ctx: LowerContext, op: ir.Operator, kind: str) -> Layer:
