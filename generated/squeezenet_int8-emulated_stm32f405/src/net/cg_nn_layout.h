@@ -70,6 +70,8 @@ typedef struct {
 
 cg_status cg_squared_difference_s8(const cg_squared_difference_s8_params *p, const int8_t *input1,
                                    const int8_t *input2, int8_t *output);
+cg_status cg_squared_difference_s16(const cg_squared_difference_s8_params *p, const int16_t *input1,
+                                    const int16_t *input2, int16_t *output);
 cg_status cg_squared_difference_f32(const cg_broadcast_params *p, const float *input1, const float *input2,
                                     float *output);
 
