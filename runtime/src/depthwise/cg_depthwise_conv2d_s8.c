@@ -45,10 +45,10 @@ static void taps_3x3(const cg_depthwise_conv2d_s8_params *p, const int8_t *in_b,
         sb += b[t][c] * v_;                                                                            \
     } while (0)
 
-/* Output pixels a and b (b written only if `two`) of a 3x3 filter, depth multiplier 1: a[t], b[t] point at the
+/* Output pixels a and b (the same pixel twice for an odd last one) of a 3x3 filter, depth multiplier 1: a[t], b[t] point at the
  * input pixels of tap t, channel c at a[t][c]; channel c's 9 weights are at w[9 * c]. */
 static void pair_3x3(const cg_depthwise_conv2d_s8_params *p, const int8_t *const *a, const int8_t *const *b,
-                     const int8_t *w, const int32_t *bias, int two, int8_t *out_a, int8_t *out_b)
+                     const int8_t *w, const int32_t *bias, int8_t *out_a, int8_t *out_b)
 {
     /* locals, so the byte stores (which may alias anything) do not make the compiler reload them */
     const int32_t channels = p->output.c;
@@ -79,9 +79,7 @@ static void pair_3x3(const cg_depthwise_conv2d_s8_params *p, const int8_t *const
         sa = cg_clamp_i32(sa + off, lo, hi);
         sb = cg_clamp_i32(sb + off, lo, hi);
         out_a[c] = (int8_t)sa; /* stored last: byte stores may alias the tap pointer arrays */
-        if (two) {
-            out_b[c] = (int8_t)sb;
-        }
+        out_b[c] = (int8_t)sb;
     }
 }
 
@@ -133,14 +131,14 @@ cg_status cg_depthwise_conv2d_s8(const cg_depthwise_conv2d_s8_params *p, const i
             const int32_t x0 = (pix % out_w) * p->stride_w - p->pad_w;
             int8_t *out = out_b + pix * out_c;
             if (fast) {
-                /* pixels pix and pix + 1 in raster order; an odd last pixel goes as both and is stored once */
+                /* pixels pix and pix + 1 in raster order; an odd last pixel goes as both (same output twice) */
                 const int two = pix + 1 < n_pix;
                 const int32_t next = two ? pix + 1 : pix;
                 const int8_t *tap_a[9], *tap_b[9];
                 taps_3x3(p, in_b, y0, x0, scratch, tap_a);
                 taps_3x3(p, in_b, (next / out_w) * p->stride_h - p->pad_h, (next % out_w) * p->stride_w - p->pad_w,
                          scratch, tap_b);
-                pair_3x3(p, tap_a, tap_b, filter, bias, two, out, out + out_c);
+                pair_3x3(p, tap_a, tap_b, filter, bias, out, two ? out + out_c : out);
             } else {
                 pixel_any(p, in_b, y0, x0, filter, bias, out);
             }

@@ -117,9 +117,8 @@ static void dot_2x4(const int8_t *restrict a, const int8_t *restrict w, int32_t 
     s[7] = s13;
 }
 
-/* o0[oc + j] = s[j] requantized for the n channels oc.., and o1[oc + j] = s[n + j] if `two` */
-static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, int32_t n, int two, int8_t *o0,
-                  int8_t *o1)
+/* o0[oc + j] = s[j] and o1[oc + j] = s[n + j] requantized, for the n channels oc.. */
+static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, int32_t n, int8_t *o0, int8_t *o1)
 {
     /* locals, so the byte stores (which may alias anything) do not make the compiler reload them */
     const int32_t *mult = p->multiplier + oc, *shift = p->shift + oc;
@@ -139,9 +138,7 @@ static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, in
             y1 = cg_requantize_split(s[n + j], m, left, left - sh);
         }
         o0[j] = (int8_t)cg_clamp_i32(y0 + off, lo, hi);
-        if (two) {
-            o1[j] = (int8_t)cg_clamp_i32(y1 + off, lo, hi);
-        }
+        o1[j] = (int8_t)cg_clamp_i32(y1 + off, lo, hi);
     }
 }
 
@@ -164,10 +161,10 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
         const int8_t *in_b = input + b * in_batch;
         int8_t *out_b = output + b * n_pix * out_c;
         for (pix = 0; pix < n_pix; pix += 2) {
-            /* an odd last pixel fills both lanes and is stored once */
+            /* an odd last pixel fills both lanes, and both write its output */
             const int two = pix + 1 < n_pix;
             int8_t *o0 = out_b + pix * out_c;
-            int8_t *o1 = o0 + out_c;
+            int8_t *o1 = two ? o0 + out_c : o0;
             const int8_t *w = filter;
             gather(p, in_b, pix, scratch);
             gather(p, in_b, two ? pix + 1 : pix, scratch + 4);
@@ -175,7 +172,7 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
                 int32_t s[2 * CG_CONV_GROUP];
                 dot_2x4(scratch, w, k, bias + oc, s);
                 w += CG_CONV_GROUP * k;
-                store(p, s, oc, CG_CONV_GROUP, two, o0, o1);
+                store(p, s, oc, CG_CONV_GROUP, o0, o1);
             }
             for (; oc < out_c; oc++) {
                 int32_t s[2];
@@ -186,7 +183,7 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
                     s[1] += scratch[at + 4] * w[i];
                 }
                 w += k;
-                store(p, s, oc, 1, two, o0, o1);
+                store(p, s, oc, 1, o0, o1);
             }
         }
     }
