@@ -113,3 +113,13 @@ def test_int16_logistic_outside_tflm_range_is_refused(tmp_path, in_scale: float,
     graph = parse_tflite(path.read_bytes(), name="bad", source=str(path))
     with pytest.raises(UnsupportedModelError, match=message):
         host.compile(graph, cache_dir=tmp_path)
+
+
+def test_verify_requires_bit_exact_outputs_for_16x8_models(build_cache) -> None:  # noqa: ANN001
+    """int16 inputs and outputs are compared bit for bit by `codegen verify` (no float tolerance)."""
+    from codegen.verify import verify
+
+    path = build(OpSpec("s16_sigmoid_tanh", ((10,),), _sigmoid_tanh, quant="int16x8", input_range=(-4, 4)))
+    report = verify(path, samples=10, cache_dir=build_cache)
+    assert report.quantized and report.tolerance == ""
+    assert report.exact_matches == 10 and report.passed

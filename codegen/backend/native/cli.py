@@ -80,8 +80,10 @@ def run_verify(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
+        graph = load_model(args.model)
+        int8_io = all(t.dtype.value == "int8" for t in (*graph.input_tensors, *graph.output_tensors))
         kind = (
-            "int8 (bit-exact required)"
+            f"{'int8' if int8_io else 'integer'} (bit-exact required)"
             if report.quantized
             else f"float32 ({report.tolerance})"
         )
