@@ -110,10 +110,17 @@ static void fill(int16_t *restrict patch, int32_t q, int32_t i, int16_t value, i
     }
 }
 
+/* short copy loops stay loops (GCC would otherwise call memmove/memset for a few bytes) */
+#if defined(__GNUC__) && !defined(__clang__)
+#define CG_NO_LIBCALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define CG_NO_LIBCALLS
+#endif
+
 #define CG_CONV_ROW_STAGE 64 /* kernel rows up to this many steps are assembled on the stack at the borders */
 
 /* the receptive field of output pixel (oy, ox) as pixel q of the patch */
-static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int16_t *patch,
+CG_NO_LIBCALLS static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int16_t *patch,
                    int32_t q)
 {
     const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
@@ -176,7 +183,7 @@ static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t oy
 
 /* kernel row iy of a window starting at column x0 as rowp int8 values: in place when the row lies inside the
  * input (`whole`), `pad_row` (the zero point) above or below the input, else assembled in `stage` */
-static const int8_t *row_src(const cg_conv2d_s8_params *p, const int8_t *input, int32_t iy, int32_t x0, int whole,
+CG_NO_LIBCALLS static const int8_t *row_src(const cg_conv2d_s8_params *p, const int8_t *input, int32_t iy, int32_t x0, int whole,
                              int8_t *stage, const int8_t *pad_row)
 {
     const int32_t in_w = p->input.w, in_c = p->input.c, k_w = p->filter.w;
