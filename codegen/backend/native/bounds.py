@@ -35,6 +35,7 @@ from typing import Any
 from codegen import ir
 from codegen.backend.native.layers import ConstArray, ConstRef, Dims, KernelCall, Layer, ScratchRef, TensorRef
 from codegen.backend.native.planner import MemoryPlan
+from codegen.compress.huffman import SCRATCH_BYTES as HUFFMAN_SCRATCH_BYTES
 from codegen.errors import CodegenError
 
 Params = dict[str, Any]
@@ -167,6 +168,14 @@ def _depthwise(p: Params) -> Extents:
 def _fc(p: Params) -> Extents:
     b, d, u = p["batches"], p["in_depth"], p["out_depth"]
     return Extents((b * d, u * d, u, b * u, d), {"multiplier": u, "shift": u})
+
+
+@extent("cg_fully_connected_huffman_s8")
+def _fc_huffman(p: Params) -> Extents:
+    """Input, blob (the decoder never reads outside the byte count it is given: not an extent), bias, output,
+    the decoder's tables as scratch."""
+    b, d, u = p["batches"], p["in_depth"], p["out_depth"]
+    return Extents((b * d, None, u, b * u, HUFFMAN_SCRATCH_BYTES), {"multiplier": u, "shift": u})
 
 
 @extent("cg_pool_s8_params", "cg_pool_f32_params")

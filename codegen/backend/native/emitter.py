@@ -236,6 +236,11 @@ class _Render:
             if self.plan.is_state(op.tensor):
                 return f"({ctype})({self.prefix}_state + {self.plan.state_offset(op.tensor)}u)"
             return self.arena(self.plan.tensor_offset(op.tensor), ctype)
+        if isinstance(op, ConstRef) and op.blob:
+            s = self.stored[op.name]
+            if s.blob is None:
+                raise ValueError(f"constant {op.name} is read as a blob but stored raw")
+            return f"{s.symbol}, {len(s.blob.data)}u"
         if isinstance(op, ConstRef):
             return self.const_expr(op.name, ctype)
         if isinstance(op, ScratchRef):
@@ -259,7 +264,9 @@ def generate(graph: ir.Graph, prefix: str = "cg_net", options: NativeOptions | N
     The native pass pipeline runs first, so layer numbers count the operators after the passes
     (:func:`codegen.backend.native.program.layer_names`)."""
     options = options or NativeOptions()
-    return emit(lower_graph(native_graph(graph), options.dsp, options.codec is not None), prefix, options)
+    coded = options.codec is not None
+    stream = coded and options.decode == "layer"  # kernels that decode their weights as they read them
+    return emit(lower_graph(native_graph(graph), options.dsp, coded, stream), prefix, options)
 
 
 def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None = None) -> NativeSources:
@@ -272,11 +279,14 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
         raise RuntimeError("duplicate constant names in lowered layers")
     if options.decode not in DECODE_MODES:
         raise CodegenError(f"decode mode {options.decode!r} is unknown", hint="use 'layer' or 'init'")
-    stored_list = store_constants(consts, prefix, options.codec)
+    streamed = _streamed(layers)
+    if streamed and options.codec is None:
+        raise ValueError("layers that decode their weights need a codec")
+    stored_list = store_constants(consts, prefix, options.codec, streamed)
     stored = {s.const.name: s for s in stored_list}
     blobs = [s for s in stored_list if s.blob is not None]
     at_init = options.decode == "init"
-    decoded, init_only, ram_offsets = _decode_buffers(layers, stored, at_init)
+    decoded, init_only, ram_offsets = _decode_buffers(layers, stored, at_init, streamed)
     decoded_bytes = sum(align(stored[n].const.nbytes) for n in ram_offsets)
     plan = plan_layers(graph, layers, decoded, init_only)
     bounds.prove(graph, layers, plan)
@@ -304,7 +314,7 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
         steps = []
         for c in layer.consts:
             s = stored[c.name]
-            if s.blob is not None and not at_init:
+            if s.blob is not None and not at_init and c.name not in streamed:
                 dst = r.arena(plan.decode_offset(c.name), "void *")
                 scratch = (
                     r.arena(plan.decode_offset(_layer_scratch(layer.index)), "void *")
@@ -427,8 +437,22 @@ def _state_ctx(graph: ir.Graph, plan: MemoryPlan) -> list[dict[str, Any]]:
 _INIT_SCRATCH = "#codec_scratch_init"
 
 
+def _streamed(layers: tuple[Layer, ...] | list[Layer]) -> frozenset[str]:
+    """Constants a kernel reads as the blob itself (it decodes them as it consumes them)."""
+    return frozenset(
+        op.name
+        for layer in layers
+        for call in layer.calls
+        for _, op in call.args
+        if isinstance(op, ConstRef) and op.blob
+    )
+
+
 def _decode_buffers(
-    layers: tuple[Layer, ...] | list[Layer], stored: dict[str, StoredConstant], at_init: bool
+    layers: tuple[Layer, ...] | list[Layer],
+    stored: dict[str, StoredConstant],
+    at_init: bool,
+    streamed: frozenset[str] = frozenset(),
 ) -> tuple[dict[int, list[tuple[str, int]]], list[tuple[str, int]], dict[str, int]]:
     """Where encoded constants are decoded: per layer, (arena buffers per layer index: decoded constants and
     the decoder scratch); at init, (init-only arena buffer for the decoder scratch, offsets of the decoded
@@ -436,7 +460,7 @@ def _decode_buffers(
     decoded: dict[int, list[tuple[str, int]]] = {}
     init_only: list[tuple[str, int]] = []
     ram_offsets: dict[str, int] = {}
-    blobs = [s for s in stored.values() if s.blob is not None]
+    blobs = [s for s in stored.values() if s.blob is not None and s.const.name not in streamed]
     if at_init:
         offset = 0
         for s in blobs:
@@ -447,7 +471,7 @@ def _decode_buffers(
             init_only.append((_INIT_SCRATCH, scratch))
         return decoded, init_only, ram_offsets
     for layer in layers:
-        need = [stored[c.name] for c in layer.consts if stored[c.name].blob is not None]
+        need = [stored[c.name] for c in layer.consts if stored[c.name].blob is not None and c.name not in streamed]
         for s in need:
             decoded.setdefault(layer.index, []).append((s.const.name, s.const.nbytes))
         scratch = max(s.blob.scratch_bytes for s in need if s.blob) if need else 0

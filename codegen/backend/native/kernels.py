@@ -46,6 +46,7 @@ class LowerContext:
     graph: ir.Graph
     dsp: bool = False  # call the Cortex-M DSP kernel variants (see use_dsp)
     int8_weights: bool = False  # keep weights int8 in flash (a codec compresses them): no 16-bit packed copies
+    stream_weights: bool = False  # kernels that decode coded weights while they read them (decode mode "layer")
 
     def tensor(self, index: int) -> ir.Tensor:
         return self.graph.tensors[index]

@@ -50,6 +50,7 @@ class TensorRef:
 @dataclass(frozen=True)
 class ConstRef:
     name: str
+    blob: bool = False  # pass the stored blob itself (pointer, byte count): the kernel decodes it as it reads
 
 
 @dataclass(frozen=True)

@@ -64,10 +64,10 @@ def _batch(graph: ir.Graph, op: ir.Operator) -> int:
 
 
 def find_unsupported(
-    graph: ir.Graph, dsp: bool = False, int8_weights: bool = False
+    graph: ir.Graph, dsp: bool = False, int8_weights: bool = False, stream_weights: bool = False
 ) -> tuple[list[Layer], list[Offender]]:
     lowerings = load_lowerings()
-    ctx = LowerContext(graph, dsp, int8_weights)
+    ctx = LowerContext(graph, dsp, int8_weights, stream_weights)
     layers: list[Layer] = []
     offenders: list[Offender] = []
     for op in graph.operators:
@@ -98,11 +98,13 @@ def find_unsupported(
     return layers, offenders
 
 
-def lower_graph(graph: ir.Graph, dsp: bool = False, int8_weights: bool = False) -> Program:
+def lower_graph(
+    graph: ir.Graph, dsp: bool = False, int8_weights: bool = False, stream_weights: bool = False
+) -> Program:
     """Lower every operator (``dsp``: with the Cortex-M DSP kernel variants; ``int8_weights``: variants that keep
     the weights int8, for a codec to compress); raise :class:`UnsupportedModelError` naming all offending
     operators."""
-    layers, offenders = find_unsupported(graph, dsp, int8_weights)
+    layers, offenders = find_unsupported(graph, dsp, int8_weights, stream_weights)
     if offenders:
         listing = "; ".join(str(o) for o in offenders)
         raise UnsupportedModelError(

@@ -47,8 +47,9 @@ class EncodedBlob:
 class ConstantCodec(Protocol):
     name: str
 
-    def encode(self, const: ConstArray) -> EncodedBlob | None:
-        """Return an encoded blob, or None to keep the array raw."""
+    def encode(self, const: ConstArray, force: bool = False) -> EncodedBlob | None:
+        """Return an encoded blob, or None to keep the array raw (``force``: always a blob, for kernels that
+        read the blob itself)."""
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,16 @@ class StoredConstant:
 
 
 def store_constants(
-    consts: list[ConstArray], prefix: str, codec: ConstantCodec | None
+    consts: list[ConstArray], prefix: str, codec: ConstantCodec | None, streamed: frozenset[str] = frozenset()
 ) -> list[StoredConstant]:
-    """Decide the storage of every constant (raw unless ``codec`` encodes a weight array)."""
+    """Decide the storage of every constant (raw unless ``codec`` encodes a weight array; always encoded if
+    ``streamed`` names it: its kernel reads the blob)."""
     stored = []
     for c in consts:
-        blob = codec.encode(c) if codec is not None and c.weight else None
+        if codec is None or not c.weight:
+            blob = None
+        else:
+            blob = codec.encode(c, force=True) if c.name in streamed else codec.encode(c)
         suffix = "_blob" if blob else ""
         stored.append(StoredConstant(c, f"{prefix}_{c.name}{suffix}", blob))
     return stored

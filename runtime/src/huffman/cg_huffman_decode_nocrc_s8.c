@@ -3,43 +3,12 @@
  * Decoding tables live in the caller's scratch: a CG_HUFFMAN_LIT_BITS-bit lookup table whose entries hold
  * the finished int8 value (sign bit included) and the number of bits to consume, a CG_HUFFMAN_GAP_BITS-bit
  * one for gap codes, and canonical first-code tables for the rare codes too long for the lookup.
- *
- * Bit reader: `buf` holds the next bits of the payload left-aligned, `cnt` of them valid; bits below the
- * valid ones are either zero or the payload's own next bits (a 4-byte refill may load part of a byte it
- * does not count yet), so OR-ing the same bytes in again is harmless. A refill leaves at least 24 bits. */
-#include "cg_huffman.h"
-
-#define CG_HUF_L CG_HUFFMAN_MAX_CODE_LEN
-#define CG_HUF_K CG_HUFFMAN_LIT_BITS
-#define CG_HUF_G CG_HUFFMAN_GAP_BITS
-
-typedef struct {
-    uint16_t first[CG_HUF_L + 1u];  /* first canonical code of each length */
-    uint16_t count[CG_HUF_L + 1u];  /* number of codes of each length */
-    uint16_t offset[CG_HUF_L + 1u]; /* index in sorted[] of the first code of each length */
-} cg_huf_canon;
-
-/* Lookup entries are (bits to consume << 8) | byte: the int8 value for literals, the gap for gaps;
- * 0 means "not in the lookup table" (a longer code, or no code at all). */
-typedef struct {
-    uint16_t lit_primary[1u << CG_HUF_K];
-    uint16_t gap_primary[1u << CG_HUF_G];
-    cg_huf_canon lit;
-    cg_huf_canon gap;
-    uint8_t lit_sorted[256]; /* symbols in canonical order */
-    uint8_t gap_sorted[CG_HUFFMAN_MAX_GAP_SYMBOLS];
-} cg_huffman_tables;
-
-typedef char cg_huffman_scratch_is_large_enough[(sizeof(cg_huffman_tables) <= CG_HUFFMAN_SCRATCH_SIZE) ? 1 : -1];
+ * The tables and the bit reader are in cg_huffman_tables.h. */
+#include "cg_huffman_tables.h"
 
 static uint32_t cg_huf_rd32(const uint8_t *p)
 {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static int8_t cg_huf_s8(uint32_t byte)
-{
-    return (int8_t)((int32_t)(byte & 0xFFu) - ((byte & 0x80u) ? 256 : 0));
 }
 
 static uint32_t cg_huf_nibble(const uint8_t *lengths, uint32_t i)
@@ -139,7 +108,7 @@ static void cg_huf_fill_gaps(cg_huffman_tables *t)
 }
 
 /* Canonical search for codes the lookup table does not hold: (length << 8) | symbol, or 0 for no code. */
-static uint32_t cg_huf_search(uint32_t buf, const cg_huf_canon *c, const uint8_t *sorted, uint32_t max_len)
+uint32_t cg_huffman_search(uint32_t buf, const cg_huf_canon *c, const uint8_t *sorted, uint32_t max_len)
 {
     uint32_t len;
     for (len = 1u; len <= max_len; ++len) {
@@ -152,10 +121,10 @@ static uint32_t cg_huf_search(uint32_t buf, const cg_huf_canon *c, const uint8_t
 }
 
 /* A literal the lookup table does not hold, as a lookup entry; 0 for no code (or +128). Needs 13 bits. */
-static uint32_t cg_huf_literal_slow(uint32_t buf, const cg_huffman_tables *t, int32_t lit_first, uint32_t signmag,
+uint32_t cg_huffman_literal_slow(uint32_t buf, const cg_huffman_tables *t, int32_t lit_first, uint32_t signmag,
                                     uint32_t max_len)
 {
-    uint32_t hit = cg_huf_search(buf, &t->lit, t->lit_sorted, max_len);
+    uint32_t hit = cg_huffman_search(buf, &t->lit, t->lit_sorted, max_len);
     uint32_t len = hit >> 8;
     int32_t v = lit_first + (int32_t)(hit & 0xFFu);
     if (hit == 0u) {
@@ -172,64 +141,15 @@ static uint32_t cg_huf_literal_slow(uint32_t buf, const cg_huffman_tables *t, in
     return (len << 8) | ((uint32_t)v & 0xFFu);
 }
 
-/* Ensure >= 24 valid bits: one big-endian 4-byte load while 4 payload bytes remain, then byte by byte,
- * then zeros; more zero bytes than a valid stream can use means the stream is damaged. (A macro so that the
- * bit-reader state stays in registers.) */
-#define CG_HUF_REFILL()                                                                                   \
-    do {                                                                                                  \
-        if ((uint32_t)(end - p) >= 4u) {                                                                  \
-            buf |= (((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3]) >> cnt; \
-            p += (31u - cnt) >> 3;                                                                        \
-            cnt |= 24u;                                                                                   \
-        } else {                                                                                          \
-            do {                                                                                          \
-                if (p < end) {                                                                            \
-                    buf |= (uint32_t)*p++ << (24u - cnt);                                                 \
-                } else if (++pad > 4u) {                                                                  \
-                    return CG_ERR_CORRUPT;                                                                \
-                }                                                                                         \
-                cnt += 8u;                                                                                \
-            } while (cnt <= 24u);                                                                         \
-        }                                                                                                 \
-    } while (0)
-
-/* Decode one literal into out[o++] (needs >= 13 valid bits). */
-#define CG_HUF_LITERAL()                                                                                  \
-    do {                                                                                                  \
-        entry = t->lit_primary[buf >> (32u - CG_HUF_K)];                                                  \
-        if (entry == 0u) {                                                                                \
-            entry = cg_huf_literal_slow(buf, t, lit_first, signmag, max_len);                             \
-            if (entry == 0u) {                                                                            \
-                return CG_ERR_CORRUPT;                                                                    \
-            }                                                                                             \
-        }                                                                                                 \
-        len = entry >> 8;                                                                                 \
-        buf <<= len;                                                                                      \
-        cnt -= len;                                                                                       \
-        out[o++] = cg_huf_s8(entry);                                                                      \
-    } while (0)
-
-cg_status cg_huffman_decode_nocrc_s8(const uint8_t *blob, uint32_t blob_len, int8_t *out, uint32_t out_len,
-                                     void *scratch, uint32_t scratch_len)
+cg_status cg_huffman_begin(const uint8_t *blob, uint32_t blob_len, uint32_t expect_count, void *scratch,
+                           uint32_t scratch_len, cg_huffman_info *info)
 {
     cg_huffman_tables *t;
     const uint8_t *table;
-    const uint8_t *p;
-    const uint8_t *end;
-    uint32_t buf = 0; /* next payload bits, MSB first (see the note at the top) */
-    uint32_t cnt = 0; /* valid bits in buf */
-    uint32_t pad = 0; /* zero bytes fed after the end of the payload */
-    uint32_t entry;
-    uint32_t len;
     uint32_t flags, max_len, count, payload_bytes, table_bytes;
     uint32_t span, gap_syms, nsym, signmag;
     int32_t lit_first;
-    int8_t fill;
-    uint32_t o = 0;
 
-    if (blob == 0 || (out == 0 && out_len != 0u)) {
-        return CG_ERR_ARG;
-    }
     if (blob_len < CG_HUFFMAN_HEADER_BYTES || blob[0] != 'C' || blob[1] != 'G' || blob[2] != 'H' ||
         blob[3] != 'F') {
         return CG_ERR_CORRUPT;
@@ -242,7 +162,6 @@ cg_status cg_huffman_decode_nocrc_s8(const uint8_t *blob, uint32_t blob_len, int
         return CG_ERR_UNSUPPORTED;
     }
     max_len = blob[10];
-    fill = cg_huf_s8(blob[11]);
     count = cg_huf_rd32(blob + 12);
     payload_bytes = cg_huf_rd32(blob + 16);
     table_bytes = (uint32_t)blob[20] | ((uint32_t)blob[21] << 8);
@@ -250,16 +169,23 @@ cg_status cg_huffman_decode_nocrc_s8(const uint8_t *blob, uint32_t blob_len, int
         table_bytes != blob_len - CG_HUFFMAN_HEADER_BYTES - payload_bytes) {
         return CG_ERR_CORRUPT;
     }
-    if (count != out_len) {
+    if (count != expect_count) {
         return CG_ERR_SHAPE;
     }
+    info->t = 0;
+    info->count = count;
+    info->flags = flags;
+    info->max_len = max_len;
+    info->fill = cg_huf_s8(blob[11]);
+    info->gap_syms = 0;
+    info->signmag = 0;
+    info->lit_first = 0;
+    info->payload = blob + blob_len;
+    info->end = blob + blob_len;
 
     if (flags & CG_HUFFMAN_FLAG_CONST) {
         if (flags != CG_HUFFMAN_FLAG_CONST || max_len != 0u || table_bytes != 0u || payload_bytes != 0u) {
             return CG_ERR_CORRUPT;
-        }
-        for (o = 0; o < count; ++o) {
-            out[o] = fill;
         }
         return CG_OK;
     }
@@ -289,19 +215,66 @@ cg_status cg_huffman_decode_nocrc_s8(const uint8_t *blob, uint32_t blob_len, int
         return CG_ERR_CORRUPT;
     }
     cg_huf_fill_literals(t, lit_first, signmag);
+    if (gap_syms != 0u) {
+        cg_huf_fill_gaps(t);
+    }
+    info->t = t;
+    info->gap_syms = gap_syms;
+    info->signmag = signmag;
+    info->lit_first = lit_first;
+    info->payload = table + table_bytes;
+    info->end = table + table_bytes + payload_bytes;
+    return CG_OK;
+}
 
-    p = table + table_bytes;
-    end = p + payload_bytes;
-    if (gap_syms == 0u) {
+cg_status cg_huffman_decode_nocrc_s8(const uint8_t *blob, uint32_t blob_len, int8_t *out, uint32_t out_len,
+                                     void *scratch, uint32_t scratch_len)
+{
+    cg_huffman_info info;
+    const cg_huffman_tables *t;
+    const uint8_t *p;
+    const uint8_t *end;
+    uint32_t buf = 0; /* next payload bits, MSB first (see cg_huffman_tables.h) */
+    uint32_t cnt = 0; /* valid bits in buf */
+    uint32_t pad = 0; /* zero bytes fed after the end of the payload */
+    uint32_t entry;
+    uint32_t len;
+    uint32_t max_len, count, signmag;
+    int32_t lit_first;
+    int8_t fill;
+    uint32_t o = 0;
+    cg_status status;
+
+    if (blob == 0 || (out == 0 && out_len != 0u)) {
+        return CG_ERR_ARG;
+    }
+    status = cg_huffman_begin(blob, blob_len, out_len, scratch, scratch_len, &info);
+    if (status != CG_OK) {
+        return status;
+    }
+    count = info.count;
+    fill = info.fill;
+    if (info.t == 0) { /* CONST */
+        for (o = 0; o < count; ++o) {
+            out[o] = fill;
+        }
+        return CG_OK;
+    }
+    t = info.t;
+    max_len = info.max_len;
+    signmag = info.signmag;
+    lit_first = info.lit_first;
+    p = info.payload;
+    end = info.end;
+    if (info.gap_syms == 0u) {
         while (o < count) {
             if (cnt < 13u) {
                 CG_HUF_REFILL();
             }
-            CG_HUF_LITERAL();
+            CG_HUF_LITERAL(out[o++]);
         }
     } else {
-        uint32_t escape = gap_syms - 1u;
-        cg_huf_fill_gaps(t);
+        uint32_t escape = info.gap_syms - 1u;
         while (o < count) {
             uint32_t g;
             if (cnt < 12u) {
@@ -309,7 +282,7 @@ cg_status cg_huffman_decode_nocrc_s8(const uint8_t *blob, uint32_t blob_len, int
             }
             entry = t->gap_primary[buf >> (32u - CG_HUF_G)];
             if (entry == 0u) {
-                entry = cg_huf_search(buf, &t->gap, t->gap_sorted, max_len);
+                entry = cg_huffman_search(buf, &t->gap, t->gap_sorted, max_len);
                 if (entry == 0u) {
                     return CG_ERR_CORRUPT;
                 }
@@ -331,7 +304,7 @@ cg_status cg_huffman_decode_nocrc_s8(const uint8_t *blob, uint32_t blob_len, int
             if (cnt < 13u) {
                 CG_HUF_REFILL();
             }
-            CG_HUF_LITERAL();
+            CG_HUF_LITERAL(out[o++]);
         }
     }
     /* All payload bytes used, fewer than 8 bits left over, and those zero. */

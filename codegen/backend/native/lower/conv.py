@@ -18,6 +18,7 @@ from codegen.backend.native.layers import (
     TensorRef,
 )
 from codegen.backend.native.lower import int16
+from codegen.backend.native.lower import stream as streamed
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
 from codegen.backend.native.lower.packing import (
     channels_major,
@@ -400,7 +401,10 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
 @lowering(
     "FULLY_CONNECTED",
     dtypes=("int8", "float32", int16.DTYPE),
-    kernels=("cg_fully_connected_s8", "cg_fully_connected_dsp_s8", "cg_fully_connected_f32", "cg_fully_connected_s16"),
+    kernels=(
+        "cg_fully_connected_s8", "cg_fully_connected_dsp_s8", "cg_fully_connected_f32", "cg_fully_connected_s16",
+        streamed.FC_KERNEL,
+    ),
 )
 def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = ctx.expect(op, ir.FullyConnected)
@@ -434,6 +438,8 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
     requant, mult, shift, in_zp = _requant_s8(op, inp, filt, out, units)
     bias = _folded_bias(x, w, _int_bias(ctx, op, units), -in_zp)
     params = (*sizes, *requant)
+    if ctx.stream_weights and streamed.pays(w):  # issue #16: decoded inside the kernel loop (lower/stream.py)
+        return streamed.fully_connected(op.index, w, params, (bias, mult, shift), (inp.index, filt.index, out.index))
     reach = np.abs(bias.values.astype(np.int64)) + 128 * np.abs(w.reshape(units, -1).astype(np.int64)).sum(axis=1)
     if ctx.dsp and fc_pairs_fit(w) and int(reach.max(initial=0)) < FC_DSP_SUM_BOUND:
         # int8 weights packed two units per 16-bit value, no scratch, doubled sums
