@@ -61,3 +61,22 @@ def test_dsp_kernels_on_the_emulated_board_match_tflm(name: str, tmp_path: Path,
                "--no-plots", "--json"])
     report = json.loads(capsys.readouterr().out)
     assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0
+
+
+@pytest.mark.parametrize("name", ["conv_k3_dilation2_same", "conv_k3_s2_c8_relu6_odd"])
+def test_int8_weight_dsp_conv_on_the_emulated_board_matches_tflm(name: str, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """With --huffman the convolution keeps int8 weights (cg_conv2d_dsp_w8_s8, its own Thumb-2 pass); an odd and
+    an even number of blocks of 4 steps."""
+    board = load_board(BOARD)
+    reason = emulator_skip_reason(board)
+    if reason:
+        pytest.skip(reason)
+    model = build(next(s for s in SPECS if s.name == name))
+    project = tmp_path / "w8"
+    assert main(["generate", "--board", BOARD, "--model", str(model), "--huffman", "--out", str(project)]) == 0
+    assert "cg_conv2d_dsp_w8_s8(" in (project / "src" / "net" / "cg_net.c").read_text()
+    capsys.readouterr()
+    rc = main(["validate", "--project", str(project), "--model", str(model), "--samples", "20", "--timeout", "60",
+               "--no-plots", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0
