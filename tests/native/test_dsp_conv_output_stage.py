@@ -65,7 +65,7 @@ def test_out_stage_table_and_where_it_is_refused() -> None:
     assert table.values.tolist() == [1 << 30, 4 + (-5 << 3), 3, -1, 1 << 30, 64 + (-5 << 7), 7, -1]
     # shift 0: no rounding shift, no sign correction; shift -30: the result is always 0, the output the offset
     table = conv_out_stage(0, w, np.array([10, -10]), mult, np.array([0, -30]), -5)
-    assert table is not None and table.values.tolist() == [1 << 30, -5, 0, 0, 0, -5, 0, 0]
+    assert table is not None and table.values.tolist() == [1 << 30, -5, 0, 0, 0, -5, 0, -1]
     assert conv_out_stage(0, w, np.array([10, -10]), mult, np.array([-3, 1]), -5) is None  # multiplier above 1
     assert conv_out_stage(0, w, np.array([10, 1 << 30]), mult, np.array([-3, -7]), -5) is None  # |acc| >= 2^30
     big = np.array([1 << 29, 0])  # not provably zero at shift 24, and 2^23 - 100 * 2^24 is beyond 2^30

@@ -201,8 +201,9 @@ def conv_out_stage(
     """``out_stage`` of ``cg_conv2d_dsp_s8`` (cg_nn.h): per channel (m, add, r, neg) giving TFLite's double-rounding
     requantization plus the output offset, or None where the kernel must take the general requantization: a
     positive shift (multiplier of 1 or more), an accumulator (folded bias plus int8 inputs times the weights) that
-    could reach 2^30, or an addend beyond 2^30.  A channel with a constant result gets m = 0 and add = its output:
-    all weights zero (the accumulator is the bias), or a right shift so large that the result rounds to zero."""
+    could reach 2^30, or an addend beyond 2^30.  A channel with a constant result gets m = 0 and add = its output
+    (and neg = -1, so that only true r = 0 channels send the layer to the kernel's masked loop): all weights zero
+    (the accumulator is the bias), or a right shift so large that the result rounds to zero."""
     rows = np.abs(weights.reshape(weights.shape[0], -1).astype(np.int64)).sum(axis=1)
     bound = np.abs(bias.astype(np.int64)) + 128 * rows
     live = rows > 0
@@ -214,11 +215,11 @@ def conv_out_stage(
         r = -e
         if row == 0:  # the output is the requantized bias, clamped by the kernel
             out = prepare.multiply_by_quantized_multiplier(int(bias_c), m, e) + output_offset
-            table += [0, max(-256, min(256, out)), 0, 0]
+            table += [0, max(-256, min(256, out)), 0, -1]  # v = 0: no sign mask needed
         elif r == 0:
             table += [m, output_offset, 0, 0]
         elif (b * m >> 31) + 1 <= (1 << (r - 1)) - 1:  # |v| < 2^(r-1): the rounded shift is 0
-            table += [0, output_offset, 0, 0]
+            table += [0, output_offset, 0, -1]
         else:
             add = (1 << (r - 1)) + output_offset * (1 << r)
             if abs(add) >= ACC_BOUND:
