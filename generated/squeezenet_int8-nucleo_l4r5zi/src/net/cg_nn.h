@@ -36,8 +36,8 @@ typedef struct {
     /* the DSP convolutions only, optional (NULL: multiplier and shift): per output channel c four words
      * (m, add, r, neg) such that the output is ((v + ((v >> 31) & neg) + add) >> r) with v = (acc * m + 2^30) >> 31:
      * r = -shift[c], add = 2^(r-1) + (output_offset << r), neg = -1, m = multiplier[c] (r = 0: add =
-     * output_offset, neg = 0; a channel whose output is provably the offset: m = 0).  The generator sets it only
-     * where every accumulator stays below 2^30 in magnitude and no shift is positive. */
+     * output_offset, neg = 0; a channel whose output is a constant: m = 0, add = that output, r = 0, neg = -1).
+     * The generator sets it only where every accumulator stays below 2^30 in magnitude and no shift is positive. */
     const int32_t *out_stage;
 } cg_conv2d_s8_params;
 
