@@ -1,6 +1,6 @@
-/* codegen runtime: kernels that read Huffman-coded weights (docs/huffman-blob.md) and decode them while they
- * consume them, with the decoder's tables as their only scratch (CG_HUFFMAN_SCRATCH_SIZE bytes, 4-byte
- * aligned). The caller ran cg_huffman_check on each blob once. */
+/* codegen runtime: kernels that read Huffman-coded weights as they consume them (issue #16,
+ * docs/huffman-blob.md); the decoder's tables are their only scratch, CG_HUFFMAN_SCRATCH_SIZE bytes, 4-byte
+ * aligned; the caller ran cg_huffman_check on each blob once. The sparse kernel is in cg_nn.h. */
 #ifndef CG_NN_HUFFMAN_H
 #define CG_NN_HUFFMAN_H
 

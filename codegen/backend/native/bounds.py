@@ -178,6 +178,14 @@ def _fc_huffman(p: Params) -> Extents:
     return Extents((b * d, None, u, b * u, HUFFMAN_SCRATCH_BYTES), {"multiplier": u, "shift": u})
 
 
+@extent("cg_fully_connected_sparse_s8")
+def _fc_sparse(p: Params) -> Extents:
+    """Input, packed weights (bitmaps plus the non-zero weights, at most a bitmap byte per 8 weights plus all
+    weights; the kernel reads exactly the packed array when it was made by lower/stream.py), bias, output."""
+    b, d, u = p["batches"], p["in_depth"], p["out_depth"]
+    return Extents((b * d, None, u, b * u), {"multiplier": u, "shift": u})
+
+
 @extent("cg_pool_s8_params", "cg_pool_f32_params")
 def _pool(p: Params) -> Extents:
     i, o = p["input"], p["output"]

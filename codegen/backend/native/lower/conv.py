@@ -405,6 +405,7 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     kernels=(
         "cg_fully_connected_s8", "cg_fully_connected_dsp_s8", "cg_fully_connected_f32", "cg_fully_connected_s16",
         streamed.FC_KERNEL,
+        streamed.FC_SPARSE_KERNEL,
     ),
 )
 def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
@@ -439,8 +440,10 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
     requant, mult, shift, in_zp = _requant_s8(op, inp, filt, out, units)
     bias = _folded_bias(x, w, _int_bias(ctx, op, units), -in_zp)
     params = (*sizes, *requant)
+    if ctx.int8_weights and streamed.sparse_pays(w):  # issue #16: zeros skipped (lower/stream.py)
+        return streamed.fully_connected_sparse(x, w, params, (bias, mult, shift), (inp.index, filt.index, out.index))
     if ctx.stream_weights and streamed.pays(w):  # issue #16: decoded inside the kernel loop (lower/stream.py)
-        return streamed.fully_connected(op.index, w, params, (bias, mult, shift), (inp.index, filt.index, out.index))
+        return streamed.fully_connected(x, w, params, (bias, mult, shift), (inp.index, filt.index, out.index))
     reach = np.abs(bias.values.astype(np.int64)) + 128 * np.abs(w.reshape(units, -1).astype(np.int64)).sum(axis=1)
     if ctx.dsp and fc_pairs_fit(w) and int(reach.max(initial=0)) < FC_DSP_SUM_BOUND:
         # int8 weights packed two units per 16-bit value, no scratch, doubled sums

@@ -14,6 +14,58 @@ from codegen.backend.native.layers import ConstArray, ConstRef, KernelCall, Laye
 from codegen.compress.huffman import SCRATCH_BYTES, encode_if_smaller
 
 FC_KERNEL = "cg_fully_connected_huffman_s8"
+FC_SPARSE_KERNEL = "cg_fully_connected_sparse_s8"
+# the sparse layout is used when it takes at most this share of the raw int8 bytes (zeros it skips pay for the
+# bitmap's byte per eight weights and its per-byte loop overhead)
+SPARSE_MAX_SHARE = 0.8
+
+
+def sparse_rows(weights: np.ndarray) -> np.ndarray:
+    """[units, depth] int8 weights as ``cg_fully_connected_sparse_s8`` reads them: per unit a bitmap of
+    ceil(depth / 8) bytes (bit b of byte j: weight 8 j + b is not zero, least significant bit first), then the
+    unit's non-zero weights in input order; uint8, so that no codec codes it again.
+
+    >>> sparse_rows(np.array([[0, 3, 0, 0, 0, 0, 0, 0, 0, -1], [0] * 10], dtype=np.int8)).tolist()
+    [2, 2, 3, 255, 0, 0]
+    """
+    w = np.asarray(weights, dtype=np.int8).reshape(weights.shape[0], -1)
+    units, depth = w.shape
+    nz = w != 0
+    bitmaps = np.packbits(np.pad(nz, ((0, 0), (0, -depth % 8))), axis=1, bitorder="little")
+    rows = [np.concatenate([bitmaps[u], w[u][nz[u]].view(np.uint8)]) for u in range(units)]
+    return np.concatenate(rows).astype(np.uint8) if rows else np.zeros(0, dtype=np.uint8)
+
+
+def sparse_pays(weights: np.ndarray) -> bool:
+    w = np.asarray(weights).reshape(weights.shape[0], -1)
+    size = w.shape[0] * -(-w.shape[1] // 8) + int(np.count_nonzero(w))
+    return size <= SPARSE_MAX_SHARE * w.size
+
+
+def fully_connected_sparse(
+    index: int,
+    weights: np.ndarray,
+    params: tuple[tuple[str, object], ...],
+    consts: tuple[ConstArray, ...],
+    tensors: tuple[int, int, int],
+) -> Layer:
+    """``cg_fully_connected_sparse_s8``: zero weights skipped, non-zero ones found through a bitmap; no decoder,
+    no scratch. Arguments as :func:`fully_connected`."""
+    inp, filt_tensor, out = tensors
+    bias = consts[0]
+    call = KernelCall(
+        FC_SPARSE_KERNEL,
+        "cg_fully_connected_s8_params",
+        params,
+        (
+            ("const int8_t *", TensorRef(inp)),
+            ("const uint8_t *", ConstRef(f"l{index}_filter")),
+            ("const int32_t *", ConstRef(bias.name)),
+            ("int8_t *", TensorRef(out)),
+        ),
+    )
+    filt = ConstArray(f"l{index}_filter", sparse_rows(weights), source_tensor=filt_tensor)
+    return Layer(index, "FULLY_CONNECTED", "s8", (call,), (filt, *consts), output=out)
 
 
 def pays(weights: np.ndarray) -> bool:
