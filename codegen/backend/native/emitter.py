@@ -265,7 +265,9 @@ def generate(graph: ir.Graph, prefix: str = "cg_net", options: NativeOptions | N
     (:func:`codegen.backend.native.program.layer_names`)."""
     options = options or NativeOptions()
     coded = options.codec is not None
-    stream = coded and options.decode == "layer"  # kernels that decode their weights as they read them
+    # kernels that decode their weights as they read them: per-layer decoding, unless the codec keeps some weights
+    # raw (--decode auto keeps fully connected weights raw rather than decode them on every inference)
+    stream = coded and options.decode == "layer" and not getattr(options.codec, "exclude", None)
     return emit(lower_graph(native_graph(graph), options.dsp, coded, stream), prefix, options)
 
 
