@@ -170,14 +170,46 @@ def resolve(
         over = (f"decoding at init would add {init.decoded_bytes:,} B of static RAM (auto adds at most "
                 f"{AUTO_INIT_MAX_DECODED_BYTES:,} B; --decode init forces it)")
     once = frozenset(n for n, op in init.const_ops if op in READ_ONCE_OPS) & {s.const.name for s in blobs}
-    saved = sum(s.const.nbytes - s.stored_bytes for s in blobs if s.const.name not in once)
+    capped = _cap_decode_buffers(graph, prefix, min_bytes, once, board)
+    exclude = once | capped
+    saved = sum(s.const.nbytes - s.stored_bytes for s in blobs if s.const.name not in exclude)
     if saved == 0 or (compress == "auto" and saved <= decoder_code_bytes()[0]):
         return ModeChoice(
             "none", "layer", f"{over}, and per-layer decoding pays only for convolution weights, which would "
             f"save {saved:,} B: weights stay raw (force with --decode layer)"
         )
     note = f"; {len(once)} fully connected weight(s) stay raw (read once per inference)" if once else ""
-    return ModeChoice("huffman", "layer", f"{over}: decode per layer{note}", once)
+    if capped:
+        note += (f"; {len(capped)} more weight(s) stay raw so that the decode buffers add at most "
+                 f"{AUTO_INIT_MAX_DECODED_BYTES:,} B to the arena")
+    return ModeChoice("huffman", "layer", f"{over}: decode per layer{note}", exclude)
+
+
+def _cap_decode_buffers(
+    graph: Graph, prefix: str, min_bytes: int, exclude: frozenset[str], board: Board
+) -> frozenset[str]:
+    """Weights to keep raw, largest first, so that per-layer decoding grows the arena by at most
+    :data:`AUTO_INIT_MAX_DECODED_BYTES` over the same network with every weight raw (issue #16: ``auto`` never
+    silently adds more than a few KB)."""
+    from codegen.backend.native.emitter import NativeOptions
+
+    def layer(keep: frozenset[str]) -> NativeSources:
+        codec = HuffmanCodec(min_bytes, exclude=keep)
+        return _generate(graph, prefix, NativeOptions(codec=codec, decode="layer", core=board.core))
+
+    first = layer(exclude)
+    coded = frozenset(s.const.name for s in first.constants if s.blob is not None)
+    base = layer(exclude | coded).arena_bytes
+    capped: frozenset[str] = frozenset()
+    current = first
+    while current.arena_bytes - base > AUTO_INIT_MAX_DECODED_BYTES:
+        left = [s for s in current.constants if s.blob is not None and s.const.name not in exclude | capped]
+        if not left:
+            break
+        biggest = max(left, key=lambda s: (s.const.nbytes, s.const.name))
+        capped |= {biggest.const.name}
+        current = layer(exclude | capped)
+    return capped
 
 
 def native_options(

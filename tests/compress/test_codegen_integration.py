@@ -228,3 +228,29 @@ def test_accounting_of_raw_sources_reports_no_decoder(kws: Graph) -> None:
     acct = accounting(generate(kws))
     assert acct.decode == "none" and acct.decoder_code_bytes is None
     assert acct.raw_bytes == acct.stored_bytes and acct.total("table_bytes") == 0
+
+
+def test_auto_layer_decoding_keeps_weights_raw_until_the_decode_buffers_fit_the_cap(
+    kws: Graph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--decode auto never silently grows the arena by more than the cap (4 KiB; KWS's decode buffers add
+    3,392 B, so the cap is lowered below that here): the largest coded weights stay raw until it holds."""
+    from codegen.compress import codec
+
+    qemu = load_board("qemu")
+
+    def arena(exclude: frozenset[str]) -> int:
+        options = NativeOptions(codec=HuffmanCodec(exclude=exclude), decode="layer", core=qemu.core)
+        return generate(kws, options=options).arena_bytes
+
+    coded = frozenset(s.const.name for s in generate(kws, options=NativeOptions(
+        codec=HuffmanCodec(), decode="layer", core=qemu.core)).constants if s.blob is not None)
+    base = arena(coded)
+    grown = arena(frozenset()) - base
+    assert grown > 1024
+    monkeypatch.setattr(codec, "AUTO_INIT_MAX_DECODED_BYTES", grown - 1)
+    choice = codec.resolve(kws, "huffman", board=qemu)
+    assert (choice.compress, choice.decode) == ("huffman", "layer"), choice.reason
+    assert f"at most {grown - 1:,} B to the arena" in choice.reason
+    assert choice.exclude and arena(choice.exclude) - base <= grown - 1
+    assert choice.exclude < coded  # still codes some weights
