@@ -138,13 +138,19 @@ def all_kernel_sources() -> list[Path]:
 RUNTIME_HEADERS = ("cg_types.h", "cg_status.h", "cg_nn.h", "cg_nn_layout.h", "cg_nn_lstm.h", "cg_nn_support.h")
 DSP_HEADER = "cg_dsp.h"  # the DSP instructions (or their C equivalents) of the _dsp kernel variants
 CONV_DSP_HEADER = "cg_conv2d_dsp.h"  # what the two DSP convolutions share
+# Internal header-only bodies that sibling kernels share, shipped only with the kernels (name prefixes) using them.
+SHARED_HEADERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (CONV_DSP_HEADER, ("cg_conv2d_dsp_",)),
+    ("cg_arg_min_max_impl.h", ("cg_arg_min_max_",)),
+)
 
 
 def runtime_headers(kernel_names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """The runtime headers generated sources need: the common ones, plus cg_dsp.h if a _dsp variant is used."""
+    """The runtime headers generated sources need: the common ones, plus cg_dsp.h if a _dsp variant is used,
+    plus the shared internal headers of the kernels used."""
     dsp = any("_dsp_" in name for name in kernel_names)
-    conv = any(name.startswith("cg_conv2d_dsp_") for name in kernel_names)
-    return RUNTIME_HEADERS + ((DSP_HEADER,) if dsp else ()) + ((CONV_DSP_HEADER,) if conv else ())
+    shared = tuple(h for h, prefixes in SHARED_HEADERS if any(n.startswith(prefixes) for n in kernel_names))
+    return RUNTIME_HEADERS + ((DSP_HEADER,) if dsp else ()) + shared
 COMMON_SOURCES = ("cg_status_str",)
 
 
