@@ -143,6 +143,7 @@ SHARED_HEADERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (CONV_DSP_HEADER, ("cg_conv2d_dsp_",)),
     ("cg_arg_min_max_impl.h", ("cg_arg_min_max_",)),
     ("cg_svdf_s8_impl.h", ("cg_svdf_s8", "cg_svdf_state8_s8")),
+    ("cg_min_max_impl.h", ("cg_maximum_", "cg_minimum_")),
 )
 
 

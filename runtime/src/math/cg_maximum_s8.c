@@ -1,5 +1,5 @@
 /* codegen runtime: int8_t MAXIMUM with broadcasting (TFLM: a > b ? a : b on the raw values). */
-#include "cg_nn.h"
+#include "cg_min_max_impl.h"
 
 static int8_t pick(int8_t a, int8_t b)
 {
@@ -8,23 +8,5 @@ static int8_t pick(int8_t a, int8_t b)
 
 cg_status cg_maximum_s8(const cg_broadcast_params *s, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
-    int32_t i0, i1, i2, i3;
-    if (!s->broadcast) {
-        for (i0 = 0; i0 < s->size; i0++) {
-            output[i0] = pick(input1[i0], input2[i0]);
-        }
-        return CG_OK;
-    }
-    for (i0 = 0; i0 < s->out_dims[0]; i0++) {
-        for (i1 = 0; i1 < s->out_dims[1]; i1++) {
-            for (i2 = 0; i2 < s->out_dims[2]; i2++) {
-                const int8_t *a = input1 + i0 * s->in1_stride[0] + i1 * s->in1_stride[1] + i2 * s->in1_stride[2];
-                const int8_t *b = input2 + i0 * s->in2_stride[0] + i1 * s->in2_stride[1] + i2 * s->in2_stride[2];
-                for (i3 = 0; i3 < s->out_dims[3]; i3++) {
-                    *output++ = pick(a[i3 * s->in1_stride[3]], b[i3 * s->in2_stride[3]]);
-                }
-            }
-        }
-    }
-    return CG_OK;
+    CG_MIN_MAX_BODY(int8_t);
 }
