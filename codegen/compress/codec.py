@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+
 from codegen.backend.native.layers import ConstArray
 from codegen.backend.native.weights import EncodedBlob, StoredConstant
 from codegen.compress.huffman import DEFAULT_MIN_BYTES, SCRATCH_BYTES, encode, encode_if_smaller
@@ -50,6 +52,11 @@ DECODER_SOURCES = (
     "cg_huffman_get_scratch_size.c",
 )
 DECODER_HEADERS = ("cg_huffman.h", "cg_huffman_tables.h", "cg_nn_huffman.h")
+# A weight with many zeros is stored sparse (bitmap + non-zero values, cg_sparse_decode_s8: several times faster to
+# decode than Huffman) when that takes at most SPARSE_MAX_SHARE of its raw bytes (about a third of the weights
+# zero) and at most SPARSE_OVER_HUFFMAN times its Huffman blob's bytes.
+SPARSE_MAX_SHARE = 0.8
+SPARSE_OVER_HUFFMAN = 1.15
 # --decode auto decodes at init only if that adds at most this much static RAM (issue #16: never silently more
 # than a few KB); otherwise per layer, in the arena.
 AUTO_INIT_MAX_DECODED_BYTES = 4 * 1024
@@ -61,6 +68,20 @@ RAM_RESERVE_BYTES = 8 * 1024
 # 2,020 B, and 1,984 B with Debian 13's GCC 14.2).
 DECODER_CODE_BYTES_RECORDED = 2168
 DECODER_CODE_BYTES_RECORDED_GCC_MAJOR = 12
+
+
+def sparse_blob(values: Any) -> bytes | None:
+    """``values`` (int8, flattened) as a bitmap of its non-zero elements (least significant bit first) followed
+    by their values, the format ``cg_sparse_decode_s8`` expands; None if not int8.
+
+    >>> sparse_blob(np.array([0, 5, 0, 0, 0, 0, 0, 0, -1], dtype=np.int8)).hex()
+    '020105ff'
+    """
+    flat = np.asarray(values).reshape(-1)
+    if flat.dtype != np.int8:
+        return None
+    nz = flat != 0
+    return np.packbits(nz, bitorder="little").tobytes() + flat[nz].tobytes()
 
 
 def _runtime() -> Path:
@@ -87,6 +108,18 @@ class HuffmanCodec:
         if blob is None:
             return None
         rt = _runtime()
+        sparse = None if force else sparse_blob(const.values)
+        if (sparse is not None and len(sparse) <= SPARSE_MAX_SHARE * const.nbytes
+                and len(sparse) <= SPARSE_OVER_HUFFMAN * blob.blob_bytes):
+            bitmap = (const.values.size + 7) // 8
+            return EncodedBlob(
+                data=sparse,
+                decoder="cg_sparse_decode_s8",
+                sources=(rt / "src" / "huffman" / "cg_sparse_decode_s8.c",),
+                headers=tuple(rt / "include" / h for h in DECODER_HEADERS),
+                table_bytes=bitmap,
+                coded_bytes=len(sparse) - bitmap,
+            )
         return EncodedBlob(
             data=blob.data,
             decoder="cg_huffman_decode_nocrc_s8",

@@ -53,4 +53,9 @@ cg_status cg_huffman_decode_nocrc_s8(const uint8_t *blob, uint32_t blob_len, int
 cg_status cg_huffman_decode_s8(const uint8_t *blob, uint32_t blob_len, int8_t *out, uint32_t out_len,
                                void *scratch, uint32_t scratch_len);
 
+/* Expand a sparse blob (issue #16: bitmap of the non-zero elements, least significant bit first, then their
+ * values; codegen/compress/codec.py sparse_blob) into out_len int8 elements. CG_ERR_CORRUPT if the blob does
+ * not hold exactly out_len elements' bitmap and values. */
+cg_status cg_sparse_decode_s8(const uint8_t *blob, uint32_t blob_len, void *dst, uint32_t out_len);
+
 #endif /* CG_HUFFMAN_H */
