@@ -229,4 +229,14 @@ static inline int32_t cg_requantize_r2(int32_t x, int32_t multiplier, int32_t sh
     return hi >> (r - 1);
 }
 
+/* the clamp to the full int8 range: one SSAT on DSP cores */
+static inline int32_t cg_sat_s8(int32_t v)
+{
+#if CG_DSP_INSTRUCTIONS
+    return __ssat(v, 8);
+#else
+    return cg_clamp_i32(v, -128, 127);
+#endif
+}
+
 #endif /* CG_DSP_H */

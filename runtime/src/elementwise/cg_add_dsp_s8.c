@@ -15,16 +15,6 @@
 #include "cg_nn.h"
 #include "cg_nn_support.h"
 
-/* the clamp to the full int8 range: one SSAT on DSP cores */
-static inline int32_t sat_s8(int32_t v)
-{
-#if CG_DSP_INSTRUCTIONS
-    return __ssat(v, 8);
-#else
-    return cg_clamp_i32(v, -128, 127);
-#endif
-}
-
 /* requantized doubled sum plus the output offset: h = 2^(r-1) + output_offset * 2^r */
 static inline int32_t out_value(int32_t s2, int32_t m, int32_t h, int32_t r)
 {
@@ -67,17 +57,17 @@ cg_status cg_add_dsp_s8(const cg_add_dsp_s8_params *p, const int8_t *input1, con
         const int32_t m = p->base.output_multiplier, h = p->h, r = p->r;
         if (lo == -128 && hi == 127) {
             for (i = 0; i + 4 <= n; i += 4) { /* four elements read, then written (in place is allowed) */
-                const int32_t v0 = sat_s8(out_value(t1[input1[i]] + t2[input2[i]], m, h, r));
-                const int32_t v1 = sat_s8(out_value(t1[input1[i + 1]] + t2[input2[i + 1]], m, h, r));
-                const int32_t v2 = sat_s8(out_value(t1[input1[i + 2]] + t2[input2[i + 2]], m, h, r));
-                const int32_t v3 = sat_s8(out_value(t1[input1[i + 3]] + t2[input2[i + 3]], m, h, r));
+                const int32_t v0 = cg_sat_s8(out_value(t1[input1[i]] + t2[input2[i]], m, h, r));
+                const int32_t v1 = cg_sat_s8(out_value(t1[input1[i + 1]] + t2[input2[i + 1]], m, h, r));
+                const int32_t v2 = cg_sat_s8(out_value(t1[input1[i + 2]] + t2[input2[i + 2]], m, h, r));
+                const int32_t v3 = cg_sat_s8(out_value(t1[input1[i + 3]] + t2[input2[i + 3]], m, h, r));
                 output[i] = (int8_t)v0;
                 output[i + 1] = (int8_t)v1;
                 output[i + 2] = (int8_t)v2;
                 output[i + 3] = (int8_t)v3;
             }
             for (; i < n; i++) {
-                output[i] = (int8_t)sat_s8(out_value(t1[input1[i]] + t2[input2[i]], m, h, r));
+                output[i] = (int8_t)cg_sat_s8(out_value(t1[input1[i]] + t2[input2[i]], m, h, r));
             }
         } else {
             for (i = 0; i < n; i++) {

@@ -10,16 +10,6 @@
 #include "cg_nn.h"
 #include "cg_nn_support.h"
 
-/* the clamp to the full int8 range: one SSAT on DSP cores */
-static inline int32_t sat_s8(int32_t v)
-{
-#if CG_DSP_INSTRUCTIONS
-    return __ssat(v, 8);
-#else
-    return cg_clamp_i32(v, -128, 127);
-#endif
-}
-
 static inline int32_t out_value(const cg_mul_dsp_s8_params *p, int32_t a, int32_t b)
 {
 #if CG_SINGLE_ROUNDING
@@ -44,7 +34,7 @@ cg_status cg_mul_dsp_s8(const cg_mul_dsp_s8_params *p, const int8_t *input1, con
     }
     if (lo == -128 && hi == 127) {
         for (i = 0; i < n; i++) {
-            output[i] = (int8_t)sat_s8(out_value(&q, input1[i], input2[i]));
+            output[i] = (int8_t)cg_sat_s8(out_value(&q, input1[i], input2[i]));
         }
     } else {
         for (i = 0; i < n; i++) {

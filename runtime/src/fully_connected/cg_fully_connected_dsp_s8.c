@@ -276,16 +276,6 @@ static void rows_8(const int8_t *x0, const uint32_t *w, fc_job *job)
 }
 #endif
 
-/* the clamp to the full int8 range: one SSAT on DSP cores */
-static inline int32_t sat_s8(int32_t v)
-{
-#if CG_DSP_INSTRUCTIONS
-    return __ssat(v, 8);
-#else
-    return cg_clamp_i32(v, -128, 127);
-#endif
-}
-
 /* requantize the n sums of units u.. (doubled in s2), add the output offset, clamp */
 static void output_stage(const cg_fully_connected_dsp_s8_params *p, const int32_t *s2, int32_t u, int32_t n,
                          int8_t *out)

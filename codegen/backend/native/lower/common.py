@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from codegen import ir
 from codegen.backend.native.kernels import Unsupported
-from codegen.backend.native.layers import Dims
+from codegen.backend.native.layers import Dims, KernelCall, TensorRef
 
 
 def dtype_key(t: ir.Tensor) -> str:
@@ -46,3 +46,34 @@ def size(shape: tuple[int, ...]) -> int:
     for d in shape:
         n *= d
     return n
+
+
+def concatenation_copies(op: ir.Concatenation, ins: list[ir.Tensor], out: ir.Tensor, dt: str, ctype: str
+                         ) -> tuple[KernelCall, ...]:
+    """CONCATENATION as one strided copy per input (``cg_concatenation_<dt>``, elements of C type ``ctype``)."""
+    require(op.activation is ir.Activation.NONE, "CONCATENATION with a fused activation is not implemented")
+    rank = len(out.shape)
+    axis = op.axis % rank
+    inner = size(out.shape[axis + 1 :])
+    outer = size(out.shape[:axis])
+    calls, offset = [], 0
+    for t in ins:
+        require(len(t.shape) == rank, "CONCATENATION inputs differ in rank")
+        require(not t.is_constant, "CONCATENATION of a constant tensor is not implemented")
+        params = (
+            ("outer", outer),
+            ("copy_size", t.shape[axis] * inner),
+            ("out_stride", out.shape[axis] * inner),
+            ("out_offset", offset),
+        )
+        offset += t.shape[axis] * inner
+        calls.append(
+            KernelCall(
+                f"cg_concatenation_{dt}",
+                "cg_concatenation_params",
+                params,
+                ((f"const {ctype} *", TensorRef(t.index)), (f"{ctype} *", TensorRef(out.index))),
+            )
+        )
+    require(offset == out.shape[axis] * inner, "CONCATENATION input sizes do not add up to the output")
+    return tuple(calls)

@@ -9,7 +9,7 @@ from codegen.backend.native import prepare
 from codegen.backend.native.kernels import LowerContext, lowering
 from codegen.backend.native.layers import CFloat, ConstArray, ConstRef, KernelCall, Layer, ScratchRef, TensorRef
 from codegen.backend.native.lower import int16
-from codegen.backend.native.lower.common import require, same_dtype, scale_zp, size
+from codegen.backend.native.lower.common import concatenation_copies, require, same_dtype, scale_zp, size
 
 
 def broadcast_params(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...]) -> tuple:
@@ -227,30 +227,5 @@ def concatenation(ctx: LowerContext, op: ir.Operator) -> Layer:
     out = ctx.output(op)
     ins = [ctx.required(op, k) for k in range(len(op.inputs))]
     dt = same_dtype("CONCATENATION", *ins, out)
-    require(op.activation is ir.Activation.NONE, "CONCATENATION with a fused activation is not implemented")
-    rank = len(out.shape)
-    axis = op.axis % rank
-    inner = size(out.shape[axis + 1 :])
-    outer = size(out.shape[:axis])
-    ctype = "float" if dt == "f32" else "int8_t"
-    calls, offset = [], 0
-    for t in ins:
-        require(len(t.shape) == rank, "CONCATENATION inputs differ in rank")
-        require(not t.is_constant, "CONCATENATION of a constant tensor is not implemented")
-        params = (
-            ("outer", outer),
-            ("copy_size", t.shape[axis] * inner),
-            ("out_stride", out.shape[axis] * inner),
-            ("out_offset", offset),
-        )
-        offset += t.shape[axis] * inner
-        calls.append(
-            KernelCall(
-                f"cg_concatenation_{dt}",
-                "cg_concatenation_params",
-                params,
-                ((f"const {ctype} *", TensorRef(t.index)), (f"{ctype} *", TensorRef(out.index))),
-            )
-        )
-    require(offset == out.shape[axis] * inner, "CONCATENATION input sizes do not add up to the output")
-    return Layer(op.index, op.op, dt, tuple(calls), output=out.index)
+    calls = concatenation_copies(op, ins, out, dt, "float" if dt == "f32" else "int8_t")
+    return Layer(op.index, op.op, dt, calls, output=out.index)

@@ -18,7 +18,7 @@ from codegen import ir
 from codegen.backend.native import prepare, prepare_sigmoid
 from codegen.backend.native.kernels import LowerContext
 from codegen.backend.native.layers import CFloat, ConstArray, ConstRef, KernelCall, Layer, Literal, TensorRef
-from codegen.backend.native.lower.common import require, scale_zp, size
+from codegen.backend.native.lower.common import concatenation_copies, require, scale_zp, size
 
 #: dtype label of 16x8 kernels in the registries (``codegen ops``)
 DTYPE = "int16x8"
@@ -310,32 +310,7 @@ def concatenation(ctx: LowerContext, op: ir.Concatenation) -> Layer:
     ins = [ctx.required(op, k) for k in range(len(op.inputs))]
     scales = _activation(op, "CONCATENATION", *ins, out)
     require(len(set(scales)) == 1, "int16 CONCATENATION of inputs with different scales is not implemented")
-    require(op.activation is ir.Activation.NONE, "CONCATENATION with a fused activation is not implemented")
-    rank = len(out.shape)
-    axis = op.axis % rank
-    inner = size(out.shape[axis + 1 :])
-    outer = size(out.shape[:axis])
-    calls, offset = [], 0
-    for t in ins:
-        require(len(t.shape) == rank, "CONCATENATION inputs differ in rank")
-        require(not t.is_constant, "CONCATENATION of a constant tensor is not implemented")
-        params = (
-            ("outer", outer),
-            ("copy_size", t.shape[axis] * inner),
-            ("out_stride", out.shape[axis] * inner),
-            ("out_offset", offset),
-        )
-        offset += t.shape[axis] * inner
-        calls.append(
-            KernelCall(
-                "cg_concatenation_s16",
-                "cg_concatenation_params",
-                params,
-                (("const int16_t *", TensorRef(t.index)), ("int16_t *", TensorRef(out.index))),
-            )
-        )
-    require(offset == out.shape[axis] * inner, "CONCATENATION input sizes do not add up to the output")
-    return Layer(op.index, op.op, DTYPE, tuple(calls), output=out.index)
+    return Layer(op.index, op.op, DTYPE, concatenation_copies(op, ins, out, "s16", "int16_t"), output=out.index)
 
 
 def mul(ctx: LowerContext, op: ir.Operator, shape: tuple) -> Layer:

@@ -275,16 +275,6 @@ typedef struct {
 
 typedef void (*cg_conv_mac_pass)(const mac_job *job);
 
-/* the clamp to the full int8 range: one SSAT on DSP cores */
-static inline int32_t sat_s8(int32_t v)
-{
-#if CG_DSP_INSTRUCTIONS
-    return __ssat(v, 8);
-#else
-    return cg_clamp_i32(v, -128, 127);
-#endif
-}
-
 /* TFLite's requantization (MultiplyByQuantizedMultiplier, double rounding) plus the output offset, from the
  * generator's per-channel table (m, add, r, neg) (cg_nn.h), for |acc| < 2^30 (the generator checks it):
  * the doubling high multiply (acc * m + 2^30) >> 31 is SMMULR(2 acc, m); the rounding right shift by r (half
@@ -307,8 +297,8 @@ static inline int32_t out_fast(int32_t acc, const int32_t *t, int any_r0)
         const int8_t *const end = o0 + out_c;                                 \
         do {                                                                  \
             const int32_t a0 = acc[0], a1 = acc[1];                           \
-            *o0++ = (int8_t)sat_s8(out_fast(a0, os, any_r0));                 \
-            *o1++ = (int8_t)sat_s8(out_fast(a1, os, any_r0));                 \
+            *o0++ = (int8_t)cg_sat_s8(out_fast(a0, os, any_r0));                 \
+            *o1++ = (int8_t)cg_sat_s8(out_fast(a1, os, any_r0));                 \
             acc += 2;                                                         \
             os += 4;                                                          \
         } while (o0 != end);                                                  \
