@@ -131,6 +131,17 @@ def _conv_dsp(p: Params) -> Extents:
     return Extents(args, {"multiplier": o.c, "shift": o.c, "out_stage": 4 * o.c})
 
 
+@extent("cg_conv2d_dsp_24_s8")
+def _conv_dsp_24(p: Params) -> Extents:
+    """cg_conv2d_dsp_24_s8: cg_conv2d_dsp_s8's arguments, but the filter is the generator's self-delimiting
+    stream (read to its end, not a function of the parameters) and the scratch adds the patch extension."""
+    dense = _conv_dsp(p)
+    f, i = p["filter"], p["input"]
+    k = f.h * _pad4(f.w * max(f.c, i.c))
+    a = dense.args
+    return Extents((a[0], None, a[2], a[3], (a[4] or 0) + 8 * k), dense.params)
+
+
 @extent("cg_depthwise_conv2d_dsp_s8")
 def _depthwise_dsp(p: Params) -> Extents:
     """One int32 stream per group of 4 channels (bias, 16-bit weight pairs, output parameters); scratch: the

@@ -17,7 +17,7 @@ from codegen.backend.native.layers import (
     ScratchRef,
     TensorRef,
 )
-from codegen.backend.native.lower import int16
+from codegen.backend.native.lower import int16, sparse24
 from codegen.backend.native.lower import stream as streamed
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
 from codegen.backend.native.lower.packing import (
@@ -253,7 +253,10 @@ FC_S8_GROUP = 8  # CG_FC_GROUP of cg_fully_connected_s8.c
 @lowering(
     "CONV_2D",
     dtypes=("int8", "float32", int16.DTYPE),
-    kernels=("cg_conv2d_s8", "cg_conv2d_dsp_s8", "cg_conv2d_dsp_w8_s8", "cg_conv2d_f32", "cg_conv2d_s16"),
+    kernels=(
+        "cg_conv2d_s8", "cg_conv2d_dsp_s8", "cg_conv2d_dsp_w8_s8", "cg_conv2d_dsp_24_s8", "cg_conv2d_f32",
+        "cg_conv2d_s16",
+    ),
 )
 def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     op = ctx.expect(op, ir.Conv2D)
@@ -291,6 +294,10 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         else:
             kernel, ftype, stored = "cg_conv2d_dsp_s8", "const int16_t *", pack_conv_s16(pad_kernel_rows(w))
         scratch = conv2d_dsp_s8_scratch_bytes(f.h, f.w, i.c, o.c)
+        sparse = None if ctx.int8_weights else sparse24.conv_choice(pad_kernel_rows(w), o.c)
+        if sparse is not None:  # issue #16: tile-wise 2:4 weights, only the kept ones multiplied
+            kernel, ftype, stored = "cg_conv2d_dsp_24_s8", "const int32_t *", sparse
+            scratch += sparse24.conv_scratch_extra(pad_kernel_rows(w).shape[1])
         # the bias of the padding channels of the last group of 4 is read too (zeros)
         bias = ConstArray(bias.name, np.pad(bias.values, (0, pad_to(o.c, 4) - o.c)), weight=True)
         ostage = conv_out_stage(x, w, bias.values[: o.c], mult.values, shift.values, scale_zp(out)[1])

@@ -71,6 +71,14 @@ cg_status cg_conv2d_dsp_w8_s8(const cg_conv2d_s8_params *p, const int8_t *input,
                               const int32_t *bias, int8_t *output, int8_t *scratch);
 int32_t cg_conv2d_dsp_w8_s8_get_scratch_size(const cg_conv2d_s8_params *p);
 
+/* Variant of cg_conv2d_dsp_s8 for "tile-wise 2:4" sparse weights (at most two non-zero positions per 4 steps,
+ * shared by each block of 4 output channels): only the kept weights are stored and multiplied.  `filter` is
+ * the generator's stream (flags, then per block of 4 channels its entries: activation offsets and int16 weight
+ * pairs; runtime/src/conv/cg_conv2d_dsp_24_s8.c).  Scratch: cg_conv2d_dsp_24_s8_get_scratch_size bytes. */
+cg_status cg_conv2d_dsp_24_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int32_t *filter,
+                              const int32_t *bias, int8_t *output, int8_t *scratch);
+int32_t cg_conv2d_dsp_24_s8_get_scratch_size(const cg_conv2d_s8_params *p);
+
 typedef struct {
     cg_dims input;
     cg_dims filter;

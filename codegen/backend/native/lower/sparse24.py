@@ -1,0 +1,123 @@
+"""Tile-wise 2:4 sparse weights (issue #16): the layouts of ``cg_conv2d_dsp_24_s8`` and when it pays.
+
+A weight matrix [O, K] (K padded to a multiple of 4) is *tile-wise 2:4* when, in every group of 4 consecutive
+steps k..k+3 and every block of 4 output channels (the channels the DSP kernels compute together), at most two
+positions hold a non-zero weight in any channel of the block. Every row is then valid 2:4 (what tfmot and
+TFLite see), and the kernels multiply only the two kept positions, with one pair of activations per group that
+serves the four channels. ``codegen train --prune-structure 2:4-tile`` trains such weights; the generator
+detects them (any model) and uses the sparse kernel where it takes fewer instructions than the dense one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from codegen.backend.native.lower.packing import pad_to
+
+BLOCK = 4  # output channels per block (the DSP kernels' register block)
+
+#: the kept positions (i, j) of a group, in the order of their activation words in the kernel's scratch:
+#: (0, 2) and (1, 3) are the dense patch words, the others the kernel's extension of the patch
+PATTERNS = ((0, 2), (1, 3), (0, 1), (2, 3), (0, 3), (1, 2))
+MAX_OFFSET = 0xFFFF  # activation offsets are stored as 16-bit halves of a word
+
+
+def block_patterns(rows: np.ndarray) -> list[list[tuple[int, int]]] | None:
+    """Per block of 4 rows of ``rows`` ([O, K] with K a multiple of 4, zero rows padding the last block), the
+    (group, pattern index) of every group with a non-zero weight, or None when some group of some block has
+    non-zero weights at more than two positions.
+
+    >>> w = np.zeros((4, 8), dtype=np.int8); w[0, 1] = w[3, 2] = w[2, 4] = 5
+    >>> block_patterns(w)  # group 0 keeps (1, 2); group 1 only position 0: (0, 2)
+    [[(0, 5), (1, 0)]]
+    >>> w[1, 3] = 1; block_patterns(w) is None
+    True
+    """
+    o, k = rows.shape
+    padded = np.zeros((pad_to(o, BLOCK), k), dtype=bool)
+    padded[:o] = rows != 0
+    used = padded.reshape(-1, BLOCK, k // 4, 4).any(axis=1)  # [block, group, position]
+    if int(used.sum(axis=2).max(initial=0)) > 2:
+        return None
+    out = []
+    for blk in used:
+        entries = []
+        for g, pos in enumerate(blk):
+            kept = tuple(int(i) for i in np.flatnonzero(pos))
+            if not kept:
+                continue
+            entries.append((g, PATTERNS.index(_pattern(kept))))
+        out.append(entries)
+    return out
+
+
+def _pattern(kept: tuple[int, ...]) -> tuple[int, int]:
+    """A pattern holding the kept positions; (0, 2) or (1, 3) when they fit (no patch extension needed)."""
+    if len(kept) == 2:
+        return (kept[0], kept[1])
+    return (0, 2) if kept[0] in (0, 2) else (1, 3)
+
+
+def conv_stream(rows: np.ndarray, blocks: list[list[tuple[int, int]]], padded_channels: int) -> np.ndarray:
+    """The int32 stream ``cg_conv2d_dsp_24_s8`` reads (``rows``: [O, K] int8, kernel rows padded to 4 steps):
+    the flags word (bit 0: some pattern needs the patch extension), then per block the number of entry pairs
+    and the pairs (offsets word, 4 weight pairs of the first entry, 4 of the second).
+
+    >>> w = np.zeros((4, 4), dtype=np.int8); w[:, 1] = [1, 2, 3, 4]; w[:, 3] = -1
+    >>> conv_stream(w, block_patterns(w), 4).tolist()  # (1, 3) at offset 8, pairs (c + 1, -1); a zero entry pads
+    [0, 1, 8, -65535, -65534, -65533, -65532, 0, 0, 0, 0]
+    """
+    k = rows.shape[1]
+    ext = 4 * k + 8 * padded_channels  # the extension starts after the patch (16 B per group) and the sums
+    padded = np.zeros((padded_channels, k), dtype=np.int64)
+    padded[: rows.shape[0]] = rows
+    flags = int(any(p >= 2 for blk in blocks for _, p in blk))
+    words: list[int] = [flags]
+    for b, entries in enumerate(blocks):
+        w = padded[BLOCK * b : BLOCK * (b + 1)]
+        items = list(entries) + ([(-1, 0)] if len(entries) % 2 else [])
+        words.append(len(items) // 2)
+        for e in range(0, len(items), 2):
+            offs, pairs = [], []
+            for g, p in items[e : e + 2]:
+                if g < 0:  # padding entry: zero weights at offset 0
+                    offs.append(0)
+                    pairs += [0] * BLOCK
+                    continue
+                i, j = PATTERNS[p]
+                offs.append(16 * g + 8 * p if p < 2 else ext + 32 * g + 8 * (p - 2))
+                pairs += [(int(w[c, 4 * g + i]) & 0xFFFF) | (int(w[c, 4 * g + j]) & 0xFFFF) << 16 for c in range(BLOCK)]
+            words += [offs[0] | offs[1] << 16, *pairs[:BLOCK], *pairs[BLOCK:]]
+    return np.array(words, dtype=np.uint32).view(np.int32)
+
+
+def conv_scratch_extra(k: int) -> int:
+    """Bytes ``cg_conv2d_dsp_24_s8`` adds to the dense kernel's scratch: the patch extension, 32 B per group."""
+    return 8 * k
+
+
+def conv_pays(blocks: list[list[tuple[int, int]]], k: int) -> bool:
+    """Whether the sparse pass takes fewer instructions per pixel pair than the dense one (the im2col and the
+    output stage are the same), from the counts of their Thumb-2 loops: dense 47 per 8 steps and about 14 per
+    block; sparse 13 per group (patch extension, when needed), 27.5 per entry pair and about 20 per block."""
+    groups = k // 4
+    dense = len(blocks) * (14 + 23.5 * groups)
+    ext = 13 * groups if any(p >= 2 for blk in blocks for _, p in blk) else 0
+    sparse = ext + sum(20 + 27.5 * ((len(blk) + 1) // 2) for blk in blocks)
+    return sparse < dense
+
+
+def conv_offsets_fit(k: int, padded_channels: int) -> bool:
+    """The largest activation offset fits the stream's 16-bit halves."""
+    return 4 * k + 8 * padded_channels + 8 * k <= MAX_OFFSET
+
+
+def conv_choice(rows: np.ndarray, channels: int) -> np.ndarray | None:
+    """The stream of ``cg_conv2d_dsp_24_s8`` for these [O, K] weights when they are tile-wise 2:4 and the sparse
+    kernel pays, else None (the dense kernel)."""
+    k = rows.shape[1]
+    cp = pad_to(channels, BLOCK)
+    blocks = block_patterns(rows)
+    if blocks is None or not conv_offsets_fit(k, cp) or not conv_pays(blocks, k):
+        return None
+    return conv_stream(rows, blocks, cp)

@@ -1,0 +1,192 @@
+/* codegen runtime: int8 2-D convolution for cores with the Armv7E-M DSP extension, for weights with "tile-wise
+ * 2:4" sparsity: in every group of 4 accumulation steps k..k+3 (kernel rows padded to a multiple of 4 steps, as
+ * in cg_conv2d_dsp_s8) at most two positions (i, j) are non-zero in any of the 4 output channels of a block,
+ * the block the pixel-pair loop computes together.  Only those two weights per channel are stored and
+ * multiplied: per group one pair of 16-bit activations per pixel and 8 SMLAD instead of 16.
+ *
+ * Same arithmetic, im2col, pixel pairs and output stage as cg_conv2d_dsp_s8 (cg_conv2d_dsp.h).  The patch holds,
+ * per group g and both pixels A and B, the words A(k, k+2), B(k, k+2), A(k+1, k+3), B(k+1, k+3): the patterns
+ * (0, 2) and (1, 3) are read from it as they are.  If the layer uses another pattern (flag bit 0 of the
+ * stream), the pass first extends the patch with, per group, A(k, k+1), B(k, k+1), A(k+2, k+3), B(k+2, k+3),
+ * A(k, k+3), B(k, k+3), A(k+1, k+2), B(k+1, k+2) (PKHBT/PKHTB of the patch words; the extension follows the sums
+ * in the scratch).  Then every kept pair of both pixels is one LDRD at a byte offset the generator stores.
+ *
+ * `filter` (int32 words, lower/sparse24.py): the flags word, then per block of 4 output channels (zero channels
+ * pad the last block) the number P of entry pairs, then P times: a word holding the byte offsets (from the
+ * patch start) of the two entries' activation pairs (low and high halfword), the four channels' weight pairs
+ * (w[i], w[j]) of the first entry (int16, low half w[i]), the four of the second.  Groups whose weights are all
+ * zero in the block are left out (an odd count is padded with a zero entry).  Per two groups: 26 instructions
+ * for what the dense loop does in 47. */
+#include "cg_conv2d_dsp.h"
+
+/* the dense scratch plus the extension: 8 words per group of 4 steps */
+int32_t cg_conv2d_dsp_24_s8_get_scratch_size(const cg_conv2d_s8_params *p)
+{
+    return cg_conv2d_dsp_scratch(p) + 4 * padded_depth(p) * (int32_t)sizeof(int16_t);
+}
+
+#if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
+/* one entry pair: r0 patch, r1 stream; sums r4 + 2c (pixel A), r5 + 2c (pixel B) of channel c */
+#define CG_24_PAIR                          \
+    "ldrd    r2, r3, [r1], #8\n"            \
+    "uxtah   r12, r0, r2\n"                 \
+    "ldrd    r12, lr, [r12]\n"              \
+    "smlad   r4, r12, r3, r4\n"             \
+    "smlad   r5, lr, r3, r5\n"              \
+    "ldr     r3, [r1], #4\n"                \
+    "smlad   r6, r12, r3, r6\n"             \
+    "smlad   r7, lr, r3, r7\n"              \
+    "ldr     r3, [r1], #4\n"                \
+    "smlad   r8, r12, r3, r8\n"             \
+    "smlad   r9, lr, r3, r9\n"              \
+    "ldr     r3, [r1], #4\n"                \
+    "smlad   r10, r12, r3, r10\n"           \
+    "smlad   r11, lr, r3, r11\n"            \
+    "add     r2, r0, r2, lsr #16\n"         \
+    "ldrd    r12, lr, [r2]\n"               \
+    "ldrd    r2, r3, [r1], #8\n"            \
+    "smlad   r4, r12, r2, r4\n"             \
+    "smlad   r5, lr, r2, r5\n"              \
+    "smlad   r6, r12, r3, r6\n"             \
+    "smlad   r7, lr, r3, r7\n"              \
+    "ldrd    r2, r3, [r1], #8\n"            \
+    "smlad   r8, r12, r2, r8\n"             \
+    "smlad   r9, lr, r2, r9\n"              \
+    "smlad   r10, r12, r3, r10\n"           \
+    "smlad   r11, lr, r3, r11\n"
+
+__attribute__((naked, noinline)) static void mac_pass_24(const mac_job *job __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push    {r4-r11, lr}\n"
+        "mov     r12, r0\n"
+        "ldm     r12, {r0-r5}\n"             /* a, w, n, groups, bias, acc */
+        "sub     sp, sp, #16\n"
+        "add     r6, sp, #4\n"
+        "stm     r6, {r3, r4, r5}\n"         /* [sp] end of the block's entries, +4 groups, +8 bias, +12 acc */
+        "ldr     r6, [r1], #4\n"             /* flags */
+        "tst     r6, #1\n"
+        "beq     2f\n"
+        /* extend the patch: n groups from r0 to the words after the sums (acc + 8 * groups words) */
+        "push    {r0, r1}\n"
+        "add     r1, r5, r3, lsl #5\n"
+        "add     r2, r0, r2, lsl #4\n"
+        "1:\n"
+        "ldm     r0!, {r6, r7, r8, r9}\n"    /* A02, B02, A13, B13 */
+        "pkhbt   r10, r6, r8, lsl #16\n"     /* A01 */
+        "pkhbt   r11, r7, r9, lsl #16\n"     /* B01 */
+        "pkhtb   r12, r8, r6, asr #16\n"     /* A23 */
+        "pkhtb   lr, r9, r7, asr #16\n"      /* B23 */
+        "stm     r1!, {r10, r11, r12, lr}\n"
+        "pkhbt   r10, r6, r8\n"              /* A03 */
+        "pkhbt   r11, r7, r9\n"              /* B03 */
+        "pkhbt   r12, r8, r6\n"              /* A12 */
+        "pkhbt   lr, r9, r7\n"               /* B12 */
+        "stm     r1!, {r10, r11, r12, lr}\n"
+        "cmp     r0, r2\n"
+        "bne     1b\n"
+        "pop     {r0, r1}\n"
+        "2:\n"                               /* next block */
+        "ldr     r2, [sp, #8]\n"
+        "ldm     r2!, {r4, r6, r8, r10}\n"
+        "str     r2, [sp, #8]\n"
+        "mov     r5, r4\n"
+        "mov     r7, r6\n"
+        "mov     r9, r8\n"
+        "mov     r11, r10\n"
+        "ldr     r2, [r1], #4\n"             /* P */
+        "cmp     r2, #0\n"
+        "beq     5f\n"
+        "add     r3, r2, r2, lsl #3\n"
+        "add     r3, r1, r3, lsl #2\n"
+        "str     r3, [sp]\n"                 /* end of the entries: 9 words per pair */
+        "tst     r2, #1\n"
+        "bne     4f\n"
+        "3:\n"
+        CG_24_PAIR
+        "4:\n"
+        CG_24_PAIR
+        "ldr     r2, [sp]\n"
+        "cmp     r1, r2\n"
+        "bne     3b\n"
+        "5:\n"
+        "ldr     r2, [sp, #12]\n"
+        "stm     r2!, {r4-r11}\n"
+        "str     r2, [sp, #12]\n"
+        "ldr     r2, [sp, #4]\n"
+        "subs    r2, r2, #1\n"
+        "str     r2, [sp, #4]\n"
+        "bne     2b\n"
+        "add     sp, sp, #16\n"
+        "pop     {r4-r11, pc}\n");
+}
+#else
+static inline uint32_t pk_lo_lo(uint32_t a, uint32_t b) /* PKHBT a, b, LSL #16: (a.lo, b.lo) */
+{
+    return (a & 0xffffu) | (b << 16);
+}
+
+static inline uint32_t pk_hi_hi(uint32_t a, uint32_t b) /* PKHTB b, a, ASR #16: (a.hi, b.hi) */
+{
+    return (a >> 16) | (b & 0xffff0000u);
+}
+
+static inline uint32_t pk_lo_hi(uint32_t a, uint32_t b) /* PKHBT a, b: (a.lo, b.hi) */
+{
+    return (a & 0xffffu) | (b & 0xffff0000u);
+}
+
+static void mac_pass_24(const mac_job *job)
+{
+    const uint32_t *w = job->w;
+    const uint8_t *const base = (const uint8_t *)(const void *)job->a;
+    const int32_t *bias = job->bias;
+    int32_t *acc = job->acc;
+    int32_t g, c, e;
+    if (*w++ & 1u) {
+        const uint32_t *a = job->a;
+        uint32_t *x = (uint32_t *)(void *)(acc + 8 * job->groups);
+        for (g = 0; g < job->n; g++) {
+            const uint32_t a02 = a[0], b02 = a[1], a13 = a[2], b13 = a[3];
+            x[0] = pk_lo_lo(a02, a13);
+            x[1] = pk_lo_lo(b02, b13);
+            x[2] = pk_hi_hi(a02, a13);
+            x[3] = pk_hi_hi(b02, b13);
+            x[4] = pk_lo_hi(a02, a13);
+            x[5] = pk_lo_hi(b02, b13);
+            x[6] = pk_lo_hi(a13, a02);
+            x[7] = pk_lo_hi(b13, b02);
+            a += 4;
+            x += 8;
+        }
+    }
+    for (g = 0; g < job->groups; g++) {
+        int32_t s[8];
+        const uint32_t pairs = *w++;
+        for (c = 0; c < 4; c++) {
+            s[2 * c] = s[2 * c + 1] = bias[c];
+        }
+        for (e = 0; e < (int32_t)(2 * pairs); e++) {
+            const uint32_t off = e & 1 ? w[-5] >> 16 : w[0] & 0xffffu;
+            const uint32_t *ab = (const uint32_t *)(const void *)(base + off);
+            w += e & 1 ? 0 : 1;
+            for (c = 0; c < 4; c++) {
+                s[2 * c] = cg_smlad(ab[0], w[c], s[2 * c]);
+                s[2 * c + 1] = cg_smlad(ab[1], w[c], s[2 * c + 1]);
+            }
+            w += 4;
+        }
+        for (c = 0; c < 8; c++) {
+            acc[c] = s[c];
+        }
+        acc += 8;
+        bias += 4;
+    }
+}
+#endif
+
+cg_status cg_conv2d_dsp_24_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int32_t *filter,
+                              const int32_t *bias, int8_t *output, int8_t *scratch)
+{
+    return cg_conv2d_dsp_run(p, input, filter, bias, output, scratch, mac_pass_24);
+}

@@ -1,0 +1,122 @@
+"""Tile-wise 2:4 sparse convolution and fully connected kernels (issue #16): bit-exact with TFLM on models whose
+weights are zeroed in the tile-2:4 pattern (int8 quantization keeps zeros exact), chosen only for conforming
+layers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from codegen import host
+from codegen.backend.native import NativeOptions, generate
+from codegen.backend.native.lower import sparse24
+from codegen.frontend import load_model
+from codegen.reference import ReferenceModel
+from tests.native.op_models import OpSpec, build
+from tests.native.test_op_conformance import _inputs
+
+ALL = sparse24.PATTERNS
+DENSE_WORDS = ((0, 2), (1, 3))  # the patterns the dense patch already holds
+
+
+def tile24(shape: tuple[int, ...], seed: int, patterns: tuple[tuple[int, int], ...] = ALL,
+           empty: float = 0.0) -> np.ndarray:
+    """Random float weights (Keras layout: [..., in, out] with in % 4 == 0) where every group of 4 input
+    channels keeps the same two positions (drawn from ``patterns``) in each block of 4 output channels; a share
+    ``empty`` of the (group, block) tiles is all zero."""
+    rng = np.random.default_rng(seed)
+    w = rng.normal(0.0, 0.3, shape).astype(np.float32)
+    *lead, cin, cout = shape
+    flat = w.reshape(-1, cin, cout)  # [taps, in, out]
+    for t in range(flat.shape[0]):
+        for g in range(cin // 4):
+            for b in range(0, cout, 4):
+                keep = np.zeros(4, dtype=bool)
+                if rng.random() >= empty:
+                    keep[list(patterns[rng.integers(len(patterns))])] = True
+                flat[t, 4 * g : 4 * g + 4, b : b + 4] *= keep[:, None]
+    return flat.reshape(shape)
+
+
+def _conv24(filters: int, k: int, cin: int, seed: int, s: int = 1, pad: str = "same", act: str | None = None,
+            patterns: tuple[tuple[int, int], ...] = ALL, empty: float = 0.0) -> Callable:
+    def make(K, x):  # noqa: ANN001, ANN202, N803
+        w = tile24((k, k, cin, filters), seed, patterns, empty)
+        b = np.random.default_rng(seed + 1).normal(0.0, 0.2, filters).astype(np.float32)
+        return K.layers.Conv2D(filters, k, strides=s, padding=pad, activation=act,
+                               kernel_initializer=K.initializers.Constant(w),
+                               bias_initializer=K.initializers.Constant(b))(x[0])
+
+    return make
+
+
+CONV_SPECS = [
+    OpSpec("t24_conv_k3_c8_o12_relu", ((7, 6, 8),), _conv24(12, 3, 8, 1, act="relu"), key="t24-1"),
+    OpSpec("t24_conv_k1_c16_o16", ((5, 6, 16),), _conv24(16, 1, 16, 2), key="t24-2"),
+    OpSpec("t24_conv_k3_s2_valid_c4_o10_empty", ((9, 8, 4),), _conv24(10, 3, 4, 3, s=2, pad="valid", empty=0.3),
+           key="t24-3"),
+    OpSpec("t24_conv_k3_c12_o8_dense_words", ((6, 6, 12),), _conv24(8, 3, 12, 4, patterns=DENSE_WORDS),
+           key="t24-4"),
+]
+
+
+def _check(path, kernel: str, samples: int = 10, build_cache=None) -> None:  # noqa: ANN001
+    graph = load_model(path)
+    ours = host.compile(graph, cache_dir=build_cache, options=NativeOptions(kernels="dsp"))
+    assert kernel in ours.sources.kernels
+    ref = ReferenceModel(path)
+    rng = np.random.default_rng(24)
+    for _ in range(samples):
+        xs = _inputs(graph, OpSpec("x", (), None), rng)
+        for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
+            np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
+
+
+@pytest.mark.parametrize("spec", CONV_SPECS, ids=[s.name for s in CONV_SPECS])
+def test_tile24_conv_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: ANN001
+    _check(build(spec), "cg_conv2d_dsp_24_s8", build_cache=build_cache)
+
+
+def test_dense_or_plain_24_conv_keeps_the_dense_kernel() -> None:
+    """A conv whose weights are per-channel 2:4 but not shared by the block of 4 channels stays dense."""
+    spec = OpSpec("t24_conv_k3_c8_o12_relu", ((7, 6, 8),), _conv24(12, 3, 8, 1, act="relu"), key="t24-1")
+    graph = load_model(build(spec))
+    rows = np.zeros((8, 8), dtype=np.int8)
+    rows[0, [0, 1]] = 1
+    rows[1, [2, 3]] = 1  # channel 1 keeps other positions in the same group: 4 positions in the block
+    assert sparse24.block_patterns(rows) is None
+    assert "cg_conv2d_dsp_24_s8" in generate(graph, options=NativeOptions(kernels="dsp")).kernels
+    assert "cg_conv2d_dsp_24_s8" not in generate(graph, options=NativeOptions(kernels="portable")).kernels
+
+
+def _two_convs(K, x):  # noqa: ANN001, ANN202, N803
+    # 3x3 with every pattern and empty tiles (odd and even entry counts), then 1x1 with the dense-patch patterns
+    y = _conv24(12, 3, 8, 5, act="relu", empty=0.25)(K, x)
+    return _conv24(16, 1, 12, 6, patterns=DENSE_WORDS)(K, [y])
+
+
+BOARD_SPEC = OpSpec("t24_two_convs", ((8, 7, 8),), _two_convs, key="t24-board-1")
+
+
+def test_tile24_kernels_on_the_emulated_board_match_tflm(tmp_path, capsys) -> None:  # noqa: ANN001
+    """The Thumb-2 passes (real SMLAD, PKHBT, UXTAH) on the emulated STM32F405: device == TFLM == host C."""
+    import json
+
+    from codegen.boards import load_board
+    from codegen.cli import main
+    from codegen.hil.project import ensure_project
+    from codegen.hil.pytest_plugin import emulator_skip_reason
+
+    board = load_board("emulated_stm32f405")
+    reason = emulator_skip_reason(board)
+    if reason:
+        pytest.skip(reason)
+    model = build(BOARD_SPEC)
+    project = ensure_project(model, board, tmp_path)
+    assert (project / "src" / "net" / "cg_net.c").read_text().count("cg_conv2d_dsp_24_s8(") == 2
+    rc = main(["validate", "--project", str(project), "--model", str(model), "--samples", "20", "--timeout", "60",
+               "--no-plots", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0
