@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from codegen.errors import CodegenError, DeviceError
+from codegen.hil.validate import counter_unit
 from codegen.train.datasets import Preprocess, apply_preprocess
 from codegen.train.sidecar import ModelPreprocess, read_sidecar
 
@@ -150,8 +151,11 @@ class RunReport:
 
 
 def format_frame(r: FrameResult, counter_kind: str, counter_hz: int = 0) -> str:
-    emulated = "instruction" in counter_kind
-    unit = "instructions (emulated board)" if emulated else "cycles"
+    unit, per_instruction = counter_unit(counter_kind)
+    if unit == "icount ticks" and per_instruction:
+        unit = f"ticks (emulated board: {r.ticks / per_instruction:,.0f} instructions)"
+    elif unit == "instructions":
+        unit = "instructions (emulated board)"
     at = f" at {counter_hz / 1e6:g} MHz" if counter_hz else ""
     ms = f" = {r.device_ms:.2f} ms{at}" if r.device_ms is not None else ""
     check = "" if r.host_equal is None else ("; host C: equal" if r.host_equal else "; host C: DIFFERENT")

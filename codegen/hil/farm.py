@@ -301,7 +301,7 @@ def format_farm(farm: FarmReport) -> str:
     if text and text[-1].startswith("result: "):
         text.pop()
     unit = farm.total.latency.unit
-    short = "instr" if unit == "instructions" else "cycles"
+    short = {"instructions": "instr", "icount ticks": "ticks"}.get(unit, "cycles")
     lines = text + [
         "",
         f"per board ({len(farm.boards)} boards, samples round-robin, wall time {farm.wall_s:.1f} s), latency in "

@@ -17,7 +17,8 @@ def write_plots(report: ValidationReport, out_dir: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     lat = report.latency
-    unit = lat.unit + (" (QEMU icount)" if lat.unit == "instructions" else "")
+    ticks = f"SysTick ticks (QEMU icount, {lat.per_instruction:g} per instruction)"
+    unit = {"instructions": "instructions (QEMU icount)", "icount ticks": ticks}.get(lat.unit, lat.unit)
     values = [s.cycles for s in report.samples]
     files: list[Path] = []
 

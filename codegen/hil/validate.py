@@ -16,6 +16,7 @@ import csv
 import json
 import logging
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -44,7 +45,7 @@ class DeviceInfo:
     model_sha256: str
     tool_version: str
     board: str = ""
-    counter_kind: str = "cycles"          # "cycles" or "instructions (QEMU icount)"
+    counter_kind: str = "cycles"          # "cycles", "instructions (QEMU icount)", "SysTick ticks (...)"
     counter_hz: int = 0                   # rate of the counter; 0 = unknown
     num_layers: int = 0
     input_bytes: int = 0
@@ -147,20 +148,28 @@ class Comparison:
 @dataclass(frozen=True)
 class LatencyStats:
     count: int
-    unit: str                             # "cycles" or "instructions"
+    unit: str                             # "cycles", "instructions" or "icount ticks" (see counter_unit)
     counter_hz: int
     mean: float
     min: int
     max: int
     p50: float
     p99: float
+    per_instruction: float | None = None  # counts per executed instruction, when the counter is tied to them
 
     def ms(self, ticks: float) -> float | None:
         return ticks * 1000.0 / self.counter_hz if self.counter_hz else None
 
+    def instructions(self, ticks: float) -> float | None:
+        """Executed instructions for a count (emulated boards only; None for real cycles)."""
+        return ticks / self.per_instruction if self.per_instruction else None
+
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = asdict(self)
-        out["ms"] = {k: self.ms(getattr(self, k)) for k in ("mean", "min", "max", "p50", "p99")}
+        keys = ("mean", "min", "max", "p50", "p99")
+        out["ms"] = {k: self.ms(getattr(self, k)) for k in keys}
+        if self.per_instruction:
+            out["instructions"] = {k: self.instructions(getattr(self, k)) for k in keys}
         return out
 
 
@@ -425,15 +434,45 @@ def _max_abs(a: np.ndarray, b: np.ndarray) -> int | float:
     return int(m) if np.issubdtype(a.dtype, np.integer) else m
 
 
+_PER_INSTRUCTION = re.compile(r"(\d{1,3}(?:\.\d{1,6})?) per instruction")
+
+
+def counter_unit(counter_kind: str) -> tuple[str, float | None]:
+    """What a device's counter counts: (unit, counts per executed instruction or None).
+
+    Real boards count cycles (DWT). The emulated RV32 board counts executed instructions (minstret under
+    -icount shift=0). The emulated STM32F405 counts SysTick ticks of its 168 MHz virtual clock under -icount
+    shift=3: 1.344 per executed instruction, which its firmware states in the counter kind. The string comes over
+    the serial link, so a factor outside (0.01, 100] is ignored.
+    """
+    if "instruction" not in counter_kind:
+        return "cycles", None
+    m = _PER_INSTRUCTION.search(counter_kind)
+    if "tick" in counter_kind and m and 0.01 < float(m.group(1)) <= 100.0:
+        return "icount ticks", float(m.group(1))
+    return "instructions", 1.0
+
+
 def latency_stats(cycles: Sequence[int], counter_kind: str, counter_hz: int) -> LatencyStats:
     arr = np.asarray(cycles, dtype=np.float64)
-    unit = "instructions" if "instruction" in counter_kind else "cycles"
+    unit, per_instruction = counter_unit(counter_kind)
     if arr.size == 0:
-        return LatencyStats(0, unit, counter_hz, 0.0, 0, 0, 0.0, 0.0)
+        return LatencyStats(0, unit, counter_hz, 0.0, 0, 0, 0.0, 0.0, per_instruction)
     return LatencyStats(
         count=int(arr.size), unit=unit, counter_hz=counter_hz, mean=float(arr.mean()), min=int(arr.min()),
         max=int(arr.max()), p50=float(np.percentile(arr, 50)), p99=float(np.percentile(arr, 99)),
+        per_instruction=per_instruction,
     )
+
+
+def latency_unit_text(lat: LatencyStats) -> str:
+    """The unit of a latency figure, said honestly (report headers, plot axes)."""
+    if lat.unit == "icount ticks":
+        return (f"SysTick ticks under QEMU icount ({lat.per_instruction:g} per executed instruction; "
+                "not real cycles)")
+    if lat.unit == "instructions":
+        return "instructions (QEMU icount, not real cycles)"
+    return lat.unit
 
 
 def check_identity(info: DeviceInfo, graph: Graph, tool_version: str = TOOL_VERSION) -> None:
@@ -722,15 +761,18 @@ def format_report(report: ValidationReport) -> str:
         if "float" in acc and "reference" in acc:
             lines.append(f"accuracy drop float -> int8: {100 * (acc['float'] - acc['reference']):.2f} points")
     lines.append("")
-    unit = lat.unit + (" (QEMU icount, not real cycles)" if lat.unit == "instructions" else "")
-    lines.append(f"latency per inference ({lat.count} runs), {unit}:")
-    lines.append(f"  {'':<8}" + "".join(f"{k:>14}" for k in ("mean", "min", "max", "p50", "p99")))
-    short = "instr" if lat.unit == "instructions" else "cycles"
-    lines.append(f"  {short:<8}" + "".join(f"{getattr(lat, k):>14,.0f}" for k in ("mean", "min", "max", "p50",
-                                                                                   "p99")))
+    keys = ("mean", "min", "max", "p50", "p99")
+    lines.append(f"latency per inference ({lat.count} runs), {latency_unit_text(lat)}:")
+    lines.append(f"  {'':<8}" + "".join(f"{k:>14}" for k in keys))
+    short = {"instructions": "instr", "icount ticks": "ticks"}.get(lat.unit, "cycles")
+    lines.append(f"  {short:<8}" + "".join(f"{getattr(lat, k):>14,.0f}" for k in keys))
+    if lat.unit == "icount ticks":
+        instr = [lat.instructions(getattr(lat, k)) or 0.0 for k in keys]
+        lines.append(f"  {'instr':<8}" + "".join(f"{v:>14,.0f}" for v in instr))
     if lat.counter_hz:
-        ms = [lat.ms(getattr(lat, k)) or 0.0 for k in ("mean", "min", "max", "p50", "p99")]
-        note = " (one instruction per cycle)" if lat.unit == "instructions" else ""
+        ms = [lat.ms(getattr(lat, k)) or 0.0 for k in keys]
+        note = {"instructions": " (one instruction per cycle)",
+                "icount ticks": " of QEMU virtual time (not a real chip's)"}.get(lat.unit, "")
         lines.append(f"  {'ms':<8}" + "".join(f"{v:>14.3f}" for v in ms)
                      + f"   at {lat.counter_hz / 1e6:g} MHz{note}")
     if report.layers:

@@ -47,12 +47,14 @@ def test_validate_project_reports_100_percent_exact_latency_and_writes_files(hil
     assert {c["a"] + ">" + c["b"]: c["exact"] for c in report["comparisons"]} == {
         "reference>host_c": 50, "reference>device": 50, "host_c>device": 50}
     lat = report["latency"]
-    assert lat["count"] == 50 and lat["unit"] == "instructions" and 0 < lat["min"] <= lat["p50"] <= lat["max"]
+    assert lat["count"] == 50 and lat["unit"] == "icount ticks" and 0 < lat["min"] <= lat["p50"] <= lat["max"]
     assert lat["ms"]["mean"] > 0 and len(report["layers"]) == report["device"]["num_layers"]
     for name in ("samples.csv", "layers.csv", "latency.png", "latency_hist.png", "layers.png"):
         assert (out / name).stat().st_size > 0, name
     assert len((out / "samples.csv").read_text().splitlines()) == 51
-    assert "instructions (QEMU icount, not real cycles)" in text and "p99" in text
+    assert "SysTick ticks under QEMU icount (1.344 per executed instruction; not real cycles)" in text and "p99" in text
+    # executed instructions = ticks / 1.344 (8 ns of virtual time per instruction, SysTick at 168 MHz)
+    assert lat["per_instruction"] == 1.344 and lat["instructions"]["min"] == lat["min"] / 1.344
 
 
 def test_validate_over_the_serial_url(hil_url, hil_model, tmp_path, capsys):

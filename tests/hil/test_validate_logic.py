@@ -100,6 +100,20 @@ def test_latency_statistics_in_ticks_and_ms():
     assert latency_stats([1], "instructions (QEMU icount)", 0).ms(1) is None
 
 
+def test_latency_in_icount_ticks_converts_to_instructions():
+    # the emulated STM32F405: SysTick at 168 MHz, 8 ns of virtual time per instruction -> 1.344 ticks each
+    stats = latency_stats([1344, 2688], "SysTick ticks (QEMU icount, 1.344 per instruction)", 168_000_000)
+    assert stats.unit == "icount ticks" and stats.per_instruction == 1.344
+    assert stats.instructions(stats.min) == pytest.approx(1000.0)
+    assert stats.instructions(stats.max) == pytest.approx(2000.0)
+    assert stats.to_json()["instructions"]["mean"] == pytest.approx(1500.0)
+    assert latency_stats([1], "instructions (QEMU icount)", 1).per_instruction == 1.0
+    assert latency_stats([1], "cycles", 1).instructions(1) is None
+    # the counter kind comes over the serial link: an absurd factor is not believed
+    for kind in ("SysTick ticks (QEMU icount, 0 per instruction)", "ticks (QEMU icount, 999 per instruction)"):
+        assert latency_stats([1], kind, 1).unit == "instructions"
+
+
 def test_first_divergence_reports_no_layer_when_all_layers_agree():
     assert first_divergence(0, [b"ab", b"cd"], [b"ab", b"cd"]).layer is None
 

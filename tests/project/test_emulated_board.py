@@ -73,7 +73,7 @@ def test_device_reports_the_model_hash_and_how_it_counts(
 ) -> None:
     info = device.info()
     assert info.model_sha256 == emulated_project.sha256
-    assert info.counter_kind == "instructions (QEMU icount)" and info.counter_hz == 168_000_000
+    assert info.counter_kind == "SysTick ticks (QEMU icount, 1.344 per instruction)" and info.counter_hz == 168_000_000
     assert info.inputs[0].shape == (1, 49, 10, 1) and info.outputs[0].nbytes == 12
     assert info.tool_version.startswith("codegen") and info.arena_bytes > 0 and info.num_layers > 5
 

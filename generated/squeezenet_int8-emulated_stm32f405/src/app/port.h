@@ -26,7 +26,8 @@ uint32_t port_cycles(void);
 /* Rate of port_cycles() in counts per second. */
 uint32_t port_cycle_hz(void);
 
-/* What port_cycles() counts: "cycles" or "instructions (QEMU icount)". */
+/* What port_cycles() counts: "cycles", "instructions (QEMU icount)" (minstret) or
+ * "SysTick ticks (QEMU icount, F per instruction)" (a virtual clock advancing F ticks per executed instruction). */
 const char *port_counter_kind(void);
 
 #endif /* CG_PORT_H */
