@@ -78,6 +78,21 @@ def _requant(graph: ir.Graph, op: ir.Operator, acc: int, c: int) -> int:
     return int(min(hi, max(lo, prepare.multiply_by_quantized_multiplier(acc, mult, shift) + _zp(y))))
 
 
+def _add_constant(graph: ir.Graph, op: ir.Add, qs: list[int]) -> int:
+    """What TFLM's int8 ADD writes for the inputs ``qs`` (TFLite's reference: both inputs shifted left by 20,
+    rescaled to twice the larger input scale, summed, rescaled to the output, clamped to the activation)."""
+    prepare = _prepare()
+    a, b, y = (graph.tensors[i] for i in (*op.inputs, op.outputs[0]))
+    twice_max = 2 * max(_scale(a), _scale(b))
+    acc = 0
+    for t, q in zip((a, b), qs, strict=True):
+        mult, shift = prepare.quantize_multiplier(_scale(t) / twice_max)
+        acc += prepare.multiply_by_quantized_multiplier((q - _zp(t)) * (1 << 20), mult, shift)
+    mult, shift = prepare.quantize_multiplier(twice_max / ((1 << 20) * _scale(y)))
+    lo, hi = prepare.activation_range_int8(op.activation, _scale(y), _zp(y))
+    return int(min(hi, max(lo, prepare.multiply_by_quantized_multiplier(acc, mult, shift) + _zp(y))))
+
+
 def _bias(graph: ir.Graph, op: ir.Operator, c: int) -> int:
     if len(op.inputs) < 3 or op.inputs[2] < 0:
         return 0
@@ -99,15 +114,21 @@ def _has_padded_taps(graph: ir.Graph, op: ir.Conv2D | ir.DepthwiseConv2D) -> boo
 
 
 class _Tracer:
-    """Follows one constant channel to the layers that absorb it; fills ``removed`` and ``folds``."""
+    """Follows one constant channel to the layers that absorb it and fills ``removed``. At an ADD the channel of
+    every other input must be a constant channel too (a zero filter, or another ADD of constant channels: a
+    residual stream pruned as a group); those are traced back to their filters and forward to all their readers,
+    and the ADD's output channel, the constant TFLM's ADD computes from them, is followed on."""
 
     def __init__(self, graph: ir.Graph) -> None:
         self.graph = graph
+        self.adds: set[int] = set()  # ADD operators already (being) traced for this channel
 
     def trace(self, t: int, c: int, q: int, removed: dict[int, dict[int, int]]) -> str | None:
         """None when channel ``c`` (constant ``q``) of tensor ``t`` can go everywhere it is read, else why not."""
         g = self.graph
         tensor = g.tensors[t]
+        if c in removed.get(t, {}):  # reached again through an ADD
+            return None if removed[t][c] == q else f"tensor {tensor.name} would hold two constants"
         if t in g.outputs:
             return "it is a graph output"
         if not _int8(tensor):
@@ -115,7 +136,7 @@ class _Tracer:
         removed.setdefault(t, {})[c] = q
         readers = g.consumers.get(t, [])
         for op in readers:
-            if op.inputs.count(t) != 1 or (op.inputs[0] != t and not isinstance(op, ir.Concatenation)):
+            if op.inputs.count(t) != 1 or (op.inputs[0] != t and not isinstance(op, (ir.Concatenation, ir.Add))):
                 return f"{op.op} #{op.index} reads it in another role"
             why = self._consumer(op, t, c, q, removed)
             if why is not None:
@@ -127,6 +148,8 @@ class _Tracer:
         x = g.tensors[t]
         zp = _zp(x)
         where = f"{op.op} #{op.index}"
+        if isinstance(op, ir.Add):
+            return self._add(op, c, {t: q}, removed)
         if isinstance(op, (ir.Conv2D, ir.FullyConnected)):
             w = g.tensors[op.inputs[1]]
             if w.data is None or w.dtype is not ir.DType.INT8 or w.shape[-1] != x.shape[-1]:
@@ -179,6 +202,56 @@ class _Tracer:
             return why
         return f"{where} ({op.op}) cannot absorb a constant channel"
 
+    def _add(self, op: ir.Add, c: int, known: dict[int, int], removed: dict[int, dict[int, int]]) -> str | None:
+        """Channel ``c`` of an ADD whose inputs ``known`` hold constants: the other inputs' channel ``c`` must be
+        constant too (traced from their sources); then the output's constant is followed on."""
+        g = self.graph
+        if op.index in self.adds:  # reached from another input while (or after) being traced
+            return None
+        self.adds.add(op.index)
+        y = g.tensors[op.outputs[0]]
+        ins = [g.tensors[i] for i in op.inputs]
+        if len(ins) != 2 or op.inputs[0] == op.inputs[1] or not all(_int8(i) and i.shape == y.shape for i in ins):
+            return f"ADD #{op.index} broadcasts or does not add two int8 tensors"
+        qs = []
+        for i in op.inputs:
+            if i not in known:
+                q, why = self.source(i, c, removed)
+                if why is not None:
+                    return why
+                known[i] = q
+            qs.append(known[i])
+        return self.trace(op.outputs[0], c, _add_constant(g, op, qs), removed)
+
+    def source(self, t: int, c: int, removed: dict[int, dict[int, int]]) -> tuple[int, str | None]:
+        """The constant of channel ``c`` of tensor ``t`` (an ADD's other input) and None, or why it is not a
+        removable constant channel. A constant channel found is traced to all its readers."""
+        g = self.graph
+        if c in removed.get(t, {}):
+            return removed[t][c], None
+        prod = g.producers.get(t)
+        name = g.tensors[t].name
+        if isinstance(prod, _PRODUCERS) and len(prod.outputs) == 1:
+            if c not in _dead_filters(g, prod):
+                return 0, f"{prod.op} #{prod.index} ({name}), added to it, computes channel {c}"
+            q = _requant(g, prod, _bias(g, prod, c), c)
+            return q, self.trace(t, c, q, removed)
+        if isinstance(prod, ir.Add):
+            ins = [g.tensors[i] for i in prod.inputs]
+            if len(ins) != 2 or not all(_int8(i) and i.shape == g.tensors[t].shape for i in ins):
+                return 0, f"ADD #{prod.index} broadcasts or does not add two int8 tensors"
+            self.adds.add(prod.index)
+            qs = []
+            for i in prod.inputs:
+                q, why = self.source(i, c, removed)
+                if why is not None:
+                    return 0, why
+                qs.append(q)
+            q = _add_constant(g, prod, qs)
+            return q, self.trace(t, c, q, removed)
+        what = f"{prod.op} #{prod.index}" if prod is not None else "no operator"
+        return 0, f"channel {c} of {name}, added to it, is written by {what}, not by a zero filter"
+
 
 def _dead_filters(graph: ir.Graph, op: ir.Operator) -> list[int]:
     if not isinstance(op, (*_PRODUCERS, ir.DepthwiseConv2D)) or len(op.outputs) != 1:
@@ -221,14 +294,13 @@ def plan_removal(graph: ir.Graph, op: ir.Operator) -> _Plan | None:
     if not dead:
         return None
     plan = _Plan(op)
-    tracer = _Tracer(graph)
     n_out = graph.tensors[op.outputs[0]].shape[-1]
     accepted: list[dict[int, dict[int, int]]] = []
     for c in dead:
         q = _requant(graph, op, _bias(graph, op, c), c)
         trial: dict[int, dict[int, int]] = {}
         why = _unused_input(graph, op, c, trial) if isinstance(op, ir.DepthwiseConv2D) else None
-        why = why or tracer.trace(op.outputs[0], c, q, trial)
+        why = why or _Tracer(graph).trace(op.outputs[0], c, q, trial)
         if why is None and len(accepted) + 1 >= n_out:
             why = "it is the layer's last channel"
         if why is not None:
@@ -410,8 +482,11 @@ class RemovePrunedChannels(GraphPass):
         total = graph.tensors[op.outputs[0]].shape[-1]
         readers = sorted({r.index for t in plan.removed for r in graph.consumers.get(t, [])
                           if isinstance(r, (ir.Conv2D, ir.FullyConnected))})
-        log.info("%s #%d (%s): removed %d zero filter(s) of %d and the input channels of layer(s) %s", op.op,
-                 op.index, graph.tensors[op.outputs[0]].name, n, total, ", ".join(f"#{i}" for i in readers))
+        group = sorted({p.index for t in plan.removed if (p := graph.producers.get(t)) is not None
+                        and p is not op and isinstance(p, _PRODUCERS) and t == p.outputs[0]})
+        also = f" with the matching filters of layer(s) {', '.join(f'#{i}' for i in group)}" if group else ""
+        log.info("%s #%d (%s): removed %d zero filter(s) of %d%s and the input channels of layer(s) %s", op.op,
+                 op.index, graph.tensors[op.outputs[0]].name, n, total, also, ", ".join(f"#{i}" for i in readers))
         return apply_removal(graph, plan)
 
 

@@ -104,3 +104,59 @@ def test_removed_channels_are_exact_against_tflm(pruned_model: Path, tmp_path: P
     report = verify(pruned_model, samples=40, seed=3, tflm_arena=False, cache_dir=tmp_path)
     assert report.quantized
     assert report.exact_matches == report.samples, report.as_dict()
+
+
+@pytest.fixture(scope="module")
+def residual_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two residual stages pruned as groups, ResNet-style: stream 1 (stem + the second convolution of an identity
+    block, fused ReLU after the ADD, zero-point constants) read by a 3x3 SAME convolution and a 1x1 stride-2
+    shortcut; stream 2 (a second convolution + that shortcut, biased zero filters: constants that are not the zero
+    point, a plain ADD) read only through global average pooling and a flatten by the classifier. Channel 2 is
+    zero in the stem only (the ADD's other input computes it: kept)."""
+    from codegen.train import quantize
+    from codegen.train.tfenv import keras, set_seed
+
+    set_seed(0)
+    k = keras()
+    L = k.layers
+    inp = L.Input((8, 8, 3))
+    stem = L.Conv2D(8, 3, padding="same", activation="relu", name="stem")
+    a1 = L.Conv2D(6, 3, padding="same", activation="relu", name="a1")
+    a2 = L.Conv2D(8, 3, padding="same", name="a2")
+    x = stem(inp)
+    x = L.Activation("relu")(L.Add()([x, a2(a1(x))]))
+    b1 = L.Conv2D(8, 3, strides=2, padding="same", activation="relu", name="b1")
+    b2 = L.Conv2D(8, 3, padding="same", name="b2")
+    sc = L.Conv2D(8, 1, strides=2, name="shortcut")
+    x = L.Add()([sc(x), b2(b1(x))])
+    x = L.Flatten()(L.AveragePooling2D(4)(x))
+    model = k.Model(inp, L.Dense(4, name="fc")(x))
+    for layer in (stem, a2):
+        _zero(layer, [1, 4, 5, 6], 0.0)  # stream 1: zero point in both ADD inputs
+    _zero(stem, [2], 0.0)  # only in the stem: kept
+    _zero(b2, [0, 3, 7], 0.4)
+    _zero(sc, [0, 3, 7], -0.25)  # stream 2: other constants, folded into the classifier's bias
+    rng = np.random.default_rng(2)
+    calib = rng.uniform(0, 1, size=(64, 8, 8, 3)).astype(np.float32)
+    path = tmp_path_factory.mktemp("channels") / "residual.tflite"
+    path.write_bytes(quantize.convert(model, "int8", calib))
+    return path
+
+
+def test_residual_streams_pruned_as_groups_shrink(residual_model: Path) -> None:
+    graph = parse_tflite(residual_model.read_bytes())
+    after = native_graph(graph)
+    assert [op.op for op in after.operators].count("ADD") == 2
+    shrunk = sorted(removed_channels(graph, after).values())
+    # stream 1: stem and a2 8 -> 4; stream 2: b2 and the shortcut 8 -> 5; a1, b1 and the classifier keep theirs
+    assert shrunk == [(8, 4), (8, 4), (8, 5), (8, 5)], shrunk
+    adds = [op for op in after.operators if isinstance(op, ir.Add)]
+    assert [after.tensors[op.outputs[0]].shape[-1] for op in adds] == [4, 5]
+    fc = after.operators[-1] if isinstance(after.operators[-1], ir.FullyConnected) else after.operators[-2]
+    assert after.tensors[fc.inputs[1]].shape[-1] == 5
+
+
+def test_residual_streams_removed_exactly_against_tflm(residual_model: Path, tmp_path: Path) -> None:
+    report = verify(residual_model, samples=40, seed=5, tflm_arena=False, cache_dir=tmp_path)
+    assert report.quantized
+    assert report.exact_matches == report.samples, report.as_dict()
