@@ -191,10 +191,23 @@ def _fc_huffman(p: Params) -> Extents:
 
 @extent("cg_fully_connected_sparse_s8")
 def _fc_sparse(p: Params) -> Extents:
-    """Input, packed weights (bitmaps plus the non-zero weights, at most a bitmap byte per 8 weights plus all
-    weights; the kernel reads exactly the packed array when it was made by lower/stream.py), bias, output."""
+    """Input, packed weights (masks plus the non-zero weights: how many bytes depends on the masks, checked by
+    :data:`LAYOUTS`), bias, output."""
     b, d, u = p["batches"], p["in_depth"], p["out_depth"]
     return Extents((b * d, None, u, b * u), {"multiplier": u, "shift": u})
+
+
+def _fc_sparse_layout(p: Params, values: Any) -> int | None:
+    from codegen.backend.native.lower.stream import sparse_read_bytes  # lower imports this module
+
+    return sparse_read_bytes(values, p["out_depth"], p["in_depth"])
+
+
+#: kernels whose reach into a constant depends on its contents: kernel -> (argument index, rule giving the bytes
+#: the kernel reads from that constant's values, None if they point outside it)
+LAYOUTS: dict[str, tuple[int, Callable[[Params, Any], int | None]]] = {
+    "cg_fully_connected_sparse_s8": (1, _fc_sparse_layout),
+}
 
 
 @extent("cg_pool_s8_params", "cg_pool_f32_params")
@@ -349,6 +362,16 @@ def prove(
                     continue
                 _check_operand(label, call.kernel, k, operand, need, layer, graph, offsets, scratch_offsets,
                                consts, arena, fail)
+            if call.kernel in LAYOUTS:
+                k, reach = LAYOUTS[call.kernel]
+                operand = call.args[k][1]
+                c = consts.get(operand.name) if isinstance(operand, ConstRef) else None
+                if c is None:
+                    fail(f"{label}: {call.kernel} argument {k} is not a known constant")
+                need = reach(_params(call), c.values)
+                if need is None or need > c.nbytes:
+                    fail(f"{label}: {call.kernel} would read "
+                         f"{'beyond' if need is None else need} bytes of {c.name}, which holds {c.nbytes}")
             p = dict(call.params)
             for name, count in ext.params.items():
                 ref = p.get(name)

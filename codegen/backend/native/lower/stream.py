@@ -15,31 +15,54 @@ from codegen.compress.huffman import SCRATCH_BYTES, encode_if_smaller
 
 FC_KERNEL = "cg_fully_connected_huffman_s8"
 FC_SPARSE_KERNEL = "cg_fully_connected_sparse_s8"
-# the sparse layout is used when it takes at most this share of the raw int8 bytes (zeros it skips pay for the
-# bitmap's byte per eight weights and its per-byte loop overhead)
+# the sparse layout is used when it takes at most this share of the raw int8 bytes (more than about 32 % zeros)
 SPARSE_MAX_SHARE = 0.8
+#: units per block and inputs per group of the sparse layout (one 16-bit mask per block and group)
+SPARSE_UNITS, SPARSE_GROUP = 4, 4
 
 
 def sparse_rows(weights: np.ndarray) -> np.ndarray:
-    """[units, depth] int8 weights as ``cg_fully_connected_sparse_s8`` reads them: per unit a bitmap of
-    ceil(depth / 8) bytes (bit b of byte j: weight 8 j + b is not zero, least significant bit first), then the
-    unit's non-zero weights in input order; uint8, so that no codec codes it again.
+    """[units, depth] int8 weights as ``cg_fully_connected_sparse_s8`` reads them: units in blocks of 4, inputs
+    in groups of 4 (zeros pad both); per block, group after group, a 16-bit little-endian mask (bit 4 j + i: the
+    weight of the block's unit j at the group's input i is not zero), then the group's non-zero weights, unit
+    by unit in input order; uint8, so that no codec codes it again.
 
-    >>> sparse_rows(np.array([[0, 3, 0, 0, 0, 0, 0, 0, 0, -1], [0] * 10], dtype=np.int8)).tolist()
-    [2, 2, 3, 255, 0, 0]
+    >>> sparse_rows(np.array([[0, 3, 0, 0, 0, -1], [5, 0, 0, 0, 0, 0]], dtype=np.int8)).tolist()
+    [18, 0, 3, 5, 2, 0, 255]
     """
     w = np.asarray(weights, dtype=np.int8).reshape(weights.shape[0], -1)
     units, depth = w.shape
-    nz = w != 0
-    bitmaps = np.packbits(np.pad(nz, ((0, 0), (0, -depth % 8))), axis=1, bitorder="little")
-    rows = [np.concatenate([bitmaps[u], w[u][nz[u]].view(np.uint8)]) for u in range(units)]
-    return np.concatenate(rows).astype(np.uint8) if rows else np.zeros(0, dtype=np.uint8)
+    w = np.pad(w, ((0, -units % SPARSE_UNITS), (0, -depth % SPARSE_GROUP)))
+    # one record per (block, group): its 16 weights, unit by unit
+    rec = w.reshape(-1, SPARSE_UNITS, w.shape[1] // SPARSE_GROUP, SPARSE_GROUP).transpose(0, 2, 1, 3)
+    rec = rec.reshape(-1, SPARSE_UNITS * SPARSE_GROUP)
+    nz = rec != 0
+    mask = (nz.astype(np.uint32) << np.arange(nz.shape[1], dtype=np.uint32)).sum(axis=1)
+    head = np.stack([mask & 0xFF, mask >> 8], axis=1).astype(np.uint8)
+    body = np.concatenate([head, rec.view(np.uint8)], axis=1)
+    keep = np.concatenate([np.ones_like(head, dtype=bool), nz], axis=1)
+    return body[keep].astype(np.uint8)
+
+
+def sparse_read_bytes(packed: np.ndarray, units: int, depth: int) -> int | None:
+    """Bytes ``cg_fully_connected_sparse_s8`` reads from ``packed`` for a layer of ``units`` x ``depth``, walking
+    its masks as the kernel does; None if a mask lies beyond the array (a damaged layout)."""
+    data = np.asarray(packed, dtype=np.uint8).reshape(-1)
+    records = -(-units // SPARSE_UNITS) * -(-depth // SPARSE_GROUP)
+    ones = np.array([bin(v).count("1") for v in range(256)], dtype=np.int64)
+    pos = 0
+    for _ in range(records):
+        if pos + 2 > data.size:
+            return None
+        pos += 2 + int(ones[data[pos]] + ones[data[pos + 1]])
+    return pos
 
 
 def sparse_pays(weights: np.ndarray) -> bool:
     w = np.asarray(weights).reshape(weights.shape[0], -1)
-    size = w.shape[0] * -(-w.shape[1] // 8) + int(np.count_nonzero(w))
-    return size <= SPARSE_MAX_SHARE * w.size
+    units, depth = w.shape
+    masks = 2 * -(-units // SPARSE_UNITS) * -(-depth // SPARSE_GROUP)
+    return masks + int(np.count_nonzero(w)) <= SPARSE_MAX_SHARE * w.size
 
 
 def fully_connected_sparse(
@@ -49,8 +72,8 @@ def fully_connected_sparse(
     consts: tuple[ConstArray, ...],
     tensors: tuple[int, int, int],
 ) -> Layer:
-    """``cg_fully_connected_sparse_s8``: zero weights skipped, non-zero ones found through a bitmap; no decoder,
-    no scratch. Arguments as :func:`fully_connected`."""
+    """``cg_fully_connected_sparse_s8``: zero weights skipped, non-zero ones found through 4-bit masks; no
+    decoder, no scratch. Arguments as :func:`fully_connected`."""
     inp, filt_tensor, out = tensors
     bias = consts[0]
     call = KernelCall(

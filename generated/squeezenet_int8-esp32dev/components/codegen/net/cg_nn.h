@@ -207,8 +207,8 @@ typedef struct {
 cg_status cg_fully_connected_f32(const cg_fully_connected_f32_params *p, const float *input,
                                  const float *filter, const float *bias, float *output);
 
-/* Sparse weights (issue #16; lower/stream.py sparse_rows): per unit a bitmap of its non-zero weights (ceil(in_depth
- * / 8) bytes, least significant bit first), then their values; zeros cost no multiply. Arithmetic and `bias` as
+/* Sparse weights (issue #16; lower/stream.py sparse_rows): per block of 4 units and group of 4 inputs a 16-bit
+ * mask of the non-zero weights, then their values; zeros cost no multiply. Arithmetic and `bias` as
  * cg_fully_connected_s8's; no scratch, the output must not overlap the input. */
 cg_status cg_fully_connected_sparse_s8(const cg_fully_connected_s8_params *p, const int8_t *input,
                                        const uint8_t *packed, const int32_t *bias, int8_t *output);
