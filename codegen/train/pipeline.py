@@ -399,6 +399,12 @@ def _prune(
             pruned = k.models.clone_model(model)
             pruned.set_weights(model.get_weights())
             callbacks = [FilterPruning(pruned, cfg.prune, steps).callback()]
+        elif cfg.prune.structure == "2:4-tile":
+            from codegen.train.tiles import TilePruning
+
+            pruned = k.models.clone_model(model)
+            pruned.set_weights(model.get_weights())
+            callbacks = [TilePruning(pruned, cfg.prune, steps).callback()]
         elif cfg.prune.method == "magnitude":
             pruned = pruning.apply_magnitude_pruning(model, cfg.prune, steps)
             callbacks = pruning.pruning_callbacks(pruned)

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 SCHEDULES = ("constant", "polynomial")
 METHODS = ("magnitude", "gradient")
 SCOPES = ("layer", "global")
-STRUCTURES = ("unstructured", "2:4", "channel")
+STRUCTURES = ("unstructured", "2:4", "2:4-tile", "channel")
 MAX_LAYER_SPARSITY = 0.98
 
 
@@ -46,7 +46,7 @@ class PruneConfig:
     end_step: int | None = None  # None: 70 % of the fine-tuning steps
     frequency: int = 20
     initial: float = 0.0
-    structure: str = "unstructured"  # or "2:4" (tfmot m-by-n) or "channel" (whole filters)
+    structure: str = "unstructured"  # or "2:4" (tfmot m-by-n), "2:4-tile" (tiles.py) or "channel" (whole filters)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.target < 1.0:
@@ -61,9 +61,9 @@ class PruneConfig:
                 raise CodegenError(
                     f"unknown pruning {what} {value!r}", hint=f"use one of {', '.join(allowed)}"
                 )
-        if self.structure == "2:4" and abs(self.target - 0.5) > 1e-9:
+        if self.structure in ("2:4", "2:4-tile") and abs(self.target - 0.5) > 1e-9:
             raise CodegenError(f"2:4 sparsity is 50 % by construction, not {self.target:g}",
-                               hint="drop --prune or pass --prune 0.5 with --prune-structure 2:4")
+                               hint=f"drop --prune or pass --prune 0.5 with --prune-structure {self.structure}")
         if self.structure != "unstructured" and (self.method, self.scope) != ("magnitude", "layer"):
             raise CodegenError(f"--prune-structure {self.structure} ranks weights by magnitude within each layer",
                                hint="drop --prune-method gradient / --prune-scope global")

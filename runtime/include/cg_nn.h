@@ -210,6 +210,15 @@ cg_status cg_fully_connected_f32(const cg_fully_connected_f32_params *p, const f
 cg_status cg_fully_connected_sparse_s8(const cg_fully_connected_s8_params *p, const int8_t *input,
                                        const uint8_t *packed, const int32_t *bias, int8_t *output);
 
+/* Variant for cores with the DSP extension and "tile-wise 2:4" weights (at most two non-zero positions per 4
+ * inputs, shared by each block of 4 units): only the kept int8 weights are stored and multiplied.  `filter` is
+ * the generator's stream (runtime/src/fully_connected/cg_fully_connected_dsp_24_s8.c); `bias` as
+ * cg_fully_connected_s8's.  `scratch` (cg_fully_connected_dsp_24_s8_get_scratch_size bytes, 4-byte aligned)
+ * holds the widened input row, so the output may overlap the input. */
+cg_status cg_fully_connected_dsp_24_s8(const cg_fully_connected_s8_params *p, const int8_t *input,
+                                       const int32_t *filter, const int32_t *bias, int8_t *output, int8_t *scratch);
+int32_t cg_fully_connected_dsp_24_s8_get_scratch_size(const cg_fully_connected_s8_params *p);
+
 /* -------------------------------------------------------------------------------------- pooling */
 
 typedef struct {

@@ -62,6 +62,23 @@ CONV_SPECS = [
 ]
 
 
+def _fc24(units: int, depth: int, seed: int, act: str | None = None, empty: float = 0.0) -> Callable:
+    def make(K, x):  # noqa: ANN001, ANN202, N803
+        w = tile24((depth, units), seed, ALL, empty)
+        b = np.random.default_rng(seed + 1).normal(0.0, 0.2, units).astype(np.float32)
+        return K.layers.Dense(units, activation=act, kernel_initializer=K.initializers.Constant(w),
+                              bias_initializer=K.initializers.Constant(b))(x[0])
+
+    return make
+
+
+FC_SPECS = [
+    OpSpec("t24_fc_d64_u24_relu", ((64,),), _fc24(24, 64, 7, act="relu"), key="t24-fc-1"),
+    OpSpec("t24_fc_d600_u18_empty", ((600,),), _fc24(18, 600, 8, empty=0.2), key="t24-fc-2", input_range=(-3, 3)),
+    OpSpec("t24_fc_d20_u16_relu6", ((20,),), _fc24(16, 20, 9, act="relu6"), key="t24-fc-3"),
+]
+
+
 def _check(path, kernel: str, samples: int = 10, build_cache=None) -> None:  # noqa: ANN001
     graph = load_model(path)
     ours = host.compile(graph, cache_dir=build_cache, options=NativeOptions(kernels="dsp"))
@@ -79,6 +96,11 @@ def test_tile24_conv_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: A
     _check(build(spec), "cg_conv2d_dsp_24_s8", build_cache=build_cache)
 
 
+@pytest.mark.parametrize("spec", FC_SPECS, ids=[s.name for s in FC_SPECS])
+def test_tile24_fully_connected_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: ANN001
+    _check(build(spec), "cg_fully_connected_dsp_24_s8", build_cache=build_cache)
+
+
 def test_dense_or_plain_24_conv_keeps_the_dense_kernel() -> None:
     """A conv whose weights are per-channel 2:4 but not shared by the block of 4 channels stays dense."""
     spec = OpSpec("t24_conv_k3_c8_o12_relu", ((7, 6, 8),), _conv24(12, 3, 8, 1, act="relu"), key="t24-1")
@@ -91,17 +113,19 @@ def test_dense_or_plain_24_conv_keeps_the_dense_kernel() -> None:
     assert "cg_conv2d_dsp_24_s8" not in generate(graph, options=NativeOptions(kernels="portable")).kernels
 
 
-def _two_convs(K, x):  # noqa: ANN001, ANN202, N803
-    # 3x3 with every pattern and empty tiles (odd and even entry counts), then 1x1 with the dense-patch patterns
+def _two_convs_fc(K, x):  # noqa: ANN001, ANN202, N803
+    # 3x3 with every pattern and empty tiles (odd and even entry counts), 1x1 with the dense-patch patterns, then
+    # a fully connected layer over 5 groups of 4 inputs (an odd count)
     y = _conv24(12, 3, 8, 5, act="relu", empty=0.25)(K, x)
-    return _conv24(16, 1, 12, 6, patterns=DENSE_WORDS)(K, [y])
+    y = _conv24(20, 1, 12, 6, patterns=DENSE_WORDS)(K, [y])
+    return _fc24(24, 20, 10)(K, [K.layers.GlobalAveragePooling2D()(y)])
 
 
-BOARD_SPEC = OpSpec("t24_two_convs", ((8, 7, 8),), _two_convs, key="t24-board-1")
+BOARD_SPEC = OpSpec("t24_two_convs_fc", ((8, 7, 8),), _two_convs_fc, key="t24-board-2")
 
 
 def test_tile24_kernels_on_the_emulated_board_match_tflm(tmp_path, capsys) -> None:  # noqa: ANN001
-    """The Thumb-2 passes (real SMLAD, PKHBT, UXTAH) on the emulated STM32F405: device == TFLM == host C."""
+    """The Thumb-2 passes (real SMLAD, SXTB16, PKHBT, UXTAH) on the emulated STM32F405: device == TFLM == host C."""
     import json
 
     from codegen.boards import load_board
@@ -115,7 +139,8 @@ def test_tile24_kernels_on_the_emulated_board_match_tflm(tmp_path, capsys) -> No
         pytest.skip(reason)
     model = build(BOARD_SPEC)
     project = ensure_project(model, board, tmp_path)
-    assert (project / "src" / "net" / "cg_net.c").read_text().count("cg_conv2d_dsp_24_s8(") == 2
+    net = (project / "src" / "net" / "cg_net.c").read_text()
+    assert net.count("cg_conv2d_dsp_24_s8(") == 2 and net.count("cg_fully_connected_dsp_24_s8(") == 1
     rc = main(["validate", "--project", str(project), "--model", str(model), "--samples", "20", "--timeout", "60",
                "--no-plots", "--json"])
     report = json.loads(capsys.readouterr().out)

@@ -85,6 +85,7 @@ KERNEL_ACCESS: dict[str, str] = {
     "cg_maxpool_f32": "window",
     # others
     "cg_fully_connected_s8": "rows_buffered",
+    "cg_fully_connected_dsp_24_s8": "rows_buffered",  # the input row widened into the scratch first
     "cg_mean_s8": "channels",
     "cg_mean_f32": "channels",
 }

@@ -189,6 +189,13 @@ def _fc_huffman(p: Params) -> Extents:
     return Extents((b * d, None, u, b * u, HUFFMAN_SCRATCH_BYTES), {"multiplier": u, "shift": u})
 
 
+@extent("cg_fully_connected_dsp_24_s8")
+def _fc_dsp_24(p: Params) -> Extents:
+    """The filter is the generator's self-delimiting stream; the scratch the widened input (24 B per 4 inputs)."""
+    b, d, u = p["batches"], p["in_depth"], p["out_depth"]
+    return Extents((b * d, None, u, b * u, 24 * ((d + 3) // 4)), {"multiplier": u, "shift": u})
+
+
 @extent("cg_fully_connected_sparse_s8")
 def _fc_sparse(p: Params) -> Extents:
     """Input, packed weights (masks plus the non-zero weights: how many bytes depends on the masks, checked by

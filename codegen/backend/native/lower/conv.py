@@ -413,6 +413,7 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         "cg_fully_connected_s8", "cg_fully_connected_dsp_s8", "cg_fully_connected_f32", "cg_fully_connected_s16",
         streamed.FC_KERNEL,
         streamed.FC_SPARSE_KERNEL,
+        sparse24.FC_KERNEL,
     ),
 )
 def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
@@ -447,6 +448,10 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
     requant, mult, shift, in_zp = _requant_s8(op, inp, filt, out, units)
     bias = _folded_bias(x, w, _int_bias(ctx, op, units), -in_zp)
     params = (*sizes, *requant)
+    tile24 = sparse24.fc_choice(w.reshape(units, depth)) if ctx.dsp and not ctx.int8_weights else None
+    if tile24 is not None:  # issue #16: tile-wise 2:4 weights, only the kept ones multiplied
+        tensors = (inp.index, filt.index, out.index)
+        return sparse24.fully_connected(x, tile24, depth, params, (bias, mult, shift), tensors)
     if ctx.int8_weights and streamed.sparse_pays(w):  # issue #16: zeros skipped (lower/stream.py)
         return streamed.fully_connected_sparse(x, w, params, (bias, mult, shift), (inp.index, filt.index, out.index))
     if ctx.stream_weights and streamed.pays(w):  # issue #16: decoded inside the kernel loop (lower/stream.py)

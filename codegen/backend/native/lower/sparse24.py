@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from codegen.backend.native.lower.packing import pad_to
+from codegen.backend.native.layers import ConstArray, ConstRef, KernelCall, Layer, ScratchRef, TensorRef
+from codegen.backend.native.lower.packing import fc_pairs_fit, pad_to
 
 BLOCK = 4  # output channels per block (the DSP kernels' register block)
 
@@ -121,3 +122,88 @@ def conv_choice(rows: np.ndarray, channels: int) -> np.ndarray | None:
     if blocks is None or not conv_offsets_fit(k, cp) or not conv_pays(blocks, k):
         return None
     return conv_stream(rows, blocks, cp)
+
+
+FC_MAX_GROUPS = 255  # cg_fully_connected_dsp_24_s8: |S[u+1]| < 2^23 over at most this many groups of 4 inputs
+
+
+def fc_stream(rows: np.ndarray, blocks: list[list[tuple[int, int]]]) -> np.ndarray:
+    """The int32 stream ``cg_fully_connected_dsp_24_s8`` reads (``rows``: [units, depth] int8, depth padded to
+    a multiple of 4): per block of 4 units the group count n, n pattern bytes (every group, in order; a zero tile
+    takes pattern 0) padded to whole words, then per group the words (v_i, v_j) of the unit pairs (0, 1) and
+    (2, 3), v = 256 * w[u + 1] + w[u] (needs :func:`packing.fc_pairs_fit`).
+
+    >>> w = np.zeros((2, 4), dtype=np.int8); w[0, 1] = 3; w[1, 2] = -1  # units 0, 1 keep (1, 2)
+    >>> fc_stream(w, block_patterns(w)).tolist()  # v1 = 3, v2 = -256
+    [1, 5, -16777213, 0]
+    """
+    groups = rows.shape[1] // 4
+    padded = np.zeros((pad_to(rows.shape[0], BLOCK), rows.shape[1]), dtype=np.int64)
+    padded[: rows.shape[0]] = rows
+    words: list[int] = []
+    for b, entries in enumerate(blocks):
+        pats = [0] * groups
+        for g, p in entries:
+            pats[g] = p
+        w = padded[BLOCK * b : BLOCK * (b + 1)]
+        v = 256 * w[1::2] + w[0::2]  # [unit pair, depth]
+        words.append(groups)
+        words += np.frombuffer(bytes(pats + [0] * (-groups % 4)), dtype="<u4").tolist()
+        for g, p in enumerate(pats):
+            i, j = PATTERNS[p]
+            words += [(int(v[q, 4 * g + i]) & 0xFFFF) | (int(v[q, 4 * g + j]) & 0xFFFF) << 16 for q in range(2)]
+    return np.array(words, dtype=np.uint32).view(np.int32)
+
+
+def fc_choice(weights: np.ndarray) -> np.ndarray | None:
+    """The stream of ``cg_fully_connected_dsp_24_s8`` for [units, depth] int8 weights when they are tile-wise 2:4,
+    fit its limits and the kernel takes fewer instructions than ``cg_fully_connected_dsp_s8``, else None."""
+    units, depth = weights.shape
+    rows = np.zeros((units, pad_to(depth, 4)), dtype=np.int8)
+    rows[:, :depth] = weights
+    groups = rows.shape[1] // 4
+    if groups > FC_MAX_GROUPS or not fc_pairs_fit(rows):
+        return None
+    blocks = block_patterns(rows)
+    if blocks is None:
+        return None
+    # per group: dense 31 instructions per 8 units; sparse 15 to widen the input once, 11 per block of 4
+    if 15 + 11 * len(blocks) >= 31 * -(-units // 8):
+        return None
+    return fc_stream(rows, blocks)
+
+
+FC_KERNEL = "cg_fully_connected_dsp_24_s8"
+
+
+def fc_scratch_bytes(depth: int) -> int:
+    """``cg_fully_connected_dsp_24_s8_get_scratch_size``: the six 16-bit pairs of every group of 4 inputs."""
+    return 24 * (-(-depth // 4))
+
+
+def fully_connected(
+    index: int,
+    stream: np.ndarray,
+    depth: int,
+    params: tuple[tuple[str, object], ...],
+    consts: tuple[ConstArray, ...],
+    tensors: tuple[int, int, int],
+) -> Layer:
+    """The layer calling ``cg_fully_connected_dsp_24_s8`` on ``stream`` (:func:`fc_choice`); ``consts`` are the
+    folded bias, the multipliers and the shifts; ``tensors`` the input, filter and output tensor indices."""
+    inp, filt, out = tensors
+    call = KernelCall(
+        FC_KERNEL,
+        "cg_fully_connected_s8_params",
+        params,
+        (
+            ("const int8_t *", TensorRef(inp)),
+            ("const int32_t *", ConstRef(f"l{index}_filter")),
+            ("const int32_t *", ConstRef(consts[0].name)),
+            ("int8_t *", TensorRef(out)),
+            ("int8_t *", ScratchRef()),
+        ),
+    )
+    filt_const = ConstArray(f"l{index}_filter", stream, source_tensor=filt)
+    return Layer(index, "FULLY_CONNECTED", "s8", (call,), (filt_const, *consts),
+                 scratch_bytes=fc_scratch_bytes(depth), output=out)

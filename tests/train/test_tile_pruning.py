@@ -1,0 +1,52 @@
+"""``codegen train --prune-structure 2:4-tile``: every tile (4 input channels x a block of 4 output channels)
+keeps the same two positions in the int8 model TensorFlow Lite reads, and generation picks the 2:4 kernels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codegen.errors import EXIT_USAGE
+from tests.train.conftest import run
+from tests.train.test_structured_pruning import _filters
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated")
+
+
+def test_tile_pruning_shares_the_kept_positions_of_each_block(tmp_path: Path) -> None:
+    from codegen.backend.native import NativeOptions, generate
+    from codegen.frontend.tflite import parse_tflite
+    from codegen.train.datasets import Preprocess, Subset
+    from codegen.train.pipeline import TrainConfig, train
+    from codegen.train.pruning import PruneConfig
+
+    cfg = TrainConfig(
+        model="lenet5", dataset="digits", preprocess=Preprocess(size=(16, 16), channels=1),
+        subset=Subset(train=320, test=64, seed=0), epochs=2, finetune_epochs=2, seed=0,
+        prune=PruneConfig(target=0.5, structure="2:4-tile"), variants=("int8", "pruned_int8"), out_dir=tmp_path,
+    )
+    result = train(cfg)
+    pruned = next(v for v in result.variants if v.name == "pruned_int8")
+    buf = pruned.path.read_bytes()
+    filters = _filters(buf)
+    fcs = filters[2:]  # the convolutions read 1 and 6 channels: dense
+    assert [w.shape for w in fcs] == [(120, 256), (84, 120), (10, 84)]
+    for w in fcs:  # [units, depth]: per block of 4 units and group of 4 inputs, at most 2 positions used
+        units, depth = w.shape
+        padded = np.zeros((-(-units // 4) * 4, depth), dtype=bool)
+        padded[:units] = w != 0
+        used = padded.reshape(-1, 4, depth // 4, 4).any(axis=1).sum(axis=2)
+        assert used.max() <= 2
+        assert np.count_nonzero(w) >= 0.4 * w.size
+    assert all(np.count_nonzero(w) > 0.9 * w.size for w in filters[:2])
+    assert pruned.accuracy > 0.3
+    kernels = generate(parse_tflite(buf), options=NativeOptions(kernels="dsp")).kernels
+    assert "cg_fully_connected_dsp_24_s8" in kernels
+
+
+def test_tile_pruning_is_half_by_construction(tmp_path: Path) -> None:
+    argv = ["train", "--model", "lenet5", "--out", str(tmp_path), "--prune-structure", "2:4-tile", "--prune", "0.7"]
+    assert run(argv) == EXIT_USAGE
+    assert not list(tmp_path.iterdir())
