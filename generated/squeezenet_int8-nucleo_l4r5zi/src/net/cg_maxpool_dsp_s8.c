@@ -5,8 +5,9 @@
  *
  * Same result as cg_maxpool_s8 (the window clipped to the input, then the activation clamp): four channels per
  * word, the maximum of two words in two instructions (SSUB8 sets a GE flag per byte, SEL picks by them).  A full
- * 2x2 window reads its four words with register offsets; other windows loop over the clipped window.  Channels
- * beyond the last multiple of 4 are done bytewise. */
+ * 2x2 window reads its four words with register offsets and its channels beyond the last multiple of 4 bytewise,
+ * unrolled; other windows loop over the clipped window.  When every window is a full 2x2 one (stride 2, no
+ * padding: LeNet, SqueezeNet) the input rows are walked with pointers. */
 #include "cg_dsp.h"
 #include "cg_nn.h"
 #include "cg_nn_support.h"
@@ -14,6 +15,25 @@
 static inline uint32_t splat(int32_t v)
 {
     return (uint32_t)(uint8_t)v * 0x01010101u;
+}
+
+/* a full 2x2 window at q (rows `row` bytes apart) into out: four channels per word, then the rest bytewise */
+static inline void max_2x2(const int8_t *q, int32_t row, int32_t ch, int32_t c4, int8_t *out, int32_t lo, int32_t hi,
+                           uint32_t lo4, uint32_t hi4, int clamp)
+{
+    int32_t c;
+    for (c = 0; c < c4; c += 4, q += 4) {
+        uint32_t m = cg_max_s8x4(cg_read_s8x4(q), cg_read_s8x4(q + ch));
+        m = cg_max_s8x4(m, cg_max_s8x4(cg_read_s8x4(q + row), cg_read_s8x4(q + row + ch)));
+        if (clamp) {
+            m = cg_min_s8x4(cg_max_s8x4(m, lo4), hi4);
+        }
+        cg_write_s8x4(out + c, m);
+    }
+    for (; c < ch; c++, q++) {
+        const int32_t m = cg_max_i32(cg_max_i32(q[0], q[ch]), cg_max_i32(q[row], q[row + ch]));
+        out[c] = (int8_t)cg_clamp_i32(m, lo, hi);
+    }
 }
 
 cg_status cg_maxpool_dsp_s8(const cg_pool_s8_params *p, const int8_t *input, int8_t *output)
@@ -25,6 +45,19 @@ cg_status cg_maxpool_dsp_s8(const cg_pool_s8_params *p, const int8_t *input, int
     const int clamp = lo > -128 || hi < 127;
     const uint32_t lo4 = splat(lo), hi4 = splat(hi);
     int32_t b, oy, ox, c, y, x;
+    if (p->filter_h == 2 && p->filter_w == 2 && p->stride_h == 2 && p->stride_w == 2 && p->pad_h == 0 &&
+        p->pad_w == 0 && 2 * out_h <= in_h && 2 * out_w <= in_w) {
+        int8_t *out = output;
+        for (b = 0; b < p->input.n; b++) {
+            for (oy = 0; oy < out_h; oy++) {
+                const int8_t *q = input + (b * in_h + 2 * oy) * row;
+                for (ox = 0; ox < out_w; ox++, q += 2 * ch, out += ch) {
+                    max_2x2(q, row, ch, c4, out, lo, hi, lo4, hi4, clamp);
+                }
+            }
+        }
+        return CG_OK;
+    }
     for (b = 0; b < p->input.n; b++) {
         const int8_t *in_b = input + b * in_h * row;
         for (oy = 0; oy < out_h; oy++) {
@@ -38,30 +71,22 @@ cg_status cg_maxpool_dsp_s8(const cg_pool_s8_params *p, const int8_t *input, int
                 const int8_t *win = in_b + (y0 + fy0) * row + (x0 + fx0) * ch;
                 int8_t *out = output + ((b * out_h + oy) * out_w + ox) * ch;
                 if (fy1 - fy0 == 2 && fx1 - fx0 == 2) {
-                    for (c = 0; c < c4; c += 4) {
-                        const int8_t *q = win + c;
-                        uint32_t m = cg_max_s8x4(cg_read_s8x4(q), cg_read_s8x4(q + ch));
-                        m = cg_max_s8x4(m, cg_max_s8x4(cg_read_s8x4(q + row), cg_read_s8x4(q + row + ch)));
-                        if (clamp) {
-                            m = cg_min_s8x4(cg_max_s8x4(m, lo4), hi4);
+                    max_2x2(win, row, ch, c4, out, lo, hi, lo4, hi4, clamp);
+                    continue;
+                }
+                for (c = 0; c < c4; c += 4) {
+                    uint32_t m = 0x80808080u;
+                    const int8_t *r = win + c;
+                    for (y = fy0; y < fy1; y++, r += row) {
+                        const int8_t *q = r;
+                        for (x = fx0; x < fx1; x++, q += ch) {
+                            m = cg_max_s8x4(m, cg_read_s8x4(q));
                         }
-                        cg_write_s8x4(out + c, m);
                     }
-                } else {
-                    for (c = 0; c < c4; c += 4) {
-                        uint32_t m = 0x80808080u;
-                        const int8_t *r = win + c;
-                        for (y = fy0; y < fy1; y++, r += row) {
-                            const int8_t *q = r;
-                            for (x = fx0; x < fx1; x++, q += ch) {
-                                m = cg_max_s8x4(m, cg_read_s8x4(q));
-                            }
-                        }
-                        if (clamp) {
-                            m = cg_min_s8x4(cg_max_s8x4(m, lo4), hi4);
-                        }
-                        cg_write_s8x4(out + c, m);
+                    if (clamp) {
+                        m = cg_min_s8x4(cg_max_s8x4(m, lo4), hi4);
                     }
+                    cg_write_s8x4(out + c, m);
                 }
                 for (c = c4; c < ch; c++) {
                     int32_t best = -128;
