@@ -12,11 +12,11 @@
  * same integers.  No scratch; the output must not overlap the input.
  *
  * On cores with the DSP extension the full groups of a block run in assembly: per group one word of inputs
- * widened with SXTB16 into (x0, x2) and (x1, x3), the mask as one LDRH, then per unit a TBB on its 4 bits into
- * one of 16 code paths: one to three non-zero weights one LDRSB and one SMLAxy each (the halfword of the
- * input chosen by the path), four one LDR, two SXTB16 and two SMLAD.  Instructions per group of 16 weights:
- * 6 + 4 * 3 (dispatch) + 2 per non-zero weight (about 33 at 50 % zeros, 25 at 75 %; the dense
- * cg_fully_connected_dsp_s8 takes about 16). */
+ * widened with SXTB16 into (x0, x2) and (x1, x3), the mask as one LDRH, then for each unit a jump on its 4 bits
+ * (unit 0: TBB; units 1-3: UBFX and LDR PC from a table of 16 addresses, at the end of the previous unit's path)
+ * into one of 16 code paths that take one LDRSB and one SMLABB/SMLATB per non-zero weight (the path picks the
+ * input's halfword).  Instructions per group of 16 weights: 14 + 2 per non-zero weight (about 30 at 50 % zeros,
+ * 22 at 75 %; the dense cg_fully_connected_dsp_s8 takes about 16). */
 #include "cg_nn.h"
 #include "cg_nn_support.h"
 
@@ -28,48 +28,44 @@ typedef struct {
 } sfc_job;
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__) && !defined(CG_NO_DSP_INSTRUCTIONS)
-/* r0 inputs, r1 packed weights, r8 (x0, x2), r9 (x1, x3), r10 the group's mask, r4..r7 the sums of units 0..3 */
-#define SFC_LD(W) "ldrsb   " W ", [r1], #1\n"
-#define SFC_X0(A, W) "smlabb  " A ", r8, " W ", " A "\n"
-#define SFC_X1(A, W) "smlabb  " A ", r9, " W ", " A "\n"
-#define SFC_X2(A, W) "smlatb  " A ", r8, " W ", " A "\n"
-#define SFC_X3(A, W) "smlatb  " A ", r9, " W ", " A "\n"
-#define SFC_C1(A, P) SFC_LD("r2") SFC_X##P(A, "r2")
-#define SFC_C2(A, P, Q) SFC_LD("r2") SFC_LD("r3") SFC_X##P(A, "r2") SFC_X##Q(A, "r3")
-#define SFC_C3(A, P, Q, R) \
-    SFC_LD("r2") SFC_LD("r3") SFC_LD("r12") SFC_X##P(A, "r2") SFC_X##Q(A, "r3") SFC_X##R(A, "r12")
-#define SFC_C4(A)                                                                                               \
-    "ldr     r2, [r1], #4\n"                                                                                    \
-    "sxtb16  r3, r2\n"                                                                                          \
-    "sxtb16  r2, r2, ror #8\n"                                                                                  \
-    "smlad   " A ", r8, r3, " A "\n"                                                                            \
-    "smlad   " A ", r9, r2, " A "\n"
+/* r0 inputs, r1 packed weights, r8 (x0, x2), r9 (x1, x3), r10 the group's mask, r4..r7 the sums of units 0..3,
+ * r11 the end of the inputs, lr/r12/r3 the jump tables of units 1/2/3, r2 the only scratch register */
+#define SFC_LD "ldrsb   r2, [r1], #1\n"
+#define SFC_X0(A) SFC_LD "smlabb  " A ", r8, r2, " A "\n"
+#define SFC_X1(A) SFC_LD "smlabb  " A ", r9, r2, " A "\n"
+#define SFC_X2(A) SFC_LD "smlatb  " A ", r8, r2, " A "\n"
+#define SFC_X3(A) SFC_LD "smlatb  " A ", r9, r2, " A "\n"
 
-/* the table of unit J's TBB (mask 0: straight to the next unit) and its 15 code paths, each ending with END but
- * the last, which falls through */
-#define SFC_E(J, M) ".byte   (.Lsfc" #J "_" #M " - .Lsfc" #J "_t) / 2\n"
-#define SFC_UNIT(J, A, END)                                                                                     \
-    "tbb     [pc, r2]\n"                                                                                        \
-    ".Lsfc" #J "_t:\n"                                                                                          \
-    ".byte   (.Lsfc" #J "_n - .Lsfc" #J "_t) / 2\n"                                                             \
-    SFC_E(J, 1) SFC_E(J, 2) SFC_E(J, 3) SFC_E(J, 4) SFC_E(J, 5) SFC_E(J, 6) SFC_E(J, 7)                         \
-    SFC_E(J, 8) SFC_E(J, 9) SFC_E(J, 10) SFC_E(J, 11) SFC_E(J, 12) SFC_E(J, 13) SFC_E(J, 14) SFC_E(J, 15)       \
-    ".Lsfc" #J "_1:\n" SFC_C1(A, 0) END                                                                         \
-    ".Lsfc" #J "_2:\n" SFC_C1(A, 1) END                                                                         \
-    ".Lsfc" #J "_3:\n" SFC_C2(A, 0, 1) END                                                                      \
-    ".Lsfc" #J "_4:\n" SFC_C1(A, 2) END                                                                         \
-    ".Lsfc" #J "_5:\n" SFC_C2(A, 0, 2) END                                                                      \
-    ".Lsfc" #J "_6:\n" SFC_C2(A, 1, 2) END                                                                      \
-    ".Lsfc" #J "_7:\n" SFC_C3(A, 0, 1, 2) END                                                                   \
-    ".Lsfc" #J "_8:\n" SFC_C1(A, 3) END                                                                         \
-    ".Lsfc" #J "_9:\n" SFC_C2(A, 0, 3) END                                                                      \
-    ".Lsfc" #J "_10:\n" SFC_C2(A, 1, 3) END                                                                     \
-    ".Lsfc" #J "_11:\n" SFC_C3(A, 0, 1, 3) END                                                                  \
-    ".Lsfc" #J "_12:\n" SFC_C2(A, 2, 3) END                                                                     \
-    ".Lsfc" #J "_13:\n" SFC_C3(A, 0, 2, 3) END                                                                  \
-    ".Lsfc" #J "_14:\n" SFC_C3(A, 1, 2, 3) END                                                                  \
-    ".Lsfc" #J "_15:\n" SFC_C4(A)                                                                               \
-    ".Lsfc" #J "_n:\n"
+/* unit J's 16 code paths (label .LsfcJ_M for mask M): one LDRSB and one SMLAxy per non-zero weight, each path
+ * ending with NEXT (the jump on the next unit's mask, or the loop test) */
+#define SFC_PATHS(J, A, NEXT)                                                                                \
+    ".Lsfc" #J "_0:\n" NEXT                                                                                  \
+    ".Lsfc" #J "_1:\n" SFC_X0(A) NEXT                                                                        \
+    ".Lsfc" #J "_2:\n" SFC_X1(A) NEXT                                                                        \
+    ".Lsfc" #J "_3:\n" SFC_X0(A) SFC_X1(A) NEXT                                                              \
+    ".Lsfc" #J "_4:\n" SFC_X2(A) NEXT                                                                        \
+    ".Lsfc" #J "_5:\n" SFC_X0(A) SFC_X2(A) NEXT                                                              \
+    ".Lsfc" #J "_6:\n" SFC_X1(A) SFC_X2(A) NEXT                                                              \
+    ".Lsfc" #J "_7:\n" SFC_X0(A) SFC_X1(A) SFC_X2(A) NEXT                                                    \
+    ".Lsfc" #J "_8:\n" SFC_X3(A) NEXT                                                                        \
+    ".Lsfc" #J "_9:\n" SFC_X0(A) SFC_X3(A) NEXT                                                              \
+    ".Lsfc" #J "_10:\n" SFC_X1(A) SFC_X3(A) NEXT                                                             \
+    ".Lsfc" #J "_11:\n" SFC_X0(A) SFC_X1(A) SFC_X3(A) NEXT                                                   \
+    ".Lsfc" #J "_12:\n" SFC_X2(A) SFC_X3(A) NEXT                                                             \
+    ".Lsfc" #J "_13:\n" SFC_X0(A) SFC_X2(A) SFC_X3(A) NEXT                                                   \
+    ".Lsfc" #J "_14:\n" SFC_X1(A) SFC_X2(A) SFC_X3(A) NEXT                                                   \
+    ".Lsfc" #J "_15:\n" SFC_X0(A) SFC_X1(A) SFC_X2(A) SFC_X3(A) NEXT
+
+/* jump on unit J's mask through the table in register T */
+#define SFC_JUMP(J, T) "ubfx    r2, r10, #" #J "*4, #4\n" "ldr     pc, [" T ", r2, lsl #2]\n"
+/* the addresses of unit J's paths (+1: Thumb) */
+#define SFC_E(J, M) ".word   .Lsfc" #J "_" #M " + 1\n"
+#define SFC_TABLE(J)                                                                                         \
+    ".Lsfc" #J "_t:\n"                                                                                       \
+    SFC_E(J, 0) SFC_E(J, 1) SFC_E(J, 2) SFC_E(J, 3) SFC_E(J, 4) SFC_E(J, 5) SFC_E(J, 6) SFC_E(J, 7)          \
+    SFC_E(J, 8) SFC_E(J, 9) SFC_E(J, 10) SFC_E(J, 11) SFC_E(J, 12) SFC_E(J, 13) SFC_E(J, 14) SFC_E(J, 15)
+/* the offsets of unit 0's paths for the TBB */
+#define SFC_B(M) ".byte   (.Lsfc0_" #M " - .Lsfc0_b) / 2\n"
 
 /* the full groups x..job->end of one block (at least one), from the packed weights at w */
 __attribute__((naked, noinline)) static void groups_4(const int8_t *x __attribute__((unused)),
@@ -77,29 +73,33 @@ __attribute__((naked, noinline)) static void groups_4(const int8_t *x __attribut
                                                      sfc_job *job __attribute__((unused)))
 {
     __asm__ volatile(
-        "push    {r4-r11, lr}\n"
-        "mov     lr, r2\n"
-        "ldm     lr, {r4-r7}\n"
-        "ldr     r11, [lr, #16]\n"
+        "push    {r2, r4-r11, lr}\n"      /* [sp]: job */
+        "ldm     r2, {r4-r7}\n"
+        "ldr     r11, [r2, #16]\n"
+        "adr     lr, .Lsfc1_t\n"
+        "adr     r12, .Lsfc2_t\n"
+        "adr     r3, .Lsfc3_t\n"
         ".Lsfc_top:\n"
         "ldr     r2, [r0], #4\n"
         "sxtb16  r8, r2\n"
         "sxtb16  r9, r2, ror #8\n"
         "ldrh    r10, [r1], #2\n"
         "and     r2, r10, #15\n"
-        SFC_UNIT(0, "r4", "b       .Lsfc0_n\n")
-        "ubfx    r2, r10, #4, #4\n"
-        SFC_UNIT(1, "r5", "b       .Lsfc1_n\n")
-        "ubfx    r2, r10, #8, #4\n"
-        SFC_UNIT(2, "r6", "b       .Lsfc2_n\n")
-        "lsr     r2, r10, #12\n"
-        SFC_UNIT(3, "r7", "cmp     r0, r11\nbne     .Lsfc_top\nb       .Lsfc_end\n") /* the loop test in each path */
-        "cmp     r0, r11\n"
-        "bne     .Lsfc_top\n"
+        "tbb     [pc, r2]\n"
+        ".Lsfc0_b:\n"
+        SFC_B(0) SFC_B(1) SFC_B(2) SFC_B(3) SFC_B(4) SFC_B(5) SFC_B(6) SFC_B(7)
+        SFC_B(8) SFC_B(9) SFC_B(10) SFC_B(11) SFC_B(12) SFC_B(13) SFC_B(14) SFC_B(15)
+        SFC_PATHS(0, "r4", SFC_JUMP(1, "lr"))
+        SFC_PATHS(1, "r5", SFC_JUMP(2, "r12"))
+        SFC_PATHS(2, "r6", SFC_JUMP(3, "r3"))
+        SFC_PATHS(3, "r7", "cmp     r0, r11\nbne     .Lsfc_top\nb       .Lsfc_end\n")
         ".Lsfc_end:\n"
-        "stm     lr, {r4-r7}\n"
-        "str     r1, [lr, #20]\n"
-        "pop     {r4-r11, pc}\n");
+        "pop     {r2}\n"
+        "stm     r2, {r4-r7}\n"
+        "str     r1, [r2, #20]\n"
+        "pop     {r4-r11, pc}\n"
+        ".align  2\n"
+        SFC_TABLE(1) SFC_TABLE(2) SFC_TABLE(3));
 }
 #else
 /* the assembly's work in C */
