@@ -76,6 +76,17 @@ cg_status cg_conv2d_dsp_24_s8(const cg_conv2d_s8_params *p, const int8_t *input,
                               const int32_t *bias, int8_t *output, int8_t *scratch);
 int32_t cg_conv2d_dsp_24_s8_get_scratch_size(const cg_conv2d_s8_params *p);
 
+/* Variant of cg_conv2d_dsp_s8 whose weights stay compressed (issue #16): cg_conv2d_dsp_s8's 16-bit layout stored
+ * sparse per group of 4 output channels (a bitmap of the group's weights, least significant bit first, then its
+ * non-zero weights as int8), `blob_len` bytes.  Per block of `block_groups` groups the kernel expands the weights
+ * into `scratch` and computes those channels of every pixel (not in place unless one block holds all groups).
+ * `scratch`: cg_conv2d_dsp_sparse_s8_get_scratch_size bytes, 4-byte aligned.  CG_ERR_CORRUPT if the blob does not
+ * hold exactly the layer's weights (never a read outside it). */
+cg_status cg_conv2d_dsp_sparse_s8(const cg_conv2d_s8_params *p, const int8_t *input, const uint8_t *blob,
+                                  uint32_t blob_len, const int32_t *bias, int8_t *output, int8_t *scratch,
+                                  int32_t block_groups);
+int32_t cg_conv2d_dsp_sparse_s8_get_scratch_size(const cg_conv2d_s8_params *p, int32_t block_groups);
+
 typedef struct {
     cg_dims input;
     cg_dims filter;

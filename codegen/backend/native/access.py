@@ -73,6 +73,7 @@ KERNEL_ACCESS: dict[str, str] = {
     "cg_conv2d_dsp_s8": "window",  # two pixels per block, like cg_conv2d_s8
     "cg_conv2d_dsp_w8_s8": "window",  # the same loop with int8 weights
     "cg_conv2d_dsp_24_s8": "window",  # the same pixel pairs, tile-wise 2:4 weights
+    "cg_conv2d_dsp_sparse_s8": "window",  # the same loop once per block of channels: in place with one block only
     "cg_conv2d_f32": "window",
     "cg_depthwise_conv2d_s8": "window",
     "cg_depthwise_conv2d_dsp_s8": "window",  # one pixel, channels in blocks of four
@@ -154,6 +155,16 @@ def _elementwise_delta(in_bytes: int, out_bytes: int, elems: int) -> int:
     return min(in_item - out_item, (elems - 1) * (in_item - out_item))
 
 
+def _blocks(layer: Layer) -> int:
+    """Passes over the pixels of a convolution that expands its weights per block (cg_conv2d_dsp_sparse_s8)."""
+    from codegen.backend.native.lower import conv_blocks  # the lowerings import the planner, which imports us
+
+    if layer.calls[0].kernel != conv_blocks.KERNEL:
+        return 1
+    block, groups, _ = conv_blocks.groups_of(layer)
+    return -(-groups // block)
+
+
 def in_place_options(graph: ir.Graph, layer: Layer) -> list[InPlace]:
     """The inputs of ``layer`` its output may overlap, with the largest safe delta (not yet checked whether
     the input dies at this layer: the planner does that)."""
@@ -161,7 +172,7 @@ def in_place_options(graph: ir.Graph, layer: Layer) -> list[InPlace]:
         return []
     call = layer.calls[0]
     kind = KERNEL_ACCESS.get(call.kernel)
-    if kind is None:
+    if kind is None or _blocks(layer) > 1:  # a second pass over the pixels reads what the first one wrote
         return []
     refs = [op.tensor for _, op in call.args if isinstance(op, TensorRef)]
     if not refs or refs[-1] != layer.output:

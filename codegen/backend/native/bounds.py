@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codegen import ir
-from codegen.backend.native.layers import ConstArray, ConstRef, Dims, KernelCall, Layer, ScratchRef, TensorRef
+from codegen.backend.native.layers import ConstArray, ConstRef, Dims, KernelCall, Layer, Literal, ScratchRef, TensorRef
 from codegen.backend.native.planner import MemoryPlan
 from codegen.compress.huffman import SCRATCH_BYTES as HUFFMAN_SCRATCH_BYTES
 from codegen.errors import CodegenError
@@ -79,7 +79,11 @@ def _params(call: KernelCall) -> Params:
             return {k: conv(x) for k, x in v}
         return v
 
-    return {k: conv(v) for k, v in call.params}
+    params = {k: conv(v) for k, v in call.params}
+    # integer arguments passed as C literals (e.g. a block count), as "#arg<k>"
+    params.update({f"#arg{k}": int(op.text.rstrip("u")) for k, (_, op) in enumerate(call.args)
+                   if isinstance(op, Literal) and op.text.rstrip("u").lstrip("-").isdigit()})
+    return params
 
 
 def _elem_size(ctype: str) -> int:
@@ -140,6 +144,21 @@ def _conv_dsp_24(p: Params) -> Extents:
     k = f.h * _pad4(f.w * max(f.c, i.c))
     a = dense.args
     return Extents((a[0], None, a[2], a[3], (a[4] or 0) + 8 * k), dense.params)
+
+
+@extent("cg_conv2d_dsp_sparse_s8")
+def _conv_dsp_sparse(p: Params) -> Extents:
+    """Input, the sparse groups (the kernel never reads outside the byte count it is given: not an extent), that
+    count, bias (groups of 4), output, the scratch of ``#arg6`` groups per block, the block count."""
+    from codegen.backend.native.lower.conv_blocks import scratch_bytes
+
+    i, f, o = p["input"], p["filter"], p["output"]
+    batch = max(i.n, o.n)
+    k = f.h * _pad4(f.w * max(f.c, i.c))
+    cp = _pad4(max(f.n, o.c))
+    block = min(max(p["#arg6"], 1), cp // 4)
+    args = (_vol(i, batch), None, None, cp, _vol(o, batch), scratch_bytes(k, block), None)
+    return Extents(args, {"multiplier": o.c, "shift": o.c, "out_stage": 4 * o.c})
 
 
 @extent("cg_depthwise_conv2d_dsp_s8")

@@ -15,6 +15,7 @@ import codegen
 from codegen import ir
 from codegen.backend.native import bounds
 from codegen.backend.native import kernels as kreg
+from codegen.backend.native.blocking import BLOCK_BUDGET_BYTES, choose_blocks
 from codegen.backend.native.layers import (
     ConstRef,
     KernelCall,
@@ -91,6 +92,7 @@ class NativeOptions:
     decode: str = "layer"
     kernels: str = "auto"  # "auto" (from ``core``), "portable" or "dsp": see kernels.use_dsp
     core: str | None = None  # the board's CPU core (boards/*.json "core"); None: host build, portable kernels
+    block_budget: int = BLOCK_BUDGET_BYTES  # bytes per-block weight expansion may add to the arena (blocking.py)
 
     @property
     def dsp(self) -> bool:
@@ -268,7 +270,9 @@ def generate(graph: ir.Graph, prefix: str = "cg_net", options: NativeOptions | N
     # kernels that decode their weights as they read them: per-layer decoding, unless the codec keeps some weights
     # raw (--decode auto keeps fully connected weights raw rather than decode them on every inference)
     stream = coded and options.decode == "layer" and not getattr(options.codec, "exclude", None)
-    return emit(lower_graph(native_graph(graph), options.dsp, coded, stream), prefix, options)
+    # convolutions that expand their sparse weights per block of channels inside the layer (blocking.py)
+    blocks = coded and options.decode == "layer"
+    return emit(lower_graph(native_graph(graph), options.dsp, coded, stream, options.codec, blocks), prefix, options)
 
 
 def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None = None) -> NativeSources:
@@ -290,7 +294,16 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
     at_init = options.decode == "init"
     decoded, init_only, ram_offsets = _decode_buffers(layers, stored, at_init, streamed)
     decoded_bytes = sum(align(stored[n].const.nbytes) for n in ram_offsets)
-    plan = plan_layers(graph, layers, decoded, init_only)
+    if any(layer.raw is not None for layer in layers):  # block sizes from the arena's free space (blocking.py)
+        chosen, plan = choose_blocks(graph, list(layers), decoded, init_only, options.block_budget)
+        layers = tuple(chosen)
+        final = {c.name: c for layer in layers for c in layer.consts}
+        stored_list = [s if final[s.const.name] is s.const else store_constants([final[s.const.name]], prefix,
+                                                                                   options.codec, streamed)[0]
+                       for s in stored_list]
+        stored = {s.const.name: s for s in stored_list}
+    else:
+        plan = plan_layers(graph, layers, decoded, init_only)
     bounds.prove(graph, layers, plan)
     r = _Render(prefix, graph, plan, stored, ram_offsets)
     init_steps = [f"{s.blob.check}({s.symbol}, {len(s.blob.data)}u, NULL)" for s in blobs if s.blob and s.blob.check]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from codegen import ir
 from codegen.backend.native.layers import Layer
@@ -47,6 +47,21 @@ class LowerContext:
     dsp: bool = False  # call the Cortex-M DSP kernel variants (see use_dsp)
     int8_weights: bool = False  # keep weights int8 in flash (a codec compresses them): no 16-bit packed copies
     stream_weights: bool = False  # kernels that decode coded weights while they read them (decode mode "layer")
+    codec: Any = None  # the ConstantCodec that will store the weights (None: all raw); see coded()
+    block_weights: bool = False  # convolutions may expand sparse weights per block of channels (decode mode "layer")
+
+    def coded(self, name: str, values: Any) -> bool:
+        """Whether the codec stores constant ``name`` with these int8 ``values`` as a blob (else it stays raw)."""
+        if self.codec is None:
+            return False
+        from codegen.backend.native.layers import ConstArray
+
+        return self.codec.encode(ConstArray(name, values)) is not None
+
+    def keeps_raw(self, name: str, nbytes: int) -> bool:
+        """Whether the codec keeps constant ``name`` raw whatever its values (excluded, or under its size floor)."""
+        return (self.codec is None or name in getattr(self.codec, "exclude", frozenset())
+                or nbytes < getattr(self.codec, "min_bytes", 0))
 
     def tensor(self, index: int) -> ir.Tensor:
         return self.graph.tensors[index]

@@ -106,6 +106,9 @@ class Layer:
     scratch_bytes: int = 0
     alias_of: int = -1  # RESHAPE/SQUEEZE: the output tensor shares this input tensor's memory
     output: int = -1
+    # a layer that expands its weights per block of output channels (cg_conv2d_dsp_sparse_s8): the same layer
+    # with raw weights and the dense kernel, which the emitter takes where the arena has no room for a block
+    raw: Layer | None = field(default=None, compare=False)
 
     @property
     def kernels(self) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from codegen import ir
 from codegen.backend.native.kernels import LowerContext, Unsupported, load_lowerings
@@ -64,10 +65,11 @@ def _batch(graph: ir.Graph, op: ir.Operator) -> int:
 
 
 def find_unsupported(
-    graph: ir.Graph, dsp: bool = False, int8_weights: bool = False, stream_weights: bool = False
+    graph: ir.Graph, dsp: bool = False, int8_weights: bool = False, stream_weights: bool = False,
+    codec: Any = None, block_weights: bool = False,
 ) -> tuple[list[Layer], list[Offender]]:
     lowerings = load_lowerings()
-    ctx = LowerContext(graph, dsp, int8_weights, stream_weights)
+    ctx = LowerContext(graph, dsp, int8_weights, stream_weights, codec, block_weights)
     layers: list[Layer] = []
     offenders: list[Offender] = []
     for op in graph.operators:
@@ -99,12 +101,13 @@ def find_unsupported(
 
 
 def lower_graph(
-    graph: ir.Graph, dsp: bool = False, int8_weights: bool = False, stream_weights: bool = False
+    graph: ir.Graph, dsp: bool = False, int8_weights: bool = False, stream_weights: bool = False,
+    codec: Any = None, block_weights: bool = False,
 ) -> Program:
     """Lower every operator (``dsp``: with the Cortex-M DSP kernel variants; ``int8_weights``: variants that keep
-    the weights int8, for a codec to compress); raise :class:`UnsupportedModelError` naming all offending
-    operators."""
-    layers, offenders = find_unsupported(graph, dsp, int8_weights, stream_weights)
+    the weights int8 where ``codec`` codes them; ``block_weights``: convolutions that expand their sparse weights
+    per block of channels); raise :class:`UnsupportedModelError` naming all offending operators."""
+    layers, offenders = find_unsupported(graph, dsp, int8_weights, stream_weights, codec, block_weights)
     if offenders:
         listing = "; ".join(str(o) for o in offenders)
         raise UnsupportedModelError(

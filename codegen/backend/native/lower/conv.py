@@ -17,7 +17,7 @@ from codegen.backend.native.layers import (
     ScratchRef,
     TensorRef,
 )
-from codegen.backend.native.lower import int16, sparse24
+from codegen.backend.native.lower import conv_blocks, int16, sparse24
 from codegen.backend.native.lower import stream as streamed
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
 from codegen.backend.native.lower.packing import (
@@ -255,7 +255,7 @@ FC_S8_GROUP = 8  # CG_FC_GROUP of cg_fully_connected_s8.c
     dtypes=("int8", "float32", int16.DTYPE),
     kernels=(
         "cg_conv2d_s8", "cg_conv2d_dsp_s8", "cg_conv2d_dsp_w8_s8", "cg_conv2d_dsp_24_s8", "cg_conv2d_f32",
-        "cg_conv2d_s16",
+        "cg_conv2d_s16", conv_blocks.KERNEL,
     ),
 )
 def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
@@ -288,11 +288,16 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     bias = _folded_bias(x, w, _int_bias(ctx, op, f.n), -in_zp)
     params = (("input", i), ("filter", f), ("output", o), *geo, *requant)
     consts: tuple[ConstArray, ...] = (bias, mult, shift)
+    blocked = False
     if ctx.dsp:
-        if ctx.int8_weights:  # int8 weights in flash (compressible): cg_conv2d_dsp_w8_s8
-            kernel, ftype, stored = "cg_conv2d_dsp_w8_s8", "const int8_t *", pack_rows(pad_kernel_rows(w), 4)
-        else:
-            kernel, ftype, stored = "cg_conv2d_dsp_s8", "const int16_t *", pack_conv_s16(pad_kernel_rows(w))
+        rows = pad_kernel_rows(w)
+        w8 = pack_rows(rows, 4) if ctx.int8_weights and not ctx.keeps_raw(f"l{x}_filter", w.size) else None
+        blocked = w8 is not None and ctx.block_weights and conv_blocks.pays(w, rows.shape[1])
+        if w8 is not None and not blocked and ctx.coded(f"l{x}_filter", w8):
+            # int8 weights in flash that the codec codes (decoded before the layer or at init): cg_conv2d_dsp_w8_s8
+            kernel, ftype, stored = "cg_conv2d_dsp_w8_s8", "const int8_t *", w8
+        else:  # 16-bit weights (raw, or expanded per block by cg_conv2d_dsp_sparse_s8, lower/conv_blocks.py)
+            kernel, ftype, stored = "cg_conv2d_dsp_s8", "const int16_t *", pack_conv_s16(rows)
         scratch = conv2d_dsp_s8_scratch_bytes(f.h, f.w, i.c, o.c)
         sparse = None if ctx.int8_weights else sparse24.conv_choice(pad_kernel_rows(w), o.c)
         if sparse is not None:  # issue #16: tile-wise 2:4 weights, only the kept ones multiplied
@@ -321,7 +326,8 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         ),
     )
     consts = (ConstArray(f"l{x}_filter", stored, source_tensor=filt.index), *consts)
-    return Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=scratch, output=out.index)
+    dense = Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=scratch, output=out.index)
+    return conv_blocks.layer(dense, stored, f.h * pad_to(f.w * i.c, 4), filt.index) if blocked else dense
 
 
 @lowering(
@@ -369,7 +375,11 @@ def depthwise_conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     )
     stream = None
     span = depthwise_dsp_span(f.h, op.dilation_h)
-    if ctx.dsp and not ctx.int8_weights and mult_d == 1 and span <= DEPTHWISE_DSP_MAX_SPAN:
+    # under a codec, the DSP kernel (weights in an int32 stream, which the int8 codec leaves raw) where the codec
+    # would keep the portable kernel's int8 weights raw anyway
+    if ctx.dsp and mult_d == 1 and span <= DEPTHWISE_DSP_MAX_SPAN and (
+        not ctx.int8_weights or not ctx.coded(f"l{x}_filter", channels_major(w))
+    ):
         # [1, KH, KW, C] -> per-channel rows for the fold; None (portable kernel) when some step could overflow
         folded = per_channel_sum(w.reshape(-1, o.c).T) * -in_zp + (0 if bias_data is None else bias_data)
         stream = pack_depthwise_dsp(w, folded, mult.values, shift.values, dict(requant)["output_offset"])

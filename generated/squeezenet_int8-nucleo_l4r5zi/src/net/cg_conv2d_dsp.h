@@ -43,7 +43,7 @@ static int32_t padded_channels(const cg_conv2d_s8_params *p)
 }
 
 /* two 16-bit patches and the sums of two pixels */
-static int32_t cg_conv2d_dsp_scratch(const cg_conv2d_s8_params *p)
+static inline int32_t cg_conv2d_dsp_scratch(const cg_conv2d_s8_params *p)
 {
     return 2 * padded_depth(p) * (int32_t)sizeof(int16_t) + 2 * padded_channels(p) * (int32_t)sizeof(int32_t);
 }
@@ -291,29 +291,18 @@ static inline int32_t out_fast(int32_t acc, const int32_t *t, int any_r0)
     return (v + (any_r0 ? (v >> 31) & t[3] : v >> 31) + t[1]) >> t[2];
 }
 
-/* the sums of a pixel pair (acc, as mac_pass leaves them) to int8 outputs o0 and o1, full int8 clamp */
-#define CG_STORE_FAST_PAIR(any_r0)                                            \
-    do {                                                                      \
-        const int8_t *const end = o0 + out_c;                                 \
-        do {                                                                  \
-            const int32_t a0 = acc[0], a1 = acc[1];                           \
-            *o0++ = (int8_t)cg_sat_s8(out_fast(a0, os, any_r0));                 \
-            *o1++ = (int8_t)cg_sat_s8(out_fast(a1, os, any_r0));                 \
-            acc += 2;                                                         \
-            os += 4;                                                          \
-        } while (o0 != end);                                                  \
-    } while (0)
-
 #if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
 /* the common case (every r >= 1, full clamp) by hand: per channel one LDRD of the two sums, one LDM of the
- * table row and seven instructions per output; o1 = o0 + out_c */
+ * table row and seven instructions per output; n channels, o1 = o0 + stride */
 __attribute__((naked, noinline)) static void store_pair_r1(const int32_t *acc __attribute__((unused)),
                                                           const int32_t *os __attribute__((unused)),
                                                           int8_t *o0 __attribute__((unused)),
-                                                          int32_t out_c __attribute__((unused)))
+                                                          int32_t n __attribute__((unused)),
+                                                          int32_t stride __attribute__((unused)))
 {
     __asm__ volatile(
         "push    {r4-r9, lr}\n"
+        "ldr     r12, [sp, #28]\n" /* stride (fifth argument) */
         "add     lr, r2, r3\n" /* end of o0 */
         "1:\n"
         "ldrd    r4, r5, [r0], #8\n"
@@ -330,7 +319,7 @@ __attribute__((naked, noinline)) static void store_pair_r1(const int32_t *acc __
         "asr     r5, r5, r8\n"
         "ssat    r4, #8, r4\n"
         "ssat    r5, #8, r5\n"
-        "strb    r5, [r2, r3]\n"
+        "strb    r5, [r2, r12]\n"
         "strb    r4, [r2], #1\n"
         "cmp     r2, lr\n"
         "bne     1b\n"
@@ -338,86 +327,125 @@ __attribute__((naked, noinline)) static void store_pair_r1(const int32_t *acc __
 }
 #endif
 
-static void store_fast(const int32_t *restrict acc, const int32_t *restrict os, int32_t out_c, int8_t *restrict o0,
-                       int8_t *restrict o1, int any_r0)
+/* the sums of a pixel pair (acc, as mac_pass leaves them) to int8 outputs o0 and o1 = o0 + stride, n channels,
+ * full int8 clamp */
+#define CG_STORE_FAST_PAIR(any_r0)                                            \
+    do {                                                                      \
+        const int8_t *const end = o0 + n;                                     \
+        do {                                                                  \
+            const int32_t a0 = acc[0], a1 = acc[1];                           \
+            *o0++ = (int8_t)cg_sat_s8(out_fast(a0, os, any_r0));              \
+            *o1++ = (int8_t)cg_sat_s8(out_fast(a1, os, any_r0));              \
+            acc += 2;                                                         \
+            os += 4;                                                          \
+        } while (o0 != end);                                                  \
+    } while (0)
+
+static void store_fast(const int32_t *restrict acc, const int32_t *restrict os, int32_t n, int32_t stride,
+                       int8_t *restrict o0, int8_t *restrict o1, int any_r0)
 {
     if (any_r0) {
         CG_STORE_FAST_PAIR(1);
     } else {
 #if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
         (void)o1;
-        store_pair_r1(acc, os, o0, out_c);
+        store_pair_r1(acc, os, o0, n, stride);
 #else
+        (void)stride;
         CG_STORE_FAST_PAIR(0);
 #endif
     }
 }
 
 /* the general case of the table: one pixel or both, any clamp */
-static void store_fast_clamped(const int32_t *restrict acc, const int32_t *restrict os, int32_t out_c,
+static void store_fast_clamped(const int32_t *restrict acc, const int32_t *restrict os, int32_t n,
                                int8_t *restrict o0, int8_t *restrict o1, int two, int32_t lo, int32_t hi)
 {
     int32_t c, q;
     for (q = 0; q <= (two ? 1 : 0); q++) {
         int8_t *o = q ? o1 : o0;
-        for (c = 0; c < out_c; c++) {
+        for (c = 0; c < n; c++) {
             o[c] = (int8_t)cg_clamp_i32(out_fast(acc[2 * c + q], os + 4 * c, 1), lo, hi);
         }
     }
 }
 
-/* any shift (multipliers above 1 too) and single rounding: cg_requantize */
-static void store_generic(const cg_conv2d_s8_params *p, const int32_t *restrict acc, int8_t *restrict o0,
-                          int8_t *restrict o1, int two)
+/* any shift (multipliers above 1 too) and single rounding: cg_requantize; channels c0 .. c0 + n - 1 */
+static void store_generic(const cg_conv2d_s8_params *p, const int32_t *restrict acc, int32_t c0, int32_t n,
+                          int8_t *restrict o0, int8_t *restrict o1, int two)
 {
-    const int32_t out_c = p->output.c, off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
     int32_t c, q;
     for (q = 0; q <= (two ? 1 : 0); q++) {
         int8_t *o = q ? o1 : o0;
-        for (c = 0; c < out_c; c++) {
-            const int32_t v = cg_requantize(acc[2 * c + q], p->multiplier[c], p->shift[c]);
+        for (c = 0; c < n; c++) {
+            const int32_t v = cg_requantize(acc[2 * c + q], p->multiplier[c0 + c], p->shift[c0 + c]);
             o[c] = (int8_t)cg_clamp_i32(v + off, lo, hi);
         }
     }
 }
 
-/* the whole convolution with the variant's pass over `filter` (4-byte aligned words in the variant's order) */
-static cg_status cg_conv2d_dsp_run(const cg_conv2d_s8_params *p, const int8_t *input, const void *filter,
-                                   const int32_t *bias, int8_t *output, int8_t *scratch, cg_conv_mac_pass mac_pass)
-{
-    const int32_t out_w = p->output.w, out_c = p->output.c, in_c = p->input.c;
-    const int32_t n_pix = p->output.h * out_w;
-    const int32_t kp = padded_depth(p);
-    const int32_t in_batch = p->input.h * p->input.w * in_c;
-    const int32_t lo = p->act_min, hi = p->act_max;
-    const int32_t *os = CG_SINGLE_ROUNDING ? 0 : p->out_stage;
-    const int full = lo == -128 && hi == 127;
-    /* a 1x1 convolution with stride 1 and no padding: the two pixels are contiguous input rows */
-    const int direct = p->filter.h == 1 && p->filter.w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
-                       p->pad_h == 0 && p->pad_w == 0 && (in_c & 3) == 0;
-    int16_t *patch = (int16_t *)(void *)scratch;
-    int32_t *acc = (int32_t *)(void *)(scratch + 2 * kp * (int32_t)sizeof(int16_t));
-    mac_job job;
+/* what every pass over the pixels shares: the pad row, whether some channel has r = 0, the patch and the sums */
+typedef struct {
+    int16_t *patch;
+    int32_t *acc;
+    int any_r0;
     int8_t pad_row[CG_CONV_ROW_STAGE];
-    int32_t b, pix, c, any_r0 = 0;
-    if (p->filter.c != in_c || p->filter.n != out_c || bias == 0 || ((uintptr_t)filter & 3u) != 0 || kp == 0) {
+} conv_setup;
+
+/* checks the arguments and prepares `s` (the patch, then the sums, at the start of `scratch`) */
+static cg_status conv_prepare(const cg_conv2d_s8_params *p, const int32_t *bias, int8_t *scratch, conv_setup *s)
+{
+    const int32_t *os = CG_SINGLE_ROUNDING ? 0 : p->out_stage;
+    int32_t c;
+    if (p->filter.c != p->input.c || p->filter.n != p->output.c || bias == 0 || padded_depth(p) == 0) {
         return CG_ERR_ARG;
     }
     if (scratch == 0 || ((uintptr_t)scratch & 3u) != 0) {
         return CG_ERR_SCRATCH;
     }
     for (c = 0; c < CG_CONV_ROW_STAGE; c++) {
-        pad_row[c] = (int8_t)(-p->input_offset);
+        s->pad_row[c] = (int8_t)(-p->input_offset);
     }
-    for (c = 0; os != 0 && c < out_c; c++) {
-        any_r0 = any_r0 || os[4 * c + 3] == 0;
+    s->any_r0 = 0;
+    for (c = 0; os != 0 && c < p->output.c; c++) {
+        s->any_r0 = s->any_r0 || os[4 * c + 3] == 0;
+    }
+    s->patch = (int16_t *)(void *)scratch;
+    s->acc = (int32_t *)(void *)(scratch + 2 * padded_depth(p) * (int32_t)sizeof(int16_t));
+    return CG_OK;
+}
+
+/* output channels [c0, c0 + nc) of every pixel (c0 and nc multiples of 4; channels past output.c are computed
+ * with the zero weights and bias that pad them, and not stored), with the variant's pass over `filter` (the
+ * packed words of exactly these channels, 4-byte aligned) */
+static void conv_channels(const cg_conv2d_s8_params *p, const int8_t *input, const void *filter,
+                          const int32_t *bias, int8_t *output, const conv_setup *s, cg_conv_mac_pass mac_pass,
+                          int32_t c0, int32_t nc)
+{
+    const int32_t out_w = p->output.w, out_c = p->output.c, in_c = p->input.c;
+    const int32_t n_pix = p->output.h * out_w;
+    const int32_t in_batch = p->input.h * p->input.w * in_c;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t *os = CG_SINGLE_ROUNDING ? 0 : p->out_stage;
+    const int32_t n = out_c - c0 < nc ? out_c - c0 : nc; /* channels stored */
+    const int full = lo == -128 && hi == 127;
+    /* a 1x1 convolution with stride 1 and no padding: the two pixels are contiguous input rows */
+    const int direct = p->filter.h == 1 && p->filter.w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+                       p->pad_h == 0 && p->pad_w == 0 && (in_c & 3) == 0;
+    int16_t *patch = s->patch;
+    int32_t *acc = s->acc;
+    mac_job job;
+    int32_t b, pix;
+    if (os != 0) {
+        os += 4 * c0;
     }
     job.a = (const uint32_t *)(const void *)patch;
-    job.n = kp >> 2;
-    job.groups = padded_channels(p) >> 2;
+    job.n = padded_depth(p) >> 2;
+    job.groups = nc >> 2;
     for (b = 0; b < p->input.n; b++) {
         const int8_t *in_b = input + b * in_batch;
-        int8_t *out_b = output + b * n_pix * out_c;
+        int8_t *out_b = output + b * n_pix * out_c + c0;
         for (pix = 0; pix < n_pix; pix += 2) {
             const int two = pix + 1 < n_pix;
             const int32_t pix1 = two ? pix + 1 : pix;
@@ -426,22 +454,176 @@ static cg_status cg_conv2d_dsp_run(const cg_conv2d_s8_params *p, const int8_t *i
             if (direct) {
                 put2(patch, 0, in_b + pix * in_c, in_b + pix1 * in_c, in_c);
             } else {
-                gather2(p, in_b, pix / out_w, pix % out_w, pix1 / out_w, pix1 % out_w, patch, pad_row);
+                gather2(p, in_b, pix / out_w, pix % out_w, pix1 / out_w, pix1 % out_w, patch, s->pad_row);
             }
-            job.w = (const uint32_t *)(const void *)filter;
-            job.bias = bias;
+            job.w = (const uint32_t *)filter;
+            job.bias = bias + c0;
             job.acc = acc;
             mac_pass(&job);
             if (os == 0) {
-                store_generic(p, acc, o0, o1, two);
+                store_generic(p, acc, c0, n, o0, o1, two);
             } else if (full && two) {
-                store_fast(acc, os, out_c, o0, o1, any_r0);
+                store_fast(acc, os, n, out_c, o0, o1, s->any_r0);
             } else {
-                store_fast_clamped(acc, os, out_c, o0, o1, two, lo, hi);
+                store_fast_clamped(acc, os, n, o0, o1, two, lo, hi);
             }
         }
     }
+}
+
+/* the whole convolution with the variant's pass over `filter` (4-byte aligned words in the variant's order) */
+static inline cg_status cg_conv2d_dsp_run(const cg_conv2d_s8_params *p, const int8_t *input, const void *filter,
+                                   const int32_t *bias, int8_t *output, int8_t *scratch, cg_conv_mac_pass mac_pass)
+{
+    conv_setup s;
+    cg_status st;
+    if (((uintptr_t)filter & 3u) != 0) {
+        return CG_ERR_ARG;
+    }
+    st = conv_prepare(p, bias, scratch, &s);
+    if (st != CG_OK) {
+        return st;
+    }
+    conv_channels(p, input, filter, bias, output, &s, mac_pass, 0, padded_channels(p));
     return CG_OK;
 }
+
+#ifdef CG_CONV_DSP_S16_PASS
+/* the pass of cg_conv2d_dsp_s8 (16-bit weights), for the kernels that define CG_CONV_DSP_S16_PASS: it and the one
+ * that decodes its weights per block of channels (cg_conv2d_dsp_sparse_s8) */
+#if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
+/* Hand-scheduled so that all eight sums stay in registers (r4 + 2c: pixel 0, r5 + 2c: pixel 1): per block two
+ * LDRD of activations, four LDRD of weights and sixteen SMLAD, two blocks per loop iteration (an odd count
+ * enters at the second): 64 multiply-accumulates in 47 instructions. */
+__attribute__((naked, noinline)) static void mac_pass_s16(const mac_job *job __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push    {r4-r11, lr}\n"
+        "mov     r12, r0\n"
+        "ldm     r12, {r0-r5}\n"           /* a, w, n, groups, bias, acc */
+        "and     r6, r2, #1\n"             /* odd block count */
+        "add     r2, r0, r2, lsl #4\n"     /* end of the activations */
+        "push    {r0, r2, r3, r4, r5, r6}\n" /* [sp] a, +4 end, +8 groups, +12 bias, +16 acc, +20 odd */
+        "2:\n"
+        "ldr     r0, [sp]\n"
+        "ldr     r2, [sp, #12]\n"
+        "ldm     r2!, {r4, r6, r8, r10}\n"
+        "str     r2, [sp, #12]\n"
+        "mov     r5, r4\n"
+        "mov     r7, r6\n"
+        "mov     r9, r8\n"
+        "mov     r11, r10\n"
+        "ldr     r2, [sp, #20]\n"
+        "cmp     r2, #0\n"
+        "bne     3f\n"
+        "1:\n"
+        "ldrd    r12, lr, [r0], #8\n"
+        "ldrd    r2, r3, [r1], #8\n"
+        "smlad   r4, r12, r2, r4\n"
+        "smlad   r5, lr, r2, r5\n"
+        "smlad   r6, r12, r3, r6\n"
+        "smlad   r7, lr, r3, r7\n"
+        "ldrd    r2, r3, [r1], #8\n"
+        "smlad   r8, r12, r2, r8\n"
+        "smlad   r9, lr, r2, r9\n"
+        "smlad   r10, r12, r3, r10\n"
+        "smlad   r11, lr, r3, r11\n"
+        "ldrd    r12, lr, [r0], #8\n"
+        "ldrd    r2, r3, [r1], #8\n"
+        "smlad   r4, r12, r2, r4\n"
+        "smlad   r5, lr, r2, r5\n"
+        "smlad   r6, r12, r3, r6\n"
+        "smlad   r7, lr, r3, r7\n"
+        "ldrd    r2, r3, [r1], #8\n"
+        "smlad   r8, r12, r2, r8\n"
+        "smlad   r9, lr, r2, r9\n"
+        "smlad   r10, r12, r3, r10\n"
+        "smlad   r11, lr, r3, r11\n"
+        "3:\n"
+        "ldrd    r12, lr, [r0], #8\n"
+        "ldrd    r2, r3, [r1], #8\n"
+        "smlad   r4, r12, r2, r4\n"
+        "smlad   r5, lr, r2, r5\n"
+        "smlad   r6, r12, r3, r6\n"
+        "smlad   r7, lr, r3, r7\n"
+        "ldrd    r2, r3, [r1], #8\n"
+        "smlad   r8, r12, r2, r8\n"
+        "smlad   r9, lr, r2, r9\n"
+        "smlad   r10, r12, r3, r10\n"
+        "smlad   r11, lr, r3, r11\n"
+        "ldrd    r12, lr, [r0], #8\n"
+        "ldrd    r2, r3, [r1], #8\n"
+        "smlad   r4, r12, r2, r4\n"
+        "smlad   r5, lr, r2, r5\n"
+        "smlad   r6, r12, r3, r6\n"
+        "smlad   r7, lr, r3, r7\n"
+        "ldrd    r2, r3, [r1], #8\n"
+        "smlad   r8, r12, r2, r8\n"
+        "smlad   r9, lr, r2, r9\n"
+        "smlad   r10, r12, r3, r10\n"
+        "smlad   r11, lr, r3, r11\n"
+        "ldr     r2, [sp, #4]\n"
+        "cmp     r0, r2\n"
+        "bne     1b\n"
+        "ldr     r2, [sp, #16]\n"
+        "stm     r2!, {r4-r11}\n"
+        "str     r2, [sp, #16]\n"
+        "ldr     r2, [sp, #8]\n"
+        "subs    r2, r2, #1\n"
+        "str     r2, [sp, #8]\n"
+        "bne     2b\n"
+        "add     sp, sp, #24\n"
+        "pop     {r4-r11, pc}\n");
+}
+#else
+/* half a block: one activation word per pixel times the four channels' weight words */
+#define CG_MAC_2X4_HALF(a, w)                                              \
+    do {                                                                   \
+        const uint32_t x0 = (a)[0], x1 = (a)[1];                           \
+        uint32_t v = (w)[0];                                               \
+        s00 = cg_smlad(x0, v, s00);                                        \
+        s10 = cg_smlad(x1, v, s10);                                        \
+        v = (w)[1];                                                        \
+        s01 = cg_smlad(x0, v, s01);                                        \
+        s11 = cg_smlad(x1, v, s11);                                        \
+        v = (w)[2];                                                        \
+        s02 = cg_smlad(x0, v, s02);                                        \
+        s12 = cg_smlad(x1, v, s12);                                        \
+        v = (w)[3];                                                        \
+        s03 = cg_smlad(x0, v, s03);                                        \
+        s13 = cg_smlad(x1, v, s13);                                        \
+    } while (0)
+
+static void mac_pass_s16(const mac_job *job)
+{
+    const uint32_t *w = job->w;
+    const int32_t *bias = job->bias;
+    int32_t *acc = job->acc;
+    int32_t g;
+    for (g = 0; g < job->groups; g++) {
+        const uint32_t *a = job->a;
+        int32_t s00 = bias[0], s01 = bias[1], s02 = bias[2], s03 = bias[3];
+        int32_t s10 = s00, s11 = s01, s12 = s02, s13 = s03;
+        int32_t n = job->n;
+        do {
+            CG_MAC_2X4_HALF(a, w);
+            CG_MAC_2X4_HALF(a + 2, w + 4);
+            a += 4;
+            w += 8;
+        } while (--n);
+        acc[0] = s00;
+        acc[1] = s10;
+        acc[2] = s01;
+        acc[3] = s11;
+        acc[4] = s02;
+        acc[5] = s12;
+        acc[6] = s03;
+        acc[7] = s13;
+        acc += 8;
+        bias += 4;
+    }
+}
+#endif
+#endif /* CG_CONV_DSP_S16_PASS */
 
 #endif /* CG_CONV2D_DSP_H */
