@@ -50,7 +50,7 @@ SPECS = {
 OPTIONS = NativeOptions(kernels="dsp", codec=HuffmanCodec(), decode="layer")
 
 
-def _forced(path: Path, block_groups: int):  # noqa: ANN202
+def _forced(path: Path, block_groups: int, prefix: str = "cg_net"):  # noqa: ANN202
     """The generated network with every blocked convolution in blocks of ``block_groups`` groups."""
     graph = native_graph(load_model(path))
     program = lower_graph(graph, True, True, False, OPTIONS.codec, True)
@@ -60,7 +60,7 @@ def _forced(path: Path, block_groups: int):  # noqa: ANN202
             _, groups, _ = conv_blocks.groups_of(layer)
             layer = dataclasses.replace(conv_blocks.with_block_groups(layer, min(block_groups, groups)), raw=None)
         layers.append(layer)
-    return emit(Program(graph, tuple(layers)), options=OPTIONS)
+    return emit(Program(graph, tuple(layers)), prefix, options=OPTIONS)
 
 
 def _check(sources, path: Path, cache: Path, seed: int = 3) -> None:  # noqa: ANN001

@@ -63,19 +63,33 @@ def test_dsp_kernels_on_the_emulated_board_match_tflm(name: str, tmp_path: Path,
     assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0
 
 
-@pytest.mark.parametrize("name", ["conv_k3_dilation2_same", "conv_k3_s2_c8_relu6_odd"])
-def test_int8_weight_dsp_conv_on_the_emulated_board_matches_tflm(name: str, tmp_path: Path, capsys) -> None:  # noqa: ANN001
-    """With --huffman the convolution keeps int8 weights (cg_conv2d_dsp_w8_s8, its own Thumb-2 pass); an odd and
-    an even number of blocks of 4 steps."""
+@pytest.mark.parametrize(("spec", "mode"), [("k3", "init"), ("k3", "blocks"), ("k1", "blocks")])
+def test_compressed_dsp_conv_on_the_emulated_board_matches_tflm(spec: str, mode: str, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """Pruned convolutions with coded weights: decoded at init for cg_conv2d_dsp_w8_s8 (int8 weights, its own
+    Thumb-2 pass), or expanded per block of 3 groups of 4 channels inside cg_conv2d_dsp_sparse_s8 (several
+    passes over the pixels; k1: 1x1, an odd pixel count)."""
+    from codegen.backend.native import NativeOptions
+    from codegen.compress.codec import HuffmanCodec
+    from codegen.project.writer import generate_project
+    from tests.native.test_conv_blocks import SPECS as PRUNED
+    from tests.native.test_conv_blocks import _forced
+
     board = load_board(BOARD)
     reason = emulator_skip_reason(board)
     if reason:
         pytest.skip(reason)
-    model = build(next(s for s in SPECS if s.name == name))
-    project = tmp_path / "w8"
-    assert main(["generate", "--board", BOARD, "--model", str(model), "--huffman", "--out", str(project)]) == 0
-    assert "cg_conv2d_dsp_w8_s8(" in (project / "src" / "net" / "cg_net.c").read_text()
-    capsys.readouterr()
+    model = build(PRUNED[spec])
+    kernel = "cg_conv2d_dsp_w8_s8" if mode == "init" else "cg_conv2d_dsp_sparse_s8"
+
+    def network(graph, prefix):  # noqa: ANN001, ANN202
+        from codegen.backend.native import generate
+
+        if mode == "init":
+            return generate(graph, prefix, NativeOptions(codec=HuffmanCodec(), decode="init", core=board.core))
+        return _forced(model, 3, prefix)
+
+    project = generate_project(model, BOARD, tmp_path / "coded", selftest=False, network=network).path
+    assert f"{kernel}(" in (project / "src" / "net" / "cg_net.c").read_text()
     rc = main(["validate", "--project", str(project), "--model", str(model), "--samples", "20", "--timeout", "60",
                "--no-plots", "--json"])
     report = json.loads(capsys.readouterr().out)
