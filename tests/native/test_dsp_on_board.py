@@ -41,7 +41,8 @@ CASES = (
     "add_same_shape_tabulated",  # ADD, 1,024 elements, tabulated rescalings, SMMULR output stage
     "add_relu6_odd",           # ADD, 105 elements (remainder loop), ReLU6 clamp
     "sub_same_shape",          # SUB through the ADD kernel (second table negated)
-    "maxpool_2x2_c14",         # MAX_POOL 2x2: SSUB8/SEL on 12 channels, 2 bytewise
+    "maxpool_2x2_c14",         # MAX_POOL 2x2: SSUB8/SEL on 12 channels, 2 in one more word (the last window bytewise)
+    "maxpool_2x2",             # MAX_POOL 2x2 stride 2, 3 channels: one word per window (the last one bytewise)
     "avgpool_20x20_c8",        # AVERAGE_POOL over 400 values: SXTAB16 sums moved out every 255
     "mul_relu6_odd",           # MUL, 105 elements, SMMULR output stage, ReLU6 clamp
 )
