@@ -89,6 +89,7 @@ def test_streamed_fully_connected_matches_tflm(
 ) -> None:
     if case == "gaps":
         monkeypatch.setattr(streamed, "SPARSE_MAX_SHARE", 0.0)
+        monkeypatch.setattr(streamed, "SPARSE_OVER_HUFFMAN", 0.0)
     path = build(_spec(case))
     graph = parse_tflite(path.read_bytes(), name="fc", source=str(path))
     options = NativeOptions(codec=HuffmanCodec(), decode="layer", kernels="dsp")

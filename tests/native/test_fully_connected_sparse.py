@@ -28,6 +28,7 @@ CASES = {
     "half_odd": (150, 13, 0.5),
     "quarter_tiny": (7, 5, 0.75),
     "half_deep": (401, 6, 0.5),
+    "fifth": (150, 12, 0.2),  # too dense for 0.8x the int8 bytes; chosen over the Huffman-streamed kernel
 }
 
 
@@ -93,6 +94,17 @@ def test_sparse_fully_connected_matches_tflm(
         x = x.astype(np.int8).reshape(graph.input_tensors[0].shape)
         mine, theirs = ours.predict([x]), ref.predict([x])
         np.testing.assert_array_equal(mine[0], np.asarray(theirs[0]).reshape(mine[0].shape))
+
+
+def test_fewer_zeros_go_sparse_only_instead_of_the_huffman_streamed_kernel(build_cache) -> None:  # noqa: ANN001
+    """20 % zeros: the sparse layout (0.91x the int8 bytes) is within 1.15x of the Huffman blob, so with
+    ``--decode layer`` it replaces the Huffman-streamed kernel; decoded at init the layer keeps a dense kernel."""
+    path = build(_spec("fifth"))
+    graph = parse_tflite(path.read_bytes(), name="fc", source=str(path))
+    options = NativeOptions(codec=HuffmanCodec(), decode="init", kernels="dsp")
+    sources = generate(graph, options=options)
+    assert "cg_fully_connected_sparse_s8" not in sources.kernels
+    assert sources.decode == "init" and sources.decoded_bytes > 0  # the Huffman blob, decoded for a dense kernel
 
 
 def test_sparse_layout_matches_the_documented_format() -> None:

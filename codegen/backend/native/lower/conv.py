@@ -462,7 +462,7 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
     if tile24 is not None:  # issue #16: tile-wise 2:4 weights, only the kept ones multiplied
         tensors = (inp.index, filt.index, out.index)
         return sparse24.fully_connected(x, tile24, depth, params, (bias, mult, shift), tensors)
-    if ctx.int8_weights and streamed.sparse_pays(w):  # issue #16: zeros skipped (lower/stream.py)
+    if ctx.int8_weights and streamed.sparse_pays(w, ctx.stream_weights):  # issue #16: zeros skipped (stream.py)
         return streamed.fully_connected_sparse(x, w, params, (bias, mult, shift), (inp.index, filt.index, out.index))
     if ctx.stream_weights and streamed.pays(w):  # issue #16: decoded inside the kernel loop (lower/stream.py)
         return streamed.fully_connected(x, w, params, (bias, mult, shift), (inp.index, filt.index, out.index))
