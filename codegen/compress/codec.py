@@ -177,6 +177,10 @@ def resolve(
     from codegen.backend.native.emitter import NativeOptions
 
     codec = HuffmanCodec(min_bytes)
+    if board is not None and decode != "init":
+        in_place = _read_in_place(graph, prefix, codec, board)
+        if in_place is not None:
+            return in_place
     init = _generate(graph, prefix, NativeOptions(codec=codec, decode="init"))
     blobs = [s for s in init.constants if s.blob is not None]
     if compress == "auto":
@@ -216,6 +220,25 @@ def resolve(
         note += (f"; {len(capped)} more weight(s) stay raw so that the decode buffers add at most "
                  f"{AUTO_INIT_MAX_DECODED_BYTES:,} B to the arena")
     return ModeChoice("huffman", "layer", f"{over}: decode per layer{note}", exclude)
+
+
+def _read_in_place(graph: Graph, prefix: str, codec: HuffmanCodec, board: Board) -> ModeChoice | None:
+    """Per-layer decoding when, on ``board``'s kernels, every compressed weight is read by its kernel where it lies
+    (sparse layouts: convolutions expanded per block within their RAM budget, fully connected layers skipping
+    zeros): no decoder, no decoded copy, about the speed of decoding at init; None otherwise."""
+    from codegen.backend.native.emitter import NativeOptions
+
+    layer = _generate(graph, prefix, NativeOptions(codec=codec, decode="layer", core=board.core))
+    if any(s.blob is not None for s in layer.constants):
+        return None
+    plain = _generate(graph, prefix, NativeOptions(core=board.core))
+    saved = plain.weight_bytes - layer.weight_bytes
+    if saved <= 0:
+        return None
+    return ModeChoice(
+        "huffman", "layer", f"every compressed weight is read in place by its kernel (sparse layouts, no decoder): "
+        f"{saved:,} B less flash, arena {layer.arena_bytes - plain.arena_bytes:+,} B"
+    )
 
 
 def _cap_decode_buffers(

@@ -42,7 +42,8 @@ def test_dsp_board_shows_widened_weights_and_huffman_shows_coded_ones() -> None:
     assert raw["stored_weight_bytes"] > 1.5 * raw["model_weight_bytes"]  # DSP kernels' 16-bit packed copies
     init = _deployed("emulated_stm32f405", "huffman", "init")
     assert init["compress"] == "huffman" and init["decode"] == "init"
-    assert init["stored_weight_bytes"] < init["model_weight_bytes"] < raw["stored_weight_bytes"]
+    # coded convolution weights are int8 blobs; the ones Huffman does not shrink stay 16-bit (the faster kernel)
+    assert init["stored_weight_bytes"] < raw["stored_weight_bytes"]
     assert init["decoder_code_bytes"] > 0 and init["decoded_bytes"] > 0
     assert init["ram_bytes"] == init["arena_bytes"] + init["decoded_bytes"]
     layer = _deployed("emulated_stm32f405", "huffman", "layer")

@@ -124,3 +124,14 @@ def test_a_damaged_weight_array_is_refused(build_cache: Path) -> None:
     with pytest.raises(RuntimeError) as err:
         sanitized.predict([x])
     assert "run failed: corrupt" in str(err.value) and "Sanitizer" not in str(err.value)
+
+
+def test_decode_auto_reads_sparse_weights_in_place_on_a_dsp_board() -> None:
+    """Every compressed weight read in place (no decoder, no decoded copy): --decode auto decodes per layer."""
+    from codegen.boards import load_board
+    from codegen.compress.codec import resolve
+
+    graph = load_model(build(SPECS["k1"]))
+    choice = resolve(graph, "auto", "auto", load_board("emulated_stm32f405"))
+    assert (choice.compress, choice.decode) == ("huffman", "layer") and "read in place" in choice.reason
+    assert resolve(graph, "huffman", "init", load_board("emulated_stm32f405")).decode == "init"
