@@ -91,9 +91,16 @@ def _check(path, kernel: str, samples: int = 10, build_cache=None) -> None:  # n
             np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
 
 
+@pytest.mark.parametrize("width", ["int16", "int8"])
 @pytest.mark.parametrize("spec", CONV_SPECS, ids=[s.name for s in CONV_SPECS])
-def test_tile24_conv_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa: ANN001
-    _check(build(spec), "cg_conv2d_dsp_24_s8", build_cache=build_cache)
+def test_tile24_conv_matches_tflm(spec: OpSpec, width: str, build_cache, monkeypatch) -> None:  # noqa: ANN001
+    # the weight width follows the layer's pixel count; force each
+    monkeypatch.setattr(sparse24, "INT8_MAX_COST_PER_BYTE", 1e9 if width == "int8" else 0)
+    path = build(spec)
+    _check(path, "cg_conv2d_dsp_24_s8", build_cache=build_cache)
+    consts = generate(load_model(path), options=NativeOptions(kernels="dsp")).constants
+    flags = [int(s.const.values[0]) for s in consts if s.const.name.endswith("_filter")]
+    assert all(bool(f & 2) == (width == "int8") for f in flags)
 
 
 @pytest.mark.parametrize("spec", FC_SPECS, ids=[s.name for s in FC_SPECS])
@@ -114,17 +121,18 @@ def test_dense_or_plain_24_conv_keeps_the_dense_kernel() -> None:
 
 
 def _two_convs_fc(K, x):  # noqa: ANN001, ANN202, N803
-    # 3x3 with every pattern and empty tiles (odd and even entry counts), 1x1 with the dense-patch patterns, then
+    # 3x3 with every pattern and empty tiles (odd and even entry counts), 1x1 stride 2 with the dense-patch
+    # patterns, then
     # a fully connected layer over 5 groups of 4 inputs (an odd count)
     y = _conv24(12, 3, 8, 5, act="relu", empty=0.25)(K, x)
-    y = _conv24(20, 1, 12, 6, patterns=DENSE_WORDS)(K, [y])
+    y = _conv24(20, 1, 12, 6, s=2, patterns=DENSE_WORDS)(K, [y])
     return _fc24(24, 20, 10)(K, [K.layers.GlobalAveragePooling2D()(y)])
 
 
-BOARD_SPEC = OpSpec("t24_two_convs_fc", ((8, 7, 8),), _two_convs_fc, key="t24-board-2")
+BOARD_SPEC = OpSpec("t24_two_convs_fc", ((8, 7, 8),), _two_convs_fc, key="t24-board-3")
 
 
-def test_tile24_kernels_on_the_emulated_board_match_tflm(tmp_path, capsys) -> None:  # noqa: ANN001
+def test_tile24_kernels_on_the_emulated_board_match_tflm(tmp_path, capsys, monkeypatch) -> None:  # noqa: ANN001
     """The Thumb-2 passes (real SMLAD, SXTB16, PKHBT, UXTAH) on the emulated STM32F405: device == TFLM == host C."""
     import json
 
@@ -137,10 +145,15 @@ def test_tile24_kernels_on_the_emulated_board_match_tflm(tmp_path, capsys) -> No
     reason = emulator_skip_reason(board)
     if reason:
         pytest.skip(reason)
+    # the 3x3 layer (28 pixel pairs) keeps int16 weights, the stride-2 1x1 layer (8 pairs) takes int8 ones
+    monkeypatch.setattr(sparse24, "INT8_MAX_COST_PER_BYTE", 10)
     model = build(BOARD_SPEC)
     project = ensure_project(model, board, tmp_path)
     net = (project / "src" / "net" / "cg_net.c").read_text()
     assert net.count("cg_conv2d_dsp_24_s8(") == 2 and net.count("cg_fully_connected_dsp_24_s8(") == 1
+    graph = load_model(model)
+    consts = generate(graph, options=NativeOptions(kernels="dsp", core="cortex-m4")).constants
+    assert [int(s.const.values[0]) >> 1 for s in consts if s.const.name.endswith("_filter")][:2] == [0, 1]
     rc = main(["validate", "--project", str(project), "--model", str(model), "--samples", "20", "--timeout", "60",
                "--no-plots", "--json"])
     report = json.loads(capsys.readouterr().out)

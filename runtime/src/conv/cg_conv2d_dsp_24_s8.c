@@ -11,12 +11,14 @@
  * A(k, k+3), B(k, k+3), A(k+1, k+2), B(k+1, k+2) (PKHBT/PKHTB of the patch words; the extension follows the sums
  * in the scratch).  Then every kept pair of both pixels is one LDRD at a byte offset the generator stores.
  *
- * `filter` (int32 words, lower/sparse24.py): the flags word, then per block of 4 output channels (zero channels
- * pad the last block) the number P of entry pairs, then P times: a word holding the byte offsets (from the
- * patch start) of the two entries' activation pairs (low and high halfword), the four channels' weight pairs
- * (w[i], w[j]) of the first entry (int16, low half w[i]), the four of the second.  Groups whose weights are all
- * zero in the block are left out (an odd count is padded with a zero entry).  Per two groups: 26 instructions
- * for what the dense loop does in 47. */
+ * `filter` (int32 words, lower/sparse24.py): the flags word (bit 0: extend the patch; bit 1: int8 weights), then
+ * per block of 4 output channels (zero channels pad the last block) its number of entries (groups with a non-zero
+ * weight in the block; the others are left out), then the entries in pairs: a word holding the byte offsets
+ * (from the patch start) of the two entries' activation pairs (low and high halfword), the first entry's
+ * weights, the second's; an odd last entry has an offsets word of its own.  An entry's weights are the four
+ * channels' pairs (w[i], w[j]) as int16 (four words, low half w[i]), or with bit 1 as int8, two words holding
+ * (c0 at i, c1 at i, c0 at j, c1 at j) and the same for c2, c3 (SXTB16 and SXTB16 ROR #8 give the pairs).
+ * Per two groups: 26 instructions with int16 weights, 35 with int8 ones, where the dense loop takes 47. */
 #include "cg_conv2d_dsp.h"
 
 /* the dense scratch plus the extension: 8 words per group of 4 steps */
@@ -26,11 +28,9 @@ int32_t cg_conv2d_dsp_24_s8_get_scratch_size(const cg_conv2d_s8_params *p)
 }
 
 #if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
-/* one entry pair: r0 patch, r1 stream; sums r4 + 2c (pixel A), r5 + 2c (pixel B) of channel c */
-#define CG_24_PAIR                          \
-    "ldrd    r2, r3, [r1], #8\n"            \
-    "uxtah   r12, r0, r2\n"                 \
-    "ldrd    r12, lr, [r12]\n"              \
+/* int16 weights, one entry: its activation pair r12 (pixel A), lr (pixel B), its four weight words from r1,
+ * the first in r3; sums r4 + 2c (pixel A), r5 + 2c (pixel B) of channel c */
+#define CG_24_ENTRY_FIRST_IN_R3             \
     "smlad   r4, r12, r3, r4\n"             \
     "smlad   r5, lr, r3, r5\n"              \
     "ldr     r3, [r1], #4\n"                \
@@ -41,7 +41,14 @@ int32_t cg_conv2d_dsp_24_s8_get_scratch_size(const cg_conv2d_s8_params *p)
     "smlad   r9, lr, r3, r9\n"              \
     "ldr     r3, [r1], #4\n"                \
     "smlad   r10, r12, r3, r10\n"           \
-    "smlad   r11, lr, r3, r11\n"            \
+    "smlad   r11, lr, r3, r11\n"
+
+/* int16 weights, an entry pair (offsets word, 4 + 4 weight words): 26 instructions */
+#define CG_24_PAIR                          \
+    "ldrd    r2, r3, [r1], #8\n"            \
+    "uxtah   r12, r0, r2\n"                 \
+    "ldrd    r12, lr, [r12]\n"              \
+    CG_24_ENTRY_FIRST_IN_R3                 \
     "add     r2, r0, r2, lsr #16\n"         \
     "ldrd    r12, lr, [r2]\n"               \
     "ldrd    r2, r3, [r1], #8\n"            \
@@ -55,16 +62,60 @@ int32_t cg_conv2d_dsp_24_s8_get_scratch_size(const cg_conv2d_s8_params *p)
     "smlad   r10, r12, r3, r10\n"           \
     "smlad   r11, lr, r3, r11\n"
 
+/* int16 weights, a single entry (offset word, 4 weight words) */
+#define CG_24_SINGLE                        \
+    "ldrd    r2, r3, [r1], #8\n"            \
+    "add     r12, r0, r2\n"                 \
+    "ldrd    r12, lr, [r12]\n"              \
+    CG_24_ENTRY_FIRST_IN_R3
+
+/* int8 weights, one entry's two words (c0 c1 at i, c0 c1 at j; c2 c3 likewise) from r1: 14 instructions */
+#define CG_24W8_ENTRY                       \
+    "ldr     r3, [r1], #4\n"                \
+    "sxtb16  r2, r3\n"                      \
+    "smlad   r4, r12, r2, r4\n"             \
+    "smlad   r5, lr, r2, r5\n"              \
+    "sxtb16  r2, r3, ror #8\n"              \
+    "smlad   r6, r12, r2, r6\n"             \
+    "smlad   r7, lr, r2, r7\n"              \
+    "ldr     r3, [r1], #4\n"                \
+    "sxtb16  r2, r3\n"                      \
+    "smlad   r8, r12, r2, r8\n"             \
+    "smlad   r9, lr, r2, r9\n"              \
+    "sxtb16  r2, r3, ror #8\n"              \
+    "smlad   r10, r12, r2, r10\n"           \
+    "smlad   r11, lr, r2, r11\n"
+
+/* int8 weights, an entry pair (offsets word, 2 + 2 weight words): 35 instructions, the second address kept on
+ * the stack */
+#define CG_24W8_PAIR                        \
+    "ldr     r2, [r1], #4\n"                \
+    "uxtah   r3, r0, r2\n"                  \
+    "add     r2, r0, r2, lsr #16\n"         \
+    "str     r2, [sp, #16]\n"               \
+    "ldrd    r12, lr, [r3]\n"               \
+    CG_24W8_ENTRY                           \
+    "ldr     r2, [sp, #16]\n"               \
+    "ldrd    r12, lr, [r2]\n"               \
+    CG_24W8_ENTRY
+
+#define CG_24W8_SINGLE                      \
+    "ldr     r2, [r1], #4\n"                \
+    "add     r2, r0, r2\n"                  \
+    "ldrd    r12, lr, [r2]\n"               \
+    CG_24W8_ENTRY
+
 __attribute__((naked, noinline)) static void mac_pass_24(const mac_job *job __attribute__((unused)))
 {
     __asm__ volatile(
         "push    {r4-r11, lr}\n"
         "mov     r12, r0\n"
         "ldm     r12, {r0-r5}\n"             /* a, w, n, groups, bias, acc */
-        "sub     sp, sp, #16\n"
+        "sub     sp, sp, #32\n"
         "add     r6, sp, #4\n"
-        "stm     r6, {r3, r4, r5}\n"         /* [sp] end of the block's entries, +4 groups, +8 bias, +12 acc */
+        "stm     r6, {r3, r4, r5}\n"         /* [sp] end of the pairs, +4 groups, +8 bias, +12 acc */
         "ldr     r6, [r1], #4\n"             /* flags */
+        "str     r6, [sp, #20]\n"            /* +16 spilled address, +20 flags, +24 entries of the block */
         "tst     r6, #1\n"
         "beq     2f\n"
         /* extend the patch: n groups from r0 to the words after the sums (acc + 8 * groups words) */
@@ -94,12 +145,18 @@ __attribute__((naked, noinline)) static void mac_pass_24(const mac_job *job __at
         "mov     r7, r6\n"
         "mov     r9, r8\n"
         "mov     r11, r10\n"
-        "ldr     r2, [r1], #4\n"             /* P */
+        "ldr     r2, [r1], #4\n"             /* entries */
+        "str     r2, [sp, #24]\n"
+        "lsrs    r2, r2, #1\n"               /* pairs */
+        "ldr     r3, [sp, #20]\n"
+        "tst     r3, #2\n"
+        "bne     20f\n"
+        /* int16 weights: 9 words per pair */
         "cmp     r2, #0\n"
-        "beq     5f\n"
+        "beq     6f\n"
         "add     r3, r2, r2, lsl #3\n"
         "add     r3, r1, r3, lsl #2\n"
-        "str     r3, [sp]\n"                 /* end of the entries: 9 words per pair */
+        "str     r3, [sp]\n"
         "tst     r2, #1\n"
         "bne     4f\n"
         "3:\n"
@@ -109,6 +166,33 @@ __attribute__((naked, noinline)) static void mac_pass_24(const mac_job *job __at
         "ldr     r2, [sp]\n"
         "cmp     r1, r2\n"
         "bne     3b\n"
+        "6:\n"
+        "ldr     r2, [sp, #24]\n"
+        "tst     r2, #1\n"
+        "beq     5f\n"
+        CG_24_SINGLE
+        "b       5f\n"
+        /* int8 weights: 5 words per pair */
+        "20:\n"
+        "cmp     r2, #0\n"
+        "beq     26f\n"
+        "add     r3, r2, r2, lsl #2\n"
+        "add     r3, r1, r3, lsl #2\n"
+        "str     r3, [sp]\n"
+        "tst     r2, #1\n"
+        "bne     24f\n"
+        "23:\n"
+        CG_24W8_PAIR
+        "24:\n"
+        CG_24W8_PAIR
+        "ldr     r2, [sp]\n"
+        "cmp     r1, r2\n"
+        "bne     23b\n"
+        "26:\n"
+        "ldr     r2, [sp, #24]\n"
+        "tst     r2, #1\n"
+        "beq     5f\n"
+        CG_24W8_SINGLE
         "5:\n"
         "ldr     r2, [sp, #12]\n"
         "stm     r2!, {r4-r11}\n"
@@ -117,7 +201,7 @@ __attribute__((naked, noinline)) static void mac_pass_24(const mac_job *job __at
         "subs    r2, r2, #1\n"
         "str     r2, [sp, #4]\n"
         "bne     2b\n"
-        "add     sp, sp, #16\n"
+        "add     sp, sp, #32\n"
         "pop     {r4-r11, pc}\n");
 }
 #else
@@ -136,14 +220,27 @@ static inline uint32_t pk_lo_hi(uint32_t a, uint32_t b) /* PKHBT a, b: (a.lo, b.
     return (a & 0xffffu) | (b & 0xffff0000u);
 }
 
+/* the weight pair of channel c of an entry whose weights start at w: int16 words, or int8 words holding
+ * (c0 at i, c1 at i, c0 at j, c1 at j) and the same for c2, c3 */
+static inline uint32_t weight_pair(const uint32_t *w, int32_t c, int w8)
+{
+    if (!w8) {
+        return w[c];
+    }
+    return c & 1 ? cg_sxtb16_ror8(w[c >> 1]) : cg_sxtb16(w[c >> 1]);
+}
+
 static void mac_pass_24(const mac_job *job)
 {
     const uint32_t *w = job->w;
     const uint8_t *const base = (const uint8_t *)(const void *)job->a;
     const int32_t *bias = job->bias;
     int32_t *acc = job->acc;
+    const uint32_t flags = *w++;
+    const int w8 = (flags & 2u) != 0;
+    const int32_t words = w8 ? 2 : 4; /* weight words per entry */
     int32_t g, c, e;
-    if (*w++ & 1u) {
+    if (flags & 1u) {
         const uint32_t *a = job->a;
         uint32_t *x = (uint32_t *)(void *)(acc + 8 * job->groups);
         for (g = 0; g < job->n; g++) {
@@ -162,19 +259,21 @@ static void mac_pass_24(const mac_job *job)
     }
     for (g = 0; g < job->groups; g++) {
         int32_t s[8];
-        const uint32_t pairs = *w++;
+        const int32_t entries = (int32_t)*w++;
         for (c = 0; c < 4; c++) {
             s[2 * c] = s[2 * c + 1] = bias[c];
         }
-        for (e = 0; e < (int32_t)(2 * pairs); e++) {
-            const uint32_t off = e & 1 ? w[-5] >> 16 : w[0] & 0xffffu;
+        for (e = 0; e < entries; e++) {
+            /* an entry pair: one offsets word for both; a last odd entry: its own offset word */
+            const uint32_t off = e & 1 ? w[-1 - words] >> 16 : w[0] & 0xffffu;
             const uint32_t *ab = (const uint32_t *)(const void *)(base + off);
             w += e & 1 ? 0 : 1;
             for (c = 0; c < 4; c++) {
-                s[2 * c] = cg_smlad(ab[0], w[c], s[2 * c]);
-                s[2 * c + 1] = cg_smlad(ab[1], w[c], s[2 * c + 1]);
+                const uint32_t v = weight_pair(w, c, w8);
+                s[2 * c] = cg_smlad(ab[0], v, s[2 * c]);
+                s[2 * c + 1] = cg_smlad(ab[1], v, s[2 * c + 1]);
             }
-            w += 4;
+            w += words;
         }
         for (c = 0; c < 8; c++) {
             acc[c] = s[c];
