@@ -94,8 +94,8 @@ def _check(path, kernel: str, samples: int = 10, build_cache=None) -> None:  # n
 @pytest.mark.parametrize("width", ["int16", "int8"])
 @pytest.mark.parametrize("spec", CONV_SPECS, ids=[s.name for s in CONV_SPECS])
 def test_tile24_conv_matches_tflm(spec: OpSpec, width: str, build_cache, monkeypatch) -> None:  # noqa: ANN001
-    # the weight width follows the layer's pixel count; force each
-    monkeypatch.setattr(sparse24, "INT8_MAX_COST_PER_BYTE", 1e9 if width == "int8" else 0)
+    if width == "int16":  # what the generator falls back to when a unit pair does not fit 16 bits
+        monkeypatch.setattr(sparse24, "fc_pairs_fit", lambda rows: False)
     path = build(spec)
     _check(path, "cg_conv2d_dsp_24_s8", build_cache=build_cache)
     consts = generate(load_model(path), options=NativeOptions(kernels="dsp")).constants
@@ -121,7 +121,7 @@ def test_dense_or_plain_24_conv_keeps_the_dense_kernel() -> None:
 
 
 def _two_convs_fc(K, x):  # noqa: ANN001, ANN202, N803
-    # 3x3 with every pattern and empty tiles (odd and even entry counts), 1x1 stride 2 with the dense-patch
+    # 3x3 with every pattern and empty tiles (odd and even entry counts), 1x1 (stride 2) with the dense-patch
     # patterns, then
     # a fully connected layer over 5 groups of 4 inputs (an odd count)
     y = _conv24(12, 3, 8, 5, act="relu", empty=0.25)(K, x)
@@ -145,8 +145,9 @@ def test_tile24_kernels_on_the_emulated_board_match_tflm(tmp_path, capsys, monke
     reason = emulator_skip_reason(board)
     if reason:
         pytest.skip(reason)
-    # the 3x3 layer (28 pixel pairs) keeps int16 weights, the stride-2 1x1 layer (8 pairs) takes int8 ones
-    monkeypatch.setattr(sparse24, "INT8_MAX_COST_PER_BYTE", 10)
+    # int16 weights for the 3x3 layer (K = 72), int8 ones for the others
+    fits = sparse24.fc_pairs_fit
+    monkeypatch.setattr(sparse24, "fc_pairs_fit", lambda rows: rows.shape[1] != 72 and fits(rows))
     model = build(BOARD_SPEC)
     project = ensure_project(model, board, tmp_path)
     net = (project / "src" / "net" / "cg_net.c").read_text()

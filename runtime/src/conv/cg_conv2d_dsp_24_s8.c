@@ -69,41 +69,37 @@ int32_t cg_conv2d_dsp_24_s8_get_scratch_size(const cg_conv2d_s8_params *p)
     "ldrd    r12, lr, [r12]\n"              \
     CG_24_ENTRY_FIRST_IN_R3
 
-/* int8 weights, one entry's two words (c0 c1 at i, c0 c1 at j; c2 c3 likewise) from r1: 14 instructions */
-#define CG_24W8_ENTRY                       \
-    "ldr     r3, [r1], #4\n"                \
-    "sxtb16  r2, r3\n"                      \
-    "smlad   r4, r12, r2, r4\n"             \
-    "smlad   r5, lr, r2, r5\n"              \
-    "sxtb16  r2, r3, ror #8\n"              \
-    "smlad   r6, r12, r2, r6\n"             \
-    "smlad   r7, lr, r2, r7\n"              \
-    "ldr     r3, [r1], #4\n"                \
-    "sxtb16  r2, r3\n"                      \
-    "smlad   r8, r12, r2, r8\n"             \
-    "smlad   r9, lr, r2, r9\n"              \
-    "sxtb16  r2, r3, ror #8\n"              \
-    "smlad   r10, r12, r2, r10\n"           \
-    "smlad   r11, lr, r2, r11\n"
+/* int8 weights, one word W of a unit pair (c, c+1): 16-bit lanes v = 256 * w[c+1] + w[c] at i and j.  SMLAD of the
+ * raw word accumulates 256 * S[c+1] + S[c] into RA (pixel A) and RB (pixel B), SMLAD of its SXTB16 S[c] into SA
+ * and SB (cg_fully_connected_dsp_s8's pairing) */
+#define CG_24W8_WORD(W, RA, RB, SA, SB)      \
+    "smlad   " RA ", r12, " W ", " RA "\n"  \
+    "smlad   " RB ", lr, " W ", " RB "\n"   \
+    "sxtb16  " W ", " W "\n"                \
+    "smlad   " SA ", r12, " W ", " SA "\n"  \
+    "smlad   " SB ", lr, " W ", " SB "\n"
 
-/* int8 weights, an entry pair (offsets word, 2 + 2 weight words): 35 instructions, the second address kept on
- * the stack */
-#define CG_24W8_PAIR                        \
-    "ldr     r2, [r1], #4\n"                \
-    "uxtah   r3, r0, r2\n"                  \
-    "add     r2, r0, r2, lsr #16\n"         \
-    "str     r2, [sp, #16]\n"               \
-    "ldrd    r12, lr, [r3]\n"               \
-    CG_24W8_ENTRY                           \
-    "ldr     r2, [sp, #16]\n"               \
-    "ldrd    r12, lr, [r2]\n"               \
-    CG_24W8_ENTRY
+/* int8 weights, an entry pair (offsets word, 2 + 2 weight words): 28 instructions */
+#define CG_24W8_PAIR                                  \
+    "ldrd    r2, r3, [r1], #8\n"                      \
+    "uxtah   r12, r0, r2\n"                           \
+    "ldrd    r12, lr, [r12]\n"                        \
+    CG_24W8_WORD("r3", "r4", "r5", "r6", "r7")        \
+    "ldr     r3, [r1], #4\n"                          \
+    CG_24W8_WORD("r3", "r8", "r9", "r10", "r11")      \
+    "add     r2, r0, r2, lsr #16\n"                   \
+    "ldrd    r12, lr, [r2]\n"                         \
+    "ldrd    r2, r3, [r1], #8\n"                      \
+    CG_24W8_WORD("r2", "r4", "r5", "r6", "r7")        \
+    CG_24W8_WORD("r3", "r8", "r9", "r10", "r11")
 
-#define CG_24W8_SINGLE                      \
-    "ldr     r2, [r1], #4\n"                \
-    "add     r2, r0, r2\n"                  \
-    "ldrd    r12, lr, [r2]\n"               \
-    CG_24W8_ENTRY
+#define CG_24W8_SINGLE                                \
+    "ldrd    r2, r3, [r1], #8\n"                      \
+    "add     r12, r0, r2\n"                           \
+    "ldrd    r12, lr, [r12]\n"                        \
+    CG_24W8_WORD("r3", "r4", "r5", "r6", "r7")        \
+    "ldr     r3, [r1], #4\n"                          \
+    CG_24W8_WORD("r3", "r8", "r9", "r10", "r11")
 
 __attribute__((naked, noinline)) static void mac_pass_24(const mac_job *job __attribute__((unused)))
 {
@@ -138,21 +134,20 @@ __attribute__((naked, noinline)) static void mac_pass_24(const mac_job *job __at
         "bne     1b\n"
         "pop     {r0, r1}\n"
         "2:\n"                               /* next block */
-        "ldr     r2, [sp, #8]\n"
-        "ldm     r2!, {r4, r6, r8, r10}\n"
-        "str     r2, [sp, #8]\n"
+        "ldr     r2, [r1], #4\n"             /* entries */
+        "str     r2, [sp, #24]\n"
+        "ldr     r3, [sp, #20]\n"
+        "tst     r3, #2\n"
+        "bne     20f\n"
+        /* int16 weights: the sums start at the bias; 9 words per pair */
+        "ldr     r3, [sp, #8]\n"
+        "ldm     r3!, {r4, r6, r8, r10}\n"
+        "str     r3, [sp, #8]\n"
         "mov     r5, r4\n"
         "mov     r7, r6\n"
         "mov     r9, r8\n"
         "mov     r11, r10\n"
-        "ldr     r2, [r1], #4\n"             /* entries */
-        "str     r2, [sp, #24]\n"
         "lsrs    r2, r2, #1\n"               /* pairs */
-        "ldr     r3, [sp, #20]\n"
-        "tst     r3, #2\n"
-        "bne     20f\n"
-        /* int16 weights: 9 words per pair */
-        "cmp     r2, #0\n"
         "beq     6f\n"
         "add     r3, r2, r2, lsl #3\n"
         "add     r3, r1, r3, lsl #2\n"
@@ -171,10 +166,21 @@ __attribute__((naked, noinline)) static void mac_pass_24(const mac_job *job __at
         "tst     r2, #1\n"
         "beq     5f\n"
         CG_24_SINGLE
-        "b       5f\n"
-        /* int8 weights: 5 words per pair */
+        "5:\n"
+        "ldr     r2, [sp, #12]\n"
+        "stm     r2!, {r4-r11}\n"
+        "b       9f\n"
+        /* int8 weights: the pair sums start at 0; 5 words per pair */
         "20:\n"
-        "cmp     r2, #0\n"
+        "movs    r4, #0\n"
+        "movs    r5, #0\n"
+        "movs    r6, #0\n"
+        "movs    r7, #0\n"
+        "movs    r8, #0\n"
+        "movs    r9, #0\n"
+        "movs    r10, #0\n"
+        "movs    r11, #0\n"
+        "lsrs    r2, r2, #1\n"
         "beq     26f\n"
         "add     r3, r2, r2, lsl #2\n"
         "add     r3, r1, r3, lsl #2\n"
@@ -191,11 +197,32 @@ __attribute__((naked, noinline)) static void mac_pass_24(const mac_job *job __at
         "26:\n"
         "ldr     r2, [sp, #24]\n"
         "tst     r2, #1\n"
-        "beq     5f\n"
+        "beq     27f\n"
         CG_24W8_SINGLE
-        "5:\n"
+        "27:\n"                              /* S[c] = s + bias, S[c+1] = (r - s) / 256 + bias (exact) */
+        "ldr     lr, [sp, #8]\n"
+        "ldrd    r2, r3, [lr], #8\n"
+        "sub     r4, r4, r6\n"
+        "sub     r5, r5, r7\n"
+        "add     r6, r6, r2\n"
+        "add     r7, r7, r2\n"
+        "add     r4, r3, r4, asr #8\n"
+        "add     r5, r3, r5, asr #8\n"
+        "ldrd    r2, r3, [lr], #8\n"
+        "str     lr, [sp, #8]\n"
+        "sub     r8, r8, r10\n"
+        "sub     r9, r9, r11\n"
+        "add     r10, r10, r2\n"
+        "add     r11, r11, r2\n"
+        "add     r8, r3, r8, asr #8\n"
+        "add     r9, r3, r9, asr #8\n"
         "ldr     r2, [sp, #12]\n"
-        "stm     r2!, {r4-r11}\n"
+        "strd    r6, r7, [r2]\n"
+        "strd    r4, r5, [r2, #8]\n"
+        "strd    r10, r11, [r2, #16]\n"
+        "strd    r8, r9, [r2, #24]\n"
+        "add     r2, r2, #32\n"
+        "9:\n"
         "str     r2, [sp, #12]\n"
         "ldr     r2, [sp, #4]\n"
         "subs    r2, r2, #1\n"
@@ -220,16 +247,6 @@ static inline uint32_t pk_lo_hi(uint32_t a, uint32_t b) /* PKHBT a, b: (a.lo, b.
     return (a & 0xffffu) | (b & 0xffff0000u);
 }
 
-/* the weight pair of channel c of an entry whose weights start at w: int16 words, or int8 words holding
- * (c0 at i, c1 at i, c0 at j, c1 at j) and the same for c2, c3 */
-static inline uint32_t weight_pair(const uint32_t *w, int32_t c, int w8)
-{
-    if (!w8) {
-        return w[c];
-    }
-    return c & 1 ? cg_sxtb16_ror8(w[c >> 1]) : cg_sxtb16(w[c >> 1]);
-}
-
 static void mac_pass_24(const mac_job *job)
 {
     const uint32_t *w = job->w;
@@ -239,7 +256,7 @@ static void mac_pass_24(const mac_job *job)
     const uint32_t flags = *w++;
     const int w8 = (flags & 2u) != 0;
     const int32_t words = w8 ? 2 : 4; /* weight words per entry */
-    int32_t g, c, e;
+    int32_t g, c, e, q;
     if (flags & 1u) {
         const uint32_t *a = job->a;
         uint32_t *x = (uint32_t *)(void *)(acc + 8 * job->groups);
@@ -258,22 +275,36 @@ static void mac_pass_24(const mac_job *job)
         }
     }
     for (g = 0; g < job->groups; g++) {
-        int32_t s[8];
+        int32_t s[8], r[4] = {0, 0, 0, 0}, t[4] = {0, 0, 0, 0};
         const int32_t entries = (int32_t)*w++;
         for (c = 0; c < 4; c++) {
-            s[2 * c] = s[2 * c + 1] = bias[c];
+            s[2 * c] = s[2 * c + 1] = w8 ? 0 : bias[c];
         }
         for (e = 0; e < entries; e++) {
             /* an entry pair: one offsets word for both; a last odd entry: its own offset word */
             const uint32_t off = e & 1 ? w[-1 - words] >> 16 : w[0] & 0xffffu;
             const uint32_t *ab = (const uint32_t *)(const void *)(base + off);
             w += e & 1 ? 0 : 1;
-            for (c = 0; c < 4; c++) {
-                const uint32_t v = weight_pair(w, c, w8);
-                s[2 * c] = cg_smlad(ab[0], v, s[2 * c]);
-                s[2 * c + 1] = cg_smlad(ab[1], v, s[2 * c + 1]);
+            if (w8) { /* unit pairs (0, 1), (2, 3): r = 256 * S[c+1] + S[c], t = S[c], per pixel */
+                for (q = 0; q < 2; q++) {
+                    const uint32_t v = w[q], lo = cg_sxtb16(v);
+                    r[2 * q] = cg_smlad(ab[0], v, r[2 * q]);
+                    r[2 * q + 1] = cg_smlad(ab[1], v, r[2 * q + 1]);
+                    t[2 * q] = cg_smlad(ab[0], lo, t[2 * q]);
+                    t[2 * q + 1] = cg_smlad(ab[1], lo, t[2 * q + 1]);
+                }
+            } else {
+                for (c = 0; c < 4; c++) {
+                    s[2 * c] = cg_smlad(ab[0], w[c], s[2 * c]);
+                    s[2 * c + 1] = cg_smlad(ab[1], w[c], s[2 * c + 1]);
+                }
             }
             w += words;
+        }
+        for (q = 0; w8 && q < 4; q++) { /* q = 2 * unit pair + pixel */
+            const int32_t c0 = 2 * (q >> 1), px = q & 1;
+            s[2 * c0 + px] = t[q] + bias[c0];
+            s[2 * c0 + 2 + px] = ((int32_t)((uint32_t)r[q] - (uint32_t)t[q]) >> 8) + bias[c0 + 1];
         }
         for (c = 0; c < 8; c++) {
             acc[c] = s[c];

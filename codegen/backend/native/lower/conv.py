@@ -299,8 +299,7 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         else:  # 16-bit weights (raw, or expanded per block by cg_conv2d_dsp_sparse_s8, lower/conv_blocks.py)
             kernel, ftype, stored = "cg_conv2d_dsp_s8", "const int16_t *", pack_conv_s16(rows)
         scratch = conv2d_dsp_s8_scratch_bytes(f.h, f.w, i.c, o.c)
-        pairs = i.n * -(-(o.h * o.w) // 2)
-        sparse = None if ctx.int8_weights else sparse24.conv_choice(pad_kernel_rows(w), o.c, pairs)
+        sparse = None if ctx.int8_weights else sparse24.conv_choice(pad_kernel_rows(w), o.c)
         if sparse is not None:  # issue #16: tile-wise 2:4 weights, only the kept ones multiplied
             kernel, ftype, stored = "cg_conv2d_dsp_24_s8", "const int32_t *", sparse
             scratch += sparse24.conv_scratch_extra(pad_kernel_rows(w).shape[1])

@@ -21,6 +21,8 @@ BLOCK = 4  # output channels per block (the DSP kernels' register block)
 #: (0, 2) and (1, 3) are the dense patch words, the others the kernel's extension of the patch
 PATTERNS = ((0, 2), (1, 3), (0, 1), (2, 3), (0, 3), (1, 2))
 MAX_OFFSET = 0xFFFF  # activation offsets are stored as 16-bit halves of a word
+# int8 weights paired two units per 16-bit lane: |S[u+1]| < 2^23 over at most this many groups of 4 steps
+FC_MAX_GROUPS = 255
 
 
 def block_patterns(rows: np.ndarray) -> list[list[tuple[int, int]]] | None:
@@ -65,13 +67,13 @@ def conv_stream(rows: np.ndarray, blocks: list[list[tuple[int, int]]], padded_ch
     the flags word (bit 0: some pattern needs the patch extension; bit 1: int8 weights), then per block the
     number of entries and the entries in pairs (offsets word, the first entry's weights, the second's; an odd
     last entry with its own offset word). Weights per entry: the 4 channels' int16 pairs (w[i], w[j]), or int8:
-    two words of bytes (c0 at i, c1 at i, c0 at j, c1 at j), (c2 at i, c3 at i, c2 at j, c3 at j).
+    per unit pair (0, 1), (2, 3) the 16-bit lanes v = 256 * w[c + 1] + w[c] at i and j (one byte per weight).
 
     >>> w = np.zeros((4, 4), dtype=np.int8); w[:, 1] = [1, 2, 3, 4]; w[:, 3] = -1
     >>> conv_stream(w, block_patterns(w), 4).tolist()  # (1, 3) at offset 8, pairs (c + 1, -1)
     [0, 1, 8, -65535, -65534, -65533, -65532]
     >>> [hex(int(v) & 0xFFFFFFFF) for v in conv_stream(w, block_patterns(w), 4, int8=True)]
-    ['0x2', '0x1', '0x8', '0xffff0201', '0xffff0403']
+    ['0x2', '0x1', '0x8', '0xfeff0201', '0xfeff0403']
     """
     k = rows.shape[1]
     ext = 4 * k + 8 * padded_channels  # the extension starts after the patch (16 B per group) and the sums
@@ -88,9 +90,9 @@ def conv_stream(rows: np.ndarray, blocks: list[list[tuple[int, int]]], padded_ch
                 i, j = PATTERNS[p]
                 offs.append(16 * g + 8 * p if p < 2 else ext + 32 * g + 8 * (p - 2))
                 wi, wj = w[:, 4 * g + i], w[:, 4 * g + j]
-                if int8:
-                    weights += [int(np.array([wi[c], wi[c + 1], wj[c], wj[c + 1]], dtype=np.int8).view("<u4")[0])
-                                for c in (0, 2)]
+                if int8:  # unit pairs (c, c + 1): 16-bit lanes 256 * w[c + 1] + w[c] (needs fc_pairs_fit)
+                    vi, vj = 256 * wi[1::2] + wi[0::2], 256 * wj[1::2] + wj[0::2]
+                    weights += [(int(vi[q]) & 0xFFFF) | (int(vj[q]) & 0xFFFF) << 16 for q in range(2)]
                 else:
                     weights += [(int(wi[c]) & 0xFFFF) | (int(wj[c]) & 0xFFFF) << 16 for c in range(BLOCK)]
             words += [offs[0] | (offs[1] << 16 if len(offs) > 1 else 0), *weights]
@@ -105,15 +107,15 @@ def conv_scratch_extra(k: int) -> int:
 def conv_pays(blocks: list[list[tuple[int, int]]], k: int, int8: bool = False) -> bool:
     """Whether the sparse pass takes fewer instructions per pixel pair than the dense one (the im2col and the
     output stage are the same), from the counts of their Thumb-2 loops: dense 47 per 8 steps and about 14 per
-    block; sparse 13 per group (patch extension, when needed), 13 (int8 weights: 17.5) per entry and about 24
-    per block."""
+    block; sparse 13 per group (patch extension, when needed), 13 (int8 weights: 14) per entry and about 24
+    (int8: 36) per block."""
     return sparse_cost(blocks, k, int8) < len(blocks) * (14 + 23.5 * (k // 4))
 
 
 def sparse_cost(blocks: list[list[tuple[int, int]]], k: int, int8: bool) -> float:
     """Instructions of the sparse pass per pixel pair (see :func:`conv_pays`)."""
     ext = 13 * (k // 4) if any(p >= 2 for blk in blocks for _, p in blk) else 0
-    return ext + sum(24 + (17.5 if int8 else 13.0) * len(blk) for blk in blocks)
+    return ext + sum((36 if int8 else 24) + (14.0 if int8 else 13.0) * len(blk) for blk in blocks)
 
 
 def conv_offsets_fit(k: int, padded_channels: int) -> bool:
@@ -121,27 +123,19 @@ def conv_offsets_fit(k: int, padded_channels: int) -> bool:
     return 4 * k + 8 * padded_channels + 8 * k <= MAX_OFFSET
 
 
-#: int8 weights (SXTB16 in the loop) where they cost at most this many instructions per inference for each byte of
-#: flash they save: layers run on few pixel pairs (small feature maps) store their weights at 10 instead of 18
-#: bytes per entry for a few instructions more
-INT8_MAX_COST_PER_BYTE = 40
-
-
-def conv_choice(rows: np.ndarray, channels: int, pixel_pairs: int) -> np.ndarray | None:
+def conv_choice(rows: np.ndarray, channels: int) -> np.ndarray | None:
     """The stream of ``cg_conv2d_dsp_24_s8`` for these [O, K] weights when they are tile-wise 2:4 and the sparse
-    kernel pays, else None (the dense kernel). ``pixel_pairs`` (per inference) decides the weight width."""
+    kernel pays, else None (the dense kernel). The weights are stored int8 (one byte each, two instructions more
+    per entry pair) unless a unit pair does not fit 16 bits or a block has more than 255 entries."""
     k = rows.shape[1]
     cp = pad_to(channels, BLOCK)
     blocks = block_patterns(rows)
     if blocks is None or not conv_offsets_fit(k, cp) or not conv_pays(blocks, k):
         return None
-    entries = sum(len(blk) for blk in blocks)
-    extra = (sparse_cost(blocks, k, True) - sparse_cost(blocks, k, False)) * pixel_pairs
-    int8 = entries > 0 and extra <= INT8_MAX_COST_PER_BYTE * 8 * entries and conv_pays(blocks, k, True)
+    int8 = fc_pairs_fit(rows) and k // 4 <= FC_MAX_GROUPS
     return conv_stream(rows, blocks, cp, int8)
 
 
-FC_MAX_GROUPS = 255  # cg_fully_connected_dsp_24_s8: |S[u+1]| < 2^23 over at most this many groups of 4 inputs
 
 
 def fc_stream(rows: np.ndarray, blocks: list[list[tuple[int, int]]]) -> np.ndarray:
