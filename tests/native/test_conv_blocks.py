@@ -135,3 +135,23 @@ def test_decode_auto_reads_sparse_weights_in_place_on_a_dsp_board() -> None:
     choice = resolve(graph, "auto", "auto", load_board("emulated_stm32f405"))
     assert (choice.compress, choice.decode) == ("huffman", "layer") and "read in place" in choice.reason
     assert resolve(graph, "huffman", "init", load_board("emulated_stm32f405")).decode == "init"
+
+
+def test_the_generator_proves_the_layout_stays_inside_the_array() -> None:
+    """bounds.prove walks the bitmaps: the generated layout passes, one with a bitmap byte changed is refused."""
+    from codegen.backend.native import bounds
+    from codegen.backend.native.planner import plan_layers
+
+    graph = native_graph(load_model(build(SPECS["k1"])))
+    layer = next(x for x in lower_graph(graph, True, True, False, OPTIONS.codec, True).layers if x.raw is not None)
+    layer = dataclasses.replace(layer, raw=None)
+    plan = plan_layers(graph, [layer])
+    bounds.prove(graph, [layer], plan)
+    filt = next(c for c in layer.consts if c.name.endswith("_filter"))
+    for byte in (0x00, 0xFF):
+        values = filt.values.copy()
+        values[0] = byte if values[0] != byte else byte ^ 0x01
+        bad = dataclasses.replace(layer, consts=tuple(dataclasses.replace(c, values=values) if c is filt else c
+                                                      for c in layer.consts))
+        with pytest.raises(bounds.BoundsError, match="would read"):
+            bounds.prove(graph, [bad], plan)

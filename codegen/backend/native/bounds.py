@@ -148,8 +148,9 @@ def _conv_dsp_24(p: Params) -> Extents:
 
 @extent("cg_conv2d_dsp_sparse_s8")
 def _conv_dsp_sparse(p: Params) -> Extents:
-    """Input, the sparse groups (the kernel never reads outside the byte count it is given: not an extent), that
-    count, bias (groups of 4), output, the scratch of ``#arg6`` groups per block, the block count."""
+    """Input, the sparse groups (the byte count the kernel is given: it never reads past it; how many it reads
+    depends on the bitmaps, checked by :data:`LAYOUTS`), that count, bias (groups of 4), output, the scratch of
+    ``#arg6`` groups per block, the block count."""
     from codegen.backend.native.lower.conv_blocks import scratch_bytes
 
     i, f, o = p["input"], p["filter"], p["output"]
@@ -157,7 +158,7 @@ def _conv_dsp_sparse(p: Params) -> Extents:
     k = f.h * _pad4(f.w * max(f.c, i.c))
     cp = _pad4(max(f.n, o.c))
     block = min(max(p["#arg6"], 1), cp // 4)
-    args = (_vol(i, batch), None, None, cp, _vol(o, batch), scratch_bytes(k, block), None)
+    args = (_vol(i, batch), p["#arg2"], None, cp, _vol(o, batch), scratch_bytes(k, block), None)
     return Extents(args, {"multiplier": o.c, "shift": o.c, "out_stage": 4 * o.c})
 
 
@@ -229,10 +230,19 @@ def _fc_sparse_layout(p: Params, values: Any) -> int | None:
     return sparse_read_bytes(values, p["out_depth"], p["in_depth"])
 
 
+def _conv_sparse_layout(p: Params, values: Any) -> int | None:
+    from codegen.backend.native.lower.conv_blocks import read_bytes  # lower imports this module
+
+    f, i = p["filter"], p["input"]
+    read = read_bytes(values, _pad4(f.n) // 4, f.h * _pad4(f.w * max(f.c, i.c)))
+    return read if read == p["#arg2"] else None  # the kernel refuses any other byte count at run time
+
+
 #: kernels whose reach into a constant depends on its contents: kernel -> (argument index, rule giving the bytes
 #: the kernel reads from that constant's values, None if they point outside it)
 LAYOUTS: dict[str, tuple[int, Callable[[Params, Any], int | None]]] = {
     "cg_fully_connected_sparse_s8": (1, _fc_sparse_layout),
+    "cg_conv2d_dsp_sparse_s8": (1, _conv_sparse_layout),
 }
 
 

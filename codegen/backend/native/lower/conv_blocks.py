@@ -39,6 +39,25 @@ def sparse_groups(packed: np.ndarray, groups: int) -> np.ndarray:
     return np.concatenate(out).astype(np.uint8) if out else np.zeros(0, dtype=np.uint8)
 
 
+def read_bytes(values: np.ndarray, groups: int, kp: int) -> int | None:
+    """Bytes ``cg_conv2d_dsp_sparse_s8`` reads from its sparse groups ``values`` (each a ``kp / 2``-byte bitmap,
+    then as many values as bits set), None if a group runs past the array.
+
+    >>> read_bytes(np.array([2, 2, 3, 255], dtype=np.uint8), 1, 4), read_bytes(np.array([255, 0], np.uint8), 1, 4)
+    (4, None)
+    """
+    data = np.asarray(values, dtype=np.uint8).reshape(-1)
+    at = 0
+    for _ in range(groups):
+        bitmap = data[at : at + kp // 2]
+        if bitmap.size < kp // 2:
+            return None
+        at += kp // 2 + int(np.unpackbits(bitmap).sum())
+        if at > data.size:
+            return None
+    return at
+
+
 def scratch_bytes(kp: int, block_groups: int) -> int:
     """``cg_conv2d_dsp_sparse_s8_get_scratch_size``: the 16-bit patches of two pixels, the sums of two pixels for
     the block's channels and the block's weights expanded to 16 bits (``kp``: the padded depth)."""
