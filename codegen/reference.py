@@ -136,11 +136,16 @@ def tflm_arena_split(model: bytes | str | Path, arena_size: int = DEFAULT_ARENA)
 # line, and the TensorFlow Lite reference kernels (BUILTIN_REF) are tried next.
 
 TFLM = "tflm"
+TFLM_STATIC = "tflm-static"  # TFLM on a copy with TensorFlow Lite's run-time shapes written in (reference_static)
 TFLITE_REF = "tflite-builtin-ref"
 REFERENCE_NAMES = {
     TFLM: "TFLM (tflite-micro reference kernels)",
+    TFLM_STATIC: "TFLM (tflite-micro reference kernels) on the run-time shapes TensorFlow Lite resolved",
     TFLITE_REF: "TensorFlow Lite reference kernels (BUILTIN_REF)",
 }
+#: the runtimes tried in turn; the first two run TFLM's kernels (bit-exact comparisons hold)
+REFERENCE_KINDS = (TFLM, TFLM_STATIC, TFLITE_REF)
+TFLM_KINDS = (TFLM, TFLM_STATIC)
 #: test hook: the reference kinds named here (comma-separated) abort in their child before loading the model
 FAULT_ENV = "CODEGEN_REFERENCE_FAULT"
 #: seconds a child may take for one request before it is considered hung
@@ -223,7 +228,11 @@ def serve() -> None:
     if kind in os.environ.get(FAULT_ENV, "").split(","):
         os.abort()
     try:
-        predict, reset = _tflm_runner(data) if kind == TFLM else _tflite_ref_runner(data)
+        if kind == TFLM_STATIC:
+            from codegen.reference_static import static_copy
+
+            data = static_copy(data)
+        predict, reset = _tflm_runner(data) if kind in TFLM_KINDS else _tflite_ref_runner(data)
     except Exception as exc:  # noqa: BLE001 - reported to the parent as one line
         _send(out, ("error", f"{type(exc).__name__}: {exc}".splitlines()[0]))
         return
@@ -362,6 +371,15 @@ class _Child:
                 os.unlink(self._err.name)
 
 
+def _has_run_time_shapes(data: bytes) -> bool:
+    from codegen.reference_static import run_time_shapes
+
+    try:
+        return bool(run_time_shapes(data))
+    except Exception:  # noqa: BLE001 - an unreadable model has none; the next runtime reports the problem
+        return False
+
+
 class IsolatedReference:
     """The reference outputs of a model, computed in a child process: TFLM first, TensorFlow Lite's reference
     kernels (BUILTIN_REF) if TFLM crashes or refuses the model. ``used`` names the runtime that produced the
@@ -369,7 +387,7 @@ class IsolatedReference:
     names both reasons."""
 
     def __init__(self, model: bytes | str | Path, *, keep_stderr: bool = False,
-                 kinds: tuple[str, ...] = (TFLM, TFLITE_REF)) -> None:
+                 kinds: tuple[str, ...] = REFERENCE_KINDS) -> None:
         self.data = _model_bytes(model)
         self.keep_stderr = keep_stderr
         self.notes: list[str] = []
@@ -380,6 +398,8 @@ class IsolatedReference:
     def _next(self) -> None:
         while self._kinds:
             kind = self._kinds.pop(0)
+            if kind == TFLM_STATIC and not _has_run_time_shapes(self.data):
+                continue  # nothing to resolve: the copy would be the model TFLM just refused
             try:
                 self._child = _Child(self.data, kind, self.keep_stderr)
                 return
@@ -430,7 +450,7 @@ class IsolatedReference:
 
     def minimal_arena(self) -> int | None:
         """TFLM's smallest arena for the model, or ``None`` when TFLM is not the runtime in use."""
-        if self._child is None or self._child.kind != TFLM:
+        if self._child is None or self._child.kind not in TFLM_KINDS:
             return None
         try:
             return int(self._child.request("arena"))  # type: ignore[arg-type]
@@ -442,7 +462,7 @@ class IsolatedReference:
     def arena_split(self) -> tuple[int, int] | None:
         """TFLM's arena (head: activations and scratch, tail: persistent data; :func:`tflm_arena_split`), or
         ``None`` when TFLM is not the runtime in use."""
-        if self._child is None or self._child.kind != TFLM:
+        if self._child is None or self._child.kind not in TFLM_KINDS:
             return None
         try:
             head, tail = self._child.request("arena_split")  # type: ignore[misc]

@@ -25,7 +25,7 @@ from codegen.backend.native.emitter import NativeOptions
 from codegen.errors import CodegenError
 from codegen.frontend import load_model
 from codegen.ir import DType
-from codegen.reference import TFLM, IsolatedReference
+from codegen.reference import TFLM_KINDS, IsolatedReference
 from codegen.tolerance import float_tolerance
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def verify(
                     tol.within(a, b) for a, b in zip(mine, theirs, strict=True) if a.dtype == np.float32))
         split = ref.arena_split() if tflm_arena else None
         used, notes = ref.used, tuple(ref.notes)
-        if ref.kind == TFLM:  # same kernels' arithmetic: bit-exact, or the libm tolerance
+        if ref.kind in TFLM_KINDS:  # same kernels' arithmetic: bit-exact, or the libm tolerance
             within = strict
             how = tol.describe() if tol else "bit-exact"
         else:

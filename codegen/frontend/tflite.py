@@ -15,6 +15,7 @@ import numpy as np
 
 from codegen import ir
 from codegen.errors import ModelError
+from codegen.frontend.shapes import resolve_dynamic_shapes
 from codegen.frontend.tflite_ops import build_operator
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ def _to_graph(model: Any, data: bytes, name: str, source: str) -> ir.Graph:
         ops.append(build_operator(opname, op.builtinOptions, common, source))
 
     description = model.description.decode(errors="replace") if isinstance(model.description, bytes) else ""
-    return ir.Graph(
+    graph = ir.Graph(
         name=name,
         tensors=tensors,
         operators=tuple(ops),
@@ -160,6 +161,10 @@ def _to_graph(model: Any, data: bytes, name: str, source: str) -> ir.Graph:
         sha256=hashlib.sha256(data).hexdigest(),
         description=description,
     )
+    # tensors whose shape the converter left to run time (-1 in the signature) hold placeholder shapes
+    signatures = {i: tuple(int(d) for d in t.shapeSignature) for i, t in enumerate(sg.tensors or [])
+                  if t.shapeSignature is not None and -1 in t.shapeSignature}
+    return resolve_dynamic_shapes(graph, signatures)
 
 
 def _tensor(index: int, t: Any, buffers: list[Any], data: bytes, source: str) -> ir.Tensor:

@@ -63,7 +63,7 @@ def reference_fn(graph: Graph) -> Callable[[bytes], bytes]:
         raise ModelError(f"model file {graph.source!r} not found for the TFLM reference",
                          hint="load the graph with codegen.frontend.load_model(path)")
     try:
-        from codegen.reference import TFLITE_REF, TFLM, IsolatedReference
+        from codegen.reference import IsolatedReference
     except ImportError:
         interp = _tflm(path.read_bytes())
 
@@ -75,8 +75,9 @@ def reference_fn(graph: Graph) -> Callable[[bytes], bytes]:
             return [np.asarray(interp.get_output(i)) for i in range(n_out)]
     else:
         # in a child process: a TFLM crash on this model is one line, not the end of `codegen validate`; a model
-        # TFLM cannot run (e.g. int8 EXP, int64 ARG_MAX) falls back to TFLite's reference kernels, with a warning
-        model = IsolatedReference(path.read_bytes(), kinds=(TFLM, TFLITE_REF))
+        # TFLM cannot run falls back to TFLM on the run-time shapes TFLite resolves (a Dense on a sequence), or to
+        # TFLite's reference kernels (e.g. int8 EXP, int64 ARG_MAX), with a warning
+        model = IsolatedReference(path.read_bytes())
 
         fresh = stateful(graph)
 
@@ -108,13 +109,13 @@ def _say_fallback(model, graph: Graph) -> None:  # noqa: ANN001 - a codegen.refe
 def reference_sequence(graph: Graph, inputs: list[bytes]) -> list[bytes]:
     """TFLM reference outputs of ``inputs`` run in order from cleared state tensors, the state carried from one
     to the next (what a stateful network computes over a stream; the self-test's sequence check)."""
-    from codegen.reference import TFLITE_REF, TFLM, IsolatedReference
+    from codegen.reference import IsolatedReference
 
     path = Path(graph.source)
     if not path.is_file():
         raise ModelError(f"model file {graph.source!r} not found for the TFLM reference",
                          hint="load the graph with codegen.frontend.load_model(path)")
-    model = IsolatedReference(path.read_bytes(), kinds=(TFLM, TFLITE_REF))
+    model = IsolatedReference(path.read_bytes())
     try:
         outs = model.predict_many([split_inputs(graph, data) for data in inputs])
         _say_fallback(model, graph)

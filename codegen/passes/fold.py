@@ -109,6 +109,17 @@ def _gather(graph: ir.Graph, op: ir.Operator, values: Values) -> list[np.ndarray
     return [semantics.gather(_arg(values, 0), _arg(values, 1), op.axis, op.batch_dims)]
 
 
+@folder("REDUCE_PROD")
+def _reduce_prod(graph: ir.Graph, op: ir.Operator, values: Values) -> list[np.ndarray]:
+    # Keras computes the rows of a Dense on a rank-3 input this way; TFLM has no REDUCE_PROD kernel. The output
+    # tensor's shape says whether the reduced dimensions are kept (the pass reshapes to it).
+    x = _arg(values, 0)
+    if x.dtype.kind not in "iu":
+        raise ValueError("REDUCE_PROD folds only on integer tensors")
+    axes = sorted({a % max(x.ndim, 1) for a in _ints(_arg(values, 1))}) if x.ndim else []
+    return [np.prod(x, axis=tuple(axes), dtype=np.int64).astype(x.dtype)]
+
+
 @folder("TRANSPOSE")
 def _transpose(graph: ir.Graph, op: ir.Operator, values: Values) -> list[np.ndarray]:
     x = _arg(values, 0)

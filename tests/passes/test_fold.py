@@ -54,6 +54,10 @@ CASES: list[tuple[str, tuple[int, ...], str, Callable, str]] = [
      "FLOOR_DIV"),
     ("maximum_float", (6,), "float32", lambda tf, x: tf.maximum(x, tf.constant([0.0, 1, -1, 2, -2, 0.5])), "MAXIMUM"),
     ("minimum_int32", (6,), "int32", lambda tf, x: tf.minimum(x, tf.constant([0, 1, -1, 2, -2, 5])), "MINIMUM"),
+    ("reduce_prod", (3, 4, 2), "int32", lambda tf, x: tf.reduce_prod(tf.clip_by_value(x, -3, 3), axis=[0, 2]),
+     "REDUCE_PROD"),
+    ("reduce_prod_keep_dims", (3, 4), "int32", lambda tf, x: tf.reduce_prod(tf.minimum(x, 9), axis=-1, keepdims=True),
+     "REDUCE_PROD"),
 ]
 
 
