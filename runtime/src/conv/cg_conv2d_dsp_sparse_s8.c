@@ -27,35 +27,58 @@ static uint32_t popcount8(uint32_t b)
     return (b + (b >> 4)) & 0x0Fu;
 }
 
+/* the halfword pair of 2 weights whose 2 bitmap bits are the constant m, from the values at v (sign-extended) */
+#define CG_S16(x) ((uint32_t)(uint16_t)(int16_t)(int8_t)(x))
+#define CG_PAIR(m)                                                                                                 \
+    ((m) == 0 ? 0u : (m) == 1 ? CG_S16(*v++) : (m) == 2 ? CG_S16(*v++) << 16 : (t = CG_S16(*v++), t | CG_S16(*v++) << 16))
+/* bitmap nibble n (constant) of 4 weights into the words o[k], o[k + 1] */
+#define CG_NIBBLE(n, k)                                                                                            \
+    case n:                                                                                                        \
+        o[k] = CG_PAIR((n) & 3);                                                                                   \
+        o[(k) + 1] = CG_PAIR((n) >> 2);                                                                            \
+        break
+/* the 4 weights of nibble `nib` into o[k], o[k + 1]: one jump, no bit search */
+#define CG_EXPAND_NIBBLE(nib, k)                                                                                   \
+    switch (nib) {                                                                                                 \
+        CG_NIBBLE(0, k);                                                                                           \
+        CG_NIBBLE(1, k);                                                                                           \
+        CG_NIBBLE(2, k);                                                                                           \
+        CG_NIBBLE(3, k);                                                                                           \
+        CG_NIBBLE(4, k);                                                                                           \
+        CG_NIBBLE(5, k);                                                                                           \
+        CG_NIBBLE(6, k);                                                                                           \
+        CG_NIBBLE(7, k);                                                                                           \
+        CG_NIBBLE(8, k);                                                                                           \
+        CG_NIBBLE(9, k);                                                                                           \
+        CG_NIBBLE(10, k);                                                                                          \
+        CG_NIBBLE(11, k);                                                                                          \
+        CG_NIBBLE(12, k);                                                                                          \
+        CG_NIBBLE(13, k);                                                                                          \
+        CG_NIBBLE(14, k);                                                                                          \
+    default:                                                                                                       \
+        CG_NIBBLE(15, k);                                                                                          \
+    }
+
 /* one group of 4 * kp weights from *src (bitmap, then the non-zero values) into dst as int16; advances *src */
 static cg_status expand_group(const uint8_t **src, const uint8_t *end, int16_t *dst, int32_t kp)
 {
     const uint8_t *bm = *src;
     const uint32_t nbm = (uint32_t)kp >> 1; /* 4 * kp bits */
+    uint32_t *o = (uint32_t *)(void *)dst;
     const uint8_t *v;
-    uint32_t j;
+    uint32_t j, t;
     if ((uint32_t)(end - bm) < nbm) {
         return CG_ERR_CORRUPT;
     }
     v = bm + nbm;
     for (j = 0; j < nbm; j++) {
-        uint32_t bits = bm[j];
-        int16_t *o = dst + 8u * j;
-        uint32_t *w = (uint32_t *)(void *)o;
-        w[0] = 0u;
-        w[1] = 0u;
-        w[2] = 0u;
-        w[3] = 0u;
-        if (bits == 0u) {
-            continue;
-        }
+        const uint32_t bits = bm[j];
         if ((uint32_t)(end - v) < 8u && popcount8(bits) > (uint32_t)(end - v)) {
             return CG_ERR_CORRUPT;
         }
-        do {
-            o[__builtin_ctz(bits)] = (int8_t)*v++;
-            bits &= bits - 1u;
-        } while (bits != 0u);
+        CG_EXPAND_NIBBLE(bits & 15u, 0)
+        CG_EXPAND_NIBBLE(bits >> 4, 2)
+        o += 4;
     }
     *src = v;
     return CG_OK;
