@@ -14,7 +14,11 @@ Each such layer comes from the lowering with one block (all its channels) and it
 * else its dense weights (no RAM, more flash, full speed).
 
 The final plan is checked: while it exceeds ``base + budget`` (a placement differs from the base one), the
-blocked layer with the largest scratch goes back to its dense weights.
+blocked layer with the largest scratch goes back to its dense weights. Then, since the planner places buffers
+anew for other scratch sizes, each layer that did not get one block is tried again with larger blocks (one block
+first, then the largest count found by bisection), each kept if it takes fewer passes over the pixels and the
+whole plan stays within ``base + budget``. A block count is always the smallest with its number of passes (13 of
+16 groups becomes 8: two passes either way, less RAM).
 """
 
 from __future__ import annotations
@@ -63,6 +67,62 @@ def _pays(graph: ir.Graph, layer: Layer, raw: Layer, block_groups: int) -> bool:
     return saved > 0 and extra <= MAX_INSTRUCTIONS_PER_BYTE * saved
 
 
+def _block_groups(layer: Layer, total: bool = False) -> int:
+    """Groups of 4 channels per block of a blocked layer (``total``: all its groups); 0 for a dense one."""
+    if layer.raw is None:
+        return 0
+    g, groups, _ = conv_blocks.groups_of(layer)
+    return groups if total else g
+
+
+def _grow(
+    graph: ir.Graph,
+    chosen: list[Layer],
+    whole: Layer,
+    pos: int,
+    decoded: dict[int, list[tuple[str, int]]],
+    init_only: list[tuple[str, int]],
+    cap: int,
+) -> tuple[list[Layer], MemoryPlan] | None:
+    """``chosen`` with layer ``pos`` (``whole``: its one-block version) in larger blocks whose plan stays within
+    ``cap``, and that plan; None if no larger block fits."""
+    raw = whole.raw
+    if raw is None:
+        return None
+    current, groups = _block_groups(chosen[pos]), _block_groups(whole, total=True)
+
+    def trial(g: int) -> tuple[list[Layer], MemoryPlan] | None:
+        layer = whole if g == groups else conv_blocks.with_block_groups(whole, g)
+        if g < groups and not _pays(graph, layer, raw, g):
+            return None
+        layers = [*chosen[:pos], layer, *chosen[pos + 1 :]]
+        plan = plan_layers(graph, layers, decoded, init_only)
+        return (layers, plan) if plan.arena_bytes <= cap else None
+
+    best = trial(groups)
+    if best is not None:
+        return best
+    lo, hi, fit = current + 1, groups - 1, 0  # bisection: the largest block count that fits
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if trial(mid) is None:
+            hi = mid - 1
+        else:
+            fit, lo = mid, mid + 1
+    if fit == 0 or _passes(fit, groups) >= _passes(max(current, 1), groups):
+        return None  # no fewer passes over the pixels: keep the smaller scratch
+    return trial(_balanced(fit, groups))
+
+
+def _passes(block_groups: int, groups: int) -> int:
+    return -(-groups // block_groups)
+
+
+def _balanced(block_groups: int, groups: int) -> int:
+    """The fewest groups per block that keep the passes of ``block_groups`` (e.g. 13 of 16 -> 8: two passes)."""
+    return -(-groups // _passes(block_groups, groups))
+
+
 def choose_blocks(
     graph: ir.Graph,
     layers: list[Layer],
@@ -91,6 +151,7 @@ def choose_blocks(
         # several blocks: never in place, so an output the dense plan ran in place needs room of its own
         room = gap - (align(graph.tensors[layer.output].nbytes) if f"t{layer.output}" in in_place else 0)
         fit = max((g for g in range(1, groups) if align(conv_blocks.scratch_bytes(kp, g)) <= room), default=0)
+        fit = _balanced(fit, groups) if fit else 0
         if fit > 0 and _pays(graph, layer, raw, fit):
             chosen[pos] = conv_blocks.with_block_groups(layer, fit)
         else:
@@ -102,10 +163,18 @@ def choose_blocks(
             break
         worst = max(left, key=lambda p: (chosen[p].scratch_bytes, p))
         chosen[worst] = layers[worst].raw or chosen[worst]
+    # the placement moves with the scratch sizes: grow each layer that did not get one block while the plan
+    # stays within the cap (largest block count found by bisection, one block tried first)
+    for pos in blocked:
+        if chosen[pos].raw is not None and _block_groups(chosen[pos]) == _block_groups(layers[pos], total=True):
+            continue
+        better = _grow(graph, chosen, layers[pos], pos, decoded, init_only, cap)
+        if better is not None:
+            chosen, plan = better
     for pos in blocked:
         layer = chosen[pos]
         if layer.raw is None:
-            log.info("layer %d: convolution weights raw (no room for a block of 4 channels)", layer.index)
+            log.info("layer %d: convolution weights dense (no room for blocks that pay)", layer.index)
         else:
             g, groups, _ = conv_blocks.groups_of(layer)
             log.info("layer %d: weights expanded in blocks of %d of %d groups of 4 channels", layer.index, g, groups)
