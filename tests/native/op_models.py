@@ -30,6 +30,7 @@ class OpSpec:
     key: str = ""  # extra cache key for specs whose lambdas differ only in constants
     dilation: int = 1  # patched into the converted (single) conv op: Keras would emit
     # SPACE_TO_BATCH_ND around a dilated convolution
+    batch: int | None = None  # a fixed batch (Dense on a rank-3 input: one FULLY_CONNECTED with keep_num_dims)
 
 
 def _conv(
@@ -85,6 +86,9 @@ SPECS: list[OpSpec] = [
     OpSpec("dw_k3_s2_same_c11", ((10, 9, 11),), _dw(3, s=2)),  # stride 2 SAME: padding after only; 3 channels left
     OpSpec("fc_relu", ((20,),), lambda K, x: K.layers.Dense(7, activation="relu")(x[0])),
     OpSpec("fc_flatten", ((4, 3, 5),), lambda K, x: K.layers.Dense(9)(K.layers.Flatten()(x[0]))),
+    # a Dense per time step: 3 rows of 22 (batch 1: FULLY_CONNECTED with keep_num_dims; the dynamic-batch form is in
+    # test_dense_sequence.py)
+    OpSpec("fc_rows3_relu", ((3, 22),), lambda K, x: K.layers.Dense(8, activation="relu")(x[0]), batch=1),
     OpSpec("fc_19_units_odd_depth", ((21,),), lambda K, x: K.layers.Dense(19, activation="relu")(x[0])),
     # depth 601 (three accumulation chunks of the DSP kernel and a tail of 1), 6 units (a partial group of 8)
     OpSpec("fc_deep_relu6", ((601,),), lambda K, x: K.layers.Dense(6, activation="relu6")(x[0])),
@@ -193,6 +197,7 @@ def _cache_key(spec: OpSpec, tf_version: str) -> str:
         src = spec.name
     text = repr(
         (spec.name, spec.shapes, spec.quant, spec.input_range, spec.key, spec.dilation, src, tf_version)
+        + ((spec.batch,) if spec.batch is not None else ())
     )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -207,7 +212,7 @@ def build(spec: OpSpec, cache: Path = CACHE) -> Path:
     if path.exists():
         return path
     keras.utils.set_random_seed(_seed(spec.name))
-    inputs = [keras.Input(s, name=f"in{i}") for i, s in enumerate(spec.shapes)]
+    inputs = [keras.Input(s, name=f"in{i}", batch_size=spec.batch) for i, s in enumerate(spec.shapes)]
     model = keras.Model(inputs, spec.build(keras, inputs))
     lo, hi = spec.input_range
 

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from codegen import host
+from codegen.backend.native import NativeOptions
 from codegen.frontend import load_model
 from codegen.frontend.tflite import parse_tflite
 from codegen.reference import ReferenceModel
@@ -93,9 +94,10 @@ def _ops(path: Path) -> list[str]:
 
 
 def _compare(model: Path, tflm_model: Path | bytes, build_cache: Path, *, sanitize: bool = False,
-             samples: int = SAMPLES) -> None:
+             samples: int = SAMPLES, kernels: str = "auto") -> None:
     graph = load_model(model)
-    ours = host.compile(graph, cache_dir=build_cache, sanitize=sanitize, opt="-O1" if sanitize else "-O2")
+    ours = host.compile(graph, cache_dir=build_cache, sanitize=sanitize, opt="-O1" if sanitize else "-O2",
+                        options=NativeOptions(kernels=kernels))
     ref = ReferenceModel(tflm_model)
     rng = np.random.default_rng(3)
     for _ in range(samples):
@@ -141,6 +143,14 @@ def test_flattening_fully_connected_with_a_rank3_output_matches_tflm(case: tuple
     flat = tmp_path / f"{name}_flat.tflite"
     flat.write_bytes(_flatten_fc(static.read_bytes()))
     _compare(flat, flat, build_cache)
+
+
+@pytest.mark.parametrize("name", ["t3_int8", "t4_int8_relu"])
+def test_dsp_kernels_with_several_rows_match_tflm(name: str, build_cache: Path) -> None:
+    """The Cortex-M DSP fully connected (host build of cg_dsp.h's C equivalents) over 3 and 6 rows."""
+    dynamic, static = _convert(name, None), _convert(name, 1)
+    _compare(dynamic, static_copy(dynamic.read_bytes()), build_cache, kernels="dsp")
+    _compare(static, static, build_cache, kernels="dsp")
 
 
 def test_run_time_shape_is_clean_under_sanitizers(build_cache: Path) -> None:

@@ -38,6 +38,7 @@ CASES = (
     "fc_deep_relu6",           # depth 601 (3 accumulation chunks, a tail of 1), 6 units, ReLU6 clamp
     "fc_wide",                 # 20 units: two groups of 8 with the output stage in registers, a partial one
     "fc_19_units_odd_depth",   # per channel: the per-unit output table, depth 21 (tail), 19 units
+    "fc_rows3_relu",           # a Dense per time step: 3 rows (keep_num_dims), 8 units, ReLU
     "add_same_shape_tabulated",  # ADD, 1,024 elements, tabulated rescalings, SMMULR output stage
     "add_relu6_odd",           # ADD, 105 elements (remainder loop), ReLU6 clamp
     "sub_same_shape",          # SUB through the ADD kernel (second table negated)
