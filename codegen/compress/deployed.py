@@ -67,7 +67,8 @@ def deployed(graph: Graph, board: Board | None, compress: str = "none", decode: 
     blobs = any(s.blob is not None for s in weights)
     return Deployed(
         compress=network.choice.compress if network.choice else compress,
-        decode=sources.decode,
+        # per layer without a blob to decode: the kernels expand or read the weights where they lie
+        decode=network.choice.decode if network.choice and network.choice.compress != "none" else sources.decode,
         model_weight_bytes=sum(t.nbytes for t in params),
         stored_weight_bytes=sum(s.stored_bytes for s in weights),
         decoder_code_bytes=decoder_code_bytes()[0] if blobs else 0,

@@ -76,3 +76,24 @@ def test_huffman_codes_the_dsp_conv_weights_again() -> None:
         if s.blob is not None:
             assert wide[s.const.name] > 1.8 * s.const.nbytes
             assert s.stored_bytes < s.const.nbytes
+
+
+DW = [s for s in SPECS if s.name in ("dw_k3_s1_m1", "dw_k3_per_tensor")]
+
+
+@pytest.mark.parametrize("spec", DW, ids=[s.name for s in DW])
+def test_depthwise_weights_the_codec_keeps_raw_take_the_dsp_kernel(spec, build_cache) -> None:  # noqa: ANN001
+    """Under a codec that codes nothing, a depthwise layer keeps the DSP kernel (its int32 stream is no int8 array
+    to code) instead of falling back to the portable one; a codec that codes it gets the portable int8 kernel."""
+    path = build(spec)
+    graph = load_model(path)
+    ref = ReferenceModel(path)
+    for codec, kernel in ((NO_BLOBS, "cg_depthwise_conv2d_dsp_s8"), (AlwaysHuffman(), "cg_depthwise_conv2d_s8")):
+        ours = host.compile(graph, cache_dir=build_cache,
+                            options=NativeOptions(kernels="dsp", codec=codec, decode="init"))
+        assert kernel in ours.sources.kernels
+        rng = np.random.default_rng(7)
+        for _ in range(3):
+            xs = _inputs(graph, spec, rng)
+            for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
+                np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
