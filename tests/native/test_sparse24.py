@@ -96,6 +96,8 @@ def _check(path, kernel: str, samples: int = 10, build_cache=None) -> None:  # n
 def test_tile24_conv_matches_tflm(spec: OpSpec, width: str, build_cache, monkeypatch) -> None:  # noqa: ANN001
     if width == "int16":  # what the generator falls back to when a unit pair does not fit 16 bits
         monkeypatch.setattr(sparse24, "fc_pairs_fit", lambda rows: False)
+    else:  # int8 weights whatever they cost (the generator weighs their instructions against flash)
+        monkeypatch.setattr(sparse24, "sparse_cost", lambda blocks, k, int8: 0.0 if int8 else 1.0)
     path = build(spec)
     _check(path, "cg_conv2d_dsp_24_s8", build_cache=build_cache)
     consts = generate(load_model(path), options=NativeOptions(kernels="dsp")).constants
@@ -145,9 +147,9 @@ def test_tile24_kernels_on_the_emulated_board_match_tflm(tmp_path, capsys, monke
     reason = emulator_skip_reason(board)
     if reason:
         pytest.skip(reason)
-    # int16 weights for the 3x3 layer (K = 72), int8 ones for the others
-    fits = sparse24.fc_pairs_fit
-    monkeypatch.setattr(sparse24, "fc_pairs_fit", lambda rows: rows.shape[1] != 72 and fits(rows))
+    # int16 weights for the 3x3 layer (K = 72), int8 ones for the 1x1 layer
+    monkeypatch.setattr(sparse24, "sparse_cost",
+                        lambda blocks, k, int8: (1e9 if int8 else 0.0) if k == 72 else (0.0 if int8 else 1.0))
     model = build(BOARD_SPEC)
     project = ensure_project(model, board, tmp_path)
     net = (project / "src" / "net" / "cg_net.c").read_text()

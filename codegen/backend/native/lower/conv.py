@@ -299,10 +299,11 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         else:  # 16-bit weights (raw, or expanded per block by cg_conv2d_dsp_sparse_s8, lower/conv_blocks.py)
             kernel, ftype, stored = "cg_conv2d_dsp_s8", "const int16_t *", pack_conv_s16(rows)
         scratch = conv2d_dsp_s8_scratch_bytes(f.h, f.w, i.c, o.c)
-        sparse = None if ctx.int8_weights else sparse24.conv_choice(pad_kernel_rows(w), o.c)
+        pairs = i.n * -(-(o.h * o.w) // 2)
+        sparse = None if ctx.int8_weights else sparse24.conv_choice(rows, o.c, pairs)
         if sparse is not None:  # issue #16: tile-wise 2:4 weights, only the kept ones multiplied
             kernel, ftype, stored = "cg_conv2d_dsp_24_s8", "const int32_t *", sparse
-            scratch += sparse24.conv_scratch_extra(pad_kernel_rows(w).shape[1])
+            scratch += sparse24.conv_scratch_extra(rows.shape[1])
         # the bias of the padding channels of the last group of 4 is read too (zeros)
         bias = ConstArray(bias.name, np.pad(bias.values, (0, pad_to(o.c, 4) - o.c)), weight=True)
         ostage = conv_out_stage(x, w, bias.values[: o.c], mult.values, shift.values, scale_zp(out)[1])

@@ -104,18 +104,17 @@ def conv_scratch_extra(k: int) -> int:
     return 8 * k
 
 
-def conv_pays(blocks: list[list[tuple[int, int]]], k: int, int8: bool = False) -> bool:
-    """Whether the sparse pass takes fewer instructions per pixel pair than the dense one (the im2col and the
-    output stage are the same), from the counts of their Thumb-2 loops: dense 47 per 8 steps and about 14 per
-    block; sparse 13 per group (patch extension, when needed), 13 (int8 weights: 14) per entry and about 24
-    (int8: 36) per block."""
-    return sparse_cost(blocks, k, int8) < len(blocks) * (14 + 23.5 * (k // 4))
+def dense_cost(blocks: int, k: int) -> float:
+    """Instructions of ``cg_conv2d_dsp_s8``'s pass per pixel pair: 47 per 8 steps, about 14 per block."""
+    return blocks * (14 + 23.5 * (k // 4))
 
 
 def sparse_cost(blocks: list[list[tuple[int, int]]], k: int, int8: bool) -> float:
-    """Instructions of the sparse pass per pixel pair (see :func:`conv_pays`)."""
+    """Instructions of ``cg_conv2d_dsp_24_s8``'s pass per pixel pair, fitted to the emulated Cortex-M4: 13 per
+    group for the patch extension (when needed), 13 per entry and 24 per block with int16 weights, 14 per entry
+    and 50 per block (the sums of the unit pairs unfolded) with int8 ones."""
     ext = 13 * (k // 4) if any(p >= 2 for blk in blocks for _, p in blk) else 0
-    return ext + sum((36 if int8 else 24) + (14.0 if int8 else 13.0) * len(blk) for blk in blocks)
+    return ext + sum((50 if int8 else 24) + (14.0 if int8 else 13.0) * len(blk) for blk in blocks)
 
 
 def conv_offsets_fit(k: int, padded_channels: int) -> bool:
@@ -123,19 +122,29 @@ def conv_offsets_fit(k: int, padded_channels: int) -> bool:
     return 4 * k + 8 * padded_channels + 8 * k <= MAX_OFFSET
 
 
-def conv_choice(rows: np.ndarray, channels: int) -> np.ndarray | None:
+#: int8 weights (10 instead of 18 bytes per entry) where they cost at most this many instructions per inference
+#: for each byte of flash they save over int16 ones: layers on small feature maps (few pixel pairs)
+INT8_MAX_INSTRUCTIONS_PER_BYTE = 8
+
+
+def conv_choice(rows: np.ndarray, channels: int, pixel_pairs: int) -> np.ndarray | None:
     """The stream of ``cg_conv2d_dsp_24_s8`` for these [O, K] weights when they are tile-wise 2:4 and the sparse
-    kernel pays, else None (the dense kernel). The weights are stored int8 (one byte each, two instructions more
-    per entry pair) unless a unit pair does not fit 16 bits or a block has more than 255 entries."""
+    pass takes fewer instructions than the dense one (:func:`sparse_cost`), else None (the dense kernel). The
+    weights are int8 (a unit pair's two weights in a 16-bit lane) where that fits (no -128 paired with a negative
+    weight, at most 255 groups) and costs at most :data:`INT8_MAX_INSTRUCTIONS_PER_BYTE` per byte saved (the
+    layer runs ``pixel_pairs`` pixel pairs per inference), else int16."""
     k = rows.shape[1]
     cp = pad_to(channels, BLOCK)
     blocks = block_patterns(rows)
-    if blocks is None or not conv_offsets_fit(k, cp) or not conv_pays(blocks, k):
+    if blocks is None or not conv_offsets_fit(k, cp):
         return None
-    int8 = fc_pairs_fit(rows) and k // 4 <= FC_MAX_GROUPS
+    dense, c16, c8 = dense_cost(len(blocks), k), sparse_cost(blocks, k, False), sparse_cost(blocks, k, True)
+    saved = 8 * sum(len(blk) for blk in blocks)
+    int8 = (fc_pairs_fit(rows) and k // 4 <= FC_MAX_GROUPS and c8 < dense
+            and (c8 - c16) * pixel_pairs <= INT8_MAX_INSTRUCTIONS_PER_BYTE * saved)
+    if not int8 and c16 >= dense:
+        return None
     return conv_stream(rows, blocks, cp, int8)
-
-
 
 
 def fc_stream(rows: np.ndarray, blocks: list[list[tuple[int, int]]]) -> np.ndarray:
