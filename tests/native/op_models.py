@@ -122,6 +122,11 @@ SPECS: list[OpSpec] = [
     # 400 values per window: the DSP kernel's 16-bit sums are moved out every 255 values
     OpSpec("avgpool_20x20_c8", ((20, 20, 8),), lambda K, x: K.layers.AveragePooling2D(20)(x[0])),
     OpSpec("mean_hw", ((5, 6, 7),), lambda K, x: K.layers.GlobalAveragePooling2D()(x[0])),
+    # a sequence averaged over its steps (GlobalAveragePooling1D: MEAN over axis 1 of a rank-3 tensor; int16 in
+    # test_dense_sequence.py)
+    OpSpec("mean_steps", ((13, 7),), lambda K, x: K.layers.GlobalAveragePooling1D()(x[0]), batch=1),
+    OpSpec("mean_steps_keepdims", ((49, 5),), lambda K, x: K.layers.GlobalAveragePooling1D(keepdims=True)(x[0]),
+           batch=1, input_range=(-3.0, 1.0)),
     OpSpec("add_same_shape", ((5, 5, 4), (5, 5, 4)), lambda K, x: K.layers.Add()(x)),
     OpSpec("add_relu6", ((4, 4, 3), (4, 4, 3)), _relu6_add),
     # 105 elements (not a multiple of 4: the DSP kernel's remainder loop), ReLU6 clamp
@@ -177,6 +182,8 @@ SPECS: list[OpSpec] = [
         lambda K, x: x[0] - x[1],
         quant="float32",
     ),
+    OpSpec("float_mean_steps", ((9, 6),), lambda K, x: K.layers.GlobalAveragePooling1D()(x[0]), quant="float32",
+           batch=1),
     OpSpec(
         "float_mean_pad_leaky_logistic",
         ((6, 6, 3),),

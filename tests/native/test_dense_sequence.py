@@ -153,6 +153,25 @@ def test_dsp_kernels_with_several_rows_match_tflm(name: str, build_cache: Path) 
     _compare(static, static, build_cache, kernels="dsp")
 
 
+def test_16x8_mean_over_the_steps_of_a_sequence_matches_tflm(build_cache: Path) -> None:
+    """GlobalAveragePooling1D in the 16x8 scheme (int8 and float32: the single-op conformance specs mean_steps*)."""
+    from tests.native.op_models import OpSpec, build
+
+    spec = OpSpec("mean_steps_int16", ((13, 7),), lambda K, x: K.layers.GlobalAveragePooling1D()(x[0]), batch=1,
+                  quant="int16x8", input_range=(-2, 2))
+    path = build(spec)
+    graph = load_model(path)
+    assert [op.op for op in graph.operators] == ["MEAN"] and len(graph.input_tensors[0].shape) == 3
+    ours = host.compile(graph, cache_dir=build_cache)
+    ref = ReferenceModel(path)
+    rng = np.random.default_rng(4)
+    for k in range(8):
+        bound = 32768 if k % 2 else 3000
+        x = rng.integers(-bound, bound, size=graph.input_tensors[0].shape).astype(np.int16)
+        (mine,), (theirs,) = ours.predict([x]), ref.predict([x])
+        np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
+
+
 def test_run_time_shape_is_clean_under_sanitizers(build_cache: Path) -> None:
     dynamic = _convert("t4_int8_relu", None)
     _compare(dynamic, static_copy(dynamic.read_bytes()), build_cache, sanitize=True, samples=5)

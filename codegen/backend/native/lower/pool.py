@@ -82,11 +82,12 @@ def mean(ctx: LowerContext, op: ir.Operator) -> Layer:
     rank = len(inp.shape)
     axes = sorted({int(a) % rank for a in axes_t.data.reshape(-1)})
     require(
-        rank == 4 and axes == [1, 2],
+        (rank == 4 and axes == [1, 2]) or (rank == 3 and axes == [1]),
         f"MEAN over axes {axes} of a rank-{rank} tensor is not implemented "
-        "(only global average pooling over H and W)",
+        "(only global average pooling over H and W, or over the steps of a sequence)",
     )
-    i = nhwc(inp.shape, "input")
+    # a sequence [N, T, C] averaged over T is the NHWC [N, T, 1, C] averaged over H and W
+    i = nhwc(inp.shape if rank == 4 else (inp.shape[0], inp.shape[1], 1, inp.shape[2]), "input")
     if dt == "int16":
         return int16.mean(ctx, op, i)
     if dt == "f32":
