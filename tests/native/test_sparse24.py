@@ -64,7 +64,7 @@ CONV_SPECS = [
 
 def _fc24(units: int, depth: int, seed: int, act: str | None = None, empty: float = 0.0) -> Callable:
     def make(K, x):  # noqa: ANN001, ANN202, N803
-        w = tile24((depth, units), seed, ALL, empty)
+        w = tile24((-(-depth // 4) * 4, units), seed, ALL, empty)[:depth]  # a depth % 4 tail: a partial group
         b = np.random.default_rng(seed + 1).normal(0.0, 0.2, units).astype(np.float32)
         return K.layers.Dense(units, activation=act, kernel_initializer=K.initializers.Constant(w),
                               bias_initializer=K.initializers.Constant(b))(x[0])
@@ -76,12 +76,14 @@ FC_SPECS = [
     OpSpec("t24_fc_d64_u24_relu", ((64,),), _fc24(24, 64, 7, act="relu"), key="t24-fc-1"),
     OpSpec("t24_fc_d600_u18_empty", ((600,),), _fc24(18, 600, 8, empty=0.2), key="t24-fc-2", input_range=(-3, 3)),
     OpSpec("t24_fc_d20_u16_relu6", ((20,),), _fc24(16, 20, 9, act="relu6"), key="t24-fc-3"),
+    OpSpec("t24_fc_d22_u12", ((22,),), _fc24(12, 22, 11), key="t24-fc-4"),
 ]
 
 
-def _check(path, kernel: str, samples: int = 10, build_cache=None) -> None:  # noqa: ANN001
+def _check(path, kernel: str, samples: int = 10, build_cache=None, sanitize: bool = False) -> None:  # noqa: ANN001
     graph = load_model(path)
-    ours = host.compile(graph, cache_dir=build_cache, options=NativeOptions(kernels="dsp"))
+    ours = host.compile(graph, cache_dir=build_cache, options=NativeOptions(kernels="dsp"), sanitize=sanitize,
+                        opt="-O1" if sanitize else "-O2")
     assert kernel in ours.sources.kernels
     ref = ReferenceModel(path)
     rng = np.random.default_rng(24)
@@ -120,6 +122,14 @@ def test_dense_or_plain_24_conv_keeps_the_dense_kernel() -> None:
     assert sparse24.block_patterns(rows) is None
     assert "cg_conv2d_dsp_24_s8" in generate(graph, options=NativeOptions(kernels="dsp")).kernels
     assert "cg_conv2d_dsp_24_s8" not in generate(graph, options=NativeOptions(kernels="portable")).kernels
+
+
+def test_tile24_kernels_under_sanitizers(build_cache, monkeypatch) -> None:  # noqa: ANN001
+    """AddressSanitizer/UBSan over both convolution weight widths (the patch extension at the end of the scratch)
+    and the fully connected kernel's widened input."""
+    monkeypatch.setattr(sparse24, "sparse_cost",
+                        lambda blocks, k, int8: (1e9 if int8 else 0.0) if k == 72 else (0.0 if int8 else 1.0))
+    _check(build(BOARD_SPEC), "cg_fully_connected_dsp_24_s8", samples=3, build_cache=build_cache, sanitize=True)
 
 
 def _two_convs_fc(K, x):  # noqa: ANN001, ANN202, N803
