@@ -33,6 +33,14 @@ Shape = tuple[int, ...]
 def resolve_dynamic_shapes(graph: ir.Graph, signatures: dict[int, Shape]) -> ir.Graph:
     """``graph`` with the shapes of its dynamic tensors (``signatures``: tensor index -> shape signature with at
     least one -1) inferred from the graph inputs' stored shapes; the graph itself when nothing is dynamic."""
+    for k, t in enumerate(graph.inputs):
+        sig = signatures.get(t, ())
+        if any(d == -1 for d in sig[1:]) and 0 <= t < len(graph.tensors):
+            x = graph.tensors[t]
+            log.warning("%s: graph input %d (%s) has a dimension only known at run time (shape signature %s): "
+                        "the code is generated for the stored shape %s; give the model a fixed input shape "
+                        "(e.g. keras.Input((49, 10)) instead of (None, 10)) to generate it for another",
+                        graph.source or graph.name, k, x.name, list(sig), list(x.shape))
     produced = {t for op in graph.operators for t in op.outputs}
     dynamic = {t: s for t, s in signatures.items() if t in produced and 0 <= t < len(graph.tensors)}
     if not dynamic:

@@ -223,3 +223,25 @@ def test_verify_uses_tflm_on_the_run_time_shapes(build_cache: Path) -> None:
     assert report.reference == REFERENCE_NAMES[TFLM_STATIC]
     assert report.passed and report.exact_matches == 20
     assert report.arena_tflm is not None
+
+
+def test_an_input_with_an_unknown_number_of_steps_is_generated_for_the_stored_shape_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """keras.Input((None, 22)): TFLite stores 1 step; say so instead of silently generating a 1-step network."""
+    import logging
+
+    dynamic = _convert("t3_int8", None).read_bytes()
+    with caplog.at_level(logging.WARNING, logger="codegen.frontend.shapes"):
+        parse_tflite(dynamic)
+    assert not caplog.records  # an unknown batch alone is expected
+
+    def steps_unknown(t) -> None:  # noqa: ANN001
+        if t.shapeSignature is not None and list(t.shapeSignature) == [-1, 3, 22]:
+            t.shapeSignature = [-1, -1, 22]
+
+    with caplog.at_level(logging.WARNING, logger="codegen.frontend.shapes"):
+        graph = parse_tflite(_edit_signatures(dynamic, steps_unknown), source="steps.tflite")
+    assert graph.input_tensors[0].shape == (1, 3, 22)
+    (record,) = caplog.records
+    assert "steps.tflite: graph input 0" in record.getMessage() and "[-1, -1, 22]" in record.getMessage()
