@@ -112,16 +112,26 @@ def test_tile24_fully_connected_matches_tflm(spec: OpSpec, build_cache) -> None:
     _check(build(spec), "cg_fully_connected_dsp_24_s8", build_cache=build_cache)
 
 
-def test_dense_or_plain_24_conv_keeps_the_dense_kernel() -> None:
-    """A conv whose weights are per-channel 2:4 but not shared by the block of 4 channels stays dense."""
-    spec = OpSpec("t24_conv_k3_c8_o12_relu", ((7, 6, 8),), _conv24(12, 3, 8, 1, act="relu"), key="t24-1")
-    graph = load_model(build(spec))
+def _conv_per_channel_24(K, x):  # noqa: ANN001, ANN202, N803
+    # tfmot-style 2:4: every output channel draws its own two positions per group of 4 input channels
+    w = np.stack([tile24((3, 3, 8, 1), 30 + c)[..., 0] for c in range(12)], axis=-1)
+    return K.layers.Conv2D(12, 3, padding="same", kernel_initializer=K.initializers.Constant(w))(x[0])
+
+
+def test_generation_takes_the_2_4_kernel_only_for_tile_wise_weights() -> None:
+    """Per-channel 2:4 weights (tfmot's) keep the dense kernel; tile-wise ones take the 2:4 kernel on DSP cores
+    only."""
     rows = np.zeros((8, 8), dtype=np.int8)
     rows[0, [0, 1]] = 1
     rows[1, [2, 3]] = 1  # channel 1 keeps other positions in the same group: 4 positions in the block
     assert sparse24.block_patterns(rows) is None
-    assert "cg_conv2d_dsp_24_s8" in generate(graph, options=NativeOptions(kernels="dsp")).kernels
-    assert "cg_conv2d_dsp_24_s8" not in generate(graph, options=NativeOptions(kernels="portable")).kernels
+    per_channel = load_model(build(OpSpec("t24_conv_per_channel", ((7, 6, 8),), _conv_per_channel_24, key="t24-pc")))
+    w = next(t.data for t in per_channel.tensors if t.is_constant and t.data.ndim == 4)
+    assert (np.count_nonzero(w.reshape(-1, 4), axis=1) <= 2).all()  # valid 2:4 in every row
+    assert "cg_conv2d_dsp_24_s8" not in generate(per_channel, options=NativeOptions(kernels="dsp")).kernels
+    tiled = load_model(build(CONV_SPECS[0]))
+    assert "cg_conv2d_dsp_24_s8" in generate(tiled, options=NativeOptions(kernels="dsp")).kernels
+    assert "cg_conv2d_dsp_24_s8" not in generate(tiled, options=NativeOptions(kernels="portable")).kernels
 
 
 def test_tile24_kernels_under_sanitizers(build_cache, monkeypatch) -> None:  # noqa: ANN001
