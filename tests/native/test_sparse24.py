@@ -154,6 +154,8 @@ def _two_convs_fc(K, x):  # noqa: ANN001, ANN202, N803
 BOARD_SPEC = OpSpec("t24_two_convs_fc", ((8, 7, 8),), _two_convs_fc, key="t24-board-3")
 
 
+@pytest.mark.slow
+@pytest.mark.emulator
 def test_tile24_kernels_on_the_emulated_board_match_tflm(tmp_path, capsys, monkeypatch) -> None:  # noqa: ANN001
     """The Thumb-2 passes (real SMLAD, SXTB16, PKHBT, UXTAH) on the emulated STM32F405: device == TFLM == host C."""
     import json
