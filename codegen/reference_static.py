@@ -58,6 +58,7 @@ def static_copy(data: bytes) -> bytes:
     shapes, values = _resolve(data)
     constant = {i for i, t in enumerate(sg.tensors)
                 if t.buffer > 0 and model.buffers[t.buffer].data is not None and len(model.buffers[t.buffer].data)}
+    graph_outputs = {int(t) for t in (sg.outputs if sg.outputs is not None else [])}
     kept = []
     for op in ops:
         ins = [int(t) for t in (op.inputs if op.inputs is not None else []) if t >= 0]
@@ -65,7 +66,10 @@ def static_copy(data: bytes) -> bytes:
         code = model.operatorCodes[op.opcodeIndex]
         is_shape = max(int(code.builtinCode), int(code.deprecatedBuiltinCode)) == s.BuiltinOperator.SHAPE
         shape_math = all(sg.tensors[t].type in _SHAPE_TYPES and not _quantized(sg.tensors[t]) for t in outs)
-        if shape_math and (is_shape or all(t in constant for t in ins)) and all(t in values for t in outs):
+        graph_out = any(t in graph_outputs for t in outs)  # a graph output stays computed
+        if shape_math and not graph_out and (is_shape or all(t in constant for t in ins)) and all(
+            t in values for t in outs
+        ):
             for t in outs:  # the result becomes a constant buffer; the operator goes
                 buf = s.BufferT()
                 little = np.dtype(_SHAPE_TYPES[sg.tensors[t].type]).newbyteorder("<")
