@@ -65,6 +65,23 @@ def test_dsp_kernels_on_the_emulated_board_match_tflm(name: str, tmp_path: Path,
     assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0
 
 
+def test_dense_per_time_step_with_a_run_time_shape_on_the_emulated_board_matches_tflm(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """A Dense on a rank-4 input converted with an unknown batch (shapes computed at run time, which TFLM refuses):
+    validate compares with TFLM on the shapes TensorFlow Lite resolves (tests/native/test_dense_sequence.py)."""
+    from tests.native.test_dense_sequence import _convert
+
+    board = load_board(BOARD)
+    reason = emulator_skip_reason(board)
+    if reason:
+        pytest.skip(reason)
+    model = _convert("t4_int8_relu", None)
+    project = ensure_project(model, board, tmp_path)
+    rc = main(["validate", "--project", str(project), "--model", str(model), "--samples", "20", "--timeout", "60",
+               "--no-plots", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0
+
+
 @pytest.mark.parametrize(("spec", "mode"), [("k3", "init"), ("k3", "blocks"), ("k1", "blocks")])
 def test_compressed_dsp_conv_on_the_emulated_board_matches_tflm(spec: str, mode: str, tmp_path: Path, capsys) -> None:  # noqa: ANN001
     """Pruned convolutions with coded weights: decoded at init for cg_conv2d_dsp_w8_s8 (int8 weights, its own
