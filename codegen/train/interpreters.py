@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 
@@ -44,27 +45,36 @@ class AccuracyModel:
         self._tflm = None
         self._tfl = None
         try:
-            from tflite_micro.python.tflite_micro import runtime
-
-            from codegen.reference import quiet_stderr
-
-            with quiet_stderr():
-                interp = runtime.Interpreter.from_bytes(self.buf, arena_size=ARENA_BYTES)
-                d = interp.get_input_details(0)
-                interp.set_input(np.zeros(tuple(int(v) for v in d["shape"]), d["dtype"]), 0)
-                interp.invoke()
-            self._tflm = interp
-            self.name = TFLM
-            din, dout = d, interp.get_output_details(0)
-            self.input_dtype = np.dtype(din["dtype"])
-            self.input_shape = tuple(int(v) for v in din["shape"])
-            qp = din["quantization_parameters"]
-            self.input_scale = float(qp["scales"][0]) if len(qp["scales"]) else 0.0
-            self.input_zero_point = int(qp["zero_points"][0]) if len(qp["zero_points"]) else 0
-            self.output_dtype = np.dtype(dout["dtype"])
+            self._open_tflm(self.buf)
         except (RuntimeError, ValueError, ImportError) as exc:
+            copy = _static_copy(self.buf)  # shapes computed at run time (a Dense on a sequence): TFLM on a copy
+            if copy is not None:
+                with contextlib.suppress(RuntimeError, ValueError, ImportError):
+                    self._open_tflm(copy)
+                    return
             log.info("TFLM cannot run this model (%s); scoring with TFLite's reference kernels", exc)
             self._open_tflite_ref()
+
+    def _open_tflm(self, buf: bytes) -> None:
+        """TFLM on ``buf``, tried once on zeros (raises when TFLM cannot run it)."""
+        from tflite_micro.python.tflite_micro import runtime
+
+        from codegen.reference import quiet_stderr
+
+        with quiet_stderr():
+            interp = runtime.Interpreter.from_bytes(buf, arena_size=ARENA_BYTES)
+            d = interp.get_input_details(0)
+            interp.set_input(np.zeros(tuple(int(v) for v in d["shape"]), d["dtype"]), 0)
+            interp.invoke()
+        self._tflm = interp
+        self.name = TFLM
+        din, dout = d, interp.get_output_details(0)
+        self.input_dtype = np.dtype(din["dtype"])
+        self.input_shape = tuple(int(v) for v in din["shape"])
+        qp = din["quantization_parameters"]
+        self.input_scale = float(qp["scales"][0]) if len(qp["scales"]) else 0.0
+        self.input_zero_point = int(qp["zero_points"][0]) if len(qp["zero_points"]) else 0
+        self.output_dtype = np.dtype(dout["dtype"])
 
     def _open_tflite_ref(self) -> None:
         from codegen.train.tfenv import tf
@@ -118,3 +128,14 @@ def reference_accuracy(buf: bytes, x: np.ndarray, y: np.ndarray) -> tuple[float,
     if not len(y):
         return 0.0, model.name
     return float(np.mean(model.top1(x) == y)), model.name
+
+
+def _static_copy(buf: bytes) -> bytes | None:
+    """The model with TensorFlow Lite's run-time shapes written in (:mod:`codegen.reference_static`), or ``None``."""
+    from codegen.reference_static import static_copy
+
+    try:
+        return static_copy(buf)
+    except Exception as exc:  # noqa: BLE001 - no run-time shapes, or TensorFlow Lite cannot resolve them either
+        log.debug("no static copy of the model: %s", exc)
+        return None

@@ -245,3 +245,15 @@ def test_an_input_with_an_unknown_number_of_steps_is_generated_for_the_stored_sh
     assert graph.input_tensors[0].shape == (1, 3, 22)
     (record,) = caplog.records
     assert "steps.tflite: graph input 0" in record.getMessage() and "[-1, -1, 22]" in record.getMessage()
+
+
+def test_accuracy_scoring_runs_tflm_on_the_run_time_shapes() -> None:
+    """`codegen train`/`bench` score a sequence model with TFLM's integers too, not TensorFlow Lite's."""
+    from codegen.train.interpreters import TFLM, AccuracyModel
+
+    dynamic = _convert("t3_int8", None)
+    scorer = AccuracyModel(dynamic.read_bytes())
+    assert scorer.name == TFLM and scorer.input_shape == (1, 3, 22)
+    ref = ReferenceModel(static_copy(dynamic.read_bytes()))
+    q = random_input((1, 3, 22), load_model(dynamic).input_tensors[0].dtype, np.random.default_rng(8))
+    np.testing.assert_array_equal(scorer.invoke_raw(q[0]).reshape(-1), np.asarray(ref.predict([q])[0]).reshape(-1))
