@@ -85,9 +85,10 @@ def _pool(o: Any, common: dict[str, Any]) -> ir.Operator:
     )
 
 
-@handler("MEAN")
+@handler("MEAN", "REDUCE_PROD")
 def _mean(o: Any, common: dict[str, Any]) -> ir.Operator:
-    return ir.Mean(keep_dims=bool(o.keepDims) if o else False, **common)
+    cls = ir.Mean if common.pop("_name") == "MEAN" else ir.ReduceProd
+    return cls(keep_dims=bool(o.keepDims) if o else False, **common)
 
 
 @handler("ADD", "SUB", "MUL")
@@ -244,6 +245,7 @@ def build_operator(name: str, options: Any, common: dict[str, Any], source: str 
 
 
 _NEEDS_NAME = {
-    "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "SUB", "MUL", "SPLIT", "SPLIT_V", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
+    "AVERAGE_POOL_2D", "MAX_POOL_2D", "MEAN", "REDUCE_PROD",
+    "ADD", "SUB", "MUL", "SPLIT", "SPLIT_V", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
     "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", *_SIMPLE,
 }

@@ -111,13 +111,13 @@ def _gather(graph: ir.Graph, op: ir.Operator, values: Values) -> list[np.ndarray
 
 @folder("REDUCE_PROD")
 def _reduce_prod(graph: ir.Graph, op: ir.Operator, values: Values) -> list[np.ndarray]:
-    # Keras computes the rows of a Dense on a rank-3 input this way; TFLM has no REDUCE_PROD kernel. The output
-    # tensor's shape says whether the reduced dimensions are kept (the pass reshapes to it).
+    # Keras computes the rows of a Dense on a rank-3 input this way; TFLM has no REDUCE_PROD kernel
+    op = cast(ir.ReduceProd, op)
     x = _arg(values, 0)
     if x.dtype.kind not in "iu":
         raise ValueError("REDUCE_PROD folds only on integer tensors")
     axes = sorted({a % max(x.ndim, 1) for a in _ints(_arg(values, 1))}) if x.ndim else []
-    return [np.prod(x, axis=tuple(axes), dtype=np.int64).astype(x.dtype)]
+    return [np.prod(x, axis=tuple(axes), dtype=np.int64, keepdims=op.keep_dims).astype(x.dtype)]
 
 
 @folder("TRANSPOSE")

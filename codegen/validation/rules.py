@@ -281,9 +281,9 @@ def reduced_shape(c: OpCheck, shape: Shape, axes: np.ndarray, keep_dims: bool) -
     return tuple(s for d, s in enumerate(shape) if d not in resolved)
 
 
-@shape_rule("MEAN", inputs=2)
+@shape_rule("MEAN", "REDUCE_PROD", inputs=2)
 def _mean(c: OpCheck) -> RuleResult:
-    op = cast(ir.Mean, c.op)
+    op = cast(ir.Mean | ir.ReduceProd, c.op)
     x = c.input(0)
     axes = c.int_const(1, "axes")
     return reduced_shape(c, x.shape, axes, op.keep_dims)

@@ -32,6 +32,7 @@ from codegen.ir.ops.math import (
     Maximum,
     Minimum,
     Prelu,
+    ReduceProd,
     Rsqrt,
     SquaredDifference,
 )
@@ -47,7 +48,8 @@ __all__ = [
     "UnknownOp", "register_op",
     # layout and math families
     "ArgMax", "ArgMin", "BatchMatMul", "Cast", "DepthToSpace", "Div", "Exp", "ExpandDims", "FloorDiv", "Gather",
-    "Maximum", "Minimum", "Pack", "Prelu", "ResizeBilinear", "ResizeNearestNeighbor", "Rsqrt", "Shape", "Slice",
+    "Maximum", "Minimum", "Pack", "Prelu", "ReduceProd", "ResizeBilinear", "ResizeNearestNeighbor", "Rsqrt", "Shape",
+    "Slice",
     "ReverseV2",
     "SpaceToDepth", "Split", "SplitV", "SquaredDifference", "StridedSlice", "Transpose", "TransposeConv", "Unpack",
     # sequence models (state in variable tensors)

@@ -24,6 +24,18 @@ class Minimum(Operator):
 
 @register_op
 @dataclass(frozen=True, kw_only=True)
+class ReduceProd(Operator):
+    """inputs: (input, axis tensor). Only folded (an integer shape computation, e.g. the rows of a Dense on a
+    sequence with a dynamic batch); no native kernel, as in TFLM."""
+
+    keep_dims: bool = False
+
+    op: ClassVar[str] = "REDUCE_PROD"
+    family: ClassVar[str] = "math"
+
+
+@register_op
+@dataclass(frozen=True, kw_only=True)
 class Div(Operator):
     activation: Activation = Activation.NONE
 
