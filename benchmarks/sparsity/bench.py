@@ -79,7 +79,9 @@ def run_variant(model: Path, board: str, compress: str, decode: str, samples: in
     return {
         "model": model.name,
         "compress": network.choice.compress if network.choice else compress,
-        "decode": sources.decode if sources else None,
+        # the chosen mode (sources.decode is "none" when no blob is decoded: convolutions expanded per block)
+        "decode": (network.choice.decode if network.choice and network.choice.compress != "none"
+                   else sources.decode if sources else None),
         "instructions": float(report["latency"]["mean"]),
         "flash_bytes": size.flash if size else None,
         "ram_bytes": size.ram if size else None,
