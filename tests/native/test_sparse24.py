@@ -93,18 +93,23 @@ def _check(path, kernel: str, samples: int = 10, build_cache=None, sanitize: boo
             np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
 
 
-@pytest.mark.parametrize("width", ["int16", "int8"])
+@pytest.mark.parametrize("width", ["int16", "int8", "runs"])
 @pytest.mark.parametrize("spec", CONV_SPECS, ids=[s.name for s in CONV_SPECS])
 def test_tile24_conv_matches_tflm(spec: OpSpec, width: str, build_cache, monkeypatch) -> None:  # noqa: ANN001
+    if width == "runs" and spec is CONV_SPECS[-1]:
+        pytest.skip("the patterns (0, 2) and (1, 3) need no patch extension: never the runs kernel")
+    monkeypatch.setattr(sparse24, "RUNS_MAX_RATIO", 1e9 if width == "runs" else 0.0)
+    if width == "runs":
+        monkeypatch.setattr(sparse24, "runs_cost", lambda blocks: 0.0)
     if width == "int16":  # what the generator falls back to when a unit pair does not fit 16 bits
         monkeypatch.setattr(sparse24, "fc_pairs_fit", lambda rows: False)
-    else:  # int8 weights whatever they cost (the generator weighs their instructions against flash)
+    elif width == "int8":  # int8 weights whatever they cost (the generator weighs their instructions against flash)
         monkeypatch.setattr(sparse24, "sparse_cost", lambda blocks, k, int8: 0.0 if int8 else 1.0)
     path = build(spec)
-    _check(path, "cg_conv2d_dsp_24_s8", build_cache=build_cache)
+    _check(path, sparse24.RUNS_KERNEL if width == "runs" else sparse24.KERNEL, build_cache=build_cache)
     consts = generate(load_model(path), options=NativeOptions(kernels="dsp")).constants
     flags = [int(s.const.values[0]) for s in consts if s.const.name.endswith("_filter")]
-    assert all(bool(f & 2) == (width == "int8") for f in flags)
+    assert all(f == {"int16": f & 1, "int8": 2 | (f & 1), "runs": 4}[width] for f in flags)
 
 
 @pytest.mark.parametrize("spec", FC_SPECS, ids=[s.name for s in FC_SPECS])
@@ -128,30 +133,40 @@ def test_generation_takes_the_2_4_kernel_only_for_tile_wise_weights() -> None:
     per_channel = load_model(build(OpSpec("t24_conv_per_channel", ((7, 6, 8),), _conv_per_channel_24, key="t24-pc")))
     w = next(t.data for t in per_channel.tensors if t.is_constant and t.data.ndim == 4)
     assert (np.count_nonzero(w.reshape(-1, 4), axis=1) <= 2).all()  # valid 2:4 in every row
-    assert "cg_conv2d_dsp_24_s8" not in generate(per_channel, options=NativeOptions(kernels="dsp")).kernels
+    two_four = {sparse24.KERNEL, sparse24.RUNS_KERNEL}
+    assert not two_four & set(generate(per_channel, options=NativeOptions(kernels="dsp")).kernels)
     tiled = load_model(build(CONV_SPECS[0]))
-    assert "cg_conv2d_dsp_24_s8" in generate(tiled, options=NativeOptions(kernels="dsp")).kernels
-    assert "cg_conv2d_dsp_24_s8" not in generate(tiled, options=NativeOptions(kernels="portable")).kernels
+    assert two_four & set(generate(tiled, options=NativeOptions(kernels="dsp")).kernels)
+    assert not two_four & set(generate(tiled, options=NativeOptions(kernels="portable")).kernels)
+
+
+def _force_kernels(monkeypatch) -> None:  # noqa: ANN001
+    """The board model's layers on every 2:4 convolution path: the first 3x3 (K = 72) int16 weights with the
+    patch extension, the second (27 groups) the runs kernel, the 1x1 int8 weights."""
+    monkeypatch.setattr(sparse24, "sparse_cost",
+                        lambda blocks, k, int8: (1e9 if int8 else 0.0) if k == 72 else (0.0 if int8 else 1.0))
+    monkeypatch.setattr(sparse24, "RUNS_MAX_RATIO", 1e9)
+    monkeypatch.setattr(sparse24, "runs_cost",
+                        lambda blocks: 0.0 if max((g for b in blocks for g, _ in b), default=0) >= 18 else 1e12)
 
 
 def test_tile24_kernels_under_sanitizers(build_cache, monkeypatch) -> None:  # noqa: ANN001
-    """AddressSanitizer/UBSan over both convolution weight widths (the patch extension at the end of the scratch)
+    """AddressSanitizer/UBSan over the convolution paths (the patch extension at the end of the scratch, the runs)
     and the fully connected kernel's widened input."""
-    monkeypatch.setattr(sparse24, "sparse_cost",
-                        lambda blocks, k, int8: (1e9 if int8 else 0.0) if k == 72 else (0.0 if int8 else 1.0))
+    _force_kernels(monkeypatch)
     _check(build(BOARD_SPEC), "cg_fully_connected_dsp_24_s8", samples=3, build_cache=build_cache, sanitize=True)
 
 
 def _two_convs_fc(K, x):  # noqa: ANN001, ANN202, N803
-    # 3x3 with every pattern and empty tiles (odd and even entry counts), 1x1 (stride 2) with the dense-patch
-    # patterns, then
-    # a fully connected layer over 5 groups of 4 inputs (an odd count)
+    # two 3x3 with every pattern and empty tiles (odd and even entry counts), 1x1 (stride 2) with the dense-patch
+    # patterns, then a fully connected layer over 5 groups of 4 inputs (an odd count)
     y = _conv24(12, 3, 8, 5, act="relu", empty=0.25)(K, x)
+    y = _conv24(12, 3, 12, 12, act="relu", empty=0.25)(K, [y])
     y = _conv24(20, 1, 12, 6, s=2, patterns=DENSE_WORDS)(K, [y])
     return _fc24(24, 20, 10)(K, [K.layers.GlobalAveragePooling2D()(y)])
 
 
-BOARD_SPEC = OpSpec("t24_two_convs_fc", ((8, 7, 8),), _two_convs_fc, key="t24-board-3")
+BOARD_SPEC = OpSpec("t24_two_convs_fc", ((8, 7, 8),), _two_convs_fc, key="t24-board-4")
 
 
 @pytest.mark.slow
@@ -169,16 +184,15 @@ def test_tile24_kernels_on_the_emulated_board_match_tflm(tmp_path, capsys, monke
     reason = emulator_skip_reason(board)
     if reason:
         pytest.skip(reason)
-    # int16 weights for the 3x3 layer (K = 72), int8 ones for the 1x1 layer
-    monkeypatch.setattr(sparse24, "sparse_cost",
-                        lambda blocks, k, int8: (1e9 if int8 else 0.0) if k == 72 else (0.0 if int8 else 1.0))
+    _force_kernels(monkeypatch)
     model = build(BOARD_SPEC)
     project = ensure_project(model, board, tmp_path)
     net = (project / "src" / "net" / "cg_net.c").read_text()
-    assert net.count("cg_conv2d_dsp_24_s8(") == 2 and net.count("cg_fully_connected_dsp_24_s8(") == 1
+    assert net.count("cg_conv2d_dsp_24_s8(") == 2 and net.count("cg_conv2d_dsp_24r_s8(") == 1
+    assert net.count("cg_fully_connected_dsp_24_s8(") == 1
     graph = load_model(model)
     consts = generate(graph, options=NativeOptions(kernels="dsp", core="cortex-m4")).constants
-    assert [int(s.const.values[0]) >> 1 for s in consts if s.const.name.endswith("_filter")][:2] == [0, 1]
+    assert [int(s.const.values[0]) >> 1 for s in consts if s.const.name.endswith("_filter")][:3] == [0, 2, 1]
     rc = main(["validate", "--project", str(project), "--model", str(model), "--samples", "20", "--timeout", "60",
                "--no-plots", "--json"])
     report = json.loads(capsys.readouterr().out)

@@ -135,6 +135,14 @@ def _conv_dsp(p: Params) -> Extents:
     return Extents(args, {"multiplier": o.c, "shift": o.c, "out_stage": 4 * o.c})
 
 
+@extent("cg_conv2d_dsp_24r_s8")
+def _conv_dsp_24r(p: Params) -> Extents:
+    """cg_conv2d_dsp_24r_s8: cg_conv2d_dsp_s8's arguments and scratch, the filter the generator's stream."""
+    dense = _conv_dsp(p)
+    a = dense.args
+    return Extents((a[0], None, a[2], a[3], a[4]), dense.params)
+
+
 @extent("cg_conv2d_dsp_24_s8")
 def _conv_dsp_24(p: Params) -> Extents:
     """cg_conv2d_dsp_24_s8: cg_conv2d_dsp_s8's arguments, but the filter is the generator's self-delimiting

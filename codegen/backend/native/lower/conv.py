@@ -254,7 +254,8 @@ FC_S8_GROUP = 8  # CG_FC_GROUP of cg_fully_connected_s8.c
     "CONV_2D",
     dtypes=("int8", "float32", int16.DTYPE),
     kernels=(
-        "cg_conv2d_s8", "cg_conv2d_dsp_s8", "cg_conv2d_dsp_w8_s8", "cg_conv2d_dsp_24_s8", "cg_conv2d_f32",
+        "cg_conv2d_s8", "cg_conv2d_dsp_s8", "cg_conv2d_dsp_w8_s8", "cg_conv2d_dsp_24_s8", "cg_conv2d_dsp_24r_s8",
+        "cg_conv2d_f32",
         "cg_conv2d_s16", conv_blocks.KERNEL,
     ),
 )
@@ -302,8 +303,8 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         pairs = i.n * -(-(o.h * o.w) // 2)
         sparse = None if ctx.int8_weights else sparse24.conv_choice(rows, o.c, pairs)
         if sparse is not None:  # issue #16: tile-wise 2:4 weights, only the kept ones multiplied
-            kernel, ftype, stored = "cg_conv2d_dsp_24_s8", "const int32_t *", sparse
-            scratch += sparse24.conv_scratch_extra(rows.shape[1])
+            kernel, ftype, stored = sparse[0], "const int32_t *", sparse[1]
+            scratch += sparse24.conv_scratch_extra(rows.shape[1]) if kernel == sparse24.KERNEL else 0
         # the bias of the padding channels of the last group of 4 is read too (zeros)
         bias = ConstArray(bias.name, np.pad(bias.values, (0, pad_to(o.c, 4) - o.c)), weight=True)
         ostage = conv_out_stage(x, w, bias.values[: o.c], mult.values, shift.values, scale_zp(out)[1])

@@ -16,6 +16,8 @@ from codegen.backend.native.layers import ConstArray, ConstRef, KernelCall, Laye
 from codegen.backend.native.lower.packing import fc_pairs_fit, pad_to
 
 BLOCK = 4  # output channels per block (the DSP kernels' register block)
+KERNEL = "cg_conv2d_dsp_24_s8"
+RUNS_KERNEL = "cg_conv2d_dsp_24r_s8"
 
 #: the kept positions (i, j) of a group, in the order of their activation words in the kernel's scratch:
 #: (0, 2) and (1, 3) are the dense patch words, the others the kernel's extension of the patch
@@ -99,6 +101,50 @@ def conv_stream(rows: np.ndarray, blocks: list[list[tuple[int, int]]], padded_ch
     return np.array(words, dtype=np.uint32).view(np.int32)
 
 
+RUN_OF = {0: 0, 1: 0, 2: 1, 3: 2, 4: 3, 5: 4}  # pattern index -> run of cg_conv2d_dsp_24r_s8
+
+
+def conv_runs_stream(rows: np.ndarray, blocks: list[list[tuple[int, int]]], padded_channels: int) -> np.ndarray:
+    """The int32 stream ``cg_conv2d_dsp_24r_s8`` reads: the flags word (4), then per block the mask of its
+    non-empty runs and the runs (patterns (0, 2) and (1, 3); (0, 1); (2, 3); (0, 3); (1, 2)), each entry the byte
+    offset of its activation words (bit 0: the run's last entry) and the 4 channels' int16 pairs (w[i], w[j]).
+
+    >>> w = np.zeros((4, 8), dtype=np.int8); w[:, 1] = 1; w[:, 3] = 2; w[:, 4] = 3; w[:, 5] = -1
+    >>> conv_runs_stream(w, block_patterns(w), 4).tolist()  # group 0 (1, 3) in run 0, group 1 (0, 1) in run 1
+    [4, 3, 9, 131073, 131073, 131073, 131073, 17, -65533, -65533, -65533, -65533]
+    """
+    k = rows.shape[1]
+    padded = np.zeros((padded_channels, k), dtype=np.int64)
+    padded[: rows.shape[0]] = rows
+    words: list[int] = [4]
+    for b, entries in enumerate(blocks):
+        w = padded[BLOCK * b : BLOCK * (b + 1)]
+        runs: list[list[int]] = [[] for _ in range(5)]
+        for g, p in entries:
+            i, j = PATTERNS[p]
+            run = runs[RUN_OF[p]]
+            run.append(16 * g + 8 * p if p < 2 else 16 * g)
+            run += [(int(w[c, 4 * g + i]) & 0xFFFF) | (int(w[c, 4 * g + j]) & 0xFFFF) << 16 for c in range(BLOCK)]
+        words.append(sum(1 << r for r in range(5) if runs[r]))
+        for run in runs:
+            if run:
+                run[-5] |= 1  # the run's last entry
+                words += run
+    return np.array(words, dtype=np.uint32).view(np.int32)
+
+
+def runs_cost(blocks: list[list[tuple[int, int]]]) -> float:
+    """Instructions of ``cg_conv2d_dsp_24r_s8``'s pass per pixel pair: 16 per entry of the patterns (0, 2) and
+    (1, 3), 18 for the others, about 40 per block (its five runs checked)."""
+    return sum(40 + sum(16.0 if p < 2 else 18.0 for _, p in blk) for blk in blocks)
+
+
+#: the runs kernel (no patch extension: no scratch beyond the dense kernel's) is taken while it costs at most this
+#: factor of the extended pass's instructions (layers with few blocks of output channels, where the extension is
+#: shared by few blocks)
+RUNS_MAX_RATIO = 1.1
+
+
 def conv_scratch_extra(k: int) -> int:
     """Bytes ``cg_conv2d_dsp_24_s8`` adds to the dense kernel's scratch: the patch extension, 32 B per group."""
     return 8 * k
@@ -127,24 +173,31 @@ def conv_offsets_fit(k: int, padded_channels: int) -> bool:
 INT8_MAX_INSTRUCTIONS_PER_BYTE = 8
 
 
-def conv_choice(rows: np.ndarray, channels: int, pixel_pairs: int) -> np.ndarray | None:
-    """The stream of ``cg_conv2d_dsp_24_s8`` for these [O, K] weights when they are tile-wise 2:4 and the sparse
-    pass takes fewer instructions than the dense one (:func:`sparse_cost`), else None (the dense kernel). The
-    weights are int8 (a unit pair's two weights in a 16-bit lane) where that fits (no -128 paired with a negative
-    weight, at most 255 groups) and costs at most :data:`INT8_MAX_INSTRUCTIONS_PER_BYTE` per byte saved (the
-    layer runs ``pixel_pairs`` pixel pairs per inference), else int16."""
+def conv_choice(rows: np.ndarray, channels: int, pixel_pairs: int) -> tuple[str, np.ndarray] | None:
+    """(kernel, stream) for these [O, K] weights when they are tile-wise 2:4 and a 2:4 pass takes fewer
+    instructions than the dense one (:func:`sparse_cost`), else None (the dense kernel).
+
+    ``cg_conv2d_dsp_24r_s8`` (no patch extension, int16 weights) where the extension would be needed and the runs
+    cost at most :data:`RUNS_MAX_RATIO` of the extended pass; else ``cg_conv2d_dsp_24_s8`` with int8 weights (a
+    unit pair's two weights in a 16-bit lane) where that fits (no -128 paired with a negative weight, at most 255
+    groups) and costs at most :data:`INT8_MAX_INSTRUCTIONS_PER_BYTE` per byte saved (the layer runs
+    ``pixel_pairs`` pixel pairs per inference), else int16 ones."""
     k = rows.shape[1]
     cp = pad_to(channels, BLOCK)
     blocks = block_patterns(rows)
     if blocks is None or not conv_offsets_fit(k, cp):
         return None
     dense, c16, c8 = dense_cost(len(blocks), k), sparse_cost(blocks, k, False), sparse_cost(blocks, k, True)
+    extended = any(p >= 2 for blk in blocks for _, p in blk)
+    cr = runs_cost(blocks)
+    if extended and cr <= RUNS_MAX_RATIO * c16 and cr < dense:
+        return RUNS_KERNEL, conv_runs_stream(rows, blocks, cp)
     saved = 8 * sum(len(blk) for blk in blocks)
     int8 = (fc_pairs_fit(rows) and k // 4 <= FC_MAX_GROUPS and c8 < dense
             and (c8 - c16) * pixel_pairs <= INT8_MAX_INSTRUCTIONS_PER_BYTE * saved)
     if not int8 and c16 >= dense:
         return None
-    return conv_stream(rows, blocks, cp, int8)
+    return KERNEL, conv_stream(rows, blocks, cp, int8)
 
 
 def fc_stream(rows: np.ndarray, blocks: list[list[tuple[int, int]]]) -> np.ndarray:

@@ -78,6 +78,11 @@ int32_t cg_conv2d_dsp_w8_s8_get_scratch_size(const cg_conv2d_s8_params *p);
 cg_status cg_conv2d_dsp_24_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int32_t *filter,
                               const int32_t *bias, int8_t *output, int8_t *scratch);
 int32_t cg_conv2d_dsp_24_s8_get_scratch_size(const cg_conv2d_s8_params *p);
+/* The same without the patch extension (the dense kernel's scratch): entries sorted into runs by pattern
+ * (runtime/src/conv/cg_conv2d_dsp_24r_s8.c). */
+cg_status cg_conv2d_dsp_24r_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int32_t *filter,
+                               const int32_t *bias, int8_t *output, int8_t *scratch);
+int32_t cg_conv2d_dsp_24r_s8_get_scratch_size(const cg_conv2d_s8_params *p);
 
 /* Variant of cg_conv2d_dsp_s8 whose weights stay compressed (issue #16): cg_conv2d_dsp_s8's 16-bit layout stored
  * sparse per group of 4 output channels (a bitmap of the group's weights, least significant bit first, then its
