@@ -101,7 +101,7 @@ def test_tile24_conv_matches_tflm(spec: OpSpec, width: str, build_cache, monkeyp
     monkeypatch.setattr(sparse24, "RUNS_MAX_RATIO", 1e9 if width == "runs" else 0.0)
     if width == "runs":
         monkeypatch.setattr(sparse24, "runs_cost", lambda blocks: 0.0)
-    if width == "int16":  # what the generator falls back to when a unit pair does not fit 16 bits
+    if width in ("int16", "runs"):  # what the generator falls back to when a unit pair does not fit 16 bits
         monkeypatch.setattr(sparse24, "fc_pairs_fit", lambda rows: False)
     elif width == "int8":  # int8 weights whatever they cost (the generator weighs their instructions against flash)
         monkeypatch.setattr(sparse24, "sparse_cost", lambda blocks, k, int8: 0.0 if int8 else 1.0)
@@ -144,7 +144,7 @@ def _force_kernels(monkeypatch) -> None:  # noqa: ANN001
     """The board model's layers on every 2:4 convolution path: the first 3x3 (K = 72) int16 weights with the
     patch extension, the second (27 groups) the runs kernel, the 1x1 int8 weights."""
     monkeypatch.setattr(sparse24, "sparse_cost",
-                        lambda blocks, k, int8: (1e9 if int8 else 0.0) if k == 72 else (0.0 if int8 else 1.0))
+                        lambda blocks, k, int8: (0.0 if int8 else 1.0) if k == 12 else (1e9 if int8 else 0.0))
     monkeypatch.setattr(sparse24, "RUNS_MAX_RATIO", 1e9)
     monkeypatch.setattr(sparse24, "runs_cost",
                         lambda blocks: 0.0 if max((g for b in blocks for g, _ in b), default=0) >= 18 else 1e12)

@@ -177,24 +177,25 @@ def conv_choice(rows: np.ndarray, channels: int, pixel_pairs: int) -> tuple[str,
     """(kernel, stream) for these [O, K] weights when they are tile-wise 2:4 and a 2:4 pass takes fewer
     instructions than the dense one (:func:`sparse_cost`), else None (the dense kernel).
 
-    ``cg_conv2d_dsp_24r_s8`` (no patch extension, int16 weights) where the extension would be needed and the runs
-    cost at most :data:`RUNS_MAX_RATIO` of the extended pass; else ``cg_conv2d_dsp_24_s8`` with int8 weights (a
-    unit pair's two weights in a 16-bit lane) where that fits (no -128 paired with a negative weight, at most 255
-    groups) and costs at most :data:`INT8_MAX_INSTRUCTIONS_PER_BYTE` per byte saved (the layer runs
-    ``pixel_pairs`` pixel pairs per inference), else int16 ones."""
+    ``cg_conv2d_dsp_24_s8`` with int8 weights (a unit pair's two weights in a 16-bit lane) where that fits (no
+    -128 paired with a negative weight, at most 255 groups) and costs at most
+    :data:`INT8_MAX_INSTRUCTIONS_PER_BYTE` per byte saved (the layer runs ``pixel_pairs`` pixel pairs per
+    inference); else ``cg_conv2d_dsp_24r_s8`` (no patch extension, int16 weights) where the extension would be
+    needed and the runs cost at most :data:`RUNS_MAX_RATIO` of the extended pass; else ``cg_conv2d_dsp_24_s8``
+    with int16 weights."""
     k = rows.shape[1]
     cp = pad_to(channels, BLOCK)
     blocks = block_patterns(rows)
     if blocks is None or not conv_offsets_fit(k, cp):
         return None
     dense, c16, c8 = dense_cost(len(blocks), k), sparse_cost(blocks, k, False), sparse_cost(blocks, k, True)
-    extended = any(p >= 2 for blk in blocks for _, p in blk)
-    cr = runs_cost(blocks)
-    if extended and cr <= RUNS_MAX_RATIO * c16 and cr < dense:
-        return RUNS_KERNEL, conv_runs_stream(rows, blocks, cp)
     saved = 8 * sum(len(blk) for blk in blocks)
     int8 = (fc_pairs_fit(rows) and k // 4 <= FC_MAX_GROUPS and c8 < dense
             and (c8 - c16) * pixel_pairs <= INT8_MAX_INSTRUCTIONS_PER_BYTE * saved)
+    extended = any(p >= 2 for blk in blocks for _, p in blk)
+    cr = runs_cost(blocks)
+    if not int8 and extended and cr <= RUNS_MAX_RATIO * c16 and cr < dense:
+        return RUNS_KERNEL, conv_runs_stream(rows, blocks, cp)
     if not int8 and c16 >= dense:
         return None
     return KERNEL, conv_stream(rows, blocks, cp, int8)
