@@ -34,7 +34,8 @@ class OpSpec:
 
 
 def _conv(
-    filters: int, k: int, s: int = 1, pad: str = "same", d: int = 1, act: str | None = None, bias: bool = True
+    filters: int, k: int | tuple[int, int], s: int = 1, pad: str = "same", d: int = 1, act: str | None = None,
+    bias: bool = True,
 ) -> Callable:
     return lambda K, x: K.layers.Conv2D(
         filters, k, strides=s, padding=pad, dilation_rate=d, activation=act, use_bias=bias
@@ -74,6 +75,12 @@ SPECS: list[OpSpec] = [
     OpSpec("conv_k3_s2_c8_relu6_odd", ((9, 7, 8),), _conv(7, 3, s=2, act="relu6")),
     OpSpec("conv_k3_dilation2_c12", ((10, 9, 12),), _conv(6, 3, pad="valid"), dilation=2),
     OpSpec("conv_k3_c4_per_tensor", ((6, 5, 4),), _conv(9, 3, act="relu"), quant="int8_per_tensor"),
+    # one or two input channels (first layers: cg_conv2d_dsp_c1_s8 where packing the taps saves steps)
+    OpSpec("conv_c1_k5_valid_relu", ((12, 11, 1),), _conv(6, 5, pad="valid", act="relu")),
+    OpSpec("conv_c1_k5_same_per_tensor", ((9, 10, 1),), _conv(7, 5), quant="int8_per_tensor"),
+    OpSpec("conv_c1_k3_same_relu6", ((9, 8, 1),), _conv(5, 3, act="relu6")),
+    OpSpec("conv_c1_k10x4_s2_same", ((13, 10, 1),), _conv(10, (10, 4), s=2, act="relu")),
+    OpSpec("conv_c2_k5_s2_same_relu6", ((10, 9, 2),), _conv(5, 5, s=2, act="relu6")),
     OpSpec("dw_k3_s1_m1", ((8, 8, 6),), _dw(3)),
     OpSpec("dw_k3_s2_valid_relu", ((9, 9, 5),), _dw(3, s=2, pad="valid", act="relu")),
     OpSpec("dw_k5_m2_relu6", ((8, 7, 3),), _dw(5, m=2, act="relu6")),

@@ -25,7 +25,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.emulator]
 BOARD = "emulated_stm32f405"
 CASES = (
     "conv_k1_s2_nobias_odd",   # 9 input channels (staged im2col), 3 output channels, stride 2, no bias
-    "conv_k3_dilation2_same",  # dilation 2, SAME padding, 3 input channels
+    "conv_k3_dilation2_same",  # dilation 2, SAME padding, 3 input channels (taps packed: cg_conv2d_dsp_c1_s8)
+    "conv_c1_k5_valid_relu",   # one input channel, 5x5: 28 packed steps instead of 40, 6 output channels
+    "conv_c2_k5_s2_same_relu6",  # two input channels, 5x5 stride 2 SAME (rows assembled at borders), 5 outputs
     "conv_k5_s2_same_relu6",   # 5x5 stride 2, ReLU6 clamp
     "conv_k3_per_tensor",      # per-tensor weights, ReLU
     "conv_pw_c16_relu",        # 1x1 with 16 input channels (read in place), 12 output channels
@@ -58,7 +60,7 @@ def test_dsp_kernels_on_the_emulated_board_match_tflm(name: str, tmp_path: Path,
     model = build(next(s for s in SPECS if s.name == name))
     project = ensure_project(model, board, tmp_path)
     net = json.loads((project / ".codegen-manifest.json").read_text())["files"]
-    assert any("_dsp_s8.c" in f for f in net), "the board's core should get the DSP kernel variants"
+    assert any("_dsp_" in f and f.endswith("_s8.c") for f in net), "the board's core should get the DSP kernel variants"
     rc = main(["validate", "--project", str(project), "--model", str(model), "--samples", "20", "--timeout", "60",
                "--no-plots", "--json"])
     report = json.loads(capsys.readouterr().out)

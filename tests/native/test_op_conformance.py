@@ -79,8 +79,9 @@ def test_dsp_kernel_variants_match_tflm(spec: OpSpec, build_cache) -> None:  # n
             np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
 
 
-def test_dsp_conv_is_clean_under_sanitizers(build_cache) -> None:  # noqa: ANN001
-    spec = next(s for s in SPECS if s.name == "conv_k3_dilation2_same")
+@pytest.mark.parametrize("name", ["conv_k3_dilation2_same", "conv_c1_k5_same_per_tensor"])
+def test_dsp_conv_is_clean_under_sanitizers(name: str, build_cache) -> None:  # noqa: ANN001
+    spec = next(s for s in SPECS if s.name == name)
     path = build(spec)
     graph = load_model(path)
     ours = host.compile(graph, cache_dir=build_cache, sanitize=True, opt="-O1", options=NativeOptions(kernels="dsp"))

@@ -11,6 +11,7 @@ import pytest
 
 from codegen.backend.native.layers import Dims
 from codegen.backend.native.lower.conv import (
+    conv2d_dsp_c1_s8_scratch_bytes,
     conv2d_dsp_s8_scratch_bytes,
     conv2d_s8_scratch_bytes,
     depthwise_dsp_s8_scratch_bytes,
@@ -23,6 +24,7 @@ SHIM = Path(__file__).with_name("scratch_shim.c")
 KERNELS = (
     "conv/cg_conv2d_s8.c",
     "conv/cg_conv2d_dsp_s8.c",
+    "conv/cg_conv2d_dsp_c1_s8.c",
     "fully_connected/cg_fully_connected_s8.c",
     "fully_connected/cg_fully_connected_dsp_s8.c",
     "depthwise/cg_depthwise_conv2d_dsp_s8.c",
@@ -56,6 +58,11 @@ def test_conv_scratch_matches_c(lib: ctypes.CDLL, k_h: int, k_w: int, in_c: int)
 )
 def test_dsp_conv_scratch_matches_c(lib: ctypes.CDLL, k_h: int, k_w: int, in_c: int, out_c: int) -> None:
     assert lib.shim_conv_dsp_scratch(k_h, k_w, in_c, out_c) == conv2d_dsp_s8_scratch_bytes(k_h, k_w, in_c, out_c)
+
+
+@pytest.mark.parametrize("k_h,k_w,in_c,out_c", [(5, 5, 1, 6), (3, 3, 3, 7), (5, 5, 2, 5), (7, 3, 1, 64)])
+def test_dsp_conv_c1_scratch_matches_c(lib: ctypes.CDLL, k_h: int, k_w: int, in_c: int, out_c: int) -> None:
+    assert lib.shim_conv_dsp_c1_scratch(k_h, k_w, in_c, out_c) == conv2d_dsp_c1_s8_scratch_bytes(k_h, k_w, in_c, out_c)
 
 
 @pytest.mark.parametrize("depth", [1, 15, 16, 640])

@@ -133,15 +133,17 @@ def test_runtime_guard_is_quiet_on_a_valid_model(build_cache) -> None:  # noqa: 
 
 
 
-def test_dsp_convolution_is_proven_with_its_own_extents() -> None:
-    """cg_conv2d_dsp_s8 reads padded int16 weights: its rule, not the portable one, must apply."""
+@pytest.mark.parametrize(("in_c", "kernel"), [(4, "cg_conv2d_dsp_s8"), (3, "cg_conv2d_dsp_c1_s8")])
+def test_dsp_convolution_is_proven_with_its_own_extents(in_c: int, kernel: str) -> None:
+    """cg_conv2d_dsp_s8 reads padded int16 weights (cg_conv2d_dsp_c1_s8 the taps packed, 28 steps for 3x3 on 3
+    channels): its rule, not the portable one, must apply."""
     from codegen.backend.native.emitter import NativeOptions
 
-    graph = parse_tflite(C.conv(filt=(5, 3, 3, 3), out=(1, 6, 6, 5)))
+    graph = parse_tflite(C.conv(inp=(1, 6, 6, in_c), filt=(5, 3, 3, in_c), out=(1, 6, 6, 5)))
     sources = generate(graph, options=NativeOptions(kernels="dsp"))
-    assert "cg_conv2d_dsp_s8" in sources.kernels
+    assert kernel in sources.kernels
     program = lower_graph(native_graph(graph), True)
     call = program.layers[0].calls[0]
-    assert bounds.rule_for(call) is bounds.EXTENTS["cg_conv2d_dsp_s8"]
+    assert bounds.rule_for(call) is bounds.EXTENTS[kernel]
     filt = next(c for c in program.layers[0].consts if c.name.endswith("_filter"))
     assert bounds.rule_for(call)(dict(call.params)).args[1] * 2 == filt.nbytes  # all packed weights, no more

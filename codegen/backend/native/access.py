@@ -72,6 +72,7 @@ KERNEL_ACCESS: dict[str, str] = {
     "cg_conv2d_s8": "window",
     "cg_conv2d_dsp_s8": "window",  # two pixels per block, like cg_conv2d_s8
     "cg_conv2d_dsp_w8_s8": "window",  # the same loop with int8 weights
+    "cg_conv2d_dsp_c1_s8": "window",  # the same pixel pairs, taps packed without per-row padding
     "cg_conv2d_dsp_24_s8": "window",  # the same pixel pairs, tile-wise 2:4 weights
     "cg_conv2d_dsp_24r_s8": "window",
     "cg_conv2d_dsp_sparse_s8": "window",  # the same loop once per block of channels: in place with one block only

@@ -143,6 +143,19 @@ def _conv_dsp_24r(p: Params) -> Extents:
     return Extents((a[0], None, a[2], a[3], a[4]), dense.params)
 
 
+@extent("cg_conv2d_dsp_c1_s8")
+def _conv_dsp_c1(p: Params) -> Extents:
+    """cg_conv2d_dsp_c1_s8: cg_conv2d_dsp_s8's arguments with the taps packed without per-row padding (the first
+    4a of each row's 4a + r values, then the values left of all rows, padded to 4 steps)."""
+    i, f, o = p["input"], p["filter"], p["output"]
+    batch = max(i.n, o.n)
+    row = f.w * max(f.c, i.c)
+    k = f.h * (row // 4 * 4) + _pad4(f.h * (row % 4))
+    cp = _pad4(max(f.n, o.c))
+    args: tuple[int | None, ...] = (_vol(i, batch), cp * k, cp, _vol(o, batch), 2 * k * 2 + 2 * cp * 4)
+    return Extents(args, {"multiplier": o.c, "shift": o.c, "out_stage": 4 * o.c})
+
+
 @extent("cg_conv2d_dsp_24_s8")
 def _conv_dsp_24(p: Params) -> Extents:
     """cg_conv2d_dsp_24_s8: cg_conv2d_dsp_s8's arguments, but the filter is the generator's self-delimiting

@@ -192,6 +192,47 @@ def pad_kernel_rows(weights: np.ndarray) -> np.ndarray:
     return np.pad(rows, ((0, 0), (0, 0), (0, pad_to(kw * c, 4) - kw * c))).reshape(o, -1)
 
 
+CONV_C1_MAX_ROW = 64  # CG_CONV_ROW_STAGE of cg_conv2d_dsp.h: kernel rows cg_conv2d_dsp_c1_s8 assembles at borders
+
+
+def c1_depth(k_h: int, k_w: int, in_c: int) -> int:
+    """Steps ``cg_conv2d_dsp_c1_s8`` accumulates: the whole words of every kernel row, then the values left of all
+    rows padded to a multiple of 4."""
+    row = k_w * in_c
+    return k_h * (row // 4 * 4) + pad_to(k_h * (row % 4), 4)
+
+
+def conv2d_dsp_c1_s8_scratch_bytes(k_h: int, k_w: int, in_c: int, out_c: int) -> int:
+    """``cg_conv2d_dsp_c1_s8_get_scratch_size``: the packed 16-bit patches and the int32 sums of two pixels."""
+    return 2 * c1_depth(k_h, k_w, in_c) * 2 + 2 * pad_to(out_c, 4) * 4
+
+
+def pack_taps(weights: np.ndarray) -> np.ndarray:
+    """OHWI weights as [O, K] in the order ``cg_conv2d_dsp_c1_s8`` accumulates: kernel rows of ``KW * I = 4a + r``
+    values, per row its first 4a values, then the r values left of every row zero-padded to a multiple of 4.
+
+    >>> pack_taps(np.arange(1, 11).reshape(1, 2, 5, 1)).tolist()  # 2 rows of 5: 12 steps instead of 16
+    [[1, 2, 3, 4, 6, 7, 8, 9, 5, 10, 0, 0]]
+    """
+    o, kh, kw, c = weights.shape
+    row = kw * c
+    rows = weights.reshape(o, kh, row)
+    words, left = rows[:, :, : row // 4 * 4].reshape(o, -1), rows[:, :, row // 4 * 4 :].reshape(o, -1)
+    left = np.pad(left, ((0, 0), (0, pad_to(left.shape[1], 4) - left.shape[1])))
+    return np.concatenate([words, left], axis=1)
+
+
+def c1_pays(k_h: int, k_w: int, in_c: int, out_c: int) -> bool:
+    """Whether ``cg_conv2d_dsp_c1_s8`` beats ``cg_conv2d_dsp_s8`` on a layer: the blocks of 4 steps it saves per
+    group of 4 channels (about 24 instructions each per pixel pair) against the values left of the rows, which it
+    moves one by one (about 4 instructions per pair each).  Kernel rows up to ``CONV_C1_MAX_ROW`` values, and at
+    most ``CONV_C1_MAX_ROW - 3`` values left of the rows (its stack buffer)."""
+    row = k_w * in_c
+    saved = (k_h * pad_to(row, 4) - c1_depth(k_h, k_w, in_c)) // 4
+    fits = row <= CONV_C1_MAX_ROW and k_h * (row % 4) <= CONV_C1_MAX_ROW - 3
+    return fits and saved * pad_to(out_c, 4) // 4 * 24 > 4 * k_h * (row % 4)
+
+
 ACC_BOUND = 1 << 30  # |accumulator| below this: the DSP output stage's SMMULR on 2 * acc cannot overflow
 
 
@@ -255,6 +296,7 @@ FC_S8_GROUP = 8  # CG_FC_GROUP of cg_fully_connected_s8.c
     dtypes=("int8", "float32", int16.DTYPE),
     kernels=(
         "cg_conv2d_s8", "cg_conv2d_dsp_s8", "cg_conv2d_dsp_w8_s8", "cg_conv2d_dsp_24_s8", "cg_conv2d_dsp_24r_s8",
+        "cg_conv2d_dsp_c1_s8",
         "cg_conv2d_f32",
         "cg_conv2d_s16", conv_blocks.KERNEL,
     ),
@@ -305,6 +347,10 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         if sparse is not None:  # issue #16: tile-wise 2:4 weights, only the kept ones multiplied
             kernel, ftype, stored = sparse[0], "const int32_t *", sparse[1]
             scratch += sparse24.conv_scratch_extra(rows.shape[1]) if kernel == sparse24.KERNEL else 0
+        if sparse is None and kernel == "cg_conv2d_dsp_s8" and not blocked and c1_pays(f.h, f.w, i.c, o.c):
+            # few input channels (first layers): taps packed without per-row padding
+            kernel, stored = "cg_conv2d_dsp_c1_s8", pack_conv_s16(pack_taps(w))
+            scratch = conv2d_dsp_c1_s8_scratch_bytes(f.h, f.w, i.c, o.c)
         # the bias of the padding channels of the last group of 4 is read too (zeros)
         bias = ConstArray(bias.name, np.pad(bias.values, (0, pad_to(o.c, 4) - o.c)), weight=True)
         ostage = conv_out_stage(x, w, bias.values[: o.c], mult.values, shift.values, scale_zp(out)[1])

@@ -64,6 +64,14 @@ cg_status cg_conv2d_dsp_s8(const cg_conv2d_s8_params *p, const int8_t *input, co
                            const int32_t *bias, int8_t *output, int8_t *scratch);
 int32_t cg_conv2d_dsp_s8_get_scratch_size(const cg_conv2d_s8_params *p);
 
+/* Variant of cg_conv2d_dsp_s8 for few input channels (first layers): the filter.w * input.c values of a kernel
+ * row are not padded row by row; per row its first 4a values (a whole words), then the r values left of all rows
+ * together, zero-padded to a multiple of 4 steps (runtime/src/conv/cg_conv2d_dsp_c1_s8.c); cg_conv2d_dsp_s8's
+ * 16-bit layout otherwise.  filter.w * input.c at most 64.  Scratch: cg_conv2d_dsp_c1_s8_get_scratch_size bytes. */
+cg_status cg_conv2d_dsp_c1_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int16_t *filter,
+                              const int32_t *bias, int8_t *output, int8_t *scratch);
+int32_t cg_conv2d_dsp_c1_s8_get_scratch_size(const cg_conv2d_s8_params *p);
+
 /* Variant of cg_conv2d_dsp_s8 with int8 weights (half the flash; what a weight codec compresses): same
  * padding and channel groups, but per group and per 4 steps k..k+3 one word per channel holding w[k..k+3]
  * (SXTB16 and SXTB16 ROR #8 give the pairs (w[k], w[k+2]) and (w[k+1], w[k+3])).  Same scratch. */
