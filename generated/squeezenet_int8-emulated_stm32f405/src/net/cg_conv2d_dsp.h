@@ -471,9 +471,23 @@ static void conv_channels(const cg_conv2d_s8_params *p, const int8_t *input, con
     }
 }
 
-/* the whole convolution with the variant's pass over `filter` (4-byte aligned words in the variant's order) */
-static inline cg_status cg_conv2d_dsp_run(const cg_conv2d_s8_params *p, const int8_t *input, const void *filter,
-                                   const int32_t *bias, int8_t *output, int8_t *scratch, cg_conv_mac_pass mac_pass)
+/* The whole convolution with the variant's pass over `filter` (4-byte aligned words in the variant's order).
+ * It is the bulk of every DSP convolution's code (im2col and output stage inlined: about 2.9 KB of Thumb-2) and
+ * identical in every kernel including this header: with GCC or Clang it is a weak definition, so a program
+ * linking several DSP convolutions (dense, 2:4, ...) keeps one copy (the others are unreferenced and dropped by
+ * --gc-sections); elsewhere each kernel keeps its own static copy. */
+#if defined(__GNUC__)
+#define CG_CONV_DSP_SHARED __attribute__((weak))
+#else
+#define CG_CONV_DSP_SHARED static inline
+#endif
+
+CG_CONV_DSP_SHARED cg_status cg_conv2d_dsp_run(const cg_conv2d_s8_params *p, const int8_t *input, const void *filter,
+                                               const int32_t *bias, int8_t *output, int8_t *scratch,
+                                               cg_conv_mac_pass mac_pass);
+CG_CONV_DSP_SHARED cg_status cg_conv2d_dsp_run(const cg_conv2d_s8_params *p, const int8_t *input, const void *filter,
+                                               const int32_t *bias, int8_t *output, int8_t *scratch,
+                                               cg_conv_mac_pass mac_pass)
 {
     conv_setup s;
     cg_status st;
