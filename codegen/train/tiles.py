@@ -3,15 +3,17 @@
 tfmot's 2:4 (``sparsity_m_by_n``) chooses the two kept weights of every group of four input channels for each
 output channel on its own, which a Cortex-M4 cannot exploit: the pixel-pair loop computes four output channels
 at once from one pair of activations. Here the two kept positions of a group are shared by each block of four
-consecutive output channels (a "tile": one group of four input channels x one block of four output channels,
-at one kernel tap). Every row is still 2:4, so TFLite and tfmot see a 2:4 model, and the generator's
+consecutive output channels (a "tile": one group of four consecutive steps of a kernel row in the im2col order
+(kernel column, input channel), rows padded to a multiple of four like the kernels' rows, x one block of four
+output channels; with a multiple of four input channels that is four input channels at one kernel tap, and every
+row is 2:4 as TFLite and tfmot define it). The generator's
 ``cg_conv2d_dsp_24_s8`` multiplies only the kept pairs (codegen/backend/native/lower/sparse24.py).
 
 Like :mod:`codegen.train.filters`: a Keras callback holds a mask per prunable layer and re-applies it after every
 training step. The mask of a tile keeps the two positions with the largest weight magnitude summed over the
 block; the share of pruned tiles ramps up with tfmot's polynomial-decay shape (tiles whose dropped magnitude is
-smallest go first) and reaches all tiles at the end of the schedule. Prunable: Conv2D and Dense layers whose
-input channels are a multiple of four (not depthwise; the last block of output channels may be partial).
+smallest go first) and reaches all tiles at the end of the schedule. Prunable: Dense layers and Conv2D layers
+reading more than one channel (not depthwise; the last block of output channels may be partial).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from codegen.train.pruning import PruneConfig, m_by_n_prunable, schedule_steps
+from codegen.train.pruning import PruneConfig, schedule_steps
 from codegen.train.tfenv import keras
 
 log = logging.getLogger(__name__)
@@ -29,41 +31,73 @@ log = logging.getLogger(__name__)
 BLOCK = 4  # output channels sharing the kept positions (the DSP kernels' block)
 
 
+def tile_prunable(layer: Any) -> bool:
+    """A layer tile-wise 2:4 pruning applies to: Dense, or Conv2D (not depthwise) reading more than one channel.
+    Single-channel convolutions (a model's first layer on grey images) have their own kernel and stay dense."""
+    k = keras()
+    if isinstance(layer, k.layers.DepthwiseConv2D) or not isinstance(layer, (k.layers.Conv2D, k.layers.Dense)):
+        return False
+    return isinstance(layer, k.layers.Dense) or int(layer.kernel.shape[-2]) > 1
+
+
+def _rows(kernel: np.ndarray) -> tuple[int, int, int]:
+    """(kernel rows, steps per row, steps per row padded to 4) of a Keras kernel ([KH, KW, I, O] or [I, O]): the
+    layout the DSP kernels multiply (``lower/conv.py: pad_kernel_rows``), each kernel row's KW * I steps
+    zero-padded to a multiple of 4."""
+    if kernel.ndim == 2:
+        steps, rows = kernel.shape[0], 1
+    else:
+        steps, rows = int(np.prod(kernel.shape[1:-1])), kernel.shape[0]
+    return rows, steps, -(-steps // 4) * 4
+
+
 def tile_mask(kernel: np.ndarray, share: float = 1.0, keep: np.ndarray | None = None) -> np.ndarray:
-    """The 0/1 mask of a Keras kernel ([..., in, out], in % 4 == 0) that prunes the ``share`` of its tiles whose two
-    smallest summed magnitudes are smallest, keeping the two largest positions of each pruned tile; tiles already
-    pruned in ``keep`` (a previous mask) stay pruned.
+    """The 0/1 mask of a Keras kernel that prunes the ``share`` of its tiles whose two smallest summed magnitudes
+    are smallest, keeping the two largest positions of each pruned tile; tiles already pruned in ``keep`` (a
+    previous mask) stay pruned.
+
+    A tile is one group of 4 consecutive steps of a kernel row (KW x I flattened, the im2col order, padded to a
+    multiple of 4 like the kernels' rows) x one block of 4 output channels: with a multiple of 4 input channels,
+    4 input channels at one kernel tap. A group with at most two real steps (the tail of an odd row) needs no
+    pruning.
 
     >>> w = np.zeros((4, 4)); w[:, 0] = [1, 5, 2, 6]; w[:, 1] = 1
     >>> tile_mask(w)[:, 0].tolist()  # positions 1 and 3 of the group have the largest block sums
     [0.0, 1.0, 0.0, 1.0]
+    >>> w = np.ones((1, 3, 2, 4)); w[0, 1, 0] = 9; w[0, 2, 1] = 7  # row of 6 steps: (1, 1, 9, 1), (1, 7 | pad)
+    >>> tile_mask(w)[0, :, :, 0].tolist()  # the first group keeps steps 0 and 2, the tail keeps both
+    [[1.0, 0.0], [1.0, 0.0], [1.0, 1.0]]
     """
-    *lead, cin, cout = kernel.shape
-    taps = int(np.prod(lead)) if lead else 1
+    cout = kernel.shape[-1]
+    rows, steps, padded = _rows(kernel)
     blocks = -(-cout // BLOCK)
-    mag = np.zeros((taps, cin // 4, 4, blocks * BLOCK))
-    mag[..., :cout] = np.abs(kernel.reshape(taps, cin // 4, 4, cout))
-    tile = mag.reshape(taps, cin // 4, 4, blocks, BLOCK).sum(axis=4)  # [tap, group, position, block]
+    groups = padded // 4
+    real = np.zeros((rows, padded, blocks * BLOCK), dtype=bool)
+    real[:, :steps, :cout] = True
+    mag = np.zeros((rows, padded, blocks * BLOCK))
+    mag[:, :steps, :cout] = np.abs(kernel.reshape(rows, steps, cout))
+    tile = mag.reshape(rows, groups, 4, blocks, BLOCK).sum(axis=4)  # [row, group, position, block]
+    tile = np.where(real.reshape(rows, groups, 4, blocks, BLOCK)[..., 0], tile, -1.0)  # padding: never kept
     order = np.sort(tile, axis=2)
-    dropped = order[:, :, 0] + order[:, :, 1]  # [tap, group, block]
-    top2 = np.argsort(-tile, axis=2, kind="stable")[:, :, :2]  # [tap, group, 2, block]
+    dropped = order[:, :, 0] + order[:, :, 1]  # [row, group, block]
+    trivial = np.broadcast_to((order[:, :, 1] < 0), dropped.shape)  # at most two real steps
+    top2 = np.argsort(-tile, axis=2, kind="stable")[:, :, :2]  # [row, group, 2, block]
     kept = np.zeros_like(tile, dtype=bool)
     np.put_along_axis(kept, top2, True, axis=2)
     if keep is not None:
-        was = keep.reshape(taps, cin // 4, 4, cout)
-        pad = np.ones((taps, cin // 4, 4, blocks * BLOCK))
-        pad[..., :cout] = was
-        already = (pad.reshape(taps, cin // 4, 4, blocks, BLOCK).min(axis=4) == 0).any(axis=2)
+        pad = np.ones((rows, padded, blocks * BLOCK))
+        pad[:, :steps, :cout] = keep.reshape(rows, steps, cout)
+        already = (pad.reshape(rows, groups, 4, blocks, BLOCK).min(axis=4) == 0).any(axis=2)
     else:
         already = np.zeros_like(dropped, dtype=bool)
-    n = dropped.size
-    count = max(int(already.sum()), int(np.floor(share * n + 1e-9)))
-    score = np.where(already, -np.inf, dropped).reshape(-1)
-    pruned = np.zeros(n, dtype=bool)
+    n = int((~trivial).sum())
+    count = int(trivial.sum()) + max(int((already & ~trivial).sum()), int(np.floor(share * n + 1e-9)))
+    score = np.where(trivial, -np.inf, np.where(already, -1e300, dropped)).reshape(-1)
+    pruned = np.zeros(score.size, dtype=bool)
     pruned[np.argsort(score, kind="stable")[:count]] = True
     pruned = pruned.reshape(dropped.shape)
-    mask_tile = np.where(pruned[:, :, None, :], kept, True)  # [tap, group, position, block]
-    mask = np.repeat(mask_tile, BLOCK, axis=3)[..., :cout]
+    mask_tile = np.where(pruned[:, :, None, :], kept, True)  # [row, group, position, block]
+    mask = np.repeat(mask_tile, BLOCK, axis=3)[..., :cout].reshape(rows, padded, cout)[:, :steps]
     return mask.reshape(kernel.shape).astype(np.float32)
 
 
@@ -72,9 +106,9 @@ class TilePruning:
 
     def __init__(self, model: Any, cfg: PruneConfig, steps: int) -> None:
         self.cfg = cfg
-        self.layers = [layer for layer in model.layers if m_by_n_prunable(layer)]
+        self.layers = [layer for layer in model.layers if tile_prunable(layer)]
         if not self.layers:
-            log.warning("%s has no Conv2D/Dense layer with a multiple of 4 input channels; nothing is pruned",
+            log.warning("%s has no Dense or multi-channel Conv2D layer; nothing is pruned",
                         model.name)
         else:
             log.info("tile-wise 2:4 pruning of %s (other layers stay dense)",

@@ -40,10 +40,30 @@ def tile24(shape: tuple[int, ...], seed: int, patterns: tuple[tuple[int, int], .
     return flat.reshape(shape)
 
 
+def tile24_rows(shape: tuple[int, int, int, int], seed: int, empty: float = 0.0) -> np.ndarray:
+    """Random Keras conv weights [KH, KW, I, O] tile-wise 2:4 along each kernel row's KW * I steps (the im2col
+    order, kernel column then channel), grouped by 4 from the row's start: groups straddle channels and taps when
+    I % 4 != 0, and a row's last group may be partial (the kernels pad each row to a multiple of 4)."""
+    rng = np.random.default_rng(seed)
+    kh, kw, cin, cout = shape
+    w = rng.normal(0.0, 0.3, shape).astype(np.float32).reshape(kh, kw * cin, cout)
+    steps = kw * cin
+    for r in range(kh):
+        for g in range(0, steps, 4):
+            for b in range(0, cout, 4):
+                keep = np.zeros(4, dtype=bool)
+                if rng.random() >= empty:
+                    keep[list(ALL[rng.integers(len(ALL))])] = True
+                n = min(4, steps - g)
+                w[r, g : g + n, b : b + 4] *= keep[:n, None]
+    return w.reshape(shape)
+
+
 def _conv24(filters: int, k: int, cin: int, seed: int, s: int = 1, pad: str = "same", act: str | None = None,
-            patterns: tuple[tuple[int, int], ...] = ALL, empty: float = 0.0) -> Callable:
+            patterns: tuple[tuple[int, int], ...] = ALL, empty: float = 0.0, rows: bool = False) -> Callable:
     def make(K, x):  # noqa: ANN001, ANN202, N803
-        w = tile24((k, k, cin, filters), seed, patterns, empty)
+        w = (tile24_rows((k, k, cin, filters), seed, empty) if rows
+             else tile24((k, k, cin, filters), seed, patterns, empty))
         b = np.random.default_rng(seed + 1).normal(0.0, 0.2, filters).astype(np.float32)
         return K.layers.Conv2D(filters, k, strides=s, padding=pad, activation=act,
                                kernel_initializer=K.initializers.Constant(w),
@@ -57,6 +77,11 @@ CONV_SPECS = [
     OpSpec("t24_conv_k1_c16_o16", ((5, 6, 16),), _conv24(16, 1, 16, 2), key="t24-2"),
     OpSpec("t24_conv_k3_s2_valid_c4_o10_empty", ((9, 8, 4),), _conv24(10, 3, 4, 3, s=2, pad="valid", empty=0.3),
            key="t24-3"),
+    # input depth not a multiple of 4: groups along the padded kernel rows (18 -> 20 and 15 -> 16 steps)
+    OpSpec("t24_conv_k3_c6_o12_rows", ((7, 6, 6),), _conv24(12, 3, 6, 13, act="relu", empty=0.1, rows=True),
+           key="t24-5"),
+    OpSpec("t24_conv_k5_c3_o8_valid_rows", ((9, 9, 3),), _conv24(8, 5, 3, 14, pad="valid", rows=True),
+           key="t24-6"),
     OpSpec("t24_conv_k3_c12_o8_dense_words", ((6, 6, 12),), _conv24(8, 3, 12, 4, patterns=DENSE_WORDS),
            key="t24-4"),
 ]
@@ -96,7 +121,7 @@ def _check(path, kernel: str, samples: int = 10, build_cache=None, sanitize: boo
 @pytest.mark.parametrize("width", ["int16", "int8", "runs"])
 @pytest.mark.parametrize("spec", CONV_SPECS, ids=[s.name for s in CONV_SPECS])
 def test_tile24_conv_matches_tflm(spec: OpSpec, width: str, build_cache, monkeypatch) -> None:  # noqa: ANN001
-    if width == "runs" and spec is CONV_SPECS[-1]:
+    if width == "runs" and "dense_words" in spec.name:
         pytest.skip("the patterns (0, 2) and (1, 3) need no patch extension: never the runs kernel")
     monkeypatch.setattr(sparse24, "RUNS_MAX_RATIO", 1e9 if width == "runs" else 0.0)
     if width == "runs":

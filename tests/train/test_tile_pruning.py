@@ -1,5 +1,5 @@
-"""``codegen train --prune-structure 2:4-tile``: every tile (4 input channels x a block of 4 output channels)
-keeps the same two positions in the int8 model TensorFlow Lite reads, and generation picks the 2:4 kernels."""
+"""``codegen train --prune-structure 2:4-tile``: every tile (4 steps of a kernel row x a block of 4 output
+channels) keeps the same two positions in the int8 model TensorFlow Lite reads, and generation picks the 2:4 kernels."""
 
 from __future__ import annotations
 
@@ -31,19 +31,27 @@ def test_tile_pruning_shares_the_kept_positions_of_each_block(tmp_path: Path) ->
     pruned = next(v for v in result.variants if v.name == "pruned_int8")
     buf = pruned.path.read_bytes()
     filters = _filters(buf)
-    fcs = filters[2:]  # the convolutions read 1 and 6 channels: dense
+    fcs = filters[2:]
     assert [w.shape for w in fcs] == [(120, 256), (84, 120), (10, 84)]
-    for w in fcs:  # [units, depth]: per block of 4 units and group of 4 inputs, at most 2 positions used
-        units, depth = w.shape
+    # the second convolution reads 6 channels: tiles run along each kernel row's 5 x 6 = 30 steps (im2col order,
+    # OHWI), padded to 32 like the DSP kernels' rows, so groups straddle taps; the first (1 channel) stays dense
+    conv = filters[1]
+    assert conv.shape[1:] == (5, 5, 6)
+    steps = np.zeros((conv.shape[0], 5, 32), dtype=conv.dtype)
+    steps[:, :, :30] = conv.reshape(conv.shape[0], 5, 30)
+    for w in [*fcs, steps.reshape(conv.shape[0], -1)]:  # [units, depth]: per block of 4 and group of 4 inputs,
+        units, depth = w.shape  # at most 2 positions used
         padded = np.zeros((-(-units // 4) * 4, depth), dtype=bool)
         padded[:units] = w != 0
         used = padded.reshape(-1, 4, depth // 4, 4).any(axis=1).sum(axis=2)
         assert used.max() <= 2
         assert np.count_nonzero(w) >= 0.4 * w.size
-    assert all(np.count_nonzero(w) > 0.9 * w.size for w in filters[:2])
+    assert np.count_nonzero(conv) <= 0.55 * conv.size
+    assert np.count_nonzero(filters[0]) > 0.9 * filters[0].size
     assert pruned.accuracy > 0.3
     kernels = generate(parse_tflite(buf), options=NativeOptions(kernels="dsp")).kernels
     assert "cg_fully_connected_dsp_24_s8" in kernels
+    assert {"cg_conv2d_dsp_24_s8", "cg_conv2d_dsp_24r_s8"} & set(kernels)
 
 
 def test_tile_pruning_is_half_by_construction(tmp_path: Path) -> None:
