@@ -28,7 +28,7 @@ CASES = (
     "conv_k3_dilation2_same",  # dilation 2, SAME padding, 3 input channels (taps packed: cg_conv2d_dsp_c1_s8)
     "conv_c1_k5_valid_relu",   # one input channel, 5x5: 28 packed steps instead of 40, 6 output channels
     "conv_c2_k5_s2_same_relu6",  # two input channels, 5x5 stride 2 SAME (rows assembled at borders), 5 outputs
-    "conv_c1_k10x4_s2_same",   # one input channel, KWS's 10x4 stride 2 SAME: whole-word rows, 10 outputs
+    "conv_c1_k10x4_s2_same",   # one input channel, KWS's 10x4 stride 2 SAME (cg_conv2d_dsp_s8), 10 outputs
     "conv_k5_s2_same_relu6",   # 5x5 stride 2, ReLU6 clamp
     "conv_k3_per_tensor",      # per-tensor weights, ReLU
     "conv_pw_c16_relu",        # 1x1 with 16 input channels (read in place), 12 output channels

@@ -225,15 +225,14 @@ def pack_taps(weights: np.ndarray) -> np.ndarray:
 def c1_pays(k_h: int, k_w: int, in_c: int, out_c: int) -> bool:
     """Whether ``cg_conv2d_dsp_c1_s8`` beats ``cg_conv2d_dsp_s8`` on a layer: the blocks of 4 steps it saves per
     group of 4 channels (about 24 instructions each per pixel pair) against the values left of the rows, which it
-    moves one by one (about 4 instructions per pair each); or one input channel in whole-word rows (KWS's 10x4: the
-    same steps, a cheaper im2col: 4 % fewer instructions on the emulated Cortex-M4).  Kernel rows up to
-    ``CONV_C1_MAX_ROW`` values, and at most ``CONV_C1_MAX_ROW - 3`` values left of the rows (its stack buffer)."""
+    moves one by one (about 4 instructions per pair each).  Not where it saves no step: KWS's 10x4 on one channel
+    ran 4 % faster (its cheaper im2col) but a model with both kernels links their shared code twice (1.8 KB of
+    flash).  Kernel rows up to ``CONV_C1_MAX_ROW`` values, and at most ``CONV_C1_MAX_ROW - 3`` values left of the
+    rows (its stack buffer)."""
     row = k_w * in_c
     saved = (k_h * pad_to(row, 4) - c1_depth(k_h, k_w, in_c)) // 4
     fits = row <= CONV_C1_MAX_ROW and k_h * (row % 4) <= CONV_C1_MAX_ROW - 3
-    if row % 4 == 0:  # no step saved, but one channel: windows read in place, borders assembled faster (KWS)
-        return fits and in_c == 1
-    return fits and saved * pad_to(out_c, 4) // 4 * 24 > 4 * k_h * (row % 4)
+    return fits and saved > 0 and saved * pad_to(out_c, 4) // 4 * 24 > 4 * k_h * (row % 4)
 
 
 ACC_BOUND = 1 << 30  # |accumulator| below this: the DSP output stage's SMMULR on 2 * acc cannot overflow
