@@ -222,3 +222,32 @@ def test_tile24_kernels_on_the_emulated_board_match_tflm(tmp_path, capsys, monke
                "--no-plots", "--json"])
     report = json.loads(capsys.readouterr().out)
     assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0
+
+
+def _big_then_1x1_24(K, x):  # noqa: ANN001, ANN202, N803
+    # a dense 3x3 (16x16x8 -> 8x8x16) sets the arena's peak; the 1x1 2:4 layer after it has room for the extension
+    w = np.random.default_rng(3).normal(0.0, 0.3, (3, 3, 8, 16)).astype(np.float32)
+    y = K.layers.Conv2D(16, 3, strides=2, padding="same", kernel_initializer=K.initializers.Constant(w))(x[0])
+    return _conv24(8, 1, 16, 21, act="relu")(K, [y])
+
+
+def test_int8_weights_replace_the_runs_kernel_only_where_the_arena_has_room(build_cache, monkeypatch) -> None:  # noqa: ANN001
+    """The runs kernel's int8 alternative (cg_conv2d_dsp_24_s8 with the patch extension: 10 instead of 20 bytes per
+    entry) is taken where its extra scratch leaves the arena as it is, and stays the runs kernel at the peak."""
+    monkeypatch.setattr(sparse24, "RUNS_MAX_RATIO", 1e9)  # the runs kernel, then int8 weights whatever they cost
+    monkeypatch.setattr(sparse24, "runs_cost", lambda blocks: 0.0)
+    monkeypatch.setattr(sparse24, "sparse_cost", lambda blocks, k, int8: 1e9 if int8 else 0.0)
+    monkeypatch.setattr(sparse24, "INT8_MAX_INSTRUCTIONS_PER_BYTE", 1e30)
+    room = build(OpSpec("t24_roomy_room", ((16, 16, 8),), _big_then_1x1_24, key="t24-r1"))
+    peak = build(OpSpec("t24_roomy_peak", ((6, 6, 8),), _conv24(12, 3, 8, 22), key="t24-r2"))
+    dsp = NativeOptions(kernels="dsp")
+    taken = {p: generate(load_model(p), options=dsp) for p in (room, peak)}
+    assert sparse24.KERNEL in taken[room].kernels and sparse24.RUNS_KERNEL not in taken[room].kernels
+    assert sparse24.RUNS_KERNEL in taken[peak].kernels and sparse24.KERNEL not in taken[peak].kernels
+    flags = [int(s.const.values[0]) for s in taken[room].constants if s.const.name.endswith("_filter")
+             and s.const.values.dtype == np.int32]
+    assert flags and all(f & 2 for f in flags)  # int8 weights
+    _check(room, sparse24.KERNEL, build_cache=build_cache)
+    monkeypatch.setattr(sparse24, "conv_roomy", lambda *args: None)
+    for p in (room, peak):  # the arena the runs kernel needs
+        assert taken[p].arena_bytes == generate(load_model(p), options=dsp).arena_bytes

@@ -275,6 +275,26 @@ def generate(graph: ir.Graph, prefix: str = "cg_net", options: NativeOptions | N
     return emit(lower_graph(native_graph(graph), options.dsp, coded, stream, options.codec, blocks), prefix, options)
 
 
+def choose_roomy(
+    graph: ir.Graph,
+    layers: tuple[Layer, ...],
+    plan: MemoryPlan,
+    decoded: dict[int, list[tuple[str, int]]],
+    init_only: list[tuple[str, int]],
+) -> tuple[tuple[Layer, ...], MemoryPlan]:
+    """``layers`` with each layer's ``roomy`` variant (more scratch, e.g. int8 2:4 weights with the patch
+    extension: less flash) taken where the arena stays as small as with ``plan``, in graph order; and their plan."""
+    chosen = list(layers)
+    for pos, layer in enumerate(layers):
+        if layer.roomy is None:
+            continue
+        trial = [*chosen[:pos], layer.roomy, *chosen[pos + 1 :]]
+        tried = plan_layers(graph, trial, decoded, init_only)
+        if tried.arena_bytes <= plan.arena_bytes:
+            chosen, plan = trial, tried
+    return tuple(chosen), plan
+
+
 def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None = None) -> NativeSources:
     check_prefix(prefix)
     options = options or NativeOptions()
@@ -304,6 +324,13 @@ def emit(program: Program, prefix: str = "cg_net", options: NativeOptions | None
         stored = {s.const.name: s for s in stored_list}
     else:
         plan = plan_layers(graph, layers, decoded, init_only)
+    if any(layer.roomy is not None for layer in layers):  # variants taken where the arena has room for them
+        layers, plan = choose_roomy(graph, layers, plan, decoded, init_only)
+        final = {c.name: c for layer in layers for c in layer.consts}
+        stored_list = [s if final[s.const.name] is s.const else store_constants([final[s.const.name]], prefix,
+                                                                                   options.codec, streamed)[0]
+                       for s in stored_list]
+        stored = {s.const.name: s for s in stored_list}
     bounds.prove(graph, layers, plan)
     r = _Render(prefix, graph, plan, stored, ram_offsets)
     init_steps = [f"{s.blob.check}({s.symbol}, {len(s.blob.data)}u, NULL)" for s in blobs if s.blob and s.blob.check]

@@ -109,6 +109,9 @@ class Layer:
     # a layer that expands its weights per block of output channels (cg_conv2d_dsp_sparse_s8): the same layer
     # with raw weights and the dense kernel, which the emitter takes where the arena has no room for a block
     raw: Layer | None = field(default=None, compare=False)
+    # a variant with more scratch (tile-wise 2:4 int8 weights with the patch extension instead of the runs kernel:
+    # less flash), which the emitter takes where it does not grow the arena
+    roomy: Layer | None = field(default=None, compare=False)
 
     @property
     def kernels(self) -> tuple[str, ...]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from codegen import ir
@@ -377,6 +379,12 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     )
     consts = (ConstArray(f"l{x}_filter", stored, source_tensor=filt.index), *consts)
     dense = Layer(op.index, op.op, dt, (call,), consts, scratch_bytes=scratch, output=out.index)
+    roomy = sparse24.conv_roomy(rows, o.c, pairs) if kernel == sparse24.RUNS_KERNEL else None
+    if roomy is not None:  # issue #16: int8 2:4 weights where the patch extension fits the arena (emitter)
+        alt = KernelCall(sparse24.KERNEL, call.params_type, call.params, call.args)
+        dense = replace(dense, roomy=Layer(
+            op.index, op.op, dt, (alt,), (ConstArray(f"l{x}_filter", roomy, source_tensor=filt.index), *consts[1:]),
+            scratch_bytes=scratch + sparse24.conv_scratch_extra(rows.shape[1]), output=out.index))
     return conv_blocks.layer(dense, stored, f.h * pad_to(f.w * i.c, 4), filt.index) if blocked else dense
 
 

@@ -201,6 +201,21 @@ def conv_choice(rows: np.ndarray, channels: int, pixel_pairs: int) -> tuple[str,
     return KERNEL, conv_stream(rows, blocks, cp, int8)
 
 
+def conv_roomy(rows: np.ndarray, channels: int, pixel_pairs: int) -> np.ndarray | None:
+    """Where :func:`conv_choice` takes ``cg_conv2d_dsp_24r_s8`` (no patch extension): the int8 stream of
+    ``cg_conv2d_dsp_24_s8`` (10 bytes per entry instead of 20, :func:`conv_scratch_extra` more scratch) when it fits
+    and costs at most :data:`INT8_MAX_INSTRUCTIONS_PER_BYTE` per byte saved over the runs, else None. The emitter
+    takes it only where the extension does not grow the arena (``emitter.choose_roomy``)."""
+    k = rows.shape[1]
+    blocks = block_patterns(rows)
+    if blocks is None or not fc_pairs_fit(rows) or k // 4 > FC_MAX_GROUPS:
+        return None
+    extra = (sparse_cost(blocks, k, True) - runs_cost(blocks)) * pixel_pairs
+    if extra > INT8_MAX_INSTRUCTIONS_PER_BYTE * 10 * sum(len(blk) for blk in blocks):
+        return None
+    return conv_stream(rows, blocks, pad_to(channels, BLOCK), int8=True)
+
+
 def fc_stream(rows: np.ndarray, blocks: list[list[tuple[int, int]]]) -> np.ndarray:
     """The int32 stream ``cg_fully_connected_dsp_24_s8`` reads (``rows``: [units, depth] int8, depth padded to
     a multiple of 4): per block of 4 units the group count n, n pattern bytes (every group, in order; a zero tile
