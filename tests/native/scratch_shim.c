@@ -38,7 +38,7 @@ int32_t shim_depthwise_scratch(int32_t channels)
     return cg_depthwise_conv2d_s8_get_scratch_size(&p);
 }
 
-int32_t shim_conv_dsp_scratch(int32_t k_h, int32_t k_w, int32_t in_c, int32_t out_c)
+static cg_conv2d_s8_params conv_params(int32_t k_h, int32_t k_w, int32_t in_c, int32_t out_c)
 {
     cg_conv2d_s8_params p;
     memset(&p, 0, sizeof p);
@@ -48,19 +48,18 @@ int32_t shim_conv_dsp_scratch(int32_t k_h, int32_t k_w, int32_t in_c, int32_t ou
     p.filter.w = k_w;
     p.filter.c = in_c;
     p.input.c = in_c;
+    return p;
+}
+
+int32_t shim_conv_dsp_scratch(int32_t k_h, int32_t k_w, int32_t in_c, int32_t out_c)
+{
+    cg_conv2d_s8_params p = conv_params(k_h, k_w, in_c, out_c);
     return cg_conv2d_dsp_s8_get_scratch_size(&p);
 }
 
 int32_t shim_conv_dsp_c1_scratch(int32_t k_h, int32_t k_w, int32_t in_c, int32_t out_c)
 {
-    cg_conv2d_s8_params p;
-    memset(&p, 0, sizeof p);
-    p.filter.n = out_c;
-    p.output.c = out_c;
-    p.filter.h = k_h;
-    p.filter.w = k_w;
-    p.filter.c = in_c;
-    p.input.c = in_c;
+    cg_conv2d_s8_params p = conv_params(k_h, k_w, in_c, out_c);
     return cg_conv2d_dsp_c1_s8_get_scratch_size(&p);
 }
 
