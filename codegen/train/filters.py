@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from codegen.train.pruning import PruneConfig, schedule_steps
+from codegen.train.pruning import PruneConfig, ramp, schedule_steps
 from codegen.train.tfenv import keras
 
 log = logging.getLogger(__name__)
@@ -162,12 +162,7 @@ class FilterPruning:
         self.step = 0
 
     def target_at(self, step: int) -> float:
-        if step < self.begin:
-            return 0.0
-        if self.cfg.schedule == "constant":
-            return self.cfg.target
-        frac = min(1.0, (step - self.begin) / max(1, self.end - self.begin))
-        return self.cfg.target + (self.cfg.initial - self.cfg.target) * (1.0 - frac) ** 3
+        return ramp(step, self.begin, self.end, self.cfg.schedule == "constant", self.cfg.initial, self.cfg.target)
 
     def scores(self, layer: Any, bn: Any | None) -> np.ndarray:
         w = layer.kernel.numpy()

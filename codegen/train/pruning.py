@@ -96,6 +96,17 @@ def schedule_steps(cfg: PruneConfig, steps: int) -> tuple[int, int, int]:
     return cfg.begin_step, end, freq
 
 
+def ramp(step: int, begin: int, end: int, constant: bool, initial: float, target: float) -> float:
+    """The share pruned at ``step`` on a (begin, end) schedule from :func:`schedule_steps`: 0 before it, then
+    tfmot's polynomial decay (power 3) from ``initial`` to ``target``, or ``target`` at once when ``constant``."""
+    if step < begin:
+        return 0.0
+    if constant:
+        return target
+    frac = min(1.0, (step - begin) / max(1, end - begin))
+    return target + (initial - target) * (1.0 - frac) ** 3
+
+
 def _prunable(layer: Any) -> bool:
     k = keras()
     return isinstance(layer, (k.layers.Conv2D, k.layers.DepthwiseConv2D, k.layers.Dense))
@@ -251,12 +262,7 @@ class SaliencyPruning:
         self.step = 0
 
     def target_at(self, step: int) -> float:
-        if self.cfg.schedule == "constant":
-            return self.cfg.target if step >= self.begin else 0.0
-        if step < self.begin:
-            return 0.0
-        frac = min(1.0, (step - self.begin) / max(1, self.end - self.begin))
-        return self.cfg.target + (self.cfg.initial - self.cfg.target) * (1.0 - frac) ** 3
+        return ramp(step, self.begin, self.end, self.cfg.schedule == "constant", self.cfg.initial, self.cfg.target)
 
     def saliency(self) -> dict[str, np.ndarray]:
         t = tf()

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from codegen.train.pruning import PruneConfig, schedule_steps
+from codegen.train.pruning import PruneConfig, ramp, schedule_steps
 from codegen.train.tfenv import keras
 
 log = logging.getLogger(__name__)
@@ -119,12 +119,7 @@ class TilePruning:
 
     def share_at(self, step: int) -> float:
         """Share of the tiles pruned at ``step`` (0 before the schedule, all at its end)."""
-        if step < self.begin:
-            return 0.0
-        if self.cfg.schedule == "constant":
-            return 1.0
-        frac = min(1.0, (step - self.begin) / max(1, self.end - self.begin))
-        return 1.0 - (1.0 - frac) ** 3
+        return ramp(step, self.begin, self.end, self.cfg.schedule == "constant", 0.0, 1.0)
 
     def update_masks(self, share: float) -> None:
         for layer in self.layers:
