@@ -111,11 +111,12 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--prune-structure",
         default=None,
-        choices=("unstructured", "2:4", "2:4-tile", "channel"),
+        choices=("unstructured", "2:4", "2:4-tile", "2:4-layer", "channel"),
         help="unstructured (default), 2:4 (tfmot: two zeros in every four input-channel weights; implies --prune "
         "0.5), 2:4-tile (the same two positions in each block of four output channels: faster on Cortex-M DSP "
-        "cores) or channel (whole filters, removed from the generated network; --prune is the share of filters, "
-        "default 0.5)",
+        "cores), 2:4-layer (the same two positions of every four flattened filter weights in all output channels "
+        "of a convolution, first layers included: coarser, faster still) or channel (whole filters, removed from "
+        "the generated network; --prune is the share of filters, default 0.5)",
     )
     p.add_argument("--qat", action="store_true", help="quantization-aware training (adds qat_int8)")
     p.add_argument(

@@ -399,7 +399,7 @@ def _prune(
             pruned = k.models.clone_model(model)
             pruned.set_weights(model.get_weights())
             callbacks = [FilterPruning(pruned, cfg.prune, steps).callback()]
-        elif cfg.prune.structure == "2:4-tile":
+        elif cfg.prune.structure in ("2:4-tile", "2:4-layer"):
             from codegen.train.tiles import TilePruning
 
             pruned = k.models.clone_model(model)

@@ -7,7 +7,8 @@
 * Gradient-based pruning: saliency ``|w * dL/dw|`` accumulated over a few batches, recomputed on a schedule
   during training (:class:`SaliencyPruning` callback), masks re-applied after every step.
 * Structured pruning (``structure``): tfmot's 2:4 pruning (``sparsity_m_by_n=(2, 4)``: two zeros in every four
-  consecutive input-channel weights) or filter pruning (:mod:`codegen.train.filters`: whole output channels, which
+  consecutive input-channel weights), tile- or layer-wise 2:4 (:mod:`codegen.train.tiles`: the kept positions shared
+  by output channels) or filter pruning (:mod:`codegen.train.filters`: whole output channels, which
   the ``remove-pruned-channels`` pass then removes from the generated network).
 * QAT (``tfmot.quantization.keras.quantize_model``) and pruning-preserving QAT (collaborative optimization,
   ``Default8BitPrunePreserveQuantizeScheme``) so that zeros survive into the int8 model.
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 SCHEDULES = ("constant", "polynomial")
 METHODS = ("magnitude", "gradient")
 SCOPES = ("layer", "global")
-STRUCTURES = ("unstructured", "2:4", "2:4-tile", "channel")
+STRUCTURES = ("unstructured", "2:4", "2:4-tile", "2:4-layer", "channel")
 MAX_LAYER_SPARSITY = 0.98
 
 
@@ -46,7 +47,8 @@ class PruneConfig:
     end_step: int | None = None  # None: 70 % of the fine-tuning steps
     frequency: int = 20
     initial: float = 0.0
-    structure: str = "unstructured"  # or "2:4" (tfmot m-by-n), "2:4-tile" (tiles.py) or "channel" (whole filters)
+    # or "2:4" (tfmot m-by-n), "2:4-tile" / "2:4-layer" (tiles.py) or "channel" (whole filters)
+    structure: str = "unstructured"
 
     def __post_init__(self) -> None:
         if not 0.0 < self.target < 1.0:
@@ -61,7 +63,7 @@ class PruneConfig:
                 raise CodegenError(
                     f"unknown pruning {what} {value!r}", hint=f"use one of {', '.join(allowed)}"
                 )
-        if self.structure in ("2:4", "2:4-tile") and abs(self.target - 0.5) > 1e-9:
+        if self.structure in ("2:4", "2:4-tile", "2:4-layer") and abs(self.target - 0.5) > 1e-9:
             raise CodegenError(f"2:4 sparsity is 50 % by construction, not {self.target:g}",
                                hint=f"drop --prune or pass --prune 0.5 with --prune-structure {self.structure}")
         if self.structure != "unstructured" and (self.method, self.scope) != ("magnitude", "layer"):

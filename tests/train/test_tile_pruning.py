@@ -1,5 +1,7 @@
 """``codegen train --prune-structure 2:4-tile``: every tile (4 steps of a kernel row x a block of 4 output
-channels) keeps the same two positions in the int8 model TensorFlow Lite reads, and generation picks the 2:4 kernels."""
+channels) keeps the same two positions in the int8 model TensorFlow Lite reads, and generation picks the 2:4 kernels;
+``2:4-layer``: every group of 4 steps of a convolution's flattened filter keeps the same two positions in all its
+output channels (the first, single-channel convolution too), fully connected layers tile-wise."""
 
 from __future__ import annotations
 
@@ -15,7 +17,17 @@ from tests.train.test_structured_pruning import _filters
 pytestmark = pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated")
 
 
-def test_tile_pruning_shares_the_kept_positions_of_each_block(tmp_path: Path) -> None:
+def _tiles_used(w: np.ndarray, block: int) -> np.ndarray:
+    """[block, group]: how many of the 4 positions of each group of 4 columns of ``w`` ([units, depth], depth
+    zero-padded to a multiple of 4) some unit of each block of ``block`` units uses."""
+    units, depth = w.shape
+    padded = np.zeros((-(-units // block) * block, -(-depth // 4) * 4), dtype=bool)
+    padded[:units, :depth] = w != 0
+    return padded.reshape(-1, block, padded.shape[1] // 4, 4).any(axis=1).sum(axis=2)
+
+
+@pytest.mark.parametrize("structure", ["2:4-tile", "2:4-layer"])
+def test_tile_pruning_shares_the_kept_positions(structure: str, tmp_path: Path) -> None:
     from codegen.backend.native import NativeOptions, generate
     from codegen.frontend.tflite import parse_tflite
     from codegen.train.datasets import Preprocess, Subset
@@ -25,7 +37,7 @@ def test_tile_pruning_shares_the_kept_positions_of_each_block(tmp_path: Path) ->
     cfg = TrainConfig(
         model="lenet5", dataset="digits", preprocess=Preprocess(size=(16, 16), channels=1),
         subset=Subset(train=320, test=64, seed=0), epochs=2, finetune_epochs=2, seed=0,
-        prune=PruneConfig(target=0.5, structure="2:4-tile"), variants=("int8", "pruned_int8"), out_dir=tmp_path,
+        prune=PruneConfig(target=0.5, structure=structure), variants=("int8", "pruned_int8"), out_dir=tmp_path,
     )
     result = train(cfg)
     pruned = next(v for v in result.variants if v.name == "pruned_int8")
@@ -33,25 +45,35 @@ def test_tile_pruning_shares_the_kept_positions_of_each_block(tmp_path: Path) ->
     filters = _filters(buf)
     fcs = filters[2:]
     assert [w.shape for w in fcs] == [(120, 256), (84, 120), (10, 84)]
-    # the second convolution reads 6 channels: tiles run along each kernel row's 5 x 6 = 30 steps (im2col order,
-    # OHWI), padded to 32 like the DSP kernels' rows, so groups straddle taps; the first (1 channel) stays dense
+    for w in fcs:  # [units, depth]: per block of 4 units and group of 4 inputs, at most 2 positions used
+        assert _tiles_used(w, 4).max() <= 2
+        assert np.count_nonzero(w) >= 0.4 * w.size
     conv = filters[1]
     assert conv.shape[1:] == (5, 5, 6)
-    steps = np.zeros((conv.shape[0], 5, 32), dtype=conv.dtype)
-    steps[:, :, :30] = conv.reshape(conv.shape[0], 5, 30)
-    for w in [*fcs, steps.reshape(conv.shape[0], -1)]:  # [units, depth]: per block of 4 and group of 4 inputs,
-        units, depth = w.shape  # at most 2 positions used
-        padded = np.zeros((-(-units // 4) * 4, depth), dtype=bool)
-        padded[:units] = w != 0
-        used = padded.reshape(-1, 4, depth // 4, 4).any(axis=1).sum(axis=2)
-        assert used.max() <= 2
-        assert np.count_nonzero(w) >= 0.4 * w.size
+    if structure == "2:4-tile":
+        # the second convolution reads 6 channels: tiles run along each kernel row's 5 x 6 = 30 steps (im2col
+        # order, OHWI), padded to 32 like the DSP kernels' rows, so groups straddle taps; the first (1 channel)
+        # stays dense
+        steps = np.zeros((conv.shape[0], 5, 32), dtype=conv.dtype)
+        steps[:, :, :30] = conv.reshape(conv.shape[0], 5, 30)
+        assert _tiles_used(steps.reshape(conv.shape[0], -1), 4).max() <= 2
+        assert np.count_nonzero(conv) >= 0.4 * conv.size
+        assert np.count_nonzero(filters[0]) > 0.9 * filters[0].size
+    else:
+        # both convolutions: groups of 4 along the flattened OHWI filter (25 and 150 steps, no row padding),
+        # the same <= 2 positions in all 6 / 16 output channels; the tail (1 and 2 steps) is kept
+        for w, tail in zip(filters[:2], (1, 2), strict=True):
+            flat = w.reshape(w.shape[0], -1)
+            used = _tiles_used(flat, w.shape[0])[0]
+            assert used[:-1].max() <= 2 and used[-1] <= tail
+            assert np.count_nonzero(w) >= 0.4 * w.size
+            assert (flat != 0).any(axis=0).sum() <= 2 * (flat.shape[1] // 4) + tail
     assert np.count_nonzero(conv) <= 0.55 * conv.size
-    assert np.count_nonzero(filters[0]) > 0.9 * filters[0].size
-    assert pruned.accuracy > 0.3
+    assert pruned.accuracy > (0.3 if structure == "2:4-tile" else 0.2)  # chance: 0.1; the coarser pattern loses more
     kernels = generate(parse_tflite(buf), options=NativeOptions(kernels="dsp")).kernels
     assert "cg_fully_connected_dsp_24_s8" in kernels
-    assert {"cg_conv2d_dsp_24_s8", "cg_conv2d_dsp_24r_s8"} & set(kernels)
+    if structure == "2:4-tile":
+        assert {"cg_conv2d_dsp_24_s8", "cg_conv2d_dsp_24r_s8"} & set(kernels)
 
 
 def test_tile_pruning_is_half_by_construction(tmp_path: Path) -> None:
