@@ -45,6 +45,8 @@ VARIANTS = (
     ("2:4 + huffman, decode layer", "pruned_int8", "s24", "huffman", "layer"),
     ("2:4-tile pruned, raw", "pruned_int8", "t24", "none", "auto"),
     ("2:4-tile + huffman, decode layer", "pruned_int8", "t24", "huffman", "layer"),
+    ("2:4-layer pruned, raw", "pruned_int8", "l24", "none", "auto"),
+    ("2:4-layer + huffman, decode layer", "pruned_int8", "l24", "huffman", "layer"),
     ("channel 50 % (filters removed)", "pruned_int8", "ch0.5", "none", "auto"),
 )
 
