@@ -167,6 +167,17 @@ def _conv_dsp_24(p: Params) -> Extents:
     return Extents((a[0], None, a[2], a[3], (a[4] or 0) + 8 * k), dense.params)
 
 
+@extent("cg_conv2d_dsp_cols_s8")
+def _conv_dsp_cols(p: Params) -> Extents:
+    """cg_conv2d_dsp_cols_s8: cg_conv2d_dsp_s8's arguments, the filter the generator's stream (its reach and its
+    offsets checked by :data:`LAYOUTS`), the scratch sized for the densest stream (KH * KW * I steps padded to 4)."""
+    dense = _conv_dsp(p)
+    f, i, o = p["filter"], p["input"], p["output"]
+    scratch = 2 * _pad4(f.h * f.w * max(f.c, i.c)) * 2 + 2 * _pad4(max(f.n, o.c)) * 4
+    a = dense.args
+    return Extents((a[0], None, a[2], a[3], scratch), dense.params)
+
+
 @extent("cg_conv2d_dsp_sparse_s8")
 def _conv_dsp_sparse(p: Params) -> Extents:
     """Input, the sparse groups (the byte count the kernel is given: it never reads past it; how many it reads
@@ -259,11 +270,19 @@ def _conv_sparse_layout(p: Params, values: Any) -> int | None:
     return read if read == p["#arg2"] else None  # the kernel refuses any other byte count at run time
 
 
+def _conv_cols_layout(p: Params, values: Any) -> int | None:
+    from codegen.backend.native.lower.columns import read_bytes  # lower imports this module
+
+    f, i = p["filter"], p["input"]
+    return read_bytes(f.n, i.w, i.c, f.h, f.w, p["dilation_h"], p["dilation_w"], values)
+
+
 #: kernels whose reach into a constant depends on its contents: kernel -> (argument index, rule giving the bytes
 #: the kernel reads from that constant's values, None if they point outside it)
 LAYOUTS: dict[str, tuple[int, Callable[[Params, Any], int | None]]] = {
     "cg_fully_connected_sparse_s8": (1, _fc_sparse_layout),
     "cg_conv2d_dsp_sparse_s8": (1, _conv_sparse_layout),
+    "cg_conv2d_dsp_cols_s8": (1, _conv_cols_layout),
 }
 
 

@@ -19,7 +19,7 @@ from codegen.backend.native.layers import (
     ScratchRef,
     TensorRef,
 )
-from codegen.backend.native.lower import conv_blocks, int16, sparse24
+from codegen.backend.native.lower import columns, conv_blocks, int16, sparse24
 from codegen.backend.native.lower import stream as streamed
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
 from codegen.backend.native.lower.packing import (
@@ -300,7 +300,7 @@ FC_S8_GROUP = 8  # CG_FC_GROUP of cg_fully_connected_s8.c
     dtypes=("int8", "float32", int16.DTYPE),
     kernels=(
         "cg_conv2d_s8", "cg_conv2d_dsp_s8", "cg_conv2d_dsp_w8_s8", "cg_conv2d_dsp_24_s8", "cg_conv2d_dsp_24r_s8",
-        "cg_conv2d_dsp_c1_s8",
+        "cg_conv2d_dsp_c1_s8", columns.KERNEL,
         "cg_conv2d_f32",
         "cg_conv2d_s16", conv_blocks.KERNEL,
     ),
@@ -347,7 +347,13 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
             kernel, ftype, stored = "cg_conv2d_dsp_s8", "const int16_t *", pack_conv_s16(rows)
         scratch = conv2d_dsp_s8_scratch_bytes(f.h, f.w, i.c, o.c)
         pairs = i.n * -(-(o.h * o.w) // 2)
-        sparse = None if ctx.int8_weights else sparse24.conv_choice(rows, o.c, pairs)
+        # issue #16: whole im2col columns zero in every filter (layer-wide 2:4), only the kept ones gathered
+        other = c1_depth(f.h, f.w, i.c) if c1_pays(f.h, f.w, i.c, o.c) else rows.shape[1]
+        cols = None if ctx.int8_weights else columns.choice(w, i.w, op.dilation_h, op.dilation_w, other, pairs)
+        sparse = None if ctx.int8_weights or cols is not None else sparse24.conv_choice(rows, o.c, pairs)
+        if cols is not None:
+            kernel, ftype, stored = columns.KERNEL, "const int32_t *", cols
+            scratch = columns.scratch_bytes(f.h, f.w, i.c, o.c)
         if sparse is not None:  # issue #16: tile-wise 2:4 weights, only the kept ones multiplied
             kernel, ftype, stored = sparse[0], "const int32_t *", sparse[1]
             scratch += sparse24.conv_scratch_extra(rows.shape[1]) if kernel == sparse24.KERNEL else 0

@@ -1,0 +1,154 @@
+/* codegen runtime: int8 2-D convolution for cores with the Armv7E-M DSP extension, for weights whose im2col
+ * columns are zero in every output channel ("column-sparse", e.g. layer-wide 2:4: in each group of 4 steps
+ * (ky, kx, c) the same at most two positions kept by all filters).  Only the D kept columns (padded to a multiple
+ * of 4) are gathered into the patch and multiplied: cg_conv2d_dsp_s8's pass (cg_conv2d_dsp.h) runs on depth D
+ * instead of filter.h * filter.w * input.c (rows padded to 4), and its output stage follows.
+ *
+ * `filter` (int32 words, lower/columns.py):
+ * - word 0: D (a multiple of 4, 4 <= D <= filter.h * filter.w * input.c rounded up to 4); word 1: flags (bit 0:
+ *   int8 weights);
+ * - D / 2 words of uint16 input offsets in the patch order: per 4 compact steps k..k+3 the offsets of k, k+2,
+ *   k+1, k+3, offset of column (ky, kx, c) = (ky dilation_h input.w + kx dilation_w) input.c + c from the window's
+ *   first byte: the patch words A(k, k+2), B(k, k+2), A(k+1, k+3), B(k+1, k+3) of the pixels A and B are two
+ *   LDRSB and one PKHBT each;
+ * - D words for windows crossing the border: per compact step its offset (low half), ky dilation_h (bits 16-23)
+ *   and kx dilation_w (bits 24-31): positions outside the input read as the input zero point (it contributes
+ *   zero with the folded bias);
+ * - the weights of the compact [output.c, D] matrix in cg_conv2d_dsp_s8's 16-bit order (2 D words per group of
+ *   4 channels), or with bit 0 in cg_conv2d_dsp_w8_s8's int8 order (D words per group).
+ * Columns padding D hold zero weights and the offset of a kept column.  The generator checks that every offset
+ * lies in the window (bounds.py reads the stream). */
+#define CG_CONV_DSP_S16_PASS
+#define CG_CONV_DSP_W8_PASS
+#include "cg_conv2d_dsp.h"
+
+#define CG_COLS_HEADER 2   /* words before the offsets */
+#define CG_COLS_INT8 1u    /* flags: int8 weights */
+
+/* steps of the densest stream (every column kept) */
+static int32_t cols_bound(const cg_conv2d_s8_params *p)
+{
+    return (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
+}
+
+/* the patch of the densest stream (never more than cg_conv2d_dsp_s8's) and the sums of two pixels */
+int32_t cg_conv2d_dsp_cols_s8_get_scratch_size(const cg_conv2d_s8_params *p)
+{
+    return 2 * cols_bound(p) * (int32_t)sizeof(int16_t) + 2 * padded_channels(p) * (int32_t)sizeof(int32_t);
+}
+
+static inline uint32_t pack_lo(int32_t lo, int32_t hi) /* PKHBT: (lo, hi) as 16-bit halves */
+{
+#if CG_DSP_INSTRUCTIONS
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+#else
+    return ((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16);
+#endif
+}
+
+/* both windows inside the input: the kept columns of pixels a and b at the table's offsets */
+static void gather_inside(const uint16_t *restrict tab, int32_t blocks, const int8_t *a, const int8_t *b,
+                          uint32_t *restrict dst)
+{
+    const uint32_t *const end = dst + 4 * blocks;
+    do {
+        const uint32_t o0 = tab[0], o2 = tab[1], o1 = tab[2], o3 = tab[3];
+        dst[0] = pack_lo(a[o0], a[o2]);
+        dst[1] = pack_lo(b[o0], b[o2]);
+        dst[2] = pack_lo(a[o1], a[o3]);
+        dst[3] = pack_lo(b[o1], b[o3]);
+        tab += 4;
+        dst += 4;
+    } while (dst != end);
+}
+
+/* a window crossing the border (top-left input position y0, x0) as pixel q of the patch */
+static void gather_border(const cg_conv2d_s8_params *p, const uint32_t *restrict cols, int32_t depth,
+                          const int8_t *input, int32_t y0, int32_t x0, int16_t *restrict patch, int32_t q)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w;
+    const int32_t base = (y0 * in_w + x0) * p->input.c;
+    const int16_t pad_value = (int16_t)(-p->input_offset);
+    int32_t t;
+    for (t = 0; t < depth; t++) {
+        const uint32_t e = cols[t];
+        const int32_t iy = y0 + (int32_t)((e >> 16) & 0xffu), ix = x0 + (int32_t)(e >> 24);
+        const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+        patch[slot(t, q)] = inside ? input[base + (int32_t)(e & 0xffffu)] : pad_value;
+    }
+}
+
+cg_status cg_conv2d_dsp_cols_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int32_t *filter,
+                                const int32_t *bias, int8_t *output, int8_t *scratch)
+{
+    const int32_t out_w = p->output.w, out_c = p->output.c;
+    const int32_t n_pix = p->output.h * out_w;
+    const int32_t in_h = p->input.h, in_w = p->input.w;
+    const int32_t in_batch = in_h * in_w * p->input.c;
+    const int32_t span_h = (p->filter.h - 1) * p->dilation_h, span_w = (p->filter.w - 1) * p->dilation_w;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t *os = CG_SINGLE_ROUNDING ? 0 : p->out_stage;
+    const int full = lo == -128 && hi == 127;
+    int32_t depth, b, pix;
+    const uint16_t *tab;
+    const uint32_t *cols;
+    const void *weights;
+    cg_conv_mac_pass mac_pass;
+    conv_setup s;
+    mac_job job;
+    cg_status st;
+    if (filter == 0 || ((uintptr_t)filter & 3u) != 0) {
+        return CG_ERR_ARG;
+    }
+    depth = filter[0];
+    if (depth < 4 || (depth & 3) != 0 || depth > cols_bound(p) || ((uint32_t)filter[1] & ~CG_COLS_INT8) != 0) {
+        return CG_ERR_ARG;
+    }
+    st = conv_prepare(p, bias, scratch, &s);
+    if (st != CG_OK) {
+        return st;
+    }
+    s.acc = (int32_t *)(void *)(scratch + 2 * depth * (int32_t)sizeof(int16_t));
+    tab = (const uint16_t *)(const void *)(filter + CG_COLS_HEADER);
+    cols = (const uint32_t *)(const void *)(filter + CG_COLS_HEADER + depth / 2);
+    weights = (const void *)(cols + depth);
+    mac_pass = ((uint32_t)filter[1] & CG_COLS_INT8) ? mac_pass_w8 : mac_pass_s16;
+    job.a = (const uint32_t *)(const void *)s.patch;
+    job.n = depth >> 2;
+    job.groups = padded_channels(p) >> 2;
+    for (b = 0; b < p->input.n; b++) {
+        const int8_t *in_b = input + b * in_batch;
+        int8_t *out_b = output + b * n_pix * out_c;
+        for (pix = 0; pix < n_pix; pix += 2) {
+            const int two = pix + 1 < n_pix;
+            const int32_t pix1 = two ? pix + 1 : pix;
+            const int32_t y0 = (pix / out_w) * p->stride_h - p->pad_h, x0 = (pix % out_w) * p->stride_w - p->pad_w;
+            const int32_t y1 = (pix1 / out_w) * p->stride_h - p->pad_h;
+            const int32_t x1 = (pix1 % out_w) * p->stride_w - p->pad_w;
+            int8_t *o0 = out_b + pix * out_c;
+            int8_t *o1 = o0 + out_c;
+            if (y0 >= 0 && y0 + span_h < in_h && x0 >= 0 && x0 + span_w < in_w && y1 >= 0 && y1 + span_h < in_h &&
+                x1 >= 0 && x1 + span_w < in_w) {
+                gather_inside(tab, depth >> 2, in_b + (y0 * in_w + x0) * p->input.c,
+                              in_b + (y1 * in_w + x1) * p->input.c, (uint32_t *)(void *)s.patch);
+            } else {
+                gather_border(p, cols, depth, in_b, y0, x0, s.patch, 0);
+                gather_border(p, cols, depth, in_b, y1, x1, s.patch, 1);
+            }
+            job.w = (const uint32_t *)weights;
+            job.bias = bias;
+            job.acc = s.acc;
+            mac_pass(&job);
+            if (os == 0) {
+                store_generic(p, s.acc, 0, out_c, o0, o1, two);
+            } else if (full && two) {
+                store_fast(s.acc, os, out_c, out_c, o0, o1, s.any_r0);
+            } else {
+                store_fast_clamped(s.acc, os, out_c, o0, o1, two, lo, hi);
+            }
+        }
+    }
+    return CG_OK;
+}

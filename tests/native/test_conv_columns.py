@@ -1,0 +1,123 @@
+"""Column-sparse convolution (issue #16, ``cg_conv2d_dsp_cols_s8``): bit-exact with TFLM on models whose
+convolution weights keep, in every group of 4 im2col columns (ky, kx, c), the same at most two columns in all
+output channels (layer-wide 2:4; int8 quantization keeps zeros exact), chosen only for such layers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from codegen import host
+from codegen.backend.native import NativeOptions, generate
+from codegen.backend.native.lower import columns, sparse24
+from codegen.frontend import load_model
+from codegen.reference import ReferenceModel
+from tests.native.op_models import OpSpec, build
+from tests.native.test_op_conformance import _inputs
+
+PATTERNS = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+
+
+def layer24(shape: tuple[int, int, int, int], seed: int) -> np.ndarray:
+    """Random Keras conv weights [KH, KW, I, O] where, along the flattened (ky, kx, c) columns, every group of 4
+    keeps two columns (a random pattern) for all output channels; a trailing partial group keeps at most two."""
+    rng = np.random.default_rng(seed)
+    kh, kw, cin, cout = shape
+    w = rng.normal(0.0, 0.3, shape).astype(np.float32).reshape(-1, cout)
+    for g in range(0, w.shape[0], 4):
+        n = min(4, w.shape[0] - g)
+        keep = np.zeros(4, dtype=bool)
+        keep[list(PATTERNS[rng.integers(len(PATTERNS))])] = True
+        if n <= 2:
+            keep[:] = True
+        w[g : g + n] *= keep[:n, None]
+    return w.reshape(shape)
+
+
+def _conv_cols(filters: int, k: int, cin: int, seed: int, s: int = 1, pad: str = "same",
+               act: str | None = None) -> Callable:
+    def make(K, x):  # noqa: ANN001, ANN202, N803
+        w = layer24((k, k, cin, filters), seed)
+        b = np.random.default_rng(seed + 1).normal(0.0, 0.2, filters).astype(np.float32)
+        return K.layers.Conv2D(filters, k, strides=s, padding=pad, activation=act,
+                               kernel_initializer=K.initializers.Constant(w),
+                               bias_initializer=K.initializers.Constant(b))(x[0])
+
+    return make
+
+
+SPECS = [
+    # first convolutions on one channel: 5x5 valid (25 columns: 13 kept, D = 16 with 3 padding columns), 3x3 same
+    OpSpec("cols_k5_c1_o6_valid_relu", ((12, 12, 1),), _conv_cols(6, 5, 1, 1, pad="valid", act="relu"), key="c1"),
+    OpSpec("cols_k3_c1_o8_same", ((9, 8, 1),), _conv_cols(8, 3, 1, 2), key="c2"),
+    # several channels, SAME padding and stride 2 (borders on both sides), 10 outputs (a partial block of 4)
+    OpSpec("cols_k3_c6_o10_s2_same", ((9, 10, 6),), _conv_cols(10, 3, 6, 3, s=2), key="c3"),
+    OpSpec("cols_k1_c16_o16", ((5, 6, 16),), _conv_cols(16, 1, 16, 4), key="c4"),
+    # 27 columns (14 kept, D = 16), an odd pixel count (7 x 5), relu6 (a clamp inside the int8 range)
+    OpSpec("cols_k3_c3_o12_relu6_odd", ((7, 5, 3),), _conv_cols(12, 3, 3, 5, act="relu6"), key="c5"),
+    OpSpec("cols_k3_c4_o8_dilated", ((9, 9, 4),), _conv_cols(8, 3, 4, 6), key="c6", dilation=2),
+]
+
+
+def _check(path, samples: int = 8, build_cache=None, sanitize: bool = False) -> None:  # noqa: ANN001
+    graph = load_model(path)
+    ours = host.compile(graph, cache_dir=build_cache, options=NativeOptions(kernels="dsp"), sanitize=sanitize,
+                        opt="-O1" if sanitize else "-O2")
+    assert columns.KERNEL in ours.sources.kernels
+    ref = ReferenceModel(path)
+    rng = np.random.default_rng(16)
+    for _ in range(samples):
+        xs = _inputs(graph, OpSpec("x", (), None), rng)
+        for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
+            np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
+
+
+def _force(monkeypatch, width: str) -> None:  # noqa: ANN001
+    """The column kernel whatever the cost model says, with int16 or int8 weights."""
+    monkeypatch.setattr(columns, "dense_cost", lambda *args: 1e12)
+    monkeypatch.setattr(columns, "INT8_MAX_INSTRUCTIONS_PER_BYTE", 1e30 if width == "int8" else -1.0)
+
+
+@pytest.mark.parametrize("width", ["int16", "int8"])
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_column_sparse_conv_matches_tflm(spec: OpSpec, width: str, build_cache, monkeypatch) -> None:  # noqa: ANN001
+    _force(monkeypatch, width)
+    path = build(spec)
+    _check(path, build_cache=build_cache)
+    consts = generate(load_model(path), options=NativeOptions(kernels="dsp")).constants
+    flags = [int(s.const.values[1]) for s in consts if s.const.name.endswith("_filter")]
+    assert flags == [columns.INT8 if width == "int8" else 0]
+
+
+def test_column_sparse_conv_under_sanitizers(build_cache, monkeypatch) -> None:  # noqa: ANN001
+    """AddressSanitizer/UBSan over the border path (SAME padding, stride 2) and the fast path."""
+    _force(monkeypatch, "int16")
+    _check(build(SPECS[2]), samples=3, build_cache=build_cache, sanitize=True)
+
+
+def _dense_conv(K, x):  # noqa: ANN001, ANN202, N803
+    w = np.random.default_rng(7).normal(0.0, 0.3, (5, 5, 1, 6)).astype(np.float32)
+    return K.layers.Conv2D(6, 5, kernel_initializer=K.initializers.Constant(w))(x[0])
+
+
+def test_generation_takes_the_column_kernel_only_for_column_sparse_weights() -> None:
+    """Layer-wide 2:4 weights take the column kernel (before the tile-wise 2:4 and the few-channel kernels) on DSP
+    cores; dense weights and portable builds do not; the stream's reach is what the bounds proof computes."""
+    dense = load_model(build(OpSpec("cols_dense_k5", ((12, 12, 1),), _dense_conv, key="cd")))
+    assert columns.KERNEL not in generate(dense, options=NativeOptions(kernels="dsp")).kernels
+    for spec in (SPECS[0], SPECS[3]):
+        graph = load_model(build(spec))
+        program = generate(graph, options=NativeOptions(kernels="dsp"))
+        assert columns.KERNEL in program.kernels
+        assert not {sparse24.KERNEL, sparse24.RUNS_KERNEL, "cg_conv2d_dsp_c1_s8"} & set(program.kernels)
+        assert columns.KERNEL not in generate(graph, options=NativeOptions(kernels="portable")).kernels
+    w = np.zeros((4, 1, 2, 3), dtype=np.int8)
+    w[:, 0, 1, 2] = 1
+    s = columns.stream(w, 8, 1, 1, False)
+    assert columns.read_bytes(4, 8, 3, 1, 2, 1, 1, s) == s.nbytes
+    bad = s.copy()
+    bad[2] = 0x7FFF  # an offset past the window
+    assert columns.read_bytes(4, 8, 3, 1, 2, 1, 1, bad) is None
+    assert columns.read_bytes(4, 8, 3, 1, 2, 1, 1, s[:-1]) is None  # a stream cut short
