@@ -91,6 +91,14 @@ int32_t cg_conv2d_dsp_24_s8_get_scratch_size(const cg_conv2d_s8_params *p);
 cg_status cg_conv2d_dsp_24r_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int32_t *filter,
                                const int32_t *bias, int8_t *output, int8_t *scratch);
 int32_t cg_conv2d_dsp_24r_s8_get_scratch_size(const cg_conv2d_s8_params *p);
+/* Variant of cg_conv2d_dsp_s8 for weights with all-zero im2col columns (the same steps (ky, kx, c) zero in every
+ * output channel, e.g. layer-wide 2:4): only the D kept columns are gathered and multiplied.  `filter` is the
+ * generator's stream (D, flags, the kept columns' input offsets, then the compact weights in cg_conv2d_dsp_s8's
+ * 16-bit or cg_conv2d_dsp_w8_s8's int8 order; runtime/src/conv/cg_conv2d_dsp_cols_s8.c).  Scratch:
+ * cg_conv2d_dsp_cols_s8_get_scratch_size bytes (at most cg_conv2d_dsp_s8's). */
+cg_status cg_conv2d_dsp_cols_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int32_t *filter,
+                                const int32_t *bias, int8_t *output, int8_t *scratch);
+int32_t cg_conv2d_dsp_cols_s8_get_scratch_size(const cg_conv2d_s8_params *p);
 
 /* Variant of cg_conv2d_dsp_s8 whose weights stay compressed (issue #16): cg_conv2d_dsp_s8's 16-bit layout stored
  * sparse per group of 4 output channels (a bitmap of the group's weights, least significant bit first, then its
