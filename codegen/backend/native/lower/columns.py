@@ -117,28 +117,34 @@ def cost(depth: int, channels: int, int8: bool) -> float:
     return 60 + 24 * steps + blocks * (14 + (31.5 if int8 else 23.5) * steps) + 8 * channels
 
 
-def dense_cost(k_h: int, depth: int, channels: int) -> float:
-    """Instructions of ``cg_conv2d_dsp_s8`` (``depth``: padded kernel rows; or ``cg_conv2d_dsp_c1_s8``, its
-    packed taps) per pixel pair: the im2col (12 per 4 steps, 10 per kernel row), the pass, the pixel-pair loop
-    and output stage."""
+def dense_cost(k_h: int, depth: int, channels: int, mac_pass: float | None = None) -> float:
+    """Instructions per pixel pair of ``cg_conv2d_dsp_s8`` (``depth``: padded kernel rows; or
+    ``cg_conv2d_dsp_c1_s8``, its packed taps): the im2col (12 per 4 steps, 10 per kernel row), the pass (or
+    ``mac_pass`` instructions: a tile-wise 2:4 pass, lower/sparse24.py), the pixel-pair loop and output stage."""
     blocks = pad_to(channels, 4) // 4
     steps = depth // 4
-    return 60 + 12 * steps + 10 * k_h + blocks * (14 + 23.5 * steps) + 8 * channels
+    mac = blocks * (14 + 23.5 * steps) if mac_pass is None else mac_pass
+    return 60 + 12 * steps + 10 * k_h + mac + 8 * channels
 
 
-def choice(weights: np.ndarray, in_w: int, dilation_h: int, dilation_w: int, other_depth: int,
+#: the column kernel is taken where it costs at most this share of the kernel it replaces (the cost model's
+#: margin: a layer with few zero columns keeps its kernel)
+MAX_RATIO = 0.9
+
+
+def choice(weights: np.ndarray, in_w: int, dilation_h: int, dilation_w: int, other: float,
            pixel_pairs: int) -> np.ndarray | None:
-    """The stream of ``cg_conv2d_dsp_cols_s8`` for OHWI ``weights`` when it takes fewer instructions than the dense
-    DSP kernel on ``other_depth`` steps (:func:`dense_cost`), else None. int8 weights where they cost at most
-    :data:`INT8_MAX_INSTRUCTIONS_PER_BYTE` per byte of flash saved over int16 ones (``pixel_pairs`` per
-    inference)."""
-    o, k_h = weights.shape[0], weights.shape[1]
+    """The stream of ``cg_conv2d_dsp_cols_s8`` for OHWI ``weights`` when it takes at most :data:`MAX_RATIO` of
+    ``other`` instructions per pixel pair (the kernel otherwise chosen, :func:`dense_cost`), else None. int8
+    weights where they cost at most :data:`INT8_MAX_INSTRUCTIONS_PER_BYTE` per byte of flash saved over int16
+    ones (``pixel_pairs`` per inference)."""
+    o = weights.shape[0]
     kept = kept_columns(weights)
     if kept.size == 0 or not fits(weights, in_w, dilation_h, dilation_w):
         return None
     depth = compact_depth(kept.size)
     c16, c8 = cost(depth, o, False), cost(depth, o, True)
-    if c16 >= dense_cost(k_h, other_depth, o):
+    if c16 > MAX_RATIO * other:
         return None
     saved = pad_to(o, 4) * depth  # bytes: one per weight
     int8 = (c8 - c16) * pixel_pairs <= INT8_MAX_INSTRUCTIONS_PER_BYTE * saved

@@ -237,6 +237,19 @@ def c1_pays(k_h: int, k_w: int, in_c: int, out_c: int) -> bool:
     return fits and saved > 0 and saved * pad_to(out_c, 4) // 4 * 24 > 4 * k_h * (row % 4)
 
 
+def _dsp_cost(rows: np.ndarray, f: Dims, in_c: int, out_c: int, sparse: tuple[str, np.ndarray] | None) -> float:
+    """Instructions per pixel pair of the DSP convolution taken without the column kernel: the tile-wise 2:4 one
+    (``sparse``, lower/sparse24.py), the few-channel one or the dense one (:func:`columns.dense_cost`)."""
+    if sparse is not None:
+        blocks = sparse24.block_patterns(rows) or []
+        mac = (sparse24.runs_cost(blocks) if sparse[0] == sparse24.RUNS_KERNEL
+               else sparse24.sparse_cost(blocks, rows.shape[1], bool(int(sparse[1][0]) & 2)))
+        return columns.dense_cost(f.h, rows.shape[1], out_c, mac)
+    if c1_pays(f.h, f.w, in_c, out_c):
+        return columns.dense_cost(f.h, c1_depth(f.h, f.w, in_c), out_c)
+    return columns.dense_cost(f.h, rows.shape[1], out_c)
+
+
 ACC_BOUND = 1 << 30  # |accumulator| below this: the DSP output stage's SMMULR on 2 * acc cannot overflow
 
 
@@ -347,12 +360,12 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
             kernel, ftype, stored = "cg_conv2d_dsp_s8", "const int16_t *", pack_conv_s16(rows)
         scratch = conv2d_dsp_s8_scratch_bytes(f.h, f.w, i.c, o.c)
         pairs = i.n * -(-(o.h * o.w) // 2)
+        sparse = None if ctx.int8_weights else sparse24.conv_choice(rows, o.c, pairs)
         # issue #16: whole im2col columns zero in every filter (layer-wide 2:4), only the kept ones gathered
-        other = c1_depth(f.h, f.w, i.c) if c1_pays(f.h, f.w, i.c, o.c) else rows.shape[1]
-        cols = None if ctx.int8_weights else columns.choice(w, i.w, op.dilation_h, op.dilation_w, other, pairs)
-        sparse = None if ctx.int8_weights or cols is not None else sparse24.conv_choice(rows, o.c, pairs)
+        cols = None if ctx.int8_weights else columns.choice(
+            w, i.w, op.dilation_h, op.dilation_w, _dsp_cost(rows, f, i.c, o.c, sparse), pairs)
         if cols is not None:
-            kernel, ftype, stored = columns.KERNEL, "const int32_t *", cols
+            kernel, ftype, stored, sparse = columns.KERNEL, "const int32_t *", cols, None
             scratch = columns.scratch_bytes(f.h, f.w, i.c, o.c)
         if sparse is not None:  # issue #16: tile-wise 2:4 weights, only the kept ones multiplied
             kernel, ftype, stored = sparse[0], "const int32_t *", sparse[1]
