@@ -11,13 +11,15 @@
  *   k+1, k+3, offset of column (ky, kx, c) = (ky dilation_h input.w + kx dilation_w) input.c + c from the window's
  *   first byte: the patch words A(k, k+2), B(k, k+2), A(k+1, k+3), B(k+1, k+3) of the pixels A and B are two
  *   LDRSB and one PKHBT each;
- * - D words for windows crossing the border: per compact step its offset (low half), ky dilation_h (bits 16-23)
- *   and kx dilation_w (bits 24-31): positions outside the input read as the input zero point (it contributes
- *   zero with the folded bias);
+ * - D / 2 words of uint16 column indices ((ky filter.w + kx) input.c + c) in the same order, for
+ *   windows crossing the border: such a window is first copied into a stage of filter.h * filter.w * input.c
+ *   bytes (taps outside the input hold the input zero point, which contributes zero with the folded bias), in
+ *   the scratch after the D-step patch, and gathered from there;
  * - the weights of the compact [output.c, D] matrix in cg_conv2d_dsp_s8's 16-bit order (2 D words per group of
  *   4 channels), or with bit 0 in cg_conv2d_dsp_w8_s8's int8 order (D words per group).
  * Columns padding D hold zero weights and the offset of a kept column.  The generator checks that every offset
- * lies in the window (bounds.py reads the stream). */
+ * lies in the window and every index in the stage (bounds.py reads the stream), and that 4 D plus the stage fit
+ * the patches of the densest stream (D at most 3/4 of the columns). */
 #define CG_CONV_DSP_S16_PASS
 #define CG_CONV_DSP_W8_PASS
 #include "cg_conv2d_dsp.h"
@@ -31,7 +33,8 @@ static int32_t cols_bound(const cg_conv2d_s8_params *p)
     return (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
 }
 
-/* the patch of the densest stream (never more than cg_conv2d_dsp_s8's) and the sums of two pixels */
+/* the patches of the densest stream (never more than cg_conv2d_dsp_s8's; they hold the D-step patch and the
+ * stage) and the sums of two pixels */
 int32_t cg_conv2d_dsp_cols_s8_get_scratch_size(const cg_conv2d_s8_params *p)
 {
     return 2 * cols_bound(p) * (int32_t)sizeof(int16_t) + 2 * padded_channels(p) * (int32_t)sizeof(int32_t);
@@ -64,19 +67,46 @@ static void gather_inside(const uint16_t *restrict tab, int32_t blocks, const in
     } while (dst != end);
 }
 
-/* a window crossing the border (top-left input position y0, x0) as pixel q of the patch */
-static void gather_border(const cg_conv2d_s8_params *p, const uint32_t *restrict cols, int32_t depth,
-                          const int8_t *input, int32_t y0, int32_t x0, int16_t *restrict patch, int32_t q)
+/* one pixel (q) of the patch from src at the table's offsets */
+static void gather_one(const uint16_t *restrict tab, int32_t blocks, const int8_t *src, uint32_t *restrict dst)
 {
-    const int32_t in_h = p->input.h, in_w = p->input.w;
-    const int32_t base = (y0 * in_w + x0) * p->input.c;
-    const int16_t pad_value = (int16_t)(-p->input_offset);
-    int32_t t;
-    for (t = 0; t < depth; t++) {
-        const uint32_t e = cols[t];
-        const int32_t iy = y0 + (int32_t)((e >> 16) & 0xffu), ix = x0 + (int32_t)(e >> 24);
-        const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
-        patch[slot(t, q)] = inside ? input[base + (int32_t)(e & 0xffffu)] : pad_value;
+    const uint32_t *const end = dst + 4 * blocks;
+    do {
+        dst[0] = pack_lo(src[tab[0]], src[tab[1]]);
+        dst[2] = pack_lo(src[tab[2]], src[tab[3]]);
+        tab += 4;
+        dst += 4;
+    } while (dst != end);
+}
+
+/* the window at input position (y0, x0) crossing the border, as filter.h * filter.w * input.c bytes in `stage`
+ * (taps outside the input: the zero point) */
+CG_NO_LIBCALLS static void stage_window(const cg_conv2d_s8_params *p, const int8_t *input, int32_t y0, int32_t x0,
+                                        int8_t *restrict stage)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
+    const int8_t pad_value = (int8_t)(-p->input_offset);
+    int32_t ky, kx, j;
+    for (ky = 0; ky < p->filter.h; ky++) {
+        const int32_t iy = y0 + ky * p->dilation_h;
+        for (kx = 0; kx < p->filter.w; kx++) {
+            const int32_t ix = x0 + kx * p->dilation_w;
+            if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
+                for (j = 0; j < in_c; j++) {
+                    stage[j] = pad_value;
+                }
+            } else {
+                const int8_t *src = input + (iy * in_w + ix) * in_c;
+                j = 0;
+                for (; j + 4 <= in_c; j += 4) {
+                    cg_write_s8x4(stage + j, cg_read_s8x4(src + j));
+                }
+                for (; j < in_c; j++) {
+                    stage[j] = src[j];
+                }
+            }
+            stage += in_c;
+        }
     }
 }
 
@@ -92,8 +122,8 @@ cg_status cg_conv2d_dsp_cols_s8(const cg_conv2d_s8_params *p, const int8_t *inpu
     const int32_t *os = CG_SINGLE_ROUNDING ? 0 : p->out_stage;
     const int full = lo == -128 && hi == 127;
     int32_t depth, b, pix;
-    const uint16_t *tab;
-    const uint32_t *cols;
+    const uint16_t *tab, *cols;
+    int8_t *stage;
     const void *weights;
     cg_conv_mac_pass mac_pass;
     conv_setup s;
@@ -103,17 +133,19 @@ cg_status cg_conv2d_dsp_cols_s8(const cg_conv2d_s8_params *p, const int8_t *inpu
         return CG_ERR_ARG;
     }
     depth = filter[0];
-    if (depth < 4 || (depth & 3) != 0 || depth > cols_bound(p) || ((uint32_t)filter[1] & ~CG_COLS_INT8) != 0) {
+    if (depth < 4 || (depth & 3) != 0 || 4 * depth + cols_bound(p) > 4 * cols_bound(p) ||
+        ((uint32_t)filter[1] & ~CG_COLS_INT8) != 0) {
         return CG_ERR_ARG;
     }
     st = conv_prepare(p, bias, scratch, &s);
     if (st != CG_OK) {
         return st;
     }
-    s.acc = (int32_t *)(void *)(scratch + 2 * depth * (int32_t)sizeof(int16_t));
+    s.acc = (int32_t *)(void *)(scratch + 2 * cols_bound(p) * (int32_t)sizeof(int16_t));
+    stage = scratch + 2 * depth * (int32_t)sizeof(int16_t);
     tab = (const uint16_t *)(const void *)(filter + CG_COLS_HEADER);
-    cols = (const uint32_t *)(const void *)(filter + CG_COLS_HEADER + depth / 2);
-    weights = (const void *)(cols + depth);
+    cols = tab + depth;
+    weights = (const void *)(filter + CG_COLS_HEADER + depth);
     mac_pass = ((uint32_t)filter[1] & CG_COLS_INT8) ? mac_pass_w8 : mac_pass_s16;
     job.a = (const uint32_t *)(const void *)s.patch;
     job.n = depth >> 2;
@@ -129,13 +161,26 @@ cg_status cg_conv2d_dsp_cols_s8(const cg_conv2d_s8_params *p, const int8_t *inpu
             const int32_t x1 = (pix1 % out_w) * p->stride_w - p->pad_w;
             int8_t *o0 = out_b + pix * out_c;
             int8_t *o1 = o0 + out_c;
-            if (y0 >= 0 && y0 + span_h < in_h && x0 >= 0 && x0 + span_w < in_w && y1 >= 0 && y1 + span_h < in_h &&
-                x1 >= 0 && x1 + span_w < in_w) {
-                gather_inside(tab, depth >> 2, in_b + (y0 * in_w + x0) * p->input.c,
-                              in_b + (y1 * in_w + x1) * p->input.c, (uint32_t *)(void *)s.patch);
+            const int inside0 = y0 >= 0 && y0 + span_h < in_h && x0 >= 0 && x0 + span_w < in_w;
+            const int inside1 = y1 >= 0 && y1 + span_h < in_h && x1 >= 0 && x1 + span_w < in_w;
+            const int8_t *w0 = in_b + (inside0 ? (y0 * in_w + x0) * p->input.c : 0);
+            const int8_t *w1 = in_b + (inside1 ? (y1 * in_w + x1) * p->input.c : 0);
+            uint32_t *patch = (uint32_t *)(void *)s.patch;
+            if (inside0 && inside1) {
+                gather_inside(tab, depth >> 2, w0, w1, patch);
             } else {
-                gather_border(p, cols, depth, in_b, y0, x0, s.patch, 0);
-                gather_border(p, cols, depth, in_b, y1, x1, s.patch, 1);
+                if (inside0) {
+                    gather_one(tab, depth >> 2, w0, patch);
+                } else {
+                    stage_window(p, in_b, y0, x0, stage);
+                    gather_one(cols, depth >> 2, stage, patch);
+                }
+                if (inside1) {
+                    gather_one(tab, depth >> 2, w1, patch + 1);
+                } else {
+                    stage_window(p, in_b, y1, x1, stage);
+                    gather_one(cols, depth >> 2, stage, patch + 1);
+                }
             }
             job.w = (const uint32_t *)weights;
             job.bias = bias;

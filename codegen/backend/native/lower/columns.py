@@ -17,8 +17,7 @@ from codegen.backend.native.lower.packing import pack_conv_s16, pack_rows, pad_t
 KERNEL = "cg_conv2d_dsp_cols_s8"
 HEADER = 2  # words before the offsets: D, flags
 INT8 = 1  # flags: int8 weights
-MAX_OFFSET = 0xFFFF  # offsets are uint16
-MAX_SPAN = 0xFF  # ky * dilation_h and kx * dilation_w in a byte each
+MAX_OFFSET = 0xFFFF  # offsets and column indices are uint16
 
 #: int8 weights where they cost at most this many instructions per inference per byte of flash they save (the
 #: rule of :data:`sparse24.INT8_MAX_INSTRUCTIONS_PER_BYTE`)
@@ -41,38 +40,43 @@ def compact_depth(kept: int) -> int:
     return max(4, pad_to(kept, 4))
 
 
-def offsets(kept: np.ndarray, k_w: int, in_c: int, in_w: int, dilation_h: int, dilation_w: int
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per kept column (flattened index (ky KW + kx) I + c): its byte offset from the window's first input byte,
-    ky dilation_h and kx dilation_w.
+def offsets(kept: np.ndarray, k_w: int, in_c: int, in_w: int, dilation_h: int, dilation_w: int) -> np.ndarray:
+    """Per kept column (flattened index (ky KW + kx) I + c): its byte offset from the window's first input byte.
 
-    >>> [v.tolist() for v in offsets(np.array([0, 5, 7]), 3, 2, 10, 1, 2)]  # (0,0,0), (0,2,1), (1,0,1)
-    [[0, 9, 21], [0, 0, 1], [0, 4, 0]]
+    >>> offsets(np.array([0, 5, 7]), 3, 2, 10, 1, 2).tolist()  # (0,0,0), (0,2,1), (1,0,1)
+    [0, 9, 21]
     """
     ky, rest = np.divmod(kept.astype(np.int64), k_w * in_c)
     kx, c = np.divmod(rest, in_c)
-    dy, dx = ky * dilation_h, kx * dilation_w
-    return (dy * in_w + dx) * in_c + c, dy, dx
+    return (ky * dilation_h * in_w + kx * dilation_w) * in_c + c
 
 
 def fits(weights: np.ndarray, in_w: int, dilation_h: int, dilation_w: int) -> bool:
-    """The window's offsets and spans fit the stream's fields."""
+    """The window's offsets and the column indices fit the stream's uint16 fields."""
     _, k_h, k_w, in_c = weights.shape
     dy, dx = (k_h - 1) * dilation_h, (k_w - 1) * dilation_w
-    return dy <= MAX_SPAN and dx <= MAX_SPAN and (dy * in_w + dx) * in_c + in_c - 1 <= MAX_OFFSET
+    return (dy * in_w + dx) * in_c + in_c - 1 <= MAX_OFFSET and k_h * k_w * in_c - 1 <= MAX_OFFSET
+
+
+def stage_fits(depth: int, columns: int) -> bool:
+    """The D-step patch of two pixels (4 D bytes) and the stage of one window (``columns`` bytes) fit the patches
+    of the densest stream (4 x ``columns`` padded to 4): D at most about 3/4 of the columns."""
+    bound = pad_to(columns, 4)
+    return 4 * depth + bound <= 4 * bound
 
 
 def stream(weights: np.ndarray, in_w: int, dilation_h: int, dilation_w: int, int8: bool) -> np.ndarray:
     """The int32 stream ``cg_conv2d_dsp_cols_s8`` reads for OHWI int8 ``weights`` (see the kernel's comment): D,
-    the flags, the uint16 offsets in the patch order (per 4 compact steps k, k+2, k+1, k+3), the border words
-    (offset | ky dilation_h << 16 | kx dilation_w << 24), the compact weights (cg_conv2d_dsp_s8's 16-bit order,
-    or cg_conv2d_dsp_w8_s8's int8 order). Padding columns repeat the first kept column with zero weights.
+    the flags, the uint16 input offsets in the patch order (per 4 compact steps k, k+2, k+1, k+3), the uint16
+    column indices in the same order (windows crossing the border are gathered from a stage), the compact weights
+    (cg_conv2d_dsp_s8's 16-bit order, or cg_conv2d_dsp_w8_s8's int8 order). Padding columns repeat the first
+    kept column with zero weights.
 
     >>> w = np.zeros((1, 1, 3, 2), dtype=np.int8); w[0, 0, 1, 0] = 3; w[0, 0, 2, 1] = -1  # columns 2 and 5
     >>> s = stream(w, 8, 1, 1, False)  # D = 4: columns 2, 5, then 2 twice (offsets 2, 2, 5, 2 in patch order)
-    >>> s[:4].tolist(), [hex(int(v) & 0xFFFFFFFF) for v in s[4:8]]
-    ([4, 0, 131074, 131077], ['0x1000002', '0x2000005', '0x1000002', '0x1000002'])
-    >>> s[8:].view(np.int16).tolist()[:10]  # (w[k], w[k+2]) of channels 0..3 (3 zero ones), then (w[k+1], w[k+3])
+    >>> s[:6].tolist()
+    [4, 0, 131074, 131077, 131074, 131077]
+    >>> s[6:].view(np.int16).tolist()[:10]  # (w[k], w[k+2]) of channels 0..3 (3 zero ones), then (w[k+1], w[k+3])
     [3, 0, 0, 0, 0, 0, 0, 0, -1, 0]
     """
     o, k_h, k_w, in_c = weights.shape
@@ -81,16 +85,15 @@ def stream(weights: np.ndarray, in_w: int, dilation_h: int, dilation_w: int, int
         kept = np.array([0])
     depth = compact_depth(kept.size)
     cols = np.concatenate([kept, np.full(depth - kept.size, kept[0])])
-    off, dy, dx = offsets(cols, k_w, in_c, in_w, dilation_h, dilation_w)
+    off = offsets(cols, k_w, in_c, in_w, dilation_h, dilation_w)
     rows = weights.reshape(o, -1)[:, cols].astype(np.int8)
     rows[:, kept.size :] = 0
-    patch_order = off.reshape(-1, 4)[:, [0, 2, 1, 3]].reshape(-1).astype("<u2")
-    border = (off | dy << 16 | dx << 24).astype(np.uint32)
+    order = [0, 2, 1, 3]
     packed = pack_rows(rows, 4) if int8 else pack_conv_s16(rows).astype("<i2")
     words = np.concatenate([
         np.array([depth, INT8 if int8 else 0], dtype=np.uint32),
-        patch_order.view(np.uint32),
-        border,
+        off.reshape(-1, 4)[:, order].reshape(-1).astype("<u2").view(np.uint32),
+        cols.reshape(-1, 4)[:, order].reshape(-1).astype("<u2").view(np.uint32),
         np.ascontiguousarray(packed).view(np.uint32),
     ])
     return words.view(np.int32)
@@ -99,7 +102,12 @@ def stream(weights: np.ndarray, in_w: int, dilation_h: int, dilation_w: int, int
 def stream_words(depth: int, channels: int, int8: bool) -> int:
     """Length of :func:`stream` in int32 words."""
     cp = pad_to(channels, 4)
-    return HEADER + depth // 2 + depth + (cp * depth // 4 if int8 else cp * depth // 2)
+    return HEADER + depth + (cp * depth // 4 if int8 else cp * depth // 2)
+
+
+def kept_bound(weights: np.ndarray) -> int:
+    """Columns of the OHWI ``weights``: KH * KW * I."""
+    return int(np.prod(weights.shape[1:]))
 
 
 def scratch_bytes(k_h: int, k_w: int, in_c: int, out_c: int) -> int:
@@ -140,9 +148,9 @@ def choice(weights: np.ndarray, in_w: int, dilation_h: int, dilation_w: int, oth
     ones (``pixel_pairs`` per inference)."""
     o = weights.shape[0]
     kept = kept_columns(weights)
-    if kept.size == 0 or not fits(weights, in_w, dilation_h, dilation_w):
-        return None
     depth = compact_depth(kept.size)
+    if kept.size == 0 or not fits(weights, in_w, dilation_h, dilation_w) or not stage_fits(depth, kept_bound(weights)):
+        return None
     c16, c8 = cost(depth, o, False), cost(depth, o, True)
     if c16 > MAX_RATIO * other:
         return None
@@ -165,14 +173,11 @@ def read_bytes(p_filter_n: int, p_input_w: int, p_input_c: int, p_filter_h: int,
     if words > values.size:
         return None
     u = values.view(np.uint32)
-    border = u[HEADER + depth // 2 : HEADER + depth // 2 + depth].astype(np.int64)
     fast = u[HEADER : HEADER + depth // 2].view("<u2").astype(np.int64)
+    cols = u[HEADER + depth // 2 : HEADER + depth].view("<u2").astype(np.int64)
     dy, dx = (p_filter_h - 1) * dilation_h, (p_filter_w - 1) * dilation_w
     window = (dy * p_input_w + dx) * p_input_c + p_input_c  # bytes from the window's first one to past its last
-    by, bx, boff = (border >> 16) & 0xFF, border >> 24, border & 0xFFFF
-    channel = boff - (by * p_input_w + bx) * p_input_c  # the border path reads only positions inside the input
-    if int(by.max()) > dy or int(bx.max()) > dx or int(channel.min()) < 0 or int(channel.max()) >= p_input_c:
-        return None
-    if int(fast.max()) >= window:  # the fast path reads inside windows that lie inside the input
+    columns = p_filter_h * p_filter_w * p_input_c
+    if int(fast.max()) >= window or int(cols.max()) >= columns or not stage_fits(depth, columns):
         return None
     return 4 * words
