@@ -121,3 +121,42 @@ def test_generation_takes_the_column_kernel_only_for_column_sparse_weights() -> 
     bad[2] = 0x7FFF  # an offset past the window
     assert columns.read_bytes(4, 8, 3, 1, 2, 1, 1, bad) is None
     assert columns.read_bytes(4, 8, 3, 1, 2, 1, 1, s[:-1]) is None  # a stream cut short
+
+
+def _two_convs(K, x):  # noqa: ANN001, ANN202, N803
+    # a 5x5 first convolution on one channel (valid: the in-place gather), then a 3x3 with SAME padding and relu6
+    # (the stage at the borders) over 8 channels
+    y = _conv_cols(8, 5, 1, 11, pad="valid", act="relu")(K, x)
+    return _conv_cols(12, 3, 8, 12, act="relu6")(K, [y])
+
+
+BOARD_SPEC = OpSpec("cols_two_convs", ((12, 11, 1),), _two_convs, key="cb1")
+
+
+@pytest.mark.slow
+@pytest.mark.emulator
+def test_column_kernel_on_the_emulated_board_matches_tflm(tmp_path, capsys, monkeypatch) -> None:  # noqa: ANN001
+    """The Thumb-2 passes (int8 weights on the first layer, int16 on the second; LDRSB/PKHBT gather) on the
+    emulated STM32F405: device == TFLM == host C."""
+    import json
+
+    from codegen.boards import load_board
+    from codegen.cli import main
+    from codegen.hil.project import ensure_project
+    from codegen.hil.pytest_plugin import emulator_skip_reason
+
+    board = load_board("emulated_stm32f405")
+    reason = emulator_skip_reason(board)
+    if reason:
+        pytest.skip(reason)
+    monkeypatch.setattr(columns, "MAX_RATIO", 1e12)
+    monkeypatch.setattr(columns, "cost", lambda depth, channels, int8: 1e9 * (int8 != (channels == 8)))
+    model = build(BOARD_SPEC)
+    project = ensure_project(model, board, tmp_path)
+    assert (project / "src" / "net" / "cg_net.c").read_text().count(f"{columns.KERNEL}(") == 2
+    consts = generate(load_model(model), options=NativeOptions(kernels="dsp", core="cortex-m4")).constants
+    assert [int(s.const.values[1]) for s in consts if s.const.name.endswith("_filter")] == [columns.INT8, 0]
+    rc = main(["validate", "--project", str(project), "--model", str(model), "--samples", "20", "--timeout", "60",
+               "--no-plots", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0
