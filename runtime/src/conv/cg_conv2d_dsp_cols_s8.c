@@ -79,34 +79,61 @@ static void gather_one(const uint16_t *restrict tab, int32_t blocks, const int8_
     } while (dst != end);
 }
 
-/* the window at input position (y0, x0) crossing the border, as filter.h * filter.w * input.c bytes in `stage`
- * (taps outside the input: the zero point) */
-CG_NO_LIBCALLS static void stage_window(const cg_conv2d_s8_params *p, const int8_t *input, int32_t y0, int32_t x0,
-                                        int8_t *restrict stage)
+/* n bytes of `value` at dst; n bytes from src to dst (words first) */
+CG_NO_LIBCALLS static inline void fill_bytes(int8_t *restrict dst, uint32_t value4, int32_t n)
 {
-    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
-    const int8_t pad_value = (int8_t)(-p->input_offset);
-    int32_t ky, kx, j;
+    int32_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        cg_write_s8x4(dst + j, value4);
+    }
+    for (; j < n; j++) {
+        dst[j] = (int8_t)value4;
+    }
+}
+
+CG_NO_LIBCALLS static inline void copy_bytes(int8_t *restrict dst, const int8_t *restrict src, int32_t n)
+{
+    int32_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        cg_write_s8x4(dst + j, cg_read_s8x4(src + j));
+    }
+    for (; j < n; j++) {
+        dst[j] = src[j];
+    }
+}
+
+/* the window at input position (y0, x0) crossing the border, as filter.h * filter.w * input.c bytes in `stage`
+ * (taps outside the input: the zero point); per kernel row the taps kx_lo .. kx_hi - 1 lie inside the input */
+static void stage_window(const cg_conv2d_s8_params *p, const int8_t *input, int32_t y0, int32_t x0,
+                         int8_t *restrict stage)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c, k_w = p->filter.w;
+    const int32_t dw = p->dilation_w, row = k_w * in_c;
+    const uint32_t pad4 = (uint8_t)(-p->input_offset) * 0x01010101u;
+    int32_t kx_lo = 0, kx_hi = k_w, ky, kx;
+    while (kx_lo < k_w && x0 + kx_lo * dw < 0) {
+        kx_lo++;
+    }
+    while (kx_hi > kx_lo && x0 + (kx_hi - 1) * dw >= in_w) {
+        kx_hi--;
+    }
     for (ky = 0; ky < p->filter.h; ky++) {
         const int32_t iy = y0 + ky * p->dilation_h;
-        for (kx = 0; kx < p->filter.w; kx++) {
-            const int32_t ix = x0 + kx * p->dilation_w;
-            if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
-                for (j = 0; j < in_c; j++) {
-                    stage[j] = pad_value;
-                }
+        if (iy < 0 || iy >= in_h || kx_lo == kx_hi) {
+            fill_bytes(stage, pad4, row);
+        } else {
+            const int8_t *src = input + (iy * in_w + x0) * in_c;
+            fill_bytes(stage, pad4, kx_lo * in_c);
+            if (dw == 1) {
+                copy_bytes(stage + kx_lo * in_c, src + kx_lo * in_c, (kx_hi - kx_lo) * in_c);
             } else {
-                const int8_t *src = input + (iy * in_w + ix) * in_c;
-                j = 0;
-                for (; j + 4 <= in_c; j += 4) {
-                    cg_write_s8x4(stage + j, cg_read_s8x4(src + j));
-                }
-                for (; j < in_c; j++) {
-                    stage[j] = src[j];
+                for (kx = kx_lo; kx < kx_hi; kx++) {
+                    copy_bytes(stage + kx * in_c, src + kx * dw * in_c, in_c);
                 }
             }
-            stage += in_c;
+            fill_bytes(stage + kx_hi * in_c, pad4, (k_w - kx_hi) * in_c);
         }
+        stage += row;
     }
 }
 
