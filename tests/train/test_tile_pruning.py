@@ -74,6 +74,8 @@ def test_tile_pruning_shares_the_kept_positions(structure: str, tmp_path: Path) 
     assert "cg_fully_connected_dsp_24_s8" in kernels
     if structure == "2:4-tile":
         assert {"cg_conv2d_dsp_24_s8", "cg_conv2d_dsp_24r_s8"} & set(kernels)
+    else:
+        assert "cg_conv2d_dsp_cols_s8" in kernels
 
 
 def test_tile_pruning_is_half_by_construction(tmp_path: Path) -> None:
