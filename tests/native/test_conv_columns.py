@@ -74,13 +74,16 @@ def _check(path, samples: int = 8, build_cache=None, sanitize: bool = False) -> 
             np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
 
 
+FORMATS = {"int16": 0, "int8": columns.PAIRS}
+
+
 def _force(monkeypatch, width: str) -> None:  # noqa: ANN001
-    """The column kernel whatever the cost model says, with int16 or int8 weights."""
+    """The column kernel whatever the cost model says, with int16 weights or int8 channel pairs."""
     monkeypatch.setattr(columns, "MAX_RATIO", 1e12)
-    monkeypatch.setattr(columns, "INT8_MAX_INSTRUCTIONS_PER_BYTE", 1e30 if width == "int8" else -1.0)
+    monkeypatch.setattr(columns, "INT8_MAX_INSTRUCTIONS_PER_BYTE", -1.0 if width == "int16" else 1e30)
 
 
-@pytest.mark.parametrize("width", ["int16", "int8"])
+@pytest.mark.parametrize("width", list(FORMATS))
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
 def test_column_sparse_conv_matches_tflm(spec: OpSpec, width: str, build_cache, monkeypatch) -> None:  # noqa: ANN001
     _force(monkeypatch, width)
@@ -88,12 +91,12 @@ def test_column_sparse_conv_matches_tflm(spec: OpSpec, width: str, build_cache, 
     _check(path, build_cache=build_cache)
     consts = generate(load_model(path), options=NativeOptions(kernels="dsp")).constants
     flags = [int(s.const.values[1]) for s in consts if s.const.name.endswith("_filter")]
-    assert flags == [columns.INT8 if width == "int8" else 0]
+    assert flags == [FORMATS[width]]
 
 
 def test_column_sparse_conv_under_sanitizers(build_cache, monkeypatch) -> None:  # noqa: ANN001
-    """AddressSanitizer/UBSan over the border path (SAME padding, stride 2) and the fast path."""
-    _force(monkeypatch, "int16")
+    """AddressSanitizer/UBSan over the border path (SAME padding, stride 2), the fast path, the int8 pairs."""
+    _force(monkeypatch, "int8")
     _check(build(SPECS[2]), samples=3, build_cache=build_cache, sanitize=True)
 
 
@@ -115,7 +118,7 @@ def test_generation_takes_the_column_kernel_only_for_column_sparse_weights() -> 
         assert columns.KERNEL not in generate(graph, options=NativeOptions(kernels="portable")).kernels
     w = np.zeros((4, 1, 2, 3), dtype=np.int8)
     w[:, 0, 1, 2] = 1
-    s = columns.stream(w, 8, 1, 1, False)
+    s = columns.stream(w, 8, 1, 1, 0)
     assert columns.read_bytes(4, 8, 3, 1, 2, 1, 1, s) == s.nbytes
     bad = s.copy()
     bad[2] = 0x7FFF  # an offset past the window
@@ -136,8 +139,8 @@ BOARD_SPEC = OpSpec("cols_two_convs", ((12, 11, 1),), _two_convs, key="cb1")
 @pytest.mark.slow
 @pytest.mark.emulator
 def test_column_kernel_on_the_emulated_board_matches_tflm(tmp_path, capsys, monkeypatch) -> None:  # noqa: ANN001
-    """The Thumb-2 passes (int8 weights on the first layer, int16 on the second; LDRSB/PKHBT gather) on the
-    emulated STM32F405: device == TFLM == host C."""
+    """The Thumb-2 passes (int8 channel pairs on the first layer, int16 weights on the second; LDRSB/PKHBT gather,
+    the border stage) on the emulated STM32F405: device == TFLM == host C."""
     import json
 
     from codegen.boards import load_board
@@ -150,12 +153,13 @@ def test_column_kernel_on_the_emulated_board_matches_tflm(tmp_path, capsys, monk
     if reason:
         pytest.skip(reason)
     monkeypatch.setattr(columns, "MAX_RATIO", 1e12)
-    monkeypatch.setattr(columns, "cost", lambda depth, channels, int8: 1e9 * (int8 != (channels == 8)))
+    monkeypatch.setattr(columns, "cost", lambda depth, channels, fmt: 1e9 * ((fmt == 0) != (channels == 12)))
     model = build(BOARD_SPEC)
     project = ensure_project(model, board, tmp_path)
     assert (project / "src" / "net" / "cg_net.c").read_text().count(f"{columns.KERNEL}(") == 2
     consts = generate(load_model(model), options=NativeOptions(kernels="dsp", core="cortex-m4")).constants
-    assert [int(s.const.values[1]) for s in consts if s.const.name.endswith("_filter")] == [columns.INT8, 0]
+    formats = [int(s.const.values[1]) for s in consts if s.const.name.endswith("_filter")]
+    assert formats == [columns.PAIRS, 0]
     rc = main(["validate", "--project", str(project), "--model", str(model), "--samples", "20", "--timeout", "60",
                "--no-plots", "--json"])
     report = json.loads(capsys.readouterr().out)

@@ -5,8 +5,8 @@
  * instead of filter.h * filter.w * input.c (rows padded to 4), and its output stage follows.
  *
  * `filter` (int32 words, lower/columns.py):
- * - word 0: D (a multiple of 4, 4 <= D <= filter.h * filter.w * input.c rounded up to 4); word 1: flags (bit 0:
- *   int8 weights);
+ * - word 0: D (a multiple of 4, 4 <= D <= filter.h * filter.w * input.c rounded up to 4); word 1: the weight
+ *   format (0 or 1, below);
  * - D / 2 words of uint16 input offsets in the patch order: per 4 compact steps k..k+3 the offsets of k, k+2,
  *   k+1, k+3, offset of column (ky, kx, c) = (ky dilation_h input.w + kx dilation_w) input.c + c from the window's
  *   first byte: the patch words A(k, k+2), B(k, k+2), A(k+1, k+3), B(k+1, k+3) of the pixels A and B are two
@@ -15,17 +15,16 @@
  *   windows crossing the border: such a window is first copied into a stage of filter.h * filter.w * input.c
  *   bytes (taps outside the input hold the input zero point, which contributes zero with the folded bias), in
  *   the scratch after the D-step patch, and gathered from there;
- * - the weights of the compact [output.c, D] matrix in cg_conv2d_dsp_s8's 16-bit order (2 D words per group of
- *   4 channels), or with bit 0 in cg_conv2d_dsp_w8_s8's int8 order (D words per group).
+ * - the weights of the compact [output.c, D] matrix: format 0, cg_conv2d_dsp_s8's 16-bit order (2 D words per
+ *   group of 4 channels); format 1, int8 with two channels per 16-bit lane (D words per group, mac_pass_pairs).
  * Columns padding D hold zero weights and the offset of a kept column.  The generator checks that every offset
  * lies in the window and every index in the stage (bounds.py reads the stream), and that 4 D plus the stage fit
  * the patches of the densest stream (D at most 3/4 of the columns). */
 #define CG_CONV_DSP_S16_PASS
-#define CG_CONV_DSP_W8_PASS
 #include "cg_conv2d_dsp.h"
 
 #define CG_COLS_HEADER 2   /* words before the offsets */
-#define CG_COLS_INT8 1u    /* flags: int8 weights */
+#define CG_COLS_PAIRS 1u   /* weight format: int8, two channels per 16-bit lane (mac_pass_pairs) */
 
 /* steps of the densest stream (every column kept) */
 static int32_t cols_bound(const cg_conv2d_s8_params *p)
@@ -78,6 +77,123 @@ static void gather_one(const uint16_t *restrict tab, int32_t blocks, const int8_
         dst += 4;
     } while (dst != end);
 }
+
+/* The int8 pass with two channels per 16-bit lane (cg_fully_connected_dsp_s8's pairing): per group of 4 channels
+ * and per 4 steps k..k+3 the words (v[k], v[k+2]) of the channel pairs (0, 1) and (2, 3), then (v[k+1], v[k+3]),
+ * v = 256 w[c+1] + w[c] (the generator checks it fits 16 bits).  SMLAD of a raw word accumulates 256 S[c+1] + S[c]
+ * (R), SMLAD of its SXTB16 S[c] (T); at the end S[c] = T + bias[c], S[c+1] = (R - T) / 256 + bias[c+1], exact while
+ * |S| < 2^23 (the generator limits D).  Per block 24 instructions, 2 more than the 16-bit pass, half the bytes. */
+#if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
+#define CG_COLS_PAIRS_HALF                  \
+    "ldrd    r12, lr, [r0], #8\n"           \
+    "ldrd    r2, r3, [r1], #8\n"            \
+    "smlad   r4, r12, r2, r4\n"             \
+    "smlad   r5, lr, r2, r5\n"              \
+    "sxtb16  r2, r2\n"                      \
+    "smlad   r6, r12, r2, r6\n"             \
+    "smlad   r7, lr, r2, r7\n"              \
+    "smlad   r8, r12, r3, r8\n"             \
+    "smlad   r9, lr, r3, r9\n"              \
+    "sxtb16  r3, r3\n"                      \
+    "smlad   r10, r12, r3, r10\n"           \
+    "smlad   r11, lr, r3, r11\n"
+
+__attribute__((naked, noinline)) static void mac_pass_pairs(const mac_job *job __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push    {r4-r11, lr}\n"
+        "mov     r12, r0\n"
+        "ldm     r12, {r0-r5}\n"           /* a, w, n, groups, bias, acc */
+        "and     r6, r2, #1\n"             /* odd block count */
+        "add     r2, r0, r2, lsl #4\n"     /* end of the activations */
+        "push    {r0, r2, r3, r4, r5, r6}\n" /* [sp] a, +4 end, +8 groups, +12 bias, +16 acc, +20 odd */
+        "2:\n"
+        "ldr     r0, [sp]\n"
+        "movs    r4, #0\n"
+        "movs    r5, #0\n"
+        "movs    r6, #0\n"
+        "movs    r7, #0\n"
+        "movs    r8, #0\n"
+        "movs    r9, #0\n"
+        "movs    r10, #0\n"
+        "movs    r11, #0\n"
+        "ldr     r2, [sp, #20]\n"
+        "cmp     r2, #0\n"
+        "bne     3f\n"
+        "1:\n"
+        CG_COLS_PAIRS_HALF
+        CG_COLS_PAIRS_HALF
+        "3:\n"
+        CG_COLS_PAIRS_HALF
+        CG_COLS_PAIRS_HALF
+        "ldr     r2, [sp, #4]\n"
+        "cmp     r0, r2\n"
+        "bne     1b\n"
+        /* S[c] = T + bias[c], S[c+1] = (R - T) / 256 + bias[c+1] */
+        "ldr     lr, [sp, #12]\n"
+        "ldrd    r2, r3, [lr], #8\n"
+        "sub     r4, r4, r6\n"
+        "sub     r5, r5, r7\n"
+        "add     r6, r6, r2\n"
+        "add     r7, r7, r2\n"
+        "add     r4, r3, r4, asr #8\n"
+        "add     r5, r3, r5, asr #8\n"
+        "ldrd    r2, r3, [lr], #8\n"
+        "str     lr, [sp, #12]\n"
+        "sub     r8, r8, r10\n"
+        "sub     r9, r9, r11\n"
+        "add     r10, r10, r2\n"
+        "add     r11, r11, r2\n"
+        "add     r8, r3, r8, asr #8\n"
+        "add     r9, r3, r9, asr #8\n"
+        "ldr     r2, [sp, #16]\n"
+        "strd    r6, r7, [r2]\n"
+        "strd    r4, r5, [r2, #8]\n"
+        "strd    r10, r11, [r2, #16]\n"
+        "strd    r8, r9, [r2, #24]\n"
+        "add     r2, r2, #32\n"
+        "str     r2, [sp, #16]\n"
+        "ldr     r2, [sp, #8]\n"
+        "subs    r2, r2, #1\n"
+        "str     r2, [sp, #8]\n"
+        "bne     2b\n"
+        "add     sp, sp, #24\n"
+        "pop     {r4-r11, pc}\n");
+}
+#else
+static void mac_pass_pairs(const mac_job *job)
+{
+    const uint32_t *w = job->w;
+    const int32_t *bias = job->bias;
+    int32_t *acc = job->acc;
+    int32_t g, q, h;
+    for (g = 0; g < job->groups; g++) {
+        const uint32_t *a = job->a;
+        int32_t r[4] = {0, 0, 0, 0}, t[4] = {0, 0, 0, 0}; /* [pair * 2 + pixel] */
+        int32_t n = job->n;
+        do {
+            for (h = 0; h < 2; h++) { /* (k, k+2), then (k+1, k+3) */
+                for (q = 0; q < 2; q++) {
+                    const uint32_t v = w[2 * h + q], lo = cg_sxtb16(v);
+                    r[2 * q] = cg_smlad(a[2 * h], v, r[2 * q]);
+                    r[2 * q + 1] = cg_smlad(a[2 * h + 1], v, r[2 * q + 1]);
+                    t[2 * q] = cg_smlad(a[2 * h], lo, t[2 * q]);
+                    t[2 * q + 1] = cg_smlad(a[2 * h + 1], lo, t[2 * q + 1]);
+                }
+            }
+            a += 4;
+            w += 4;
+        } while (--n);
+        for (q = 0; q < 4; q++) { /* q = 2 * pair + pixel */
+            const int32_t c0 = 2 * (q >> 1), px = q & 1;
+            acc[2 * c0 + px] = t[q] + bias[c0];
+            acc[2 * c0 + 2 + px] = ((int32_t)((uint32_t)r[q] - (uint32_t)t[q]) >> 8) + bias[c0 + 1];
+        }
+        acc += 8;
+        bias += 4;
+    }
+}
+#endif
 
 /* n bytes of `value` at dst; n bytes from src to dst (words first) */
 CG_NO_LIBCALLS static inline void fill_bytes(int8_t *restrict dst, uint32_t value4, int32_t n)
@@ -161,7 +277,7 @@ cg_status cg_conv2d_dsp_cols_s8(const cg_conv2d_s8_params *p, const int8_t *inpu
     }
     depth = filter[0];
     if (depth < 4 || (depth & 3) != 0 || 4 * depth + cols_bound(p) > 4 * cols_bound(p) ||
-        ((uint32_t)filter[1] & ~CG_COLS_INT8) != 0) {
+        ((uint32_t)filter[1] & ~CG_COLS_PAIRS) != 0) {
         return CG_ERR_ARG;
     }
     st = conv_prepare(p, bias, scratch, &s);
@@ -173,7 +289,7 @@ cg_status cg_conv2d_dsp_cols_s8(const cg_conv2d_s8_params *p, const int8_t *inpu
     tab = (const uint16_t *)(const void *)(filter + CG_COLS_HEADER);
     cols = tab + depth;
     weights = (const void *)(filter + CG_COLS_HEADER + depth);
-    mac_pass = ((uint32_t)filter[1] & CG_COLS_INT8) ? mac_pass_w8 : mac_pass_s16;
+    mac_pass = (uint32_t)filter[1] == CG_COLS_PAIRS ? mac_pass_pairs : mac_pass_s16;
     job.a = (const uint32_t *)(const void *)s.patch;
     job.n = depth >> 2;
     job.groups = padded_channels(p) >> 2;

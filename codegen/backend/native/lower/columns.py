@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from codegen.backend.native.lower.packing import pack_conv_s16, pack_rows, pad_to
+from codegen.backend.native.lower.packing import fc_pairs_fit, pack_conv_s16, pad_to
 
 KERNEL = "cg_conv2d_dsp_cols_s8"
 HEADER = 2  # words before the offsets: D, flags
-INT8 = 1  # flags: int8 weights
+PAIRS = 1  # weight format: int8, two channels per 16-bit lane (0: int16, cg_conv2d_dsp_s8's order)
+#: the paired format's sums hold 256 S[c+1] + S[c] in 32 bits: |S| < 2^23 over at most this many steps
+PAIRS_MAX_DEPTH = 512
 MAX_OFFSET = 0xFFFF  # offsets and column indices are uint16
 
 #: int8 weights where they cost at most this many instructions per inference per byte of flash they save (the
@@ -65,15 +67,33 @@ def stage_fits(depth: int, columns: int) -> bool:
     return 4 * depth + bound <= 4 * bound
 
 
-def stream(weights: np.ndarray, in_w: int, dilation_h: int, dilation_w: int, int8: bool) -> np.ndarray:
+def pack_pairs(rows: np.ndarray) -> np.ndarray:
+    """[O, D] int8 weights (D a multiple of 4) as ``mac_pass_pairs`` reads them: channels in groups of 4 (zero rows
+    pad the last), per group and per 4 steps k..k+3 the int16 lanes (v[k], v[k+2]) of the channel pairs (0, 1) and
+    (2, 3), then (v[k+1], v[k+3]), v = 256 w[c+1] + w[c] (needs :func:`packing.fc_pairs_fit`).
+
+    >>> w = np.zeros((2, 4), dtype=np.int8); w[0] = [1, 2, 3, 4]; w[1, 0] = -1
+    >>> pack_pairs(w).view(np.int16).tolist()  # v = (-255, 2, 3, 4) for channels 0, 1; zero channels 2, 3
+    [-255, 3, 0, 0, 2, 4, 0, 0]
+    """
+    o, d = rows.shape
+    padded = np.zeros((pad_to(o, 4), d), dtype=np.int32)
+    padded[:o] = rows
+    v = (256 * padded[1::2] + padded[0::2]).astype(np.int16)  # [pairs, D]
+    # [group, pair, block, step] with steps (0, 2, 1, 3) -> [group, block, half, pair, element]
+    g = v.reshape(-1, 2, d // 4, 4)[:, :, :, [0, 2, 1, 3]].reshape(-1, 2, d // 4, 2, 2)
+    return np.ascontiguousarray(g.transpose(0, 2, 3, 1, 4)).reshape(-1).astype("<i2")
+
+
+def stream(weights: np.ndarray, in_w: int, dilation_h: int, dilation_w: int, fmt: int) -> np.ndarray:
     """The int32 stream ``cg_conv2d_dsp_cols_s8`` reads for OHWI int8 ``weights`` (see the kernel's comment): D,
     the flags, the uint16 input offsets in the patch order (per 4 compact steps k, k+2, k+1, k+3), the uint16
     column indices in the same order (windows crossing the border are gathered from a stage), the compact weights
-    (cg_conv2d_dsp_s8's 16-bit order, or cg_conv2d_dsp_w8_s8's int8 order). Padding columns repeat the first
-    kept column with zero weights.
+    in the format ``fmt``: 0 cg_conv2d_dsp_s8's 16-bit order, :data:`PAIRS` :func:`pack_pairs`. Padding columns
+    repeat the first kept column with zero weights.
 
     >>> w = np.zeros((1, 1, 3, 2), dtype=np.int8); w[0, 0, 1, 0] = 3; w[0, 0, 2, 1] = -1  # columns 2 and 5
-    >>> s = stream(w, 8, 1, 1, False)  # D = 4: columns 2, 5, then 2 twice (offsets 2, 2, 5, 2 in patch order)
+    >>> s = stream(w, 8, 1, 1, 0)  # D = 4: columns 2, 5, then 2 twice (offsets 2, 2, 5, 2 in patch order)
     >>> s[:6].tolist()
     [4, 0, 131074, 131077, 131074, 131077]
     >>> s[6:].view(np.int16).tolist()[:10]  # (w[k], w[k+2]) of channels 0..3 (3 zero ones), then (w[k+1], w[k+3])
@@ -89,9 +109,9 @@ def stream(weights: np.ndarray, in_w: int, dilation_h: int, dilation_w: int, int
     rows = weights.reshape(o, -1)[:, cols].astype(np.int8)
     rows[:, kept.size :] = 0
     order = [0, 2, 1, 3]
-    packed = pack_rows(rows, 4) if int8 else pack_conv_s16(rows).astype("<i2")
+    packed = pack_pairs(rows) if fmt == PAIRS else pack_conv_s16(rows).astype("<i2")
     words = np.concatenate([
-        np.array([depth, INT8 if int8 else 0], dtype=np.uint32),
+        np.array([depth, fmt], dtype=np.uint32),
         off.reshape(-1, 4)[:, order].reshape(-1).astype("<u2").view(np.uint32),
         cols.reshape(-1, 4)[:, order].reshape(-1).astype("<u2").view(np.uint32),
         np.ascontiguousarray(packed).view(np.uint32),
@@ -99,10 +119,10 @@ def stream(weights: np.ndarray, in_w: int, dilation_h: int, dilation_w: int, int
     return words.view(np.int32)
 
 
-def stream_words(depth: int, channels: int, int8: bool) -> int:
+def stream_words(depth: int, channels: int, fmt: int) -> int:
     """Length of :func:`stream` in int32 words."""
     cp = pad_to(channels, 4)
-    return HEADER + depth + (cp * depth // 4 if int8 else cp * depth // 2)
+    return HEADER + depth + (cp * depth // 2 if fmt == 0 else cp * depth // 4)
 
 
 def kept_bound(weights: np.ndarray) -> int:
@@ -116,13 +136,16 @@ def scratch_bytes(k_h: int, k_w: int, in_c: int, out_c: int) -> int:
     return 2 * pad_to(k_h * k_w * in_c, 4) * 2 + 2 * pad_to(out_c, 4) * 4
 
 
-def cost(depth: int, channels: int, int8: bool) -> float:
-    """Instructions of ``cg_conv2d_dsp_cols_s8`` per pixel pair: the gather (24 per 4 steps), the pass (23.5 per
-    4 steps and block of 4 channels with int16 weights, 31.5 with int8, 14 per block) and the pixel-pair loop
-    with its output stage (about 60 and 8 per channel)."""
+def cost(depth: int, channels: int, fmt: int) -> float:
+    """Instructions of ``cg_conv2d_dsp_cols_s8`` per pixel pair: the gather (24 per 4 steps), the pass (per 4 steps
+    and block of 4 channels 23.5 with int16 weights, 25.5 with :data:`PAIRS`; per block 14,
+    40 with :data:`PAIRS`: its sums unfolded; LeNet-5's 6 -> 16 5x5 layer on the emulated Cortex-M4 took about 370
+    instructions per pixel pair more with :data:`PAIRS` than with int16 weights) and the pixel-pair loop with its
+    output stage (about 60 and 8 per channel)."""
     blocks = pad_to(channels, 4) // 4
     steps = depth // 4
-    return 60 + 24 * steps + blocks * (14 + (31.5 if int8 else 23.5) * steps) + 8 * channels
+    per_step, per_block = (25.5, 40) if fmt == PAIRS else (23.5, 14)
+    return 60 + 24 * steps + blocks * (per_block + per_step * steps) + 8 * channels
 
 
 def dense_cost(k_h: int, depth: int, channels: int, mac_pass: float | None = None) -> float:
@@ -144,19 +167,21 @@ def choice(weights: np.ndarray, in_w: int, dilation_h: int, dilation_w: int, oth
            pixel_pairs: int) -> np.ndarray | None:
     """The stream of ``cg_conv2d_dsp_cols_s8`` for OHWI ``weights`` when it takes at most :data:`MAX_RATIO` of
     ``other`` instructions per pixel pair (the kernel otherwise chosen, :func:`dense_cost`), else None. int8
-    weights where they cost at most :data:`INT8_MAX_INSTRUCTIONS_PER_BYTE` per byte of flash saved over int16
-    ones (``pixel_pairs`` per inference)."""
+    weights (:data:`PAIRS`, where the channel pairs fit 16 bits and D is at most :data:`PAIRS_MAX_DEPTH`) where
+    they cost at most :data:`INT8_MAX_INSTRUCTIONS_PER_BYTE` per byte of flash saved over int16 ones
+    (``pixel_pairs`` per inference)."""
     o = weights.shape[0]
     kept = kept_columns(weights)
     depth = compact_depth(kept.size)
     if kept.size == 0 or not fits(weights, in_w, dilation_h, dilation_w) or not stage_fits(depth, kept_bound(weights)):
         return None
-    c16, c8 = cost(depth, o, False), cost(depth, o, True)
+    c16 = cost(depth, o, 0)
     if c16 > MAX_RATIO * other:
         return None
+    fit = fc_pairs_fit(weights.reshape(o, -1)[:, kept]) and depth <= PAIRS_MAX_DEPTH
     saved = pad_to(o, 4) * depth  # bytes: one per weight
-    int8 = (c8 - c16) * pixel_pairs <= INT8_MAX_INSTRUCTIONS_PER_BYTE * saved
-    return stream(weights, in_w, dilation_h, dilation_w, int8)
+    int8 = fit and (cost(depth, o, PAIRS) - c16) * pixel_pairs <= INT8_MAX_INSTRUCTIONS_PER_BYTE * saved
+    return stream(weights, in_w, dilation_h, dilation_w, PAIRS if int8 else 0)
 
 
 def read_bytes(p_filter_n: int, p_input_w: int, p_input_c: int, p_filter_h: int, p_filter_w: int,
@@ -167,9 +192,9 @@ def read_bytes(p_filter_n: int, p_input_w: int, p_input_c: int, p_filter_h: int,
         return None
     depth, flags = int(values[0]), int(values[1])
     bound = pad_to(p_filter_h * p_filter_w * p_input_c, 4)
-    if depth < 4 or depth % 4 or depth > bound or flags & ~INT8:
+    if depth < 4 or depth % 4 or depth > bound or flags not in (0, PAIRS):
         return None
-    words = stream_words(depth, p_filter_n, bool(flags & INT8))
+    words = stream_words(depth, p_filter_n, flags)
     if words > values.size:
         return None
     u = values.view(np.uint32)
