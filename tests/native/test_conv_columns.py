@@ -100,6 +100,34 @@ def test_column_sparse_conv_under_sanitizers(build_cache, monkeypatch) -> None: 
     _check(build(SPECS[2]), samples=3, build_cache=build_cache, sanitize=True)
 
 
+def _pairs_limit(K, x):  # noqa: ANN001, ANN202, N803
+    # 1x1 over 1016 channels keeping columns 0, 1 of every 4: D = 508 (PAIRS_MAX_DEPTH), every weight +-127 after
+    # quantization (equal magnitudes per channel); channel 1 negative, channel 2 alternating
+    w = np.full((1, 1, 1016, 4), 0.5, dtype=np.float32)
+    w[..., 1] *= -1.0
+    w[..., 1::2, 2] *= -1.0
+    w[:, :, 2::4] = w[:, :, 3::4] = 0.0
+    return K.layers.Conv2D(4, 1, kernel_initializer=K.initializers.Constant(w), use_bias=False)(x[0])
+
+
+def test_int8_pairs_are_exact_at_their_depth_limit(build_cache, monkeypatch) -> None:  # noqa: ANN001
+    """At D = PAIRS_MAX_DEPTH the unfolded pair sums of raw inputs times weights +-127 reach -+127 * 128 * 508
+    (within 2^23 by 1.6 %): an input of real value 0 (zero point -128) gives exactly the output zero point only if
+    they are exact, and inputs near the calibrated range (raw 114) give sums of 7.4 M; bit-exact with TFLM."""
+    _force(monkeypatch, "int8")
+    path = build(OpSpec("cols_pairs_limit", ((1, 2, 1016),), _pairs_limit, input_range=(0.9, 1.0), key="cpl"))
+    graph = load_model(path)
+    program = generate(graph, options=NativeOptions(kernels="dsp"))
+    (filt,) = [c.const.values for c in program.constants if c.const.name.endswith("_filter")]
+    assert filt[:2].tolist() == [columns.PAIRS_MAX_DEPTH, columns.PAIRS]
+    ours = host.compile(graph, cache_dir=build_cache, options=NativeOptions(kernels="dsp"))
+    ref = ReferenceModel(path)
+    assert graph.tensors[graph.inputs[0]].quant.zero_point[0] == -128
+    lo, hi = np.full((1, 1, 1, 1016), -128, dtype=np.int8), np.full((1, 1, 1, 1016), 114, dtype=np.int8)
+    for x in (np.concatenate([lo, hi], axis=2), np.concatenate([hi, lo], axis=2)):
+        np.testing.assert_array_equal(ours.predict([x])[0], np.asarray(ref.predict([x])[0]).reshape(1, 1, 2, 4))
+
+
 def _dense_conv(K, x):  # noqa: ANN001, ANN202, N803
     w = np.random.default_rng(7).normal(0.0, 0.3, (5, 5, 1, 6)).astype(np.float32)
     return K.layers.Conv2D(6, 5, kernel_initializer=K.initializers.Constant(w))(x[0])

@@ -25,6 +25,7 @@
 
 #define CG_COLS_HEADER 2   /* words before the offsets */
 #define CG_COLS_PAIRS 1u   /* weight format: int8, two channels per 16-bit lane (mac_pass_pairs) */
+#define CG_COLS_PAIRS_MAX_DEPTH 508 /* |S| <= 508 * 128 * 128 < 2^23: 256 S[c+1] + S[c] fits 32 bits */
 
 /* steps of the densest stream (every column kept) */
 static int32_t cols_bound(const cg_conv2d_s8_params *p)
@@ -82,7 +83,7 @@ static void gather_one(const uint16_t *restrict tab, int32_t blocks, const int8_
  * and per 4 steps k..k+3 the words (v[k], v[k+2]) of the channel pairs (0, 1) and (2, 3), then (v[k+1], v[k+3]),
  * v = 256 w[c+1] + w[c] (the generator checks it fits 16 bits).  SMLAD of a raw word accumulates 256 S[c+1] + S[c]
  * (R), SMLAD of its SXTB16 S[c] (T); at the end S[c] = T + bias[c], S[c+1] = (R - T) / 256 + bias[c+1], exact while
- * |S| < 2^23 (the generator limits D).  Per block 24 instructions, 2 more than the 16-bit pass, half the bytes. */
+ * |S| < 2^23 (D at most CG_COLS_PAIRS_MAX_DEPTH).  Per block 24 instructions, 2 more than the 16-bit pass, half the bytes. */
 #if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
 #define CG_COLS_PAIRS_HALF                  \
     "ldrd    r12, lr, [r0], #8\n"           \
@@ -277,7 +278,8 @@ cg_status cg_conv2d_dsp_cols_s8(const cg_conv2d_s8_params *p, const int8_t *inpu
     }
     depth = filter[0];
     if (depth < 4 || (depth & 3) != 0 || 4 * depth + cols_bound(p) > 4 * cols_bound(p) ||
-        ((uint32_t)filter[1] & ~CG_COLS_PAIRS) != 0) {
+        ((uint32_t)filter[1] & ~CG_COLS_PAIRS) != 0 ||
+        ((uint32_t)filter[1] == CG_COLS_PAIRS && depth > CG_COLS_PAIRS_MAX_DEPTH)) {
         return CG_ERR_ARG;
     }
     st = conv_prepare(p, bias, scratch, &s);

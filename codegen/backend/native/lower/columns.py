@@ -17,8 +17,9 @@ from codegen.backend.native.lower.packing import fc_pairs_fit, pack_conv_s16, pa
 KERNEL = "cg_conv2d_dsp_cols_s8"
 HEADER = 2  # words before the offsets: D, flags
 PAIRS = 1  # weight format: int8, two channels per 16-bit lane (0: int16, cg_conv2d_dsp_s8's order)
-#: the paired format's sums hold 256 S[c+1] + S[c] in 32 bits: |S| < 2^23 over at most this many steps
-PAIRS_MAX_DEPTH = 512
+#: the paired format's sums hold 256 S[c+1] + S[c] in 32 bits: |S| <= 508 * 128 * 128 < 2^23 over at most this
+#: many steps (int8 inputs times weights down to -128)
+PAIRS_MAX_DEPTH = 508
 MAX_OFFSET = 0xFFFF  # offsets and column indices are uint16
 
 #: int8 weights where they cost at most this many instructions per inference per byte of flash they save (the
