@@ -78,8 +78,10 @@ FORMATS = {"int16": 0, "int8": columns.PAIRS}
 
 
 def _force(monkeypatch, width: str) -> None:  # noqa: ANN001
-    """The column kernel whatever the cost model says, with int16 weights or int8 channel pairs."""
+    """The column kernel whatever the cost model says (and whatever its code costs), with int16 weights or int8
+    channel pairs."""
     monkeypatch.setattr(columns, "MAX_RATIO", 1e12)
+    monkeypatch.setattr(columns, "settle", lambda layers: layers)
     monkeypatch.setattr(columns, "INT8_MAX_INSTRUCTIONS_PER_BYTE", -1.0 if width == "int16" else 1e30)
 
 
@@ -133,9 +135,13 @@ def _dense_conv(K, x):  # noqa: ANN001, ANN202, N803
     return K.layers.Conv2D(6, 5, kernel_initializer=K.initializers.Constant(w))(x[0])
 
 
-def test_generation_takes_the_column_kernel_only_for_column_sparse_weights() -> None:
+def test_generation_takes_the_column_kernel_only_for_column_sparse_weights(monkeypatch) -> None:  # noqa: ANN001
     """Layer-wide 2:4 weights take the column kernel (before the tile-wise 2:4 and the few-channel kernels) on DSP
-    cores; dense weights and portable builds do not; the stream's reach is what the bounds proof computes."""
+    cores where it pays for its code; dense weights and portable builds do not; the stream's reach is what the
+    bounds proof computes."""
+    small = load_model(build(SPECS[0]))  # 32 pixel pairs: saves fewer instructions than 8 per byte of the code
+    assert columns.KERNEL not in generate(small, options=NativeOptions(kernels="dsp")).kernels
+    monkeypatch.setattr(columns, "CODE_BYTES", 0)
     dense = load_model(build(OpSpec("cols_dense_k5", ((12, 12, 1),), _dense_conv, key="cd")))
     assert columns.KERNEL not in generate(dense, options=NativeOptions(kernels="dsp")).kernels
     for spec in (SPECS[0], SPECS[3]):
@@ -181,6 +187,7 @@ def test_column_kernel_on_the_emulated_board_matches_tflm(tmp_path, capsys, monk
     if reason:
         pytest.skip(reason)
     monkeypatch.setattr(columns, "MAX_RATIO", 1e12)
+    monkeypatch.setattr(columns, "settle", lambda layers: layers)
     monkeypatch.setattr(columns, "cost", lambda depth, channels, fmt: 1e9 * ((fmt == 0) != (channels == 12)))
     model = build(BOARD_SPEC)
     project = ensure_project(model, board, tmp_path)

@@ -112,6 +112,9 @@ class Layer:
     # a variant with more scratch (tile-wise 2:4 int8 weights with the patch extension instead of the runs kernel:
     # less flash), which the emitter takes where it does not grow the arena
     roomy: Layer | None = field(default=None, compare=False)
+    # a layer on the column-sparse kernel (lower/columns.py): the same layer without it and the instructions per
+    # inference the kernel saves; program.py takes it back where all such layers together do not pay for the code
+    plain: tuple[Layer, float] | None = field(default=None, compare=False)
 
     @property
     def kernels(self) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from typing import Any
 from codegen import ir
 from codegen.backend.native.kernels import LowerContext, Unsupported, load_lowerings
 from codegen.backend.native.layers import Layer
+from codegen.backend.native.lower import columns
 from codegen.errors import UnsupportedModelError
 from codegen.passes import run_pipeline
 
@@ -115,4 +116,4 @@ def lower_graph(
             hint="convert the model to full int8 (or float32) with TFLite builtin ops the native backend supports "
             "(`codegen ops` lists them), or replace the offending layers",
         )
-    return Program(graph, tuple(layers))
+    return Program(graph, columns.settle(tuple(layers)))

@@ -10,8 +10,11 @@ the kernel where its cost model says it takes fewer instructions than the kernel
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
+from codegen.backend.native.layers import Layer
 from codegen.backend.native.lower.packing import fc_pairs_fit, pack_conv_s16, pad_to
 
 KERNEL = "cg_conv2d_dsp_cols_s8"
@@ -165,9 +168,10 @@ MAX_RATIO = 0.9
 
 
 def choice(weights: np.ndarray, in_w: int, dilation_h: int, dilation_w: int, other: float,
-           pixel_pairs: int) -> np.ndarray | None:
-    """The stream of ``cg_conv2d_dsp_cols_s8`` for OHWI ``weights`` when it takes at most :data:`MAX_RATIO` of
-    ``other`` instructions per pixel pair (the kernel otherwise chosen, :func:`dense_cost`), else None. int8
+           pixel_pairs: int) -> tuple[np.ndarray, float] | None:
+    """The stream of ``cg_conv2d_dsp_cols_s8`` for OHWI ``weights`` and the instructions per inference it saves,
+    when it takes at most :data:`MAX_RATIO` of ``other`` instructions per pixel pair (the kernel otherwise chosen,
+    :func:`dense_cost`; ``pixel_pairs`` per inference), else None. int8
     weights (:data:`PAIRS`, where the channel pairs fit 16 bits and D is at most :data:`PAIRS_MAX_DEPTH`) where
     they cost at most :data:`INT8_MAX_INSTRUCTIONS_PER_BYTE` per byte of flash saved over int16 ones
     (``pixel_pairs`` per inference)."""
@@ -182,7 +186,22 @@ def choice(weights: np.ndarray, in_w: int, dilation_h: int, dilation_w: int, oth
     fit = fc_pairs_fit(weights.reshape(o, -1)[:, kept]) and depth <= PAIRS_MAX_DEPTH
     saved = pad_to(o, 4) * depth  # bytes: one per weight
     int8 = fit and (cost(depth, o, PAIRS) - c16) * pixel_pairs <= INT8_MAX_INSTRUCTIONS_PER_BYTE * saved
-    return stream(weights, in_w, dilation_h, dilation_w, PAIRS if int8 else 0)
+    fmt = PAIRS if int8 else 0
+    return stream(weights, in_w, dilation_h, dilation_w, fmt), (other - cost(depth, o, fmt)) * pixel_pairs
+
+
+#: flash of the kernel's code (SqueezeNet's tile-wise 2:4 model with one column-sparse layer: +2,924 B)
+CODE_BYTES = 2900
+
+
+def settle(layers: tuple[Layer, ...]) -> tuple[Layer, ...]:
+    """``layers`` with the column kernel kept only where all its layers together save at least
+    :data:`INT8_MAX_INSTRUCTIONS_PER_BYTE` instructions per inference per byte of its code (:data:`CODE_BYTES`);
+    else every such layer takes its ``plain`` variant (the kernel it would otherwise run)."""
+    saved = sum(layer.plain[1] for layer in layers if layer.plain is not None)
+    if saved >= INT8_MAX_INSTRUCTIONS_PER_BYTE * CODE_BYTES:
+        return tuple(replace(layer, plain=None) if layer.plain is not None else layer for layer in layers)
+    return tuple(layer.plain[0] if layer.plain is not None else layer for layer in layers)
 
 
 def read_bytes(p_filter_n: int, p_input_w: int, p_input_c: int, p_filter_h: int, p_filter_w: int,

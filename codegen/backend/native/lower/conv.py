@@ -319,6 +319,12 @@ FC_S8_GROUP = 8  # CG_FC_GROUP of cg_fully_connected_s8.c
     ),
 )
 def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
+    return _conv2d(ctx, op, True)
+
+
+def _conv2d(ctx: LowerContext, op: ir.Operator, column_sparse: bool) -> Layer:
+    """CONV_2D; ``column_sparse``: the column-sparse kernel may be taken (its layer then carries the one without it
+    as ``plain``, lower/columns.py)."""
     op = ctx.expect(op, ir.Conv2D)
     if int16.is_int16(ctx.input(op, 0)):
         return int16.conv2d(ctx, op)
@@ -349,6 +355,7 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
     params = (("input", i), ("filter", f), ("output", o), *geo, *requant)
     consts: tuple[ConstArray, ...] = (bias, mult, shift)
     blocked = False
+    cols: tuple[np.ndarray, float] | None = None
     if ctx.dsp:
         rows = pad_kernel_rows(w)
         w8 = pack_rows(rows, 4) if ctx.int8_weights and not ctx.keeps_raw(f"l{x}_filter", w.size) else None
@@ -362,10 +369,10 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         pairs = i.n * -(-(o.h * o.w) // 2)
         sparse = None if ctx.int8_weights else sparse24.conv_choice(rows, o.c, pairs)
         # issue #16: whole im2col columns zero in every filter (layer-wide 2:4), only the kept ones gathered
-        cols = None if ctx.int8_weights else columns.choice(
+        cols = None if ctx.int8_weights or not column_sparse else columns.choice(
             w, i.w, op.dilation_h, op.dilation_w, _dsp_cost(rows, f, i.c, o.c, sparse), pairs)
         if cols is not None:
-            kernel, ftype, stored, sparse = columns.KERNEL, "const int32_t *", cols, None
+            kernel, ftype, stored, sparse = columns.KERNEL, "const int32_t *", cols[0], None
             scratch = columns.scratch_bytes(f.h, f.w, i.c, o.c)
         if sparse is not None:  # issue #16: tile-wise 2:4 weights, only the kept ones multiplied
             kernel, ftype, stored = sparse[0], "const int32_t *", sparse[1]
@@ -404,6 +411,8 @@ def conv2d(ctx: LowerContext, op: ir.Operator) -> Layer:
         dense = replace(dense, roomy=Layer(
             op.index, op.op, dt, (alt,), (ConstArray(f"l{x}_filter", roomy, source_tensor=filt.index), *consts[1:]),
             scratch_bytes=scratch + sparse24.conv_scratch_extra(rows.shape[1]), output=out.index))
+    if cols is not None:  # the layer without the column kernel, taken where the kernel does not pay for its code
+        return replace(dense, plain=(_conv2d(ctx, op, False), cols[1]))
     return conv_blocks.layer(dense, stored, f.h * pad_to(f.w * i.c, 4), filt.index) if blocked else dense
 
 
