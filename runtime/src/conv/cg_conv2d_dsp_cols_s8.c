@@ -1,8 +1,9 @@
 /* codegen runtime: int8 2-D convolution for cores with the Armv7E-M DSP extension, for weights whose im2col
  * columns are zero in every output channel ("column-sparse", e.g. layer-wide 2:4: in each group of 4 steps
  * (ky, kx, c) the same at most two positions kept by all filters).  Only the D kept columns (padded to a multiple
- * of 4) are gathered into the patch and multiplied: cg_conv2d_dsp_s8's pass (cg_conv2d_dsp.h) runs on depth D
- * instead of filter.h * filter.w * input.c (rows padded to 4), and its output stage follows.
+ * of 4) are gathered into the patch and multiplied: cg_conv2d_dsp_s8's pass (cg_conv2d_dsp.h), or with int8
+ * weights mac_pass_pairs below, runs on depth D instead of filter.h * filter.w * input.c (rows padded to 4), and
+ * cg_conv2d_dsp_s8's output stage follows.
  *
  * `filter` (int32 words, lower/columns.py):
  * - word 0: D (a multiple of 4, 4 <= D <= filter.h * filter.w * input.c rounded up to 4); word 1: the weight
@@ -239,13 +240,13 @@ static void stage_window(const cg_conv2d_s8_params *p, const int8_t *input, int3
         if (iy < 0 || iy >= in_h || kx_lo == kx_hi) {
             fill_bytes(stage, pad4, row);
         } else {
-            const int8_t *src = input + (iy * in_w + x0) * in_c;
+            const int8_t *src = input + (iy * in_w + x0 + kx_lo * dw) * in_c; /* tap kx_lo */
             fill_bytes(stage, pad4, kx_lo * in_c);
             if (dw == 1) {
-                copy_bytes(stage + kx_lo * in_c, src + kx_lo * in_c, (kx_hi - kx_lo) * in_c);
+                copy_bytes(stage + kx_lo * in_c, src, (kx_hi - kx_lo) * in_c);
             } else {
                 for (kx = kx_lo; kx < kx_hi; kx++) {
-                    copy_bytes(stage + kx * in_c, src + kx * dw * in_c, in_c);
+                    copy_bytes(stage + kx * in_c, src + (kx - kx_lo) * dw * in_c, in_c);
                 }
             }
             fill_bytes(stage + kx_hi * in_c, pad4, (k_w - kx_hi) * in_c);
