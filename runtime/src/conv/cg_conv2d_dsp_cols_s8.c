@@ -52,7 +52,43 @@ static inline uint32_t pack_lo(int32_t lo, int32_t hi) /* PKHBT: (lo, hi) as 16-
 #endif
 }
 
-/* both windows inside the input: the kept columns of pixels a and b at the table's offsets */
+/* both windows inside the input: the kept columns of pixels a and b at the table's offsets, `blocks` >= 1 blocks of
+ * 4 steps into dst */
+#if CG_DSP_INSTRUCTIONS && defined(__thumb2__)
+/* per block four LDRH of offsets, eight LDRSB, four PKHBT and one STM: 19 instructions with the loop */
+__attribute__((naked, noinline)) static void gather_inside(const uint16_t *tab __attribute__((unused)),
+                                                          int32_t blocks __attribute__((unused)),
+                                                          const int8_t *a __attribute__((unused)),
+                                                          const int8_t *b __attribute__((unused)),
+                                                          uint32_t *dst __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push    {r4-r9, lr}\n"
+        "ldr     r12, [sp, #28]\n"         /* dst (fifth argument) */
+        "add     lr, r12, r1, lsl #4\n"    /* end of the patch */
+        "1:\n"
+        "ldrh    r4, [r0], #2\n"           /* o(k) */
+        "ldrh    r5, [r0], #2\n"           /* o(k+2) */
+        "ldrsb   r6, [r2, r4]\n"
+        "ldrsb   r8, [r2, r5]\n"
+        "ldrsb   r7, [r3, r4]\n"
+        "ldrsb   r9, [r3, r5]\n"
+        "pkhbt   r6, r6, r8, lsl #16\n"    /* A(k, k+2) */
+        "pkhbt   r7, r7, r9, lsl #16\n"    /* B(k, k+2) */
+        "ldrh    r4, [r0], #2\n"           /* o(k+1) */
+        "ldrh    r5, [r0], #2\n"           /* o(k+3) */
+        "ldrsb   r8, [r2, r4]\n"
+        "ldrsb   r1, [r2, r5]\n"
+        "ldrsb   r9, [r3, r4]\n"
+        "ldrsb   r4, [r3, r5]\n"
+        "pkhbt   r8, r8, r1, lsl #16\n"    /* A(k+1, k+3) */
+        "pkhbt   r9, r9, r4, lsl #16\n"    /* B(k+1, k+3) */
+        "stm     r12!, {r6-r9}\n"
+        "cmp     r12, lr\n"
+        "bne     1b\n"
+        "pop     {r4-r9, pc}\n");
+}
+#else
 static void gather_inside(const uint16_t *restrict tab, int32_t blocks, const int8_t *a, const int8_t *b,
                           uint32_t *restrict dst)
 {
@@ -67,6 +103,7 @@ static void gather_inside(const uint16_t *restrict tab, int32_t blocks, const in
         dst += 4;
     } while (dst != end);
 }
+#endif
 
 /* one pixel (q) of the patch from src at the table's offsets */
 static void gather_one(const uint16_t *restrict tab, int32_t blocks, const int8_t *src, uint32_t *restrict dst)
