@@ -76,6 +76,7 @@ KERNEL_ACCESS: dict[str, str] = {
     "cg_conv2d_dsp_24_s8": "window",  # the same pixel pairs, tile-wise 2:4 weights
     "cg_conv2d_dsp_24r_s8": "window",
     "cg_conv2d_dsp_cols_s8": "window",  # the same pixel pairs, only the kept columns gathered
+    "cg_conv2d_cols_s8": "window",  # cg_conv2d_s8's pixel pairs, only the kept columns gathered
     "cg_conv2d_dsp_sparse_s8": "window",  # the same loop once per block of channels: in place with one block only
     "cg_conv2d_f32": "window",
     "cg_depthwise_conv2d_s8": "window",

@@ -178,6 +178,14 @@ def _conv_dsp_cols(p: Params) -> Extents:
     return Extents((a[0], None, a[2], a[3], scratch), dense.params)
 
 
+@extent("cg_conv2d_cols_s8")
+def _conv_cols(p: Params) -> Extents:
+    """cg_conv2d_cols_s8: cg_conv2d_s8's arguments and scratch, the filter the generator's stream (its reach and its
+    tables checked by :data:`LAYOUTS`)."""
+    a = _conv(p).args
+    return Extents((a[0], None, a[2], a[3], a[4]), {"multiplier": p["output"].c, "shift": p["output"].c})
+
+
 @extent("cg_conv2d_dsp_sparse_s8")
 def _conv_dsp_sparse(p: Params) -> Extents:
     """Input, the sparse groups (the byte count the kernel is given: it never reads past it; how many it reads
@@ -277,12 +285,20 @@ def _conv_cols_layout(p: Params, values: Any) -> int | None:
     return read_bytes(f.n, i.w, i.c, f.h, f.w, p["dilation_h"], p["dilation_w"], values)
 
 
+def _conv_cols_s8_layout(p: Params, values: Any) -> int | None:
+    from codegen.backend.native.lower.columns_s8 import read_bytes  # lower imports this module
+
+    f, i = p["filter"], p["input"]
+    return read_bytes(f.n, i.w, i.c, f.h, f.w, p["dilation_h"], p["dilation_w"], values)
+
+
 #: kernels whose reach into a constant depends on its contents: kernel -> (argument index, rule giving the bytes
 #: the kernel reads from that constant's values, None if they point outside it)
 LAYOUTS: dict[str, tuple[int, Callable[[Params, Any], int | None]]] = {
     "cg_fully_connected_sparse_s8": (1, _fc_sparse_layout),
     "cg_conv2d_dsp_sparse_s8": (1, _conv_sparse_layout),
     "cg_conv2d_dsp_cols_s8": (1, _conv_cols_layout),
+    "cg_conv2d_cols_s8": (1, _conv_cols_s8_layout),
 }
 
 

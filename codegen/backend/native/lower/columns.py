@@ -192,16 +192,21 @@ def choice(weights: np.ndarray, in_w: int, dilation_h: int, dilation_w: int, oth
 
 #: flash of the kernel's code (SqueezeNet's tile-wise 2:4 model with one column-sparse layer: +2,924 B)
 CODE_BYTES = 2900
+#: flash of the code of other column kernels, by name (lower/columns_s8.py: the portable one)
+OTHER_CODE_BYTES: dict[str, int] = {}
 
 
 def settle(layers: tuple[Layer, ...]) -> tuple[Layer, ...]:
-    """``layers`` with the column kernel kept only where all its layers together save at least
-    :data:`INT8_MAX_INSTRUCTIONS_PER_BYTE` instructions per inference per byte of its code (:data:`CODE_BYTES`);
-    else every such layer takes its ``plain`` variant (the kernel it would otherwise run)."""
-    saved = sum(layer.plain[1] for layer in layers if layer.plain is not None)
-    if saved >= INT8_MAX_INSTRUCTIONS_PER_BYTE * CODE_BYTES:
-        return tuple(replace(layer, plain=None) if layer.plain is not None else layer for layer in layers)
-    return tuple(layer.plain[0] if layer.plain is not None else layer for layer in layers)
+    """``layers`` with a column kernel kept only where all its layers together save at least
+    :data:`INT8_MAX_INSTRUCTIONS_PER_BYTE` instructions per inference per byte of its code (:data:`CODE_BYTES`,
+    :data:`OTHER_CODE_BYTES`); else every such layer takes its ``plain`` variant (the kernel it would otherwise run)."""
+    saved: dict[str, float] = {}
+    for layer in layers:
+        if layer.plain is not None:
+            saved[layer.kernels[0]] = saved.get(layer.kernels[0], 0.0) + layer.plain[1]
+    pays = {k for k, s in saved.items() if s >= INT8_MAX_INSTRUCTIONS_PER_BYTE * OTHER_CODE_BYTES.get(k, CODE_BYTES)}
+    return tuple(layer if layer.plain is None else replace(layer, plain=None) if layer.kernels[0] in pays
+                 else layer.plain[0] for layer in layers)
 
 
 def read_bytes(p_filter_n: int, p_input_w: int, p_input_c: int, p_filter_h: int, p_filter_w: int,

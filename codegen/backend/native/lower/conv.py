@@ -19,7 +19,7 @@ from codegen.backend.native.layers import (
     ScratchRef,
     TensorRef,
 )
-from codegen.backend.native.lower import columns, conv_blocks, int16, sparse24
+from codegen.backend.native.lower import columns, columns_s8, conv_blocks, int16, sparse24
 from codegen.backend.native.lower import stream as streamed
 from codegen.backend.native.lower.common import nhwc, require, same_dtype, scale_zp
 from codegen.backend.native.lower.packing import (
@@ -313,7 +313,7 @@ FC_S8_GROUP = 8  # CG_FC_GROUP of cg_fully_connected_s8.c
     dtypes=("int8", "float32", int16.DTYPE),
     kernels=(
         "cg_conv2d_s8", "cg_conv2d_dsp_s8", "cg_conv2d_dsp_w8_s8", "cg_conv2d_dsp_24_s8", "cg_conv2d_dsp_24r_s8",
-        "cg_conv2d_dsp_c1_s8", columns.KERNEL,
+        "cg_conv2d_dsp_c1_s8", columns.KERNEL, columns_s8.KERNEL,
         "cg_conv2d_f32",
         "cg_conv2d_s16", conv_blocks.KERNEL,
     ),
@@ -391,6 +391,11 @@ def _conv2d(ctx: LowerContext, op: ir.Operator, column_sparse: bool) -> Layer:
     else:
         kernel, ftype, stored = "cg_conv2d_s8", "const int8_t *", interleave_rows(w, CONV_S8_GROUP)
         scratch = conv2d_s8_scratch_bytes(f.h, f.w, i.c)
+        # issue #16: whole im2col columns zero in every filter, only the kept ones gathered (lower/columns_s8.py)
+        cols = None if ctx.int8_weights or not column_sparse else columns_s8.choice(
+            w, i.w, op.dilation_h, op.dilation_w, i.n * -(-(o.h * o.w) // 2))
+        if cols is not None:
+            kernel, ftype, stored = columns_s8.KERNEL, "const int32_t *", cols[0]
     call = KernelCall(
         kernel,
         "cg_conv2d_s8_params",

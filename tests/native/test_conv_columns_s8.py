@@ -1,0 +1,90 @@
+"""Portable column-sparse convolution (issue #16, ``cg_conv2d_cols_s8``): bit-exact with TFLM on models whose
+convolution weights keep, in every group of 4 im2col columns (ky, kx, c), the same at most two columns in all
+output channels (layer-wide 2:4), on builds without the DSP extension; chosen only for such layers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from codegen import host
+from codegen.backend.native import NativeOptions, generate
+from codegen.backend.native.lower import columns, columns_s8
+from codegen.frontend import load_model
+from codegen.reference import ReferenceModel
+from tests.native.op_models import OpSpec, build
+from tests.native.test_conv_columns import _conv_cols, _dense_conv
+from tests.native.test_op_conformance import _inputs
+
+PORTABLE = NativeOptions(kernels="portable")
+
+SPECS = [
+    # first convolutions on one channel: 5x5 valid (25 columns, 13 kept), 3x3 same (the border path on all sides)
+    OpSpec("pcols_k5_c1_o6_valid_relu", ((12, 12, 1),), _conv_cols(6, 5, 1, 1, pad="valid", act="relu"), key="p1"),
+    OpSpec("pcols_k5_c1_o8_same", ((11, 10, 1),), _conv_cols(8, 5, 1, 7), key="p7"),
+    OpSpec("pcols_k3_c1_o8_same", ((9, 8, 1),), _conv_cols(8, 3, 1, 2), key="p2"),
+    # several channels, SAME padding and stride 2, 10 outputs (2 channels left over after the groups of 4)
+    OpSpec("pcols_k3_c6_o10_s2_same", ((9, 10, 6),), _conv_cols(10, 3, 6, 3, s=2), key="p3"),
+    OpSpec("pcols_k1_c16_o16", ((5, 6, 16),), _conv_cols(16, 1, 16, 4), key="p4"),
+    # 27 columns (14 kept: D not a multiple of 4), an odd pixel count (7 x 5), relu6 (a clamp inside the int8 range)
+    OpSpec("pcols_k3_c3_o13_relu6_odd", ((7, 5, 3),), _conv_cols(13, 3, 3, 5, act="relu6"), key="p5"),
+    OpSpec("pcols_k3_c4_o8_dilated", ((9, 9, 4),), _conv_cols(8, 3, 4, 6), key="p6", dilation=2),
+]
+
+
+def _check(path, samples: int = 6, build_cache=None, sanitize: bool = False) -> None:  # noqa: ANN001
+    graph = load_model(path)
+    ours = host.compile(graph, cache_dir=build_cache, options=PORTABLE, sanitize=sanitize,
+                        opt="-O1" if sanitize else "-O2")
+    assert columns_s8.KERNEL in ours.sources.kernels
+    ref = ReferenceModel(path)
+    rng = np.random.default_rng(16)
+    for _ in range(samples):
+        xs = _inputs(graph, OpSpec("x", (), None), rng)
+        for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
+            np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
+
+
+def _force(monkeypatch) -> None:  # noqa: ANN001
+    """The column kernel whatever the cost model says and whatever its code costs."""
+    monkeypatch.setattr(columns_s8, "MAX_RATIO", 1e12)
+    monkeypatch.setitem(columns.OTHER_CODE_BYTES, columns_s8.KERNEL, 0)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_portable_column_sparse_conv_matches_tflm(spec: OpSpec, build_cache, monkeypatch) -> None:  # noqa: ANN001
+    _force(monkeypatch)
+    _check(build(spec), build_cache=build_cache)
+
+
+@pytest.mark.parametrize("spec", [SPECS[1], SPECS[3]], ids=["k5_same", "k3_s2_same"])
+def test_portable_column_sparse_conv_under_sanitizers(spec: OpSpec, build_cache, monkeypatch) -> None:  # noqa: ANN001
+    """AddressSanitizer/UBSan and the CG_CHECK_BOUNDS arena poisoning over the border path and the inside path."""
+    _force(monkeypatch)
+    _check(build(spec), samples=2, build_cache=build_cache, sanitize=True)
+
+
+def test_generation_takes_the_portable_column_kernel_only_for_column_sparse_weights(monkeypatch) -> None:  # noqa: ANN001
+    """Layer-wide 2:4 weights take the kernel on portable builds where it pays for its code, dense weights do not;
+    a small layer alone does not pay for the code; the stream's reach is what the bounds proof computes."""
+    small = load_model(build(SPECS[4]))  # 15 pixel pairs of a 1x1: saves fewer instructions than 8 per byte of code
+    assert columns_s8.KERNEL not in generate(small, options=PORTABLE).kernels
+    assert "cg_conv2d_s8" in generate(small, options=PORTABLE).kernels
+    monkeypatch.setitem(columns.OTHER_CODE_BYTES, columns_s8.KERNEL, 0)
+    dense = load_model(build(OpSpec("cols_dense_k5", ((12, 12, 1),), _dense_conv, key="cd")))
+    assert columns_s8.KERNEL not in generate(dense, options=PORTABLE).kernels
+    for spec in (SPECS[0], SPECS[3], SPECS[4]):
+        graph = load_model(build(spec))
+        program = generate(graph, options=PORTABLE)
+        assert columns_s8.KERNEL in program.kernels and "cg_conv2d_s8" not in program.kernels
+        assert columns_s8.KERNEL not in generate(graph, options=NativeOptions(kernels="dsp")).kernels
+    w = np.zeros((4, 1, 2, 3), dtype=np.int8)
+    w[:, 0, 1, 2] = 1
+    w[:, 0, 0, 1] = -1
+    s = columns_s8.stream(w, 8, 1, 1)
+    assert columns_s8.read_bytes(4, 8, 3, 1, 2, 1, 1, s) == s.nbytes
+    for word, value in ((1, 0x7FFF0001), (2, 0x00000100)):  # an offset past its channel; a reach beyond the span
+        bad = s.copy()
+        bad[word] = value
+        assert columns_s8.read_bytes(4, 8, 3, 1, 2, 1, 1, bad) is None
+    assert columns_s8.read_bytes(4, 8, 3, 1, 2, 1, 1, s[:-1]) is None  # a stream cut short
