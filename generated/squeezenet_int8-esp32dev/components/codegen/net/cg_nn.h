@@ -49,6 +49,13 @@ typedef struct {
 cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                        const int32_t *bias, int8_t *output, int8_t *scratch);
 int32_t cg_conv2d_s8_get_scratch_size(const cg_conv2d_s8_params *p);
+/* Portable variant for weights with all-zero im2col columns (the same steps (ky, kx, c) zero in every output
+ * channel, e.g. layer-wide 2:4): cg_conv2d_s8's loop on the D kept columns only.  `filter` is the generator's
+ * stream (D, the kept columns' input offsets and reaches, then the compact weights in cg_conv2d_s8's order;
+ * runtime/src/conv/cg_conv2d_cols_s8.c).  Scratch: cg_conv2d_cols_s8_get_scratch_size bytes (cg_conv2d_s8's). */
+cg_status cg_conv2d_cols_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int32_t *filter,
+                            const int32_t *bias, int8_t *output, int8_t *scratch);
+int32_t cg_conv2d_cols_s8_get_scratch_size(const cg_conv2d_s8_params *p);
 
 /* 16x8: int16 activations (zero point 0, offsets unused), int8 filter, optional int64 bias (TFLM reference). */
 cg_status cg_conv2d_s16(const cg_conv2d_s8_params *p, const int16_t *input, const int8_t *filter,
