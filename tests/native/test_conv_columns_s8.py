@@ -88,3 +88,34 @@ def test_generation_takes_the_portable_column_kernel_only_for_column_sparse_weig
         bad[word] = value
         assert columns_s8.read_bytes(4, 8, 3, 1, 2, 1, 1, bad) is None
     assert columns_s8.read_bytes(4, 8, 3, 1, 2, 1, 1, s[:-1]) is None  # a stream cut short
+
+
+def _two_convs(K, x):  # noqa: ANN001, ANN202, N803
+    # a 5x5 first convolution on one channel (valid: the gather of two pixels), then a 3x3 with SAME padding and
+    # relu6 (the border path) over 8 channels to 13 (a channel left over after the groups of 4)
+    y = _conv_cols(8, 5, 1, 11, pad="valid", act="relu")(K, x)
+    return _conv_cols(13, 3, 8, 12, act="relu6")(K, [y])
+
+
+@pytest.mark.emulator
+def test_portable_column_kernel_on_the_emulated_rv32imc_board_matches_tflm(tmp_path, capsys, monkeypatch) -> None:  # noqa: ANN001
+    """The RV32IMC build of the kernel on the emulated board (about 10 s): device == TFLM == host C."""
+    import json
+
+    from codegen.boards import load_board
+    from codegen.cli import main
+    from codegen.hil.project import ensure_project
+    from codegen.hil.pytest_plugin import emulator_skip_reason
+
+    board = load_board("emulated_rv32imc")
+    reason = emulator_skip_reason(board)
+    if reason:
+        pytest.skip(reason)
+    _force(monkeypatch)
+    model = build(OpSpec("pcols_two_convs", ((12, 11, 1),), _two_convs, key="pb1"))
+    project = ensure_project(model, board, tmp_path)
+    assert (project / "src" / "net" / "cg_net.c").read_text().count(f"{columns_s8.KERNEL}(") == 2
+    rc = main(["validate", "--project", str(project), "--model", str(model), "--samples", "20", "--timeout", "60",
+               "--no-plots", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0
