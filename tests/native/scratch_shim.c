@@ -69,6 +69,12 @@ int32_t shim_conv_dsp_cols_scratch(int32_t k_h, int32_t k_w, int32_t in_c, int32
     return cg_conv2d_dsp_cols_s8_get_scratch_size(&p);
 }
 
+int32_t shim_conv_cols_scratch(int32_t k_h, int32_t k_w, int32_t in_c, int32_t out_c)
+{
+    cg_conv2d_s8_params p = conv_params(k_h, k_w, in_c, out_c);
+    return cg_conv2d_cols_s8_get_scratch_size(&p);
+}
+
 int32_t shim_depthwise_dsp_scratch(int32_t in_w, int32_t k_h, int32_t k_w, int32_t channels, int32_t stride,
                                    int32_t dilation, int32_t pad, int32_t out_w)
 {

@@ -27,6 +27,7 @@ KERNELS = (
     "conv/cg_conv2d_dsp_s8.c",
     "conv/cg_conv2d_dsp_c1_s8.c",
     "conv/cg_conv2d_dsp_cols_s8.c",
+    "conv/cg_conv2d_cols_s8.c",
     "fully_connected/cg_fully_connected_s8.c",
     "fully_connected/cg_fully_connected_dsp_s8.c",
     "depthwise/cg_depthwise_conv2d_dsp_s8.c",
@@ -74,6 +75,12 @@ def test_dsp_conv_cols_scratch_matches_c_and_stays_within_the_dense_kernels(
     scratch = columns.scratch_bytes(k_h, k_w, in_c, out_c)
     assert lib.shim_conv_dsp_cols_scratch(k_h, k_w, in_c, out_c) == scratch
     assert scratch <= conv2d_dsp_s8_scratch_bytes(k_h, k_w, in_c, out_c)
+
+
+@pytest.mark.parametrize("k_h,k_w,in_c,out_c", [(5, 5, 1, 6), (3, 3, 3, 7), (1, 1, 16, 10)])
+def test_portable_conv_cols_scratch_is_the_dense_kernels(lib: ctypes.CDLL, k_h: int, k_w: int, in_c: int,
+                                                         out_c: int) -> None:
+    assert lib.shim_conv_cols_scratch(k_h, k_w, in_c, out_c) == conv2d_s8_scratch_bytes(k_h, k_w, in_c)
 
 
 @pytest.mark.parametrize("depth", [1, 15, 16, 640])
