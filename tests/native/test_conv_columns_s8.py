@@ -119,3 +119,58 @@ def test_portable_column_kernel_on_the_emulated_rv32imc_board_matches_tflm(tmp_p
                "--no-plots", "--json"])
     report = json.loads(capsys.readouterr().out)
     assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0
+
+
+@pytest.fixture(scope="module")
+def cols_lib(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    import ctypes
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from codegen.resources import resource_path
+
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed")
+    runtime = resource_path("runtime")
+    out = tmp_path_factory.mktemp("cols") / "libcols.so"
+    cmd = [gcc, "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared", "-I", str(runtime / "include"),
+           str(Path(__file__).with_name("cols_shim.c")), str(runtime / "src" / "conv" / "cg_conv2d_cols_s8.c"),
+           "-o", str(out)]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return ctypes.CDLL(str(out))
+
+
+def test_the_kernel_refuses_streams_that_do_not_match_the_layer(cols_lib) -> None:  # noqa: ANN001
+    """CG_ERR_ARG (1) for a column count of 0 or beyond the filter, an offset that is not its reach's row and
+    column plus a channel, a reach beyond the filter's span, a misaligned stream; the output is then untouched."""
+    import ctypes
+
+    w = np.zeros((3, 3, 3, 2), dtype=np.int8)
+    w[:, 0, 2, 1] = 5  # column (0, 2, 1): offset (0 * 6 + 2 * 2) * 2 + 1 = 9, reach 4 << 8
+    w[:, 2, 1, 0] = -3  # column (2, 1, 0): offset (2 * 6 + 2) * 2 = 28, reach 2 | 2 << 8
+    good = columns_s8.stream(w, 6, 1, 2)
+    assert good[1:2].view(np.uint16).tolist() == [9, 28] and good[2:3].view(np.uint16).tolist() == [1024, 514]
+
+    def run(stream: np.ndarray, misalign: int = 0) -> tuple[int, np.ndarray]:
+        buf = np.zeros(stream.size + 1, dtype=np.int32)
+        raw = buf.view(np.uint8)
+        raw[misalign : misalign + stream.nbytes] = stream.view(np.uint8)
+        out = np.full(5 * 6 * 3, 77, dtype=np.int8)
+        rc = cols_lib.shim_cols_run(buf.ctypes.data_as(ctypes.c_void_p), misalign, out.ctypes.data_as(ctypes.c_void_p))
+        return rc, out
+
+    rc, out = run(good)
+    assert rc == 0 and (out != 77).any()
+    bad = []
+    for word, value in ((0, 0), (0, 19), (1, 10 | 28 << 16), (1, 7 | 28 << 16), (2, 1024 | 515 << 16),
+                        (2, 1024 | (5 << 8) << 16)):
+        s = good.copy()
+        s[word] = value
+        bad.append(s)
+    for s in bad:
+        rc, out = run(s)
+        assert rc == 1 and (out == 77).all()
+        assert columns_s8.read_bytes(3, 6, 2, 3, 3, 1, 2, s) is None  # the bounds proof refuses it too
+    assert run(good, misalign=2)[0] == 1
