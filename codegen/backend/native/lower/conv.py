@@ -358,7 +358,16 @@ def _conv2d(ctx: LowerContext, op: ir.Operator, column_sparse: bool) -> Layer:
     cols: tuple[np.ndarray, float] | None = None
     if ctx.dsp:
         rows = pad_kernel_rows(w)
-        w8 = pack_rows(rows, 4) if ctx.int8_weights and not ctx.keeps_raw(f"l{x}_filter", w.size) else None
+        pairs = i.n * -(-(o.h * o.w) // 2)
+        # issue #16: structured weights take their kernel with or without a codec (its int32 stream holds only the
+        # kept weights and stays raw: the codec codes int8 arrays only); the codec's paths are for the others
+        sparse = sparse24.conv_choice(rows, o.c, pairs)
+        # whole im2col columns zero in every filter (layer-wide 2:4), only the kept ones gathered
+        cols = None if not column_sparse else columns.choice(
+            w, i.w, op.dilation_h, op.dilation_w, _dsp_cost(rows, f, i.c, o.c, sparse), pairs)
+        structured = sparse is not None or cols is not None
+        w8 = (pack_rows(rows, 4) if ctx.int8_weights and not structured
+              and not ctx.keeps_raw(f"l{x}_filter", w.size) else None)
         blocked = w8 is not None and ctx.block_weights and conv_blocks.pays(w, rows.shape[1])
         if w8 is not None and not blocked and ctx.coded(f"l{x}_filter", w8):
             # int8 weights in flash that the codec codes (decoded before the layer or at init): cg_conv2d_dsp_w8_s8
@@ -366,11 +375,6 @@ def _conv2d(ctx: LowerContext, op: ir.Operator, column_sparse: bool) -> Layer:
         else:  # 16-bit weights (raw, or expanded per block by cg_conv2d_dsp_sparse_s8, lower/conv_blocks.py)
             kernel, ftype, stored = "cg_conv2d_dsp_s8", "const int16_t *", pack_conv_s16(rows)
         scratch = conv2d_dsp_s8_scratch_bytes(f.h, f.w, i.c, o.c)
-        pairs = i.n * -(-(o.h * o.w) // 2)
-        sparse = None if ctx.int8_weights else sparse24.conv_choice(rows, o.c, pairs)
-        # issue #16: whole im2col columns zero in every filter (layer-wide 2:4), only the kept ones gathered
-        cols = None if ctx.int8_weights or not column_sparse else columns.choice(
-            w, i.w, op.dilation_h, op.dilation_w, _dsp_cost(rows, f, i.c, o.c, sparse), pairs)
         if cols is not None:
             kernel, ftype, stored, sparse = columns.KERNEL, "const int32_t *", cols[0], None
             scratch = columns.scratch_bytes(f.h, f.w, i.c, o.c)
@@ -549,8 +553,8 @@ def fully_connected(ctx: LowerContext, op: ir.Operator) -> Layer:
     requant, mult, shift, in_zp = _requant_s8(op, inp, filt, out, units)
     bias = _folded_bias(x, w, _int_bias(ctx, op, units), -in_zp)
     params = (*sizes, *requant)
-    tile24 = sparse24.fc_choice(w.reshape(units, depth)) if ctx.dsp and not ctx.int8_weights else None
-    if tile24 is not None:  # issue #16: tile-wise 2:4 weights, only the kept ones multiplied
+    tile24 = sparse24.fc_choice(w.reshape(units, depth)) if ctx.dsp else None
+    if tile24 is not None:  # issue #16: tile-wise 2:4 weights, only the kept ones multiplied (raw under a codec too)
         tensors = (inp.index, filt.index, out.index)
         return sparse24.fully_connected(x, tile24, depth, params, (bias, mult, shift), tensors)
     if ctx.int8_weights and streamed.sparse_pays(w, ctx.stream_weights):  # issue #16: zeros skipped (stream.py)
