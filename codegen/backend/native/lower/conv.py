@@ -395,8 +395,9 @@ def _conv2d(ctx: LowerContext, op: ir.Operator, column_sparse: bool) -> Layer:
     else:
         kernel, ftype, stored = "cg_conv2d_s8", "const int8_t *", interleave_rows(w, CONV_S8_GROUP)
         scratch = conv2d_s8_scratch_bytes(f.h, f.w, i.c)
-        # issue #16: whole im2col columns zero in every filter, only the kept ones gathered (lower/columns_s8.py)
-        cols = None if ctx.int8_weights or not column_sparse else columns_s8.choice(
+        # issue #16: whole im2col columns zero in every filter, only the kept ones gathered (lower/columns_s8.py);
+        # under a codec too (its int32 stream stays raw)
+        cols = None if not column_sparse else columns_s8.choice(
             w, i.w, op.dilation_h, op.dilation_w, i.n * -(-(o.h * o.w) // 2))
         if cols is not None:
             kernel, ftype, stored = columns_s8.KERNEL, "const int32_t *", cols[0]
