@@ -128,6 +128,36 @@ static void dot_2x4(const int8_t *restrict a, const int8_t *restrict w, int32_t 
     s[7] = s13;
 }
 
+/* s[0] (pixel 0) and s[1] (pixel 1) = bias + the dot products of the patch with one channel's k weights (a channel
+ * left over after the groups of 4), in the patch's blocks of 4 */
+static void dot_2x1(const int8_t *restrict a, const int8_t *restrict w, int32_t k, int32_t bias, int32_t *restrict s)
+{
+    int32_t s0 = bias, s1 = bias, i;
+    const int8_t *end = a + 2 * (k & ~3);
+    while (a != end) {
+        int32_t v = w[0];
+        s0 += a[0] * v;
+        s1 += a[4] * v;
+        v = w[1];
+        s0 += a[1] * v;
+        s1 += a[5] * v;
+        v = w[2];
+        s0 += a[2] * v;
+        s1 += a[6] * v;
+        v = w[3];
+        s0 += a[3] * v;
+        s1 += a[7] * v;
+        a += 8;
+        w += 4;
+    }
+    for (i = 0; i < (k & 3); i++) {
+        s0 += a[i] * w[i];
+        s1 += a[4 + i] * w[i];
+    }
+    s[0] = s0;
+    s[1] = s1;
+}
+
 /* o0[oc + j] = s[j] and o1[oc + j] = s[n + j] requantized, for the n channels oc.. (cg_conv2d_s8's) */
 static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, int32_t n, int8_t *o0, int8_t *o1)
 {
@@ -176,7 +206,7 @@ cg_status cg_conv2d_cols_s8(const cg_conv2d_s8_params *p, const int8_t *input, c
     const int32_t in_batch = in_h * in_w * in_c;
     const int32_t span_h = (p->filter.h - 1) * p->dilation_h, span_w = (p->filter.w - 1) * p->dilation_w;
     const int32_t grouped = out_c - out_c % CG_CONV_GROUP;
-    int32_t d, half, b, pix, oc, i;
+    int32_t d, half, b, pix, oc;
     const uint16_t *off, *reach;
     const int8_t *weights;
     if (filter == 0 || ((uintptr_t)filter & 3u) != 0 || bias == 0 || p->filter.c != in_c || p->filter.n != out_c ||
@@ -234,12 +264,7 @@ cg_status cg_conv2d_cols_s8(const cg_conv2d_s8_params *p, const int8_t *input, c
             }
             for (; oc < out_c; oc++) {
                 int32_t s[2];
-                s[0] = s[1] = bias[oc];
-                for (i = 0; i < d; i++) {
-                    const int32_t at = 8 * (i >> 2) + (i & 3);
-                    s[0] += scratch[at] * w[i];
-                    s[1] += scratch[at + 4] * w[i];
-                }
+                dot_2x1(scratch, w, d, bias[oc], s);
                 w += d;
                 store(p, s, oc, 1, o0, o1);
             }
