@@ -98,3 +98,31 @@ def test_structured_layers_keep_their_kernels_and_raw_streams_under_a_codec(
         xs = _inputs(graph, OpSpec("x", (), None), rng)
         for mine, theirs in zip(ours.predict(xs), ref.predict(xs), strict=True):
             np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape))
+
+
+@pytest.mark.slow
+@pytest.mark.emulator
+def test_structured_kernels_with_huffman_on_the_emulated_board_match_tflm(tmp_path, capsys) -> None:  # noqa: ANN001
+    """``codegen generate --huffman --decode layer`` of the 2:4-tile model for the emulated STM32F405: the 2:4
+    kernels beside the codec's (the unstructured convolution expanded per block), device == TFLM == host C."""
+    import json
+
+    from codegen.boards import load_board
+    from codegen.cli import main
+    from codegen.hil.pytest_plugin import emulator_skip_reason
+
+    reason = emulator_skip_reason(load_board("emulated_stm32f405"))
+    if reason:
+        pytest.skip(reason)
+    model = build(MODELS["2:4-tile"])
+    project = tmp_path / "project"
+    assert main(["--board", "emulated_stm32f405", "--model", str(model), "--out", str(project), "--huffman",
+                 "--decode", "layer"]) == 0
+    net = (project / "src" / "net" / "cg_net.c").read_text()
+    for kernel in (sparse24.KERNEL, sparse24.FC_KERNEL, "cg_conv2d_dsp_sparse_s8"):
+        assert f"{kernel}(" in net
+    capsys.readouterr()
+    rc = main(["validate", "--project", str(project), "--model", str(model), "--samples", "10", "--timeout", "60",
+               "--no-plots", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0
