@@ -85,7 +85,7 @@ def dense_cost(k_h: int, k_w: int, in_c: int, channels: int) -> float:
     row), the same multiply loop and output stage over every column (:func:`cost`)."""
     k = k_h * k_w * in_c
     groups, left = divmod(channels, 4)
-    return -100 + 4.5 * k + 230 * k_h + (27 * groups + 16 * left) * k + 89 * channels
+    return -100 + 4.5 * k + 230 * k_h + (27 * groups + 9 * left) * k + 89 * channels
 
 
 #: taken where it costs at most this share of ``cg_conv2d_s8`` (the cost model's margin)

@@ -22,51 +22,135 @@ int32_t cg_conv2d_s8_get_scratch_size(const cg_conv2d_s8_params *p)
     return 2 * ((p->filter.h * p->filter.w * p->input.c + 3) & ~3);
 }
 
-/* Values k0 .. k0 + n - 1 of one pixel's patch (lane = patch + 4 * lane) from src, or all `value` if src is 0. */
-static void put(int8_t *lane, int32_t k0, const int8_t *src, int8_t value, int32_t n)
+/* Patch position of value k: block k / 4, the lane's 4 bytes of it, value k % 4. */
+static int8_t *at(int8_t *lane, int32_t k)
 {
-    int8_t *dst = lane + 8 * (k0 >> 2) + (k0 & 3);
-    if ((k0 & 3) == 0) {
-        const uint32_t fill = 0x01010101u * (uint8_t)value;
-        for (; n >= 4; n -= 4) {
-            if (src != 0) {
-                memcpy(dst, src, 4);
-                src += 4;
-            } else {
-                memcpy(dst, &fill, 4);
-            }
-            dst += 8;
+    return lane + 8 * (k >> 2) + (k & 3);
+}
+
+/* Values k .. k + n - 1 of one pixel's patch (lane = patch + 4 * lane index) from src: the values up to the next
+ * block bytewise, then whole blocks of 4 (one word where unaligned words are allowed), then the rest. */
+static void copy_one(int8_t *restrict lane, int32_t k, const int8_t *restrict src, int32_t n)
+{
+    int8_t *dst = at(lane, k);
+    int32_t i;
+    if ((k & 3) != 0) {
+        int32_t head = 4 - (k & 3);
+        head = head < n ? head : n;
+        n -= head;
+        for (i = 0; i < head; i++) {
+            dst[i] = src[i];
         }
+        src += head;
+        dst += head + 4; /* the next block's lane (only used if n > 0, i.e. the head reached the block's end) */
     }
-    for (; n > 0; n--) {
-        *dst = src != 0 ? *src++ : value;
-        dst += ((dst - lane) & 3) == 3 ? 5 : 1; /* after the 4th value of a block: skip the other lane's 4 */
+    for (; n >= 4; n -= 4) {
+        memcpy(dst, src, 4);
+        src += 4;
+        dst += 8;
+    }
+    for (i = 0; i < n; i++) {
+        dst[i] = src[i];
     }
 }
 
-/* Writes output pixel `pix`'s receptive field into one lane of the patch (lane = patch + 4 * lane index). */
-static void gather(const cg_conv2d_s8_params *p, const int8_t *input, int32_t pix, int8_t *lane)
+/* Values k .. k + n - 1 of one pixel's patch all `value` (taps outside the input). */
+static void fill_one(int8_t *restrict lane, int32_t k, int8_t value, int32_t n)
+{
+    int8_t *dst = at(lane, k);
+    int32_t i;
+    if ((k & 3) != 0) {
+        int32_t head = 4 - (k & 3);
+        head = head < n ? head : n;
+        n -= head;
+        for (i = 0; i < head; i++) {
+            dst[i] = value;
+        }
+        dst += head + 4;
+    }
+    if (n >= 4) {
+        const uint32_t fill = 0x01010101u * (uint8_t)value;
+        for (; n >= 4; n -= 4) {
+            memcpy(dst, &fill, 4);
+            dst += 8;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        dst[i] = value;
+    }
+}
+
+/* Values k .. k + n - 1 of both pixels' patches from a (pixel 0) and b (pixel 1). */
+static void copy_two(int8_t *restrict patch, int32_t k, const int8_t *a, const int8_t *b, int32_t n)
+{
+    int8_t *dst = at(patch, k);
+    int32_t i;
+    if ((k & 3) != 0) {
+        int32_t head = 4 - (k & 3);
+        head = head < n ? head : n;
+        n -= head;
+        for (i = 0; i < head; i++) {
+            dst[i] = a[i];
+            dst[4 + i] = b[i];
+        }
+        a += head;
+        b += head;
+        dst += head + 4;
+    }
+    for (; n >= 4; n -= 4) {
+        memcpy(dst, a, 4);
+        memcpy(dst + 4, b, 4);
+        a += 4;
+        b += 4;
+        dst += 8;
+    }
+    for (i = 0; i < n; i++) {
+        dst[i] = a[i];
+        dst[4 + i] = b[i];
+    }
+}
+
+/* Writes the receptive field of the pixel whose window starts at input position (y0, x0) into one lane of the
+ * patch, taps outside the input holding the zero point. */
+static void gather_one(const cg_conv2d_s8_params *p, const int8_t *input, int32_t y0, int32_t x0, int8_t *lane)
 {
     const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
-    const int32_t k_h = p->filter.h, k_w = p->filter.w;
+    const int32_t k_h = p->filter.h, k_w = p->filter.w, row = k_w * in_c;
     const int8_t zero_point = (int8_t)(-p->input_offset);
-    const int32_t y0 = (pix / p->output.w) * p->stride_h - p->pad_h;
-    const int32_t x0 = (pix % p->output.w) * p->stride_w - p->pad_w;
     int32_t ky, kx, k = 0;
-    for (ky = 0; ky < k_h; ky++) {
+    for (ky = 0; ky < k_h; ky++, k += row) {
         const int32_t iy = y0 + ky * p->dilation_h;
-        if (iy < 0 || iy >= in_h) {
-            put(lane, k, 0, zero_point, k_w * in_c);
+        if ((uint32_t)iy >= (uint32_t)in_h) {
+            fill_one(lane, k, zero_point, row);
         } else if (p->dilation_w == 1 && x0 >= 0 && x0 + k_w <= in_w) {
-            put(lane, k, input + (iy * in_w + x0) * in_c, 0, k_w * in_c);
+            copy_one(lane, k, input + (iy * in_w + x0) * in_c, row);
         } else {
             for (kx = 0; kx < k_w; kx++) {
                 const int32_t ix = x0 + kx * p->dilation_w;
-                const int inside = ix >= 0 && ix < in_w;
-                put(lane, k + kx * in_c, inside ? input + (iy * in_w + ix) * in_c : 0, zero_point, in_c);
+                if ((uint32_t)ix < (uint32_t)in_w) {
+                    copy_one(lane, k + kx * in_c, input + (iy * in_w + ix) * in_c, in_c);
+                } else {
+                    fill_one(lane, k + kx * in_c, zero_point, in_c);
+                }
             }
         }
-        k += k_w * in_c;
+    }
+}
+
+/* Both pixels' windows inside the input, starting at a and b: their receptive fields into the patch. */
+static void gather_two(const cg_conv2d_s8_params *p, const int8_t *a, const int8_t *b, int8_t *patch)
+{
+    const int32_t in_c = p->input.c, k_h = p->filter.h, k_w = p->filter.w, row = k_w * in_c;
+    const int32_t step_y = p->dilation_h * p->input.w * in_c, step_x = p->dilation_w * in_c;
+    int32_t ky, kx, k = 0;
+    for (ky = 0; ky < k_h; ky++, k += row, a += step_y, b += step_y) {
+        if (p->dilation_w == 1) {
+            copy_two(patch, k, a, b, row);
+        } else {
+            for (kx = 0; kx < k_w; kx++) {
+                copy_two(patch, k + kx * in_c, a + kx * step_x, b + kx * step_x, in_c);
+            }
+        }
     }
 }
 
@@ -117,6 +201,36 @@ static void dot_2x4(const int8_t *restrict a, const int8_t *restrict w, int32_t 
     s[7] = s13;
 }
 
+/* s[0] (pixel 0) and s[1] (pixel 1) = bias + the dot products of the patch with one channel's k weights (a channel
+ * left over after the groups of 4), in the patch's blocks of 4 */
+static void dot_2x1(const int8_t *restrict a, const int8_t *restrict w, int32_t k, int32_t bias, int32_t *restrict s)
+{
+    int32_t s0 = bias, s1 = bias, i;
+    const int8_t *end = a + 2 * (k & ~3);
+    while (a != end) {
+        int32_t v = w[0];
+        s0 += a[0] * v;
+        s1 += a[4] * v;
+        v = w[1];
+        s0 += a[1] * v;
+        s1 += a[5] * v;
+        v = w[2];
+        s0 += a[2] * v;
+        s1 += a[6] * v;
+        v = w[3];
+        s0 += a[3] * v;
+        s1 += a[7] * v;
+        a += 8;
+        w += 4;
+    }
+    for (i = 0; i < (k & 3); i++) {
+        s0 += a[i] * w[i];
+        s1 += a[4 + i] * w[i];
+    }
+    s[0] = s0;
+    s[1] = s1;
+}
+
 /* o0[oc + j] = s[j] and o1[oc + j] = s[n + j] requantized, for the n channels oc.. */
 static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, int32_t n, int8_t *o0, int8_t *o1)
 {
@@ -145,12 +259,14 @@ static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, in
 cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                        const int32_t *bias, int8_t *output, int8_t *scratch)
 {
-    const int32_t out_c = p->output.c;
-    const int32_t n_pix = p->output.h * p->output.w;
-    const int32_t k = p->filter.h * p->filter.w * p->input.c;
+    const int32_t out_w = p->output.w, out_c = p->output.c;
+    const int32_t n_pix = p->output.h * out_w;
+    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
+    const int32_t k = p->filter.h * p->filter.w * in_c;
+    const int32_t span_h = (p->filter.h - 1) * p->dilation_h, span_w = (p->filter.w - 1) * p->dilation_w;
     const int32_t grouped = out_c - out_c % CG_CONV_GROUP;
-    const int32_t in_batch = p->input.h * p->input.w * p->input.c;
-    int32_t b, pix, oc, i;
+    const int32_t in_batch = in_h * in_w * in_c;
+    int32_t b, pix, oc;
     if (p->filter.c != p->input.c || p->filter.n != out_c || bias == 0) {
         return CG_ERR_ARG;
     }
@@ -163,11 +279,21 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
         for (pix = 0; pix < n_pix; pix += 2) {
             /* an odd last pixel fills both lanes, and both write its output */
             const int two = pix + 1 < n_pix;
+            const int32_t pix1 = two ? pix + 1 : pix;
+            const int32_t y0 = (pix / out_w) * p->stride_h - p->pad_h, x0 = (pix % out_w) * p->stride_w - p->pad_w;
+            const int32_t y1 = (pix1 / out_w) * p->stride_h - p->pad_h;
+            const int32_t x1 = (pix1 % out_w) * p->stride_w - p->pad_w;
+            const int inside0 = y0 >= 0 && y0 + span_h < in_h && x0 >= 0 && x0 + span_w < in_w;
+            const int inside1 = y1 >= 0 && y1 + span_h < in_h && x1 >= 0 && x1 + span_w < in_w;
             int8_t *o0 = out_b + pix * out_c;
             int8_t *o1 = two ? o0 + out_c : o0;
             const int8_t *w = filter;
-            gather(p, in_b, pix, scratch);
-            gather(p, in_b, two ? pix + 1 : pix, scratch + 4);
+            if (inside0 && inside1) {
+                gather_two(p, in_b + (y0 * in_w + x0) * in_c, in_b + (y1 * in_w + x1) * in_c, scratch);
+            } else {
+                gather_one(p, in_b, y0, x0, scratch);
+                gather_one(p, in_b, y1, x1, scratch + 4);
+            }
             for (oc = 0; oc < grouped; oc += CG_CONV_GROUP) {
                 int32_t s[2 * CG_CONV_GROUP];
                 dot_2x4(scratch, w, k, bias + oc, s);
@@ -176,12 +302,7 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
             }
             for (; oc < out_c; oc++) {
                 int32_t s[2];
-                s[0] = s[1] = bias[oc];
-                for (i = 0; i < k; i++) {
-                    const int32_t at = 8 * (i >> 2) + (i & 3);
-                    s[0] += scratch[at] * w[i];
-                    s[1] += scratch[at + 4] * w[i];
-                }
+                dot_2x1(scratch, w, k, bias[oc], s);
                 w += k;
                 store(p, s, oc, 1, o0, o1);
             }
