@@ -97,8 +97,18 @@ static void fill_one(int8_t *restrict lane, int32_t k, int8_t value, int32_t n)
     fill_few(dst, value, n);
 }
 
-/* Values k .. k + n - 1 of both pixels' patches from a (pixel 0) and b (pixel 1). */
-static void copy_two(int8_t *restrict patch, int32_t k, const int8_t *a, const int8_t *b, int32_t n)
+/* On cores without unaligned word access (RISC-V, Xtensa), memcpy(d, s, 4) is 4 byte loads and stores unless the
+ * compiler knows both are word aligned: rows of a multiple of 4 channels usually are. */
+#if defined(__GNUC__) && !defined(__ARM_FEATURE_UNALIGNED)
+#define CG_WORD_ROWS 1
+#define CG_ALIGNED(ptr) __builtin_assume_aligned((ptr), 4)
+#else
+#define CG_WORD_ROWS 0
+#endif
+
+/* Values k .. k + n - 1 of both pixels' patches from a (pixel 0) and b (pixel 1); `words`: a, b and the block
+ * after the head are word aligned. */
+static void copy_two(int8_t *restrict patch, int32_t k, const int8_t *a, const int8_t *b, int32_t n, int words)
 {
     int8_t *dst = at(patch, k);
     if ((k & 3) != 0) {
@@ -111,6 +121,19 @@ static void copy_two(int8_t *restrict patch, int32_t k, const int8_t *a, const i
         b += head;
         dst += head + 4;
     }
+#if CG_WORD_ROWS
+    if (words) {
+        for (; n >= 4; n -= 4) {
+            memcpy(CG_ALIGNED(dst), CG_ALIGNED(a), 4);
+            memcpy(CG_ALIGNED(dst + 4), CG_ALIGNED(b), 4);
+            a += 4;
+            b += 4;
+            dst += 8;
+        }
+    }
+#else
+    (void)words;
+#endif
     for (; n >= 4; n -= 4) {
         memcpy(dst, a, 4);
         memcpy(dst + 4, b, 4);
@@ -155,12 +178,19 @@ static void gather_two(const cg_conv2d_s8_params *p, const int8_t *a, const int8
     const int32_t in_c = p->input.c, k_h = p->filter.h, k_w = p->filter.w, row = k_w * in_c;
     const int32_t step_y = p->dilation_h * p->input.w * in_c, step_x = p->dilation_w * in_c;
     int32_t ky, kx, k = 0;
-    for (ky = 0; ky < k_h; ky++, k += row, a += step_y, b += step_y) {
-        if (p->dilation_w == 1) {
-            copy_two(patch, k, a, b, row);
-        } else {
+    if (p->dilation_w == 1) {
+        /* every row starts a block and stays word aligned in the input */
+        const int words =
+            ((uintptr_t)a | (uintptr_t)b | (uintptr_t)patch | (uint32_t)row | (uint32_t)step_y) % 4 == 0;
+        for (ky = 0; ky < k_h; ky++, k += row, a += step_y, b += step_y) {
+            copy_two(patch, k, a, b, row, words);
+        }
+    } else {
+        const int words = ((uintptr_t)a | (uintptr_t)b | (uintptr_t)patch | (uint32_t)in_c | (uint32_t)step_y |
+                           (uint32_t)step_x) % 4 == 0;
+        for (ky = 0; ky < k_h; ky++, k += row, a += step_y, b += step_y) {
             for (kx = 0; kx < k_w; kx++) {
-                copy_two(patch, k + kx * in_c, a + kx * step_x, b + kx * step_x, in_c);
+                copy_two(patch, k + kx * in_c, a + kx * step_x, b + kx * step_x, in_c, words);
             }
         }
     }
