@@ -6,8 +6,9 @@ Each model gets the dataset preprocessed the way it was trained: the preprocessi
 results the generated C and the board reproduce bit for bit; latency from TensorFlow Lite's default kernels
 (``time.perf_counter_ns`` around ``invoke()``, one image at a time, after a warm-up), labelled as such.
 
-Sizes: the .tflite file, and what the board stores for the weights with codegen's Huffman packing
-(``codegen.compress``), which is where pruning pays off (a pruned .tflite is as large as a dense one).
+Sizes: the .tflite file, and the flash the weights take once generated for the reference board with Huffman packing
+(``codegen.compress.deployed``: the generator's own layouts, structured 2:4 streams, coded blobs and the decoder's
+code), which is where pruning pays off (a pruned .tflite is as large as a dense one).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from codegen.train import sidecar
 from codegen.train.datasets import Preprocess, Subset, load_dataset
 from codegen.train.interpreters import LATENCY_INTERPRETER, AccuracyModel
 from codegen.train.quantize import HostModel
+
+if TYPE_CHECKING:
+    from codegen.compress.deployed import Deployed
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,7 @@ class BenchResult:
     total_s: float
     interpreter: str = ""
     latency_interpreter: str = LATENCY_INTERPRETER
-    deployed_bytes: int | None = None  # weights as the board stores them (Huffman where it pays), None: unknown
+    deployed_bytes: int | None = None  # flash of the weights as generated for DEPLOY_BOARD --huffman, None: unknown
     raw_weight_bytes: int | None = None
     preprocess: dict[str, object] = field(default_factory=dict)
     preprocess_source: str = ""
@@ -99,18 +103,32 @@ def _read_model(path: Path) -> bytes:
     return buf
 
 
-def deployed_size(path: Path) -> tuple[int | None, int | None]:
-    """(bytes the board stores for the constant tensors with Huffman packing, raw constant bytes), or
-    (None, None) when codegen cannot read the model (float16 or hybrid models)."""
-    from codegen.compress.accounting import plan_graph
+#: the board whose kernels ``deployed_size`` stores the weights for: the project's reference Cortex-M4 (DSP kernels,
+#: the structured 2:4 and column-sparse layouts), as ``codegen generate --board emulated_stm32f405 --huffman`` does
+DEPLOY_BOARD = "emulated_stm32f405"
+
+
+def deployed_view(path: Path) -> Deployed | None:
+    """The model generated for :data:`DEPLOY_BOARD` with ``--huffman`` (``codegen analyze --sparse --huffman``'s
+    view: weights as its kernels store them, blobs where the codec codes them, arena and decoded RAM), or None when
+    codegen cannot generate it (float16 or hybrid models)."""
+    from codegen.boards import load_board
+    from codegen.compress.deployed import deployed
     from codegen.frontend import load_model
 
     try:
-        report = plan_graph(load_model(path))
+        return deployed(load_model(path), load_board(DEPLOY_BOARD), "huffman", "auto")
     except CodegenError as exc:
         log.info("no deployed size for %s: %s", path.name, exc)
-        return None, None
-    return report.stored_bytes, report.raw_bytes
+        return None
+
+
+def deployed_size(path: Path) -> tuple[int | None, int | None]:
+    """(flash the weights take on :data:`DEPLOY_BOARD` once generated with ``--huffman``: the arrays as its kernels
+    store them, Huffman blobs where the codec codes them, plus the decoder's code when there are blobs; the
+    model's weight bytes), or (None, None) when codegen cannot generate the model."""
+    view = deployed_view(path)
+    return (None, None) if view is None else (view.flash_bytes, view.model_weight_bytes)
 
 
 def model_preprocess(

@@ -28,6 +28,7 @@ import numpy as np
 
 from codegen.errors import CodegenError, OverwriteError
 from codegen.train import pruning, quantize, sidecar
+from codegen.train.bench import deployed_view
 from codegen.train.datasets import Augment, Dataset, Preprocess, Subset, load_dataset, merge_extra_samples
 from codegen.train.interpreters import reference_accuracy
 from codegen.train.models import ModelInfo, build_model, model_info
@@ -139,6 +140,8 @@ class VariantResult:
     input_dtype: str
     output_dtype: str
     interpreter: str = ""
+    deployed_flash: int | None = None  # weights' flash on bench.DEPLOY_BOARD with --huffman (None: not generable)
+    deployed_ram: int | None = None  # arena + weights decoded at init there
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -151,6 +154,8 @@ class VariantResult:
             "op_counts": self.op_counts,
             "input_dtype": self.input_dtype,
             "output_dtype": self.output_dtype,
+            "deployed_flash_bytes": self.deployed_flash,
+            "deployed_ram_bytes": self.deployed_ram,
         }
 
 
@@ -344,6 +349,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> TrainResult:
             ),
             force=True,
         )
+        view = deployed_view(paths[v])
         results.append(
             VariantResult(
                 name=v,
@@ -355,6 +361,8 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> TrainResult:
                 input_dtype=summary.inputs[0].dtype,
                 output_dtype=summary.outputs[0].dtype,
                 interpreter=interpreter,
+                deployed_flash=view.flash_bytes if view else None,
+                deployed_ram=view.ram_bytes if view else None,
             )
         )
         log.info(

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codegen.train.bench import DEPLOY_BOARD
+
 if TYPE_CHECKING:
     from codegen.train.bench import BenchResult
     from codegen.train.pipeline import TrainResult
@@ -71,6 +73,8 @@ def train_markdown(result: TrainResult) -> str:
             f"{v.accuracy:.4f}",
             v.interpreter,
             f"{v.sparsity:.3f}",
+            _fmt_bytes(v.deployed_flash),
+            _fmt_bytes(v.deployed_ram),
             f"{v.input_dtype}->{v.output_dtype}",
             ", ".join(f"{k} x{n}" for k, n in v.op_counts.items()),
         ]
@@ -78,8 +82,17 @@ def train_markdown(result: TrainResult) -> str:
     ]
     lines.append(
         markdown_table(
-            ["variant", "file", "bytes", "accuracy", "accuracy by", "zero weights", "io", "operators"], rows
+            ["variant", "file", "bytes", "accuracy", "accuracy by", "zero weights", "flash on board",
+             "RAM on board", "io", "operators"], rows
         )
+    )
+    lines.append("")
+    lines.append(
+        f"Flash and RAM on board: the variant generated for {DEPLOY_BOARD} with `--huffman` (`codegen analyze "
+        f"--sparse --huffman --board {DEPLOY_BOARD}`): the weights as its Cortex-M4 kernels store them (2:4 and "
+        "column-sparse streams hold only the kept weights; Huffman blobs where the codec codes them, plus the "
+        "decoder's code), and the arena plus any weights decoded at init; code, stack and firmware state not "
+        "included."
     )
     return "\n".join(lines)
 
@@ -286,7 +299,7 @@ def plot_bench(results: Sequence[BenchResult], out_dir: Path) -> dict[str, Path]
             axes[1].scatter(r.deployed_bytes / dep_div, y, **kw)
         axes[2].scatter(r.mean_ms, y, **kw)
     axes[0].set_xlabel(f".tflite file size [{file_unit}]")
-    axes[1].set_xlabel(f"deployed weights on the board, Huffman-packed [{dep_unit}]")
+    axes[1].set_xlabel(f"deployed weights (emulated_stm32f405, --huffman) [{dep_unit}]")
     axes[2].set_xlabel(f"mean host latency [ms]\n({latency_by})")
     interp = sorted({r.interpreter for r in results})
     axes[0].set_ylabel(f"accuracy [%] ({', '.join(interp)})")
