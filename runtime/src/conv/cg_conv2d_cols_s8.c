@@ -80,6 +80,14 @@ static void gather_border(const cg_conv2d_s8_params *p, const uint16_t *restrict
     }
 }
 
+/* cg_conv2d_s8's: on RISC-V an empty statement between the 4 steps of a block keeps GCC from hoisting their loads
+ * and spilling the sums */
+#if defined(__GNUC__) && defined(__riscv)
+#define CG_STEP_FENCE() __asm__ volatile("" ::: "memory")
+#else
+#define CG_STEP_FENCE() ((void)0)
+#endif
+
 /* the two pixels' values x0, x1 times the 4 weights w[0..3] of a group */
 #define CG_MAC2X4(x0, x1, w)                                                                           \
     do {                                                                                               \
@@ -109,9 +117,13 @@ static void dot_2x4(const int8_t *restrict a, const int8_t *restrict w, int32_t 
     int32_t i;
     while (a != end) {
         CG_MAC2X4(a[0], a[4], w);
+        CG_STEP_FENCE();
         CG_MAC2X4(a[1], a[5], w + 4);
+        CG_STEP_FENCE();
         CG_MAC2X4(a[2], a[6], w + 8);
+        CG_STEP_FENCE();
         CG_MAC2X4(a[3], a[7], w + 12);
+        CG_STEP_FENCE();
         a += 8;
         w += 16;
     }

@@ -70,14 +70,12 @@ def stream_words(depth: int, channels: int) -> int:
 
 
 def cost(depth: int, channels: int) -> float:
-    """Instructions of ``cg_conv2d_cols_s8`` per pixel pair on RV32IMC (``depth`` kept columns): the gather (21
-    per column, the border windows included), the multiply loop (27 per step and group of 4 channels, 9 per step
-    of a channel left over), the output stage (89 per channel).  A least-squares fit, with :func:`dense_cost`, of
-    the 74 convolutions of LeNet-5, SqueezeNet and ResNet-8 (layer-wide 2:4) on the emulated RV32IMC board, within
-    23 % of every layer (the channels left over then took 16 per step, as in ``cg_conv2d_s8``: in blocks of 4
-    steps since, LeNet-5's first layer 598,555 -> 532,713 instructions, 9 per step)."""
+    """Instructions of ``cg_conv2d_cols_s8`` per pixel pair on RV32IMC (``depth`` kept columns): the gather (4 per
+    column), the multiply loop (24.6 per step and group of 4 channels, 10.9 per step of a channel left over), the
+    output stage (75 per channel).  A least-squares fit (relative error) of the 37 convolutions the kernel takes in
+    the layer-wide 2:4 LeNet-5, SqueezeNet and ResNet-8 on the emulated RV32IMC board, within 4 % of every layer."""
     groups, left = divmod(channels, 4)
-    return -200 + 21 * depth + (27 * groups + 9 * left) * depth + 89 * channels
+    return 137 + 4 * depth + (24.6 * groups + 10.9 * left) * depth + 75 * channels
 
 
 def dense_cost(k_h: int, k_w: int, in_c: int, channels: int) -> float:
