@@ -5,14 +5,18 @@ and the CG_CHECK_BOUNDS arena poisoning too."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from codegen import host
 from codegen.frontend import load_model
+from codegen.frontend.tflite import parse_tflite
 from codegen.reference import ReferenceModel
 from tests.native.op_models import OpSpec, _conv, build
 from tests.native.test_op_conformance import _inputs
+from tests.native.tflite_edit import fan_out
 
 SPECS = [
     # LeNet-5's first layer shape: rows of 5 values (blocks of 4 crossed at every row), 2 channels left over
@@ -54,3 +58,38 @@ def test_portable_conv_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa:
 @pytest.mark.parametrize("spec", [SPECS[1], SPECS[4]], ids=["c1_k5_same", "dilated_same"])
 def test_portable_conv_under_sanitizers(spec: OpSpec, build_cache) -> None:  # noqa: ANN001
     _check(spec, 2, build_cache, sanitize=True)
+
+
+# output scale relative to the converter's and zero point: multipliers below 1/4 (every channel on the output
+# stage's single path), around 1/4 .. 1 (channels on both paths in one layer) and above 1 (positive shifts)
+# (0.01 and 1/64 put the multipliers of these two layers' channels on both sides of 1/4)
+OUTPUTS = ((1.0, -128), (3.0, 40), (0.02, 0), (0.01, 5), (1 / 64, -7), (0.006, -30), (0.004, 12), (1e-3, -100),
+           (3e-6, -128))
+
+
+@pytest.mark.parametrize("name", ["s8p_c1_k5_o6_valid", "s8p_c2_k3_o5_s2_same"])
+def test_portable_conv_output_stages_match_tflm(name: str, tmp_path, build_cache) -> None:  # noqa: ANN001
+    """The output stage's single path (every shift of the layer at most -2) and its per-channel one (some shift
+    above -2), bit-exact with TFLM: one convolution fanned out into outputs of different quantizations."""
+    spec = next(s for s in SPECS if s.name == name)
+    path = build(spec)
+    graph = parse_tflite(path.read_bytes(), name=name, source=str(path))
+    in_q = (float(graph.input_tensors[0].quant.scale[0]), int(graph.input_tensors[0].quant.zero_point[0]))
+    out_scale = float(graph.output_tensors[0].quant.scale[0])
+    data = fan_out(path.read_bytes(), in_q, [(out_scale * r, zp) for r, zp in OUTPUTS])
+    edited = tmp_path / f"{name}_fan.tflite"
+    edited.write_bytes(data)
+    graph = parse_tflite(data, name=name, source=str(edited))
+    ours = host.compile(graph, cache_dir=build_cache)
+    assert "cg_conv2d_s8" in ours.sources.kernels
+    net = b"".join(ours.sources.files.values()).decode()
+    shifts = [[int(v) for v in m.group(1).split(",")] for m in re.finditer(r"_shift\[\d+\] = \{([^}]*)\}", net)]
+    assert any(max(s) <= -2 for s in shifts) and any(max(s) > -2 for s in shifts)
+    assert any(min(s) <= -2 < max(s) for s in shifts)  # both paths in one layer
+    ref = ReferenceModel(edited)
+    rng = np.random.default_rng(9)
+    shape = graph.input_tensors[0].shape
+    for _ in range(4):
+        x = rng.integers(-128, 128, size=shape, dtype=np.int8)
+        for k, (mine, theirs) in enumerate(zip(ours.predict([x]), ref.predict([x]), strict=True)):
+            np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape), err_msg=f"output {k}")

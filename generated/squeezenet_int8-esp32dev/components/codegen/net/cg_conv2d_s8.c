@@ -290,7 +290,8 @@ static void dot_2x1(const int8_t *restrict a, const int8_t *restrict w, int32_t 
 }
 
 /* o0[oc + j] = s[j] and o1[oc + j] = s[n + j] requantized, for the n channels oc.. */
-static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, int32_t n, int8_t *o0, int8_t *o1)
+static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, int32_t n, int8_t *o0, int8_t *o1,
+                  int down)
 {
     /* locals, so the byte stores (which may alias anything) do not make the compiler reload them */
     const int32_t *mult = p->multiplier + oc, *shift = p->shift + oc;
@@ -298,10 +299,18 @@ static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, in
     int32_t j;
     o0 += oc;
     o1 += oc;
+    if (down) { /* the usual case, every multiplier of the layer below 1/4: one path, no per-channel test */
+        for (j = 0; j < n; j++) {
+            const int32_t m = mult[j], r = -shift[j];
+            o0[j] = (int8_t)cg_clamp_i32(cg_requantize_down(s[j], m, r) + off, lo, hi);
+            o1[j] = (int8_t)cg_clamp_i32(cg_requantize_down(s[n + j], m, r) + off, lo, hi);
+        }
+        return;
+    }
     for (j = 0; j < n; j++) {
         const int32_t m = mult[j], sh = shift[j];
         int32_t y0, y1;
-        if (sh <= -2) { /* the usual case: a multiplier below 1/4 */
+        if (sh <= -2) {
             y0 = cg_requantize_down(s[j], m, -sh);
             y1 = cg_requantize_down(s[n + j], m, -sh);
         } else {
@@ -312,6 +321,18 @@ static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, in
         o0[j] = (int8_t)cg_clamp_i32(y0 + off, lo, hi);
         o1[j] = (int8_t)cg_clamp_i32(y1 + off, lo, hi);
     }
+}
+
+/* whether every channel's shift is at most -2 (store's single path) */
+static int all_down(const int32_t *shift, int32_t n)
+{
+    int32_t j;
+    for (j = 0; j < n; j++) {
+        if (shift[j] > -2) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
@@ -325,12 +346,14 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
     const int32_t grouped = out_c - out_c % CG_CONV_GROUP;
     const int32_t in_batch = in_h * in_w * in_c;
     int32_t b, pix, oc;
+    int down;
     if (p->filter.c != p->input.c || p->filter.n != out_c || bias == 0) {
         return CG_ERR_ARG;
     }
     if (scratch == 0) {
         return CG_ERR_SCRATCH;
     }
+    down = all_down(p->shift, out_c);
     for (b = 0; b < p->input.n; b++) {
         const int8_t *in_b = input + b * in_batch;
         int8_t *out_b = output + b * n_pix * out_c;
@@ -356,13 +379,13 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
                 int32_t s[2 * CG_CONV_GROUP];
                 dot_2x4(scratch, w, k, bias + oc, s);
                 w += CG_CONV_GROUP * k;
-                store(p, s, oc, CG_CONV_GROUP, o0, o1);
+                store(p, s, oc, CG_CONV_GROUP, o0, o1, down);
             }
             for (; oc < out_c; oc++) {
                 int32_t s[2];
                 dot_2x1(scratch, w, k, bias[oc], s);
                 w += k;
-                store(p, s, oc, 1, o0, o1);
+                store(p, s, oc, 1, o0, o1, down);
             }
         }
     }
