@@ -4,6 +4,8 @@ output channels (layer-wide 2:4), on builds without the DSP extension; chosen on
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -11,10 +13,12 @@ from codegen import host
 from codegen.backend.native import NativeOptions, generate
 from codegen.backend.native.lower import columns, columns_s8
 from codegen.frontend import load_model
+from codegen.frontend.tflite import parse_tflite
 from codegen.reference import ReferenceModel
 from tests.native.op_models import OpSpec, build
 from tests.native.test_conv_columns import _conv_cols, _dense_conv
 from tests.native.test_op_conformance import _inputs
+from tests.native.tflite_edit import fan_out
 
 PORTABLE = NativeOptions(kernels="portable")
 
@@ -174,3 +178,31 @@ def test_the_kernel_refuses_streams_that_do_not_match_the_layer(cols_lib) -> Non
         assert rc == 1 and (out == 77).all()
         assert columns_s8.read_bytes(3, 6, 2, 3, 3, 1, 2, s) is None  # the bounds proof refuses it too
     assert run(good, misalign=2)[0] == 1
+
+
+@pytest.mark.parametrize("spec", [SPECS[0], SPECS[3]], ids=["k5_c1_o6", "k3_c6_o10_s2"])
+def test_portable_column_kernel_output_stages_match_tflm(spec: OpSpec, tmp_path, build_cache, monkeypatch) -> None:  # noqa: ANN001
+    """Both paths of the output stage (every multiplier of a layer below 1/4, or some at or above it): one
+    convolution fanned out into outputs whose scales put the multipliers below, across and above 1/4."""
+    _force(monkeypatch)
+    path = build(spec)
+    graph = parse_tflite(path.read_bytes(), name=spec.name, source=str(path))
+    in_q = (float(graph.input_tensors[0].quant.scale[0]), int(graph.input_tensors[0].quant.zero_point[0]))
+    out_scale = float(graph.output_tensors[0].quant.scale[0])
+    ratios = [1.0, 3.0, 1e-3, 3e-6] + [2.0 ** (-6 - i / 8) for i in range(16)]
+    data = fan_out(path.read_bytes(), in_q, [(out_scale * r, 5 - 3 * i) for i, r in enumerate(ratios)])
+    edited = tmp_path / f"{spec.name}_fan.tflite"
+    edited.write_bytes(data)
+    graph = parse_tflite(data, name=spec.name, source=str(edited))
+    ours = host.compile(graph, cache_dir=build_cache, options=PORTABLE)
+    assert columns_s8.KERNEL in ours.sources.kernels
+    net = b"".join(ours.sources.files.values()).decode()
+    shifts = [[int(v) for v in m.group(1).split(",")] for m in re.finditer(r"_shift\[\d+\] = \{([^}]*)\}", net)]
+    assert any(max(s) <= -2 for s in shifts) and any(min(s) <= -2 < max(s) for s in shifts)
+    ref = ReferenceModel(edited)
+    rng = np.random.default_rng(3)
+    shape = graph.input_tensors[0].shape
+    for _ in range(3):
+        x = rng.integers(-128, 128, size=shape, dtype=np.int8)
+        for k, (mine, theirs) in enumerate(zip(ours.predict([x]), ref.predict([x]), strict=True)):
+            np.testing.assert_array_equal(mine, np.asarray(theirs).reshape(mine.shape), err_msg=f"output {k}")

@@ -171,13 +171,22 @@ static void dot_2x1(const int8_t *restrict a, const int8_t *restrict w, int32_t 
 }
 
 /* o0[oc + j] = s[j] and o1[oc + j] = s[n + j] requantized, for the n channels oc.. (cg_conv2d_s8's) */
-static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, int32_t n, int8_t *o0, int8_t *o1)
+static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, int32_t n, int8_t *o0, int8_t *o1,
+                  int down)
 {
     const int32_t *mult = p->multiplier + oc, *shift = p->shift + oc;
     const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
     int32_t j;
     o0 += oc;
     o1 += oc;
+    if (down) { /* every multiplier of the layer below 1/4: one path (cg_conv2d_s8's) */
+        for (j = 0; j < n; j++) {
+            const int32_t m = mult[j], r = -shift[j];
+            o0[j] = (int8_t)cg_clamp_i32(cg_requantize_down(s[j], m, r) + off, lo, hi);
+            o1[j] = (int8_t)cg_clamp_i32(cg_requantize_down(s[n + j], m, r) + off, lo, hi);
+        }
+        return;
+    }
     for (j = 0; j < n; j++) {
         const int32_t m = mult[j], sh = shift[j];
         int32_t y0, y1;
@@ -192,6 +201,18 @@ static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, in
         o0[j] = (int8_t)cg_clamp_i32(y0 + off, lo, hi);
         o1[j] = (int8_t)cg_clamp_i32(y1 + off, lo, hi);
     }
+}
+
+/* whether every channel's shift is at most -2 (store's single path) */
+static int all_down(const int32_t *shift, int32_t n)
+{
+    int32_t j;
+    for (j = 0; j < n; j++) {
+        if (shift[j] > -2) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 /* every offset is its reach's row and column plus a channel of the input, every reach inside the filter's span */
@@ -219,6 +240,7 @@ cg_status cg_conv2d_cols_s8(const cg_conv2d_s8_params *p, const int8_t *input, c
     const int32_t span_h = (p->filter.h - 1) * p->dilation_h, span_w = (p->filter.w - 1) * p->dilation_w;
     const int32_t grouped = out_c - out_c % CG_CONV_GROUP;
     int32_t d, half, b, pix, oc;
+    int down;
     const uint16_t *off, *reach;
     const int8_t *weights;
     if (filter == 0 || ((uintptr_t)filter & 3u) != 0 || bias == 0 || p->filter.c != in_c || p->filter.n != out_c ||
@@ -239,6 +261,7 @@ cg_status cg_conv2d_cols_s8(const cg_conv2d_s8_params *p, const int8_t *input, c
     if (scratch == 0) {
         return CG_ERR_SCRATCH;
     }
+    down = all_down(p->shift, out_c);
     for (b = 0; b < p->input.n; b++) {
         const int8_t *in_b = input + b * in_batch;
         int8_t *out_b = output + b * n_pix * out_c;
@@ -272,13 +295,13 @@ cg_status cg_conv2d_cols_s8(const cg_conv2d_s8_params *p, const int8_t *input, c
                 int32_t s[2 * CG_CONV_GROUP];
                 dot_2x4(scratch, w, d, bias + oc, s);
                 w += CG_CONV_GROUP * d;
-                store(p, s, oc, CG_CONV_GROUP, o0, o1);
+                store(p, s, oc, CG_CONV_GROUP, o0, o1, down);
             }
             for (; oc < out_c; oc++) {
                 int32_t s[2];
                 dot_2x1(scratch, w, d, bias[oc], s);
                 w += d;
-                store(p, s, oc, 1, o0, o1);
+                store(p, s, oc, 1, o0, o1, down);
             }
         }
     }
