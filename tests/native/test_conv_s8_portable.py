@@ -55,7 +55,7 @@ def test_portable_conv_matches_tflm(spec: OpSpec, build_cache) -> None:  # noqa:
     _check(spec, 8, build_cache, sanitize=False)
 
 
-@pytest.mark.parametrize("spec", [SPECS[1], SPECS[4]], ids=["c1_k5_same", "dilated_same"])
+@pytest.mark.parametrize("spec", [SPECS[1], SPECS[3], SPECS[4]], ids=["c1_k5_same", "c8_words_same", "dilated_same"])
 def test_portable_conv_under_sanitizers(spec: OpSpec, build_cache) -> None:  # noqa: ANN001
     _check(spec, 2, build_cache, sanitize=True)
 
