@@ -289,6 +289,50 @@ static void dot_2x1(const int8_t *restrict a, const int8_t *restrict w, int32_t 
     s[1] = s1;
 }
 
+/* step i of the current block: the two pixels' values times the two channels' weights */
+#define CG_MAC2X2(i)                                                                                   \
+    do {                                                                                               \
+        const int32_t x0_ = a[i], x1_ = a[4 + (i)], w0_ = w[i], w1_ = v[i];                            \
+        s00 += x0_ * w0_;                                                                              \
+        s10 += x1_ * w0_;                                                                              \
+        s01 += x0_ * w1_;                                                                              \
+        s11 += x1_ * w1_;                                                                              \
+    } while (0)
+
+/* s[0], s[1] (pixel 0) and s[2], s[3] (pixel 1) = bias + the dot products of the patch with two channels' k
+ * weights each (w and w + k: two channels left over after the groups of 4), in the patch's blocks of 4 */
+static void dot_2x2(const int8_t *restrict a, const int8_t *restrict w, int32_t k, const int32_t *bias,
+                    int32_t *restrict s)
+{
+    const int8_t *restrict v = w + k;
+    int32_t s00 = bias[0], s01 = bias[1], s10 = s00, s11 = s01, i;
+    const int8_t *end = a + 2 * (k & ~3);
+    while (a != end) {
+        CG_MAC2X2(0);
+        CG_STEP_FENCE();
+        CG_MAC2X2(1);
+        CG_STEP_FENCE();
+        CG_MAC2X2(2);
+        CG_STEP_FENCE();
+        CG_MAC2X2(3);
+        CG_STEP_FENCE();
+        a += 8;
+        w += 4;
+        v += 4;
+    }
+    for (i = 0; i < (k & 3); i++) {
+        const int32_t x0 = a[i], x1 = a[4 + i], w0 = w[i], w1 = v[i];
+        s00 += x0 * w0;
+        s10 += x1 * w0;
+        s01 += x0 * w1;
+        s11 += x1 * w1;
+    }
+    s[0] = s00;
+    s[1] = s01;
+    s[2] = s10;
+    s[3] = s11;
+}
+
 /* o0[oc + j] = s[j] and o1[oc + j] = s[n + j] requantized, for the n channels oc.. */
 static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, int32_t n, int8_t *o0, int8_t *o1,
                   int down)
@@ -380,6 +424,13 @@ cg_status cg_conv2d_s8(const cg_conv2d_s8_params *p, const int8_t *input, const 
                 dot_2x4(scratch, w, k, bias + oc, s);
                 w += CG_CONV_GROUP * k;
                 store(p, s, oc, CG_CONV_GROUP, o0, o1, down);
+            }
+            if (out_c - oc >= 2) {
+                int32_t s[4];
+                dot_2x2(scratch, w, k, bias + oc, s);
+                w += 2 * k;
+                store(p, s, oc, 2, o0, o1, down);
+                oc += 2;
             }
             for (; oc < out_c; oc++) {
                 int32_t s[2];
