@@ -156,6 +156,7 @@ CONV_DSP_HEADER = "cg_conv2d_dsp.h"  # what the two DSP convolutions share
 # Internal header-only bodies that sibling kernels share, shipped only with the kernels (name prefixes) using them.
 SHARED_HEADERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (CONV_DSP_HEADER, ("cg_conv2d_dsp_",)),
+    ("cg_conv2d_s8_impl.h", ("cg_conv2d_s8", "cg_conv2d_cols_s8")),
     ("cg_arg_min_max_impl.h", ("cg_arg_min_max_",)),
     ("cg_svdf_s8_impl.h", ("cg_svdf_s8", "cg_svdf_state8_s8")),
     ("cg_min_max_impl.h", ("cg_maximum_", "cg_minimum_")),

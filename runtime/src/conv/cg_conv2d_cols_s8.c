@@ -17,10 +17,9 @@
  * The kernel checks the tables against the layer once per call (each offset is its reach's row and column plus a
  * channel below input.c, each reach inside the filter's span): it never reads outside the input whatever the
  * stream. */
+#include "cg_conv2d_s8_impl.h"
 #include "cg_nn.h"
 #include "cg_nn_support.h"
-
-#define CG_CONV_GROUP 4
 
 /* cg_conv2d_s8's: the patches of the densest stream (every column kept); the kernel uses 2 D rounded up to 8 */
 int32_t cg_conv2d_cols_s8_get_scratch_size(const cg_conv2d_s8_params *p)
@@ -80,140 +79,7 @@ static void gather_border(const cg_conv2d_s8_params *p, const uint16_t *restrict
     }
 }
 
-/* cg_conv2d_s8's: on RISC-V an empty statement between the 4 steps of a block keeps GCC from hoisting their loads
- * and spilling the sums */
-#if defined(__GNUC__) && defined(__riscv)
-#define CG_STEP_FENCE() __asm__ volatile("" ::: "memory")
-#else
-#define CG_STEP_FENCE() ((void)0)
-#endif
-
-/* the two pixels' values x0, x1 times the 4 weights w[0..3] of a group */
-#define CG_MAC2X4(x0, x1, w)                                                                           \
-    do {                                                                                               \
-        const int32_t x0_ = (x0), x1_ = (x1);                                                          \
-        int32_t v_ = (w)[0];                                                                           \
-        s00 += x0_ * v_;                                                                               \
-        s10 += x1_ * v_;                                                                               \
-        v_ = (w)[1];                                                                                   \
-        s01 += x0_ * v_;                                                                               \
-        s11 += x1_ * v_;                                                                               \
-        v_ = (w)[2];                                                                                   \
-        s02 += x0_ * v_;                                                                               \
-        s12 += x1_ * v_;                                                                               \
-        v_ = (w)[3];                                                                                   \
-        s03 += x0_ * v_;                                                                               \
-        s13 += x1_ * v_;                                                                               \
-    } while (0)
-
-/* s[c] (pixel 0) and s[4 + c] (pixel 1) = bias[c] + the dot products of the patch with the group's 4 channels
- * (cg_conv2d_s8's) */
-static void dot_2x4(const int8_t *restrict a, const int8_t *restrict w, int32_t k, const int32_t *bias,
-                    int32_t *restrict s)
-{
-    int32_t s00 = bias[0], s01 = bias[1], s02 = bias[2], s03 = bias[3];
-    int32_t s10 = s00, s11 = s01, s12 = s02, s13 = s03;
-    const int8_t *end = a + 2 * (k & ~3);
-    int32_t i;
-    while (a != end) {
-        CG_MAC2X4(a[0], a[4], w);
-        CG_STEP_FENCE();
-        CG_MAC2X4(a[1], a[5], w + 4);
-        CG_STEP_FENCE();
-        CG_MAC2X4(a[2], a[6], w + 8);
-        CG_STEP_FENCE();
-        CG_MAC2X4(a[3], a[7], w + 12);
-        CG_STEP_FENCE();
-        a += 8;
-        w += 16;
-    }
-    for (i = 0; i < (k & 3); i++) {
-        CG_MAC2X4(a[i], a[4 + i], w + 4 * i);
-    }
-    s[0] = s00;
-    s[1] = s01;
-    s[2] = s02;
-    s[3] = s03;
-    s[4] = s10;
-    s[5] = s11;
-    s[6] = s12;
-    s[7] = s13;
-}
-
-/* s[0] (pixel 0) and s[1] (pixel 1) = bias + the dot products of the patch with one channel's k weights (a channel
- * left over after the groups of 4), in the patch's blocks of 4 */
-static void dot_2x1(const int8_t *restrict a, const int8_t *restrict w, int32_t k, int32_t bias, int32_t *restrict s)
-{
-    int32_t s0 = bias, s1 = bias, i;
-    const int8_t *end = a + 2 * (k & ~3);
-    while (a != end) {
-        int32_t v = w[0];
-        s0 += a[0] * v;
-        s1 += a[4] * v;
-        v = w[1];
-        s0 += a[1] * v;
-        s1 += a[5] * v;
-        v = w[2];
-        s0 += a[2] * v;
-        s1 += a[6] * v;
-        v = w[3];
-        s0 += a[3] * v;
-        s1 += a[7] * v;
-        a += 8;
-        w += 4;
-    }
-    for (i = 0; i < (k & 3); i++) {
-        s0 += a[i] * w[i];
-        s1 += a[4 + i] * w[i];
-    }
-    s[0] = s0;
-    s[1] = s1;
-}
-
-/* o0[oc + j] = s[j] and o1[oc + j] = s[n + j] requantized, for the n channels oc.. (cg_conv2d_s8's) */
-static void store(const cg_conv2d_s8_params *p, const int32_t *s, int32_t oc, int32_t n, int8_t *o0, int8_t *o1,
-                  int down)
-{
-    const int32_t *mult = p->multiplier + oc, *shift = p->shift + oc;
-    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
-    int32_t j;
-    o0 += oc;
-    o1 += oc;
-    if (down) { /* every multiplier of the layer below 1/4: one path (cg_conv2d_s8's) */
-        for (j = 0; j < n; j++) {
-            const int32_t m = mult[j], r = -shift[j];
-            o0[j] = (int8_t)cg_clamp_i32(cg_requantize_down(s[j], m, r) + off, lo, hi);
-            o1[j] = (int8_t)cg_clamp_i32(cg_requantize_down(s[n + j], m, r) + off, lo, hi);
-        }
-        return;
-    }
-    for (j = 0; j < n; j++) {
-        const int32_t m = mult[j], sh = shift[j];
-        int32_t y0, y1;
-        if (sh <= -2) {
-            y0 = cg_requantize_down(s[j], m, -sh);
-            y1 = cg_requantize_down(s[n + j], m, -sh);
-        } else {
-            const int32_t left = sh > 0 ? sh : 0;
-            y0 = cg_requantize_split(s[j], m, left, left - sh);
-            y1 = cg_requantize_split(s[n + j], m, left, left - sh);
-        }
-        o0[j] = (int8_t)cg_clamp_i32(y0 + off, lo, hi);
-        o1[j] = (int8_t)cg_clamp_i32(y1 + off, lo, hi);
-    }
-}
-
-/* whether every channel's shift is at most -2 (store's single path) */
-static int all_down(const int32_t *shift, int32_t n)
-{
-    int32_t j;
-    for (j = 0; j < n; j++) {
-        if (shift[j] > -2) {
-            return 0;
-        }
-    }
-    return 1;
-}
+/* the multiply loops and the output stage: cg_conv2d_s8's (cg_conv2d_s8_impl.h) */
 
 /* every offset is its reach's row and column plus a channel of the input, every reach inside the filter's span */
 static int tables_fit(const cg_conv2d_s8_params *p, const uint16_t *off, const uint16_t *reach, int32_t d)

@@ -369,13 +369,7 @@ cg_status cg_conv2d_dsp_cols_s8(const cg_conv2d_s8_params *p, const int8_t *inpu
             job.bias = bias;
             job.acc = s.acc;
             mac_pass(&job);
-            if (os == 0) {
-                store_generic(p, s.acc, 0, out_c, o0, o1, two);
-            } else if (full && two) {
-                store_fast(s.acc, os, out_c, out_c, o0, o1, s.any_r0);
-            } else {
-                store_fast_clamped(s.acc, os, out_c, o0, o1, two, lo, hi);
-            }
+            CG_CONV_STORE_PAIR(p, s.acc, os, 0, out_c, out_c, o0, o1, two, full, s.any_r0, lo, hi);
         }
     }
     return CG_OK;

@@ -385,6 +385,22 @@ static void store_generic(const cg_conv2d_s8_params *p, const int32_t *restrict 
     }
 }
 
+/* the output stage of a pixel pair, channels c0 .. c0 + n - 1 (o0, o1 at channel c0, `stride` bytes apart):
+ * store_generic without the table (os == 0), else store_fast for both pixels with no clamp, else
+ * store_fast_clamped.  A macro (conv_channels, cg_conv2d_dsp_c1_s8 and cg_conv2d_dsp_cols_s8 share it), not an
+ * inline function: that exact statement in each caller is what the recorded counts were measured on (as a
+ * function, even always inlined, GCC laid the DSP convolutions out differently, a few hundred ticks per layer). */
+#define CG_CONV_STORE_PAIR(p, acc, os, c0, n, stride, o0, o1, two, full, any_r0, lo, hi) \
+    do {                                                                                  \
+        if ((os) == 0) {                                                                  \
+            store_generic(p, acc, c0, n, o0, o1, two);                                    \
+        } else if ((full) && (two)) {                                                     \
+            store_fast(acc, os, n, stride, o0, o1, any_r0);                               \
+        } else {                                                                          \
+            store_fast_clamped(acc, os, n, o0, o1, two, lo, hi);                          \
+        }                                                                                 \
+    } while (0)
+
 /* what every pass over the pixels shares: the pad row, whether some channel has r = 0, the patch and the sums */
 typedef struct {
     int16_t *patch;
@@ -460,13 +476,7 @@ static void conv_channels(const cg_conv2d_s8_params *p, const int8_t *input, con
             job.bias = bias + c0;
             job.acc = acc;
             mac_pass(&job);
-            if (os == 0) {
-                store_generic(p, acc, c0, n, o0, o1, two);
-            } else if (full && two) {
-                store_fast(acc, os, n, out_c, o0, o1, s->any_r0);
-            } else {
-                store_fast_clamped(acc, os, n, o0, o1, two, lo, hi);
-            }
+            CG_CONV_STORE_PAIR(p, acc, os, c0, n, out_c, o0, o1, two, full, s->any_r0, lo, hi);
         }
     }
 }
