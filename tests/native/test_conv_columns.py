@@ -15,6 +15,7 @@ from codegen.backend.native.lower import columns, sparse24
 from codegen.frontend import load_model
 from codegen.reference import ReferenceModel
 from tests.native.op_models import OpSpec, build
+from tests.native.sparse_helpers import conv2d_with, emulated_board, validate_exact
 from tests.native.test_op_conformance import _inputs
 
 PATTERNS = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
@@ -39,11 +40,7 @@ def layer24(shape: tuple[int, int, int, int], seed: int) -> np.ndarray:
 def _conv_cols(filters: int, k: int, cin: int, seed: int, s: int = 1, pad: str = "same",
                act: str | None = None) -> Callable:
     def make(K, x):  # noqa: ANN001, ANN202, N803
-        w = layer24((k, k, cin, filters), seed)
-        b = np.random.default_rng(seed + 1).normal(0.0, 0.2, filters).astype(np.float32)
-        return K.layers.Conv2D(filters, k, strides=s, padding=pad, activation=act,
-                               kernel_initializer=K.initializers.Constant(w),
-                               bias_initializer=K.initializers.Constant(b))(x[0])
+        return conv2d_with(K, x, layer24((k, k, cin, filters), seed), seed, s, pad, act)
 
     return make
 
@@ -175,17 +172,9 @@ BOARD_SPEC = OpSpec("cols_two_convs", ((12, 11, 1),), _two_convs, key="cb1")
 def test_column_kernel_on_the_emulated_board_matches_tflm(tmp_path, capsys, monkeypatch) -> None:  # noqa: ANN001
     """The Thumb-2 passes (int8 channel pairs on the first layer, int16 weights on the second; LDRSB/PKHBT gather,
     the border stage) on the emulated STM32F405: device == TFLM == host C."""
-    import json
-
-    from codegen.boards import load_board
-    from codegen.cli import main
     from codegen.hil.project import ensure_project
-    from codegen.hil.pytest_plugin import emulator_skip_reason
 
-    board = load_board("emulated_stm32f405")
-    reason = emulator_skip_reason(board)
-    if reason:
-        pytest.skip(reason)
+    board = emulated_board("emulated_stm32f405")
     monkeypatch.setattr(columns, "MAX_RATIO", 1e12)
     monkeypatch.setattr(columns, "settle", lambda layers: layers)
     monkeypatch.setattr(columns, "cost", lambda depth, channels, fmt: 1e9 * ((fmt == 0) != (channels == 12)))
@@ -195,7 +184,4 @@ def test_column_kernel_on_the_emulated_board_matches_tflm(tmp_path, capsys, monk
     consts = generate(load_model(model), options=NativeOptions(kernels="dsp", core="cortex-m4")).constants
     formats = [int(s.const.values[1]) for s in consts if s.const.name.endswith("_filter")]
     assert formats == [columns.PAIRS, 0]
-    rc = main(["validate", "--project", str(project), "--model", str(model), "--samples", "20", "--timeout", "60",
-               "--no-plots", "--json"])
-    report = json.loads(capsys.readouterr().out)
-    assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0
+    validate_exact(project, model, capsys)

@@ -16,6 +16,7 @@ from codegen.frontend import load_model
 from codegen.frontend.tflite import parse_tflite
 from codegen.reference import ReferenceModel
 from tests.native.op_models import OpSpec, build
+from tests.native.sparse_helpers import emulated_board, validate_exact
 from tests.native.test_conv_columns import _conv_cols, _dense_conv
 from tests.native.test_op_conformance import _inputs
 from tests.native.tflite_edit import fan_out
@@ -104,25 +105,14 @@ def _two_convs(K, x):  # noqa: ANN001, ANN202, N803
 @pytest.mark.emulator
 def test_portable_column_kernel_on_the_emulated_rv32imc_board_matches_tflm(tmp_path, capsys, monkeypatch) -> None:  # noqa: ANN001
     """The RV32IMC build of the kernel on the emulated board (about 10 s): device == TFLM == host C."""
-    import json
-
-    from codegen.boards import load_board
-    from codegen.cli import main
     from codegen.hil.project import ensure_project
-    from codegen.hil.pytest_plugin import emulator_skip_reason
 
-    board = load_board("emulated_rv32imc")
-    reason = emulator_skip_reason(board)
-    if reason:
-        pytest.skip(reason)
+    board = emulated_board("emulated_rv32imc")
     _force(monkeypatch)
     model = build(OpSpec("pcols_two_convs", ((12, 11, 1),), _two_convs, key="pb1"))
     project = ensure_project(model, board, tmp_path)
     assert (project / "src" / "net" / "cg_net.c").read_text().count(f"{columns_s8.KERNEL}(") == 2
-    rc = main(["validate", "--project", str(project), "--model", str(model), "--samples", "20", "--timeout", "60",
-               "--no-plots", "--json"])
-    report = json.loads(capsys.readouterr().out)
-    assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0
+    validate_exact(project, model, capsys)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from codegen.backend.native.lower import sparse24
 from codegen.frontend import load_model
 from codegen.reference import ReferenceModel
 from tests.native.op_models import OpSpec, build
+from tests.native.sparse_helpers import conv2d_with, emulated_board, validate_exact
 from tests.native.test_op_conformance import _inputs
 
 ALL = sparse24.PATTERNS
@@ -64,10 +65,7 @@ def _conv24(filters: int, k: int, cin: int, seed: int, s: int = 1, pad: str = "s
     def make(K, x):  # noqa: ANN001, ANN202, N803
         w = (tile24_rows((k, k, cin, filters), seed, empty) if rows
              else tile24((k, k, cin, filters), seed, patterns, empty))
-        b = np.random.default_rng(seed + 1).normal(0.0, 0.2, filters).astype(np.float32)
-        return K.layers.Conv2D(filters, k, strides=s, padding=pad, activation=act,
-                               kernel_initializer=K.initializers.Constant(w),
-                               bias_initializer=K.initializers.Constant(b))(x[0])
+        return conv2d_with(K, x, w, seed, s, pad, act)
 
     return make
 
@@ -200,17 +198,9 @@ BOARD_SPEC = OpSpec("t24_two_convs_fc", ((8, 7, 8),), _two_convs_fc, key="t24-bo
 @pytest.mark.emulator
 def test_tile24_kernels_on_the_emulated_board_match_tflm(tmp_path, capsys, monkeypatch) -> None:  # noqa: ANN001
     """The Thumb-2 passes (real SMLAD, SXTB16, PKHBT, UXTAH) on the emulated STM32F405: device == TFLM == host C."""
-    import json
-
-    from codegen.boards import load_board
-    from codegen.cli import main
     from codegen.hil.project import ensure_project
-    from codegen.hil.pytest_plugin import emulator_skip_reason
 
-    board = load_board("emulated_stm32f405")
-    reason = emulator_skip_reason(board)
-    if reason:
-        pytest.skip(reason)
+    board = emulated_board("emulated_stm32f405")
     _force_kernels(monkeypatch)
     model = build(BOARD_SPEC)
     project = ensure_project(model, board, tmp_path)
@@ -220,10 +210,7 @@ def test_tile24_kernels_on_the_emulated_board_match_tflm(tmp_path, capsys, monke
     graph = load_model(model)
     consts = generate(graph, options=NativeOptions(kernels="dsp", core="cortex-m4")).constants
     assert [int(s.const.values[0]) >> 1 for s in consts if s.const.name.endswith("_filter")][:3] == [0, 2, 1]
-    rc = main(["validate", "--project", str(project), "--model", str(model), "--samples", "20", "--timeout", "60",
-               "--no-plots", "--json"])
-    report = json.loads(capsys.readouterr().out)
-    assert rc == 0 and report["passed"] and report["device_exact_rate"] == 1.0
+    validate_exact(project, model, capsys)
 
 
 def _big_then_1x1_24(K, x):  # noqa: ANN001, ANN202, N803
